@@ -1,0 +1,9 @@
+//! The pure core of tongban: no IO, no async, no clock of its own.
+//! Time and the working-day calendar are passed in, so every rule is a plain function.
+
+pub mod calendar;
+pub mod catalog;
+pub mod ids;
+pub mod indicators;
+pub mod roles;
+pub mod search;

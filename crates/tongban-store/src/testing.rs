@@ -1,0 +1,110 @@
+//! Test fixtures: a fresh database per test on each available backend.
+//!
+//! SQLite always runs. PostgreSQL runs when the server at `TONGBAN_TEST_PG_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`) answers; each test gets a database of its
+//! own, dropped afterwards. With `TONGBAN_REQUIRE_PG=1` (set by CI) an unreachable
+//! PostgreSQL fails the test instead of skipping it.
+
+use crate::{Backend, Store};
+
+pub struct TestDb {
+    pub store: Store,
+    pub url: String,
+    pub backend: Backend,
+    _dir: Option<tempdir::Dir>,
+    pg_cleanup: Option<(String, String)>,
+}
+
+mod tempdir {
+    /// A directory removed on drop (a tiny stand-in so the library needs no dev crate).
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("TONGBAN_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+fn unique_name(prefix: &str) -> String {
+    use rand::Rng;
+    let n: u64 = rand::thread_rng().gen();
+    format!("{prefix}_{}_{n:016x}", std::process::id())
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = std::env::temp_dir().join(unique_name("tongban_test"));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let url = format!("sqlite://{}", dir.join("tongban.db").display());
+        let store = Store::open(&url).await.expect("open sqlite");
+        TestDb {
+            store,
+            url,
+            backend: Backend::Sqlite,
+            _dir: Some(tempdir::Dir(dir)),
+            pg_cleanup: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database, or `None` when PostgreSQL is not reachable (and not required).
+    pub async fn postgres() -> Option<TestDb> {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let admin = pg_admin_url();
+        let required = std::env::var("TONGBAN_REQUIRE_PG").is_ok_and(|v| v == "1");
+        let mut conn = match sqlx::AnyConnection::connect(&admin).await {
+            Ok(c) => c,
+            Err(e) if !required => {
+                eprintln!("PostgreSQL not reachable at {admin} ({e}); skipping the PostgreSQL run");
+                return None;
+            }
+            Err(e) => {
+                panic!("TONGBAN_REQUIRE_PG=1 but PostgreSQL is not reachable at {admin}: {e}")
+            }
+        };
+        let name = unique_name("tongban_t");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        let _ = conn.close().await;
+        let mut url = url::Url::parse(&admin).expect("pg url");
+        url.set_path(&name);
+        let url = url.to_string();
+        let store = Store::open(&url).await.expect("open postgres");
+        Some(TestDb {
+            store,
+            url,
+            backend: Backend::Postgres,
+            _dir: None,
+            pg_cleanup: Some((admin, name)),
+        })
+    }
+
+    /// SQLite always, PostgreSQL when available.
+    pub async fn all() -> Vec<TestDb> {
+        let mut v = vec![TestDb::sqlite().await];
+        if let Some(pg) = TestDb::postgres().await {
+            v.push(pg);
+        }
+        v
+    }
+
+    /// Closes the pools and drops a PostgreSQL test database.
+    pub async fn cleanup(self) {
+        self.store.close().await;
+        if let Some((admin, name)) = &self.pg_cleanup {
+            use sqlx::Connection;
+            if let Ok(mut conn) = sqlx::AnyConnection::connect(admin).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
+            }
+        }
+    }
+}
