@@ -1,1 +1,227 @@
+//! The web layer: server-rendered pages in Simplified Chinese and the JSON API.
+//! Feature modules own their handlers; [`router`] merges them.
 
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod charts;
+pub mod clock;
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+pub mod pages;
+pub mod session;
+pub mod state;
+
+pub use state::AppState;
+
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::HeaderName;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use error::{ApiError, AppError};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+const STYLESHEET: &str = include_str!("../static/app.css");
+/// Uploads larger than this are refused before they are read whole.
+pub const MAX_UPLOAD_BYTES: usize = tongban_store::catalog_file::MAX_FILE_BYTES + 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let public = Router::new()
+        .route("/", get(pages::home))
+        .route("/items", get(pages::items))
+        .route("/items/{code}", get(pages::item))
+        .route("/departments", get(pages::departments))
+        .route("/themes", get(pages::themes))
+        .route("/halls", get(pages::halls))
+        .route("/stats", get(pages::stats))
+        .route("/login", get(session::login_page).post(session::login_submit))
+        .route("/logout", post(session::logout));
+    let admin_pages = Router::new()
+        .route("/admin", get(admin::index))
+        .route("/admin/items", get(admin::items))
+        .route("/admin/items/new", get(admin::new_item_form).post(admin::create_item))
+        .route("/admin/items/{code}/edit", get(admin::edit_item_form).post(admin::update_item))
+        .route("/admin/items/{code}/retire", post(admin::retire_item))
+        .route("/admin/items/{code}/restore", post(admin::restore_item))
+        .route("/admin/items/{code}/history", get(admin::history))
+        .route("/admin/import", get(admin::import_form).post(admin::import_submit))
+        .route("/admin/export", get(admin::export))
+        .route("/admin/departments", get(admin::departments).post(admin::create_department))
+        .route("/admin/departments/{id}", post(admin::update_department))
+        .route("/admin/halls", get(admin::halls).post(admin::create_hall))
+        .route("/admin/halls/{id}", post(admin::update_hall))
+        .route("/admin/halls/{id}/windows", post(admin::create_window))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/{id}", post(admin::update_user))
+        .route("/admin/users/{id}/unlock", post(admin::unlock_user))
+        .route("/admin/four-same", get(admin::four_same))
+        .route("/admin/audit", get(admin::audit));
+    let api = Router::new()
+        .route("/api/v1/openapi.json", get(|| async { Json(openapi::document()) }))
+        .route("/api/v1/items", get(api::list_items))
+        .route("/api/v1/items/{code}", get(api::get_item))
+        .route("/api/v1/catalog/stats", get(api::catalog_stats))
+        .route("/api/v1/departments", get(api::departments))
+        .route("/api/v1/halls", get(api::halls))
+        .route("/api/v1/themes", get(api::themes))
+        .route("/api/v1/calendar/deadline", get(calendar_deadline))
+        .route("/api/v1/session", post(session::api_login).delete(session::api_logout))
+        .route("/api/v1/me", get(session::api_me))
+        .route("/api/v1/admin/items", post(api::create_item))
+        .route("/api/v1/admin/items/{code}", axum::routing::put(api::update_item))
+        .route("/api/v1/admin/items/{code}/retire", post(api::retire_item))
+        .route("/api/v1/admin/items/{code}/restore", post(api::restore_item))
+        .route("/api/v1/admin/items/{code}/versions", get(api::item_versions))
+        .route("/api/v1/admin/catalog/import", post(api::import))
+        .route("/api/v1/admin/catalog/export", get(api::export))
+        .route("/api/v1/admin/catalog/four-same", get(api::four_same))
+        .route("/api/v1/admin/departments", post(api::create_department))
+        .route("/api/v1/admin/halls", post(api::create_hall))
+        .route("/api/v1/admin/users", get(api::users).post(api::create_user))
+        .route("/api/v1/admin/users/{id}/unlock", post(api::unlock_user));
+    let ops = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .route(
+            "/static/app.css",
+            get(|| async {
+                (
+                    [(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")],
+                    STYLESHEET,
+                )
+            }),
+        );
+    Router::new()
+        .merge(public)
+        .merge(admin_pages)
+        .merge(api)
+        .merge(ops)
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::resolve_session))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    if uri.path().starts_with("/api/") {
+        ApiError(AppError::not_found("没有这个API")).into_response()
+    } else {
+        error::PageError(AppError::not_found("您访问的页面不存在")).into_response()
+    }
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (axum::http::StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "database unavailable" })),
+            )
+        }
+    }
+}
+
+async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}
+
+#[derive(serde::Deserialize)]
+struct DeadlineQuery {
+    from: String,
+    working_days: u32,
+}
+
+async fn calendar_deadline(Query(q): Query<DeadlineQuery>) -> Result<Json<serde_json::Value>, ApiError> {
+    let from = chrono::NaiveDate::parse_from_str(&q.from, "%Y-%m-%d")
+        .map_err(|_| AppError::bad_request(format!("from 应为 YYYY-MM-DD 日期，而不是 {}", q.from)))?;
+    let due = calendar()
+        .add_working_days(from, q.working_days)
+        .map_err(|e| AppError::bad_request(format!("无法计算期限：{e}")))?;
+    Ok(Json(serde_json::json!({ "due": due.format("%Y-%m-%d").to_string() })))
+}
+
+/// The built-in working-day calendar (loaded years come with the workflow issue).
+pub fn calendar() -> &'static tongban_core::calendar::WorkCalendar {
+    static CAL: std::sync::OnceLock<tongban_core::calendar::WorkCalendar> = std::sync::OnceLock::new();
+    CAL.get_or_init(tongban_core::calendar::WorkCalendar::builtin)
+}
+
+/// A bound server, ready to run. Tests bind port 0 and read the address.
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    router: Router,
+}
+
+impl Application {
+    pub async fn build(state: AppState, addr: SocketAddr) -> std::io::Result<Application> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        Ok(Application {
+            listener,
+            router: router(state),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener")
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+
+    /// Serves until the future completes (tests).
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(stop)
+            .await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+pub fn new_state(store: tongban_store::Store, clock: Arc<dyn clock::Clock>) -> AppState {
+    AppState::new(store, clock)
+}

@@ -1,0 +1,721 @@
+//! Catalog administration pages (系统管理员 only): items, materials, versions, import and
+//! export, departments, halls and windows, users and roles, the 四级四同 report.
+
+use crate::auth::{Admin, CsrfToken, Viewer};
+use crate::error::{AppError, PageError};
+use crate::pages::{render, PageCtx};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use std::collections::HashMap;
+use tongban_core::catalog::{four_same_report, FourSameViolation, Item, Material, ITEM_COLUMNS, ITEM_REQUIRED, MATERIAL_COLUMNS};
+use tongban_core::ids::Uscc;
+use tongban_core::roles::Role;
+use tongban_store::catalog::{HallKind, ItemStatus, ItemVersion};
+use tongban_store::catalog_file;
+use tongban_store::StoreError;
+
+type Fields = HashMap<String, String>;
+
+fn field<'a>(f: &'a Fields, k: &str) -> &'a str {
+    f.get(k).map(String::as_str).unwrap_or("")
+}
+
+/// Turns a store refusal into a message shown on the form; other errors propagate.
+fn refusal(e: StoreError) -> Result<String, PageError> {
+    match e {
+        StoreError::Invalid(m) | StoreError::Conflict(m) | StoreError::NotFound(m) => Ok(m),
+        other => Err(other.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/index.html")]
+struct IndexPage {
+    ctx: PageCtx,
+    message: String,
+    items: usize,
+    retired: usize,
+    departments: usize,
+    halls: usize,
+    users: usize,
+    violations: usize,
+}
+
+pub async fn index(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(_): Admin) -> Result<Html<String>, PageError> {
+    let view = state.catalog().await?;
+    let items: Vec<Item> = view.active().map(|i| i.item.clone()).collect();
+    render(IndexPage {
+        ctx: PageCtx::new(&viewer, &csrf),
+        message: String::new(),
+        items: view.items.len(),
+        retired: view.items.iter().filter(|i| i.status == ItemStatus::Retired).count(),
+        departments: view.departments.len(),
+        halls: view.halls.len(),
+        users: state.store.users().await?.len(),
+        violations: four_same_report(&items).len(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/items.html")]
+struct ItemsPage {
+    ctx: PageCtx,
+    q: String,
+    rows: Vec<(String, String, String, bool, i64)>,
+    total: usize,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct Q {
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn items(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(_): Admin, Query(q): Query<Q>) -> Result<Html<String>, PageError> {
+    let view = state.catalog().await?;
+    let term = q.q.trim();
+    let rows: Vec<_> = view
+        .items
+        .iter()
+        .filter(|i| term.is_empty() || i.item.name.contains(term) || i.item.impl_code.contains(term))
+        .take(500)
+        .map(|i| (i.item.impl_code.clone(), i.item.name.clone(), i.item.department.clone(), i.status == ItemStatus::Retired, i.version))
+        .collect();
+    render(ItemsPage {
+        ctx: PageCtx::new(&viewer, &csrf),
+        q: q.q.clone(),
+        total: view.items.len(),
+        rows,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/item_form.html")]
+struct ItemForm {
+    ctx: PageCtx,
+    is_new: bool,
+    code: String,
+    error: String,
+    fields: Vec<(&'static str, String, bool)>,
+    materials: String,
+    retired: bool,
+}
+
+fn form_fields(values: &dyn Fn(&str) -> String) -> Vec<(&'static str, String, bool)> {
+    ITEM_COLUMNS
+        .iter()
+        .map(|c| (*c, values(c), ITEM_REQUIRED.contains(c)))
+        .collect()
+}
+
+fn materials_text(materials: &[Material]) -> String {
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(vec![]);
+    for m in materials {
+        let cols = m.to_columns();
+        let _ = w.write_record(&cols[1..]);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// Parses the materials textarea (one CSV line per material, without the 实施编码 column).
+pub fn parse_materials_text(impl_code: &str, text: &str) -> Result<Vec<Material>, String> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut out = Vec::new();
+    for (n, rec) in r.records().enumerate() {
+        let rec = rec.map_err(|e| format!("申请材料第{}行：{e}", n + 1))?;
+        if rec.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if rec.len() > MATERIAL_COLUMNS.len() - 1 {
+            return Err(format!("申请材料第{}行：列数过多", n + 1));
+        }
+        let get = |c: &str| -> &str {
+            if c == "实施编码" {
+                return impl_code;
+            }
+            MATERIAL_COLUMNS[1..]
+                .iter()
+                .position(|x| *x == c)
+                .and_then(|i| rec.get(i))
+                .unwrap_or("")
+        };
+        out.push(Material::from_columns(get).map_err(|e| format!("申请材料第{}行 {e}", n + 1))?);
+    }
+    Ok(out)
+}
+
+pub async fn new_item_form(viewer: Viewer, csrf: CsrfToken, Admin(_): Admin) -> Result<Html<String>, PageError> {
+    render(ItemForm {
+        ctx: PageCtx::new(&viewer, &csrf),
+        is_new: true,
+        code: String::new(),
+        error: String::new(),
+        fields: form_fields(&|c| match c {
+            "行使层级" => "3".into(),
+            "事项类型" => "01".into(),
+            "办件类型" => "承诺件".into(),
+            "法定办结时限单位" | "承诺办结时限单位" => "工作日".into(),
+            _ => String::new(),
+        }),
+        materials: String::new(),
+        retired: false,
+    })
+}
+
+pub async fn edit_item_form(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(_): Admin, Path(code): Path<String>) -> Result<Html<String>, PageError> {
+    let stored = state.store.item(&code).await?;
+    let cols = stored.item.to_columns();
+    render(ItemForm {
+        ctx: PageCtx::new(&viewer, &csrf),
+        is_new: false,
+        code,
+        error: String::new(),
+        fields: form_fields(&|c| {
+            ITEM_COLUMNS
+                .iter()
+                .position(|x| *x == c)
+                .map(|i| cols[i].clone())
+                .unwrap_or_default()
+        }),
+        materials: materials_text(&stored.materials),
+        retired: stored.status == ItemStatus::Retired,
+    })
+}
+
+async fn save_item_form(state: &AppState, viewer: Viewer, csrf: CsrfToken, user: &str, code: Option<String>, f: Fields) -> Result<Response, PageError> {
+    let fixed_code = code.clone();
+    let get = |c: &str| -> String {
+        if c == "实施编码" {
+            if let Some(code) = &fixed_code {
+                return code.clone();
+            }
+        }
+        field(&f, c).to_string()
+    };
+    let values: HashMap<&str, String> = ITEM_COLUMNS.iter().map(|c| (*c, get(c))).collect();
+    let parsed = Item::from_columns(|c| values.get(c).map(String::as_str).unwrap_or(""))
+        .map_err(|e| e.to_string())
+        .and_then(|item| {
+            let materials = parse_materials_text(&item.impl_code, field(&f, "materials"))?;
+            Ok((item, materials))
+        });
+    let error = match parsed {
+        Ok((item, materials)) => {
+            if code.is_none() && state.store.item(&item.impl_code).await.is_ok() {
+                format!("实施编码 {} 已存在", item.impl_code)
+            } else {
+                match state.store.save_item(user, &item, &materials, state.now()).await {
+                    Ok(_) => return Ok(Redirect::to(&format!("/admin/items/{}/history", crate::auth::url_encode(&item.impl_code))).into_response()),
+                    Err(e) => refusal(e)?,
+                }
+            }
+        }
+        Err(m) => m,
+    };
+    let page = render(ItemForm {
+        ctx: PageCtx::new(&viewer, &csrf),
+        is_new: code.is_none(),
+        code: code.unwrap_or_default(),
+        error,
+        fields: form_fields(&|c| values.get(c).cloned().unwrap_or_default()),
+        materials: field(&f, "materials").to_string(),
+        retired: false,
+    })?;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+pub async fn create_item(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(u): Admin, Form(f): Form<Fields>) -> Result<Response, PageError> {
+    save_item_form(&state, viewer, csrf, &u.username, None, f).await
+}
+
+pub async fn update_item(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(u): Admin, Path(code): Path<String>, Form(f): Form<Fields>) -> Result<Response, PageError> {
+    state.store.item(&code).await?;
+    save_item_form(&state, viewer, csrf, &u.username, Some(code), f).await
+}
+
+pub async fn retire_item(State(state): State<AppState>, Admin(u): Admin, Path(code): Path<String>, Form(f): Form<Fields>) -> Result<Response, PageError> {
+    state.store.set_item_status(&u.username, &code, true, field(&f, "reason"), state.now()).await?;
+    Ok(Redirect::to(&format!("/admin/items/{}/history", crate::auth::url_encode(&code))).into_response())
+}
+
+pub async fn restore_item(State(state): State<AppState>, Admin(u): Admin, Path(code): Path<String>, Form(f): Form<Fields>) -> Result<Response, PageError> {
+    state.store.set_item_status(&u.username, &code, false, field(&f, "reason"), state.now()).await?;
+    Ok(Redirect::to(&format!("/admin/items/{}/history", crate::auth::url_encode(&code))).into_response())
+}
+
+struct VersionRow {
+    version: i64,
+    action: &'static str,
+    actor: String,
+    at: String,
+    changes: Vec<tongban_store::catalog::FieldChange>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/history.html")]
+struct HistoryPage {
+    ctx: PageCtx,
+    code: String,
+    name: String,
+    versions: Vec<VersionRow>,
+}
+
+pub fn action_label(a: &str) -> &'static str {
+    match a {
+        "create" => "新增",
+        "import" => "导入",
+        "edit" => "修改",
+        "retire" => "退役",
+        "restore" => "恢复",
+        _ => "变更",
+    }
+}
+
+pub async fn history(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(_): Admin, Path(code): Path<String>) -> Result<Html<String>, PageError> {
+    let stored = state.store.item(&code).await?;
+    let versions: Vec<ItemVersion> = state.store.item_versions(&code).await?;
+    render(HistoryPage {
+        ctx: PageCtx::new(&viewer, &csrf),
+        code,
+        name: stored.item.name,
+        versions: versions
+            .into_iter()
+            .map(|v| VersionRow {
+                version: v.version,
+                action: action_label(&v.action),
+                actor: v.actor,
+                at: crate::clock::beijing_text(&v.at),
+                changes: v.changes,
+            })
+            .collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/import.html")]
+struct ImportPage {
+    ctx: PageCtx,
+    error: String,
+    report: String,
+}
+
+pub async fn import_form(viewer: Viewer, csrf: CsrfToken, Admin(_): Admin) -> Result<Html<String>, PageError> {
+    render(ImportPage {
+        ctx: PageCtx::new(&viewer, &csrf),
+        error: String::new(),
+        report: String::new(),
+    })
+}
+
+/// Reads the `items` and optional `materials` parts of an import upload.
+pub async fn read_import_parts(mut mp: Multipart) -> Result<(String, Vec<u8>, Option<(String, Vec<u8>)>), AppError> {
+    let mut items = None;
+    let mut materials = None;
+    while let Some(part) = mp
+        .next_field()
+        .await
+        .map_err(|e| AppError::bad_request(format!("上传内容无法读取：{e}")))?
+    {
+        let name = part.name().unwrap_or("").to_string();
+        let file = part.file_name().unwrap_or(&name).to_string();
+        let bytes = part
+            .bytes()
+            .await
+            .map_err(|e| AppError::bad_request(format!("上传内容无法读取（文件可能过大）：{e}")))?;
+        match name.as_str() {
+            "items" => items = Some((file, bytes.to_vec())),
+            "materials" if !bytes.is_empty() => materials = Some((file, bytes.to_vec())),
+            _ => {}
+        }
+    }
+    let (file, bytes) = items.ok_or_else(|| AppError::bad_request("请选择事项文件（字段 items）"))?;
+    Ok((file, bytes, materials))
+}
+
+/// Parses (off the async runtime: XLSX parsing is CPU work) and imports.
+pub async fn run_import(state: &AppState, actor: &str, file: String, bytes: Vec<u8>, materials: Option<(String, Vec<u8>)>) -> Result<catalog_file::ImportReport, AppError> {
+    let name = file.clone();
+    let parsed = tokio::task::spawn_blocking(move || {
+        catalog_file::parse_any(&name, &bytes, materials.as_ref().map(|(n, b)| (n.as_str(), b.as_slice())))
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(|e| AppError::from(catalog_file::ImportFailure::File(e)))?;
+    Ok(state.store.import_catalog(actor, &file, &parsed, state.now()).await?)
+}
+
+pub fn report_text(r: &catalog_file::ImportReport) -> String {
+    let mut s = format!(
+        "导入成功：新增 {} 项，更新 {} 项，未变化 {} 项，申请材料 {} 条。",
+        r.created, r.updated, r.unchanged, r.materials
+    );
+    if !r.created_departments.is_empty() {
+        s.push_str(&format!("新建部门：{}。", r.created_departments.join("、")));
+    }
+    if !r.created_halls.is_empty() {
+        s.push_str(&format!("新建大厅：{}。", r.created_halls.join("、")));
+    }
+    s
+}
+
+pub async fn import_submit(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(u): Admin, mp: Multipart) -> Result<Response, PageError> {
+    let result = match read_import_parts(mp).await {
+        Ok((file, bytes, materials)) => run_import(&state, &u.username, file, bytes, materials).await,
+        Err(e) => Err(e),
+    };
+    let (status, error, report) = match result {
+        Ok(r) => (axum::http::StatusCode::OK, String::new(), report_text(&r)),
+        Err(e) if e.status.is_client_error() => (e.status, e.message, String::new()),
+        Err(e) => return Err(PageError(e)),
+    };
+    let page = render(ImportPage {
+        ctx: PageCtx::new(&viewer, &csrf),
+        error,
+        report,
+    })?;
+    Ok((status, page).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct ExportQuery {
+    #[serde(default)]
+    format: String,
+    #[serde(default)]
+    part: String,
+}
+
+/// Builds an export file: (content type, file name, bytes).
+pub async fn export_file(state: &AppState, format: &str, part: &str) -> Result<(&'static str, &'static str, Vec<u8>), AppError> {
+    let items = state.store.all_items().await?;
+    let data: Vec<(Item, Vec<Material>)> = items.into_iter().map(|i| (i.item, i.materials)).collect();
+    match format {
+        "xlsx" => {
+            let bytes = tokio::task::spawn_blocking(move || catalog_file::export_xlsx(&data))
+                .await
+                .map_err(AppError::internal)??;
+            Ok(("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "catalog.xlsx", bytes))
+        }
+        "csv" | "" => {
+            let (items, materials) = catalog_file::export_csv(&data);
+            if part == "materials" {
+                Ok(("text/csv; charset=utf-8", "materials.csv", materials))
+            } else {
+                Ok(("text/csv; charset=utf-8", "items.csv", items))
+            }
+        }
+        other => Err(AppError::bad_request(format!("不支持的导出格式：{other}（可选 csv、xlsx）"))),
+    }
+}
+
+pub async fn export(State(state): State<AppState>, Admin(_): Admin, Query(q): Query<ExportQuery>) -> Result<Response, PageError> {
+    let (ct, name, bytes) = export_file(&state, &q.format, &q.part).await?;
+    Ok((
+        [(CONTENT_TYPE, ct.to_string()), (CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin/departments.html")]
+struct DepartmentsPage {
+    ctx: PageCtx,
+    error: String,
+    rows: Vec<tongban_store::catalog::Department>,
+}
+
+async fn departments_page(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, error: String) -> Result<Html<String>, PageError> {
+    render(DepartmentsPage {
+        ctx: PageCtx::new(viewer, csrf),
+        error,
+        rows: state.store.departments().await?,
+    })
+}
+
+pub async fn departments(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(_): Admin) -> Result<Html<String>, PageError> {
+    departments_page(&state, &viewer, &csrf, String::new()).await
+}
+
+pub async fn create_department(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(u): Admin, Form(f): Form<Fields>) -> Result<Response, PageError> {
+    let error = match Uscc::parse(field(&f, "code")) {
+        Err(e) => e.to_string(),
+        Ok(code) => match state.store.create_department(&u.username, &code, field(&f, "name"), field(&f, "phone"), state.now()).await {
+            Ok(_) => return Ok(Redirect::to("/admin/departments").into_response()),
+            Err(e) => refusal(e)?,
+        },
+    };
+    let page = departments_page(&state, &viewer, &csrf, error).await?;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+pub async fn update_department(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(u): Admin, Path(id): Path<i64>, Form(f): Form<Fields>) -> Result<Response, PageError> {
+    match state.store.update_department(&u.username, id, field(&f, "name"), field(&f, "phone"), f.contains_key("retired"), state.now()).await {
+        Ok(_) => Ok(Redirect::to("/admin/departments").into_response()),
+        Err(e) => {
+            let error = refusal(e)?;
+            let page = departments_page(&state, &viewer, &csrf, error).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+struct HallAdminRow {
+    id: i64,
+    name: String,
+    kind: &'static str,
+    address: String,
+    hours: String,
+    retired: bool,
+    windows: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/halls.html")]
+struct HallsPage {
+    ctx: PageCtx,
+    error: String,
+    rows: Vec<HallAdminRow>,
+    kinds: Vec<(&'static str, &'static str)>,
+}
+
+async fn halls_page(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, error: String) -> Result<Html<String>, PageError> {
+    let mut rows = Vec::new();
+    for h in state.store.halls().await? {
+        let windows = state.store.hall_windows(h.id).await?;
+        rows.push(HallAdminRow {
+            id: h.id,
+            name: h.name,
+            kind: h.kind.code(),
+            address: h.address,
+            hours: h.hours,
+            retired: h.retired,
+            windows: if windows.is_empty() {
+                "（无）".into()
+            } else {
+                windows
+                    .iter()
+                    .map(|w| format!("{}号{}{}", w.number, w.name, if w.kind == "comprehensive" { "（综合）" } else { "" }))
+                    .collect::<Vec<_>>()
+                    .join("、")
+            },
+        });
+    }
+    render(HallsPage {
+        ctx: PageCtx::new(viewer, csrf),
+        error,
+        rows,
+        kinds: [HallKind::Comprehensive, HallKind::SubCentre, HallKind::Department]
+            .iter()
+            .map(|k| (k.code(), k.label()))
+            .collect(),
+    })
+}
+
+pub async fn halls(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(_): Admin) -> Result<Html<String>, PageError> {
+    halls_page(&state, &viewer, &csrf, String::new()).await
+}
+
+async fn hall_result(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, r: Result<(), StoreError>) -> Result<Response, PageError> {
+    match r {
+        Ok(()) => Ok(Redirect::to("/admin/halls").into_response()),
+        Err(e) => {
+            let error = refusal(e)?;
+            let page = halls_page(state, viewer, csrf, error).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+pub async fn create_hall(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(u): Admin, Form(f): Form<Fields>) -> Result<Response, PageError> {
+    let r = match HallKind::parse(field(&f, "kind")) {
+        None => Err(StoreError::Invalid("大厅类型无效".into())),
+        Some(kind) => state
+            .store
+            .create_hall(&u.username, field(&f, "name"), kind, field(&f, "address"), field(&f, "hours"), state.now())
+            .await
+            .map(|_| ()),
+    };
+    hall_result(&state, &viewer, &csrf, r).await
+}
+
+pub async fn update_hall(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(u): Admin, Path(id): Path<i64>, Form(f): Form<Fields>) -> Result<Response, PageError> {
+    let r = match HallKind::parse(field(&f, "kind")) {
+        None => Err(StoreError::Invalid("大厅类型无效".into())),
+        Some(kind) => state
+            .store
+            .update_hall(&u.username, id, kind, field(&f, "address"), field(&f, "hours"), f.contains_key("retired"), state.now())
+            .await
+            .map(|_| ()),
+    };
+    hall_result(&state, &viewer, &csrf, r).await
+}
+
+pub async fn create_window(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(u): Admin, Path(id): Path<i64>, Form(f): Form<Fields>) -> Result<Response, PageError> {
+    let r = state
+        .store
+        .create_window(&u.username, id, field(&f, "number"), field(&f, "name"), field(&f, "kind"), state.now())
+        .await
+        .map(|_| ());
+    hall_result(&state, &viewer, &csrf, r).await
+}
+
+struct UserRow {
+    id: i64,
+    username: String,
+    name: String,
+    role: &'static str,
+    /// 0 when the user has no department (ids start at 1).
+    department_id: i64,
+    active: bool,
+    locked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    ctx: PageCtx,
+    error: String,
+    rows: Vec<UserRow>,
+    roles: Vec<(&'static str, &'static str)>,
+    departments: Vec<(i64, String)>,
+}
+
+async fn users_page(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, error: String) -> Result<Html<String>, PageError> {
+    let now = state.now();
+    let rows = state
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .map(|u| UserRow {
+            locked: u
+                .locked_until
+                .as_deref()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .is_some_and(|t| t > now),
+            id: u.id,
+            username: u.username,
+            name: u.display_name,
+            role: u.role.code(),
+            department_id: u.department_id.unwrap_or(0),
+            active: u.active,
+        })
+        .collect();
+    render(UsersPage {
+        ctx: PageCtx::new(viewer, csrf),
+        error,
+        rows,
+        roles: Role::ALL.iter().map(|r| (r.code(), r.label())).collect(),
+        departments: state.store.departments().await?.into_iter().map(|d| (d.id, d.name)).collect(),
+    })
+}
+
+pub async fn users(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(_): Admin) -> Result<Html<String>, PageError> {
+    users_page(&state, &viewer, &csrf, String::new()).await
+}
+
+/// Creates a user with a hashed password (hashing off the async runtime).
+pub async fn create_user_with(state: &AppState, actor: &str, username: &str, display_name: &str, password: &str, role: &str, department: Option<i64>) -> Result<tongban_store::accounts::User, AppError> {
+    let role = Role::parse(role).ok_or_else(|| AppError::bad_request(format!("未知角色：{role}")))?;
+    tongban_store::accounts::check_password_strength(password).map_err(AppError::bad_request)?;
+    let pw = password.to_string();
+    let hash = tokio::task::spawn_blocking(move || tongban_store::accounts::hash_password(&pw))
+        .await
+        .map_err(AppError::internal)??;
+    let new = tongban_store::accounts::NewUser {
+        username,
+        password,
+        display_name,
+        role,
+        department_id: department,
+    };
+    Ok(state.store.create_user(actor, &new, &hash, state.now()).await?)
+}
+
+fn dept_field(f: &Fields) -> Result<Option<i64>, AppError> {
+    match field(f, "department_id").trim() {
+        "" => Ok(None),
+        s => s.parse().map(Some).map_err(|_| AppError::bad_request("部门编号无效")),
+    }
+}
+
+pub async fn create_user(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(u): Admin, Form(f): Form<Fields>) -> Result<Response, PageError> {
+    let r = match dept_field(&f) {
+        Ok(d) => create_user_with(&state, &u.username, field(&f, "username"), field(&f, "display_name"), field(&f, "password"), field(&f, "role"), d).await,
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
+        Err(e) if e.status.is_client_error() => {
+            let page = users_page(&state, &viewer, &csrf, e.message).await?;
+            Ok((e.status, page).into_response())
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+pub async fn update_user(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(u): Admin, Path(id): Path<i64>, Form(f): Form<Fields>) -> Result<Response, PageError> {
+    let role = Role::parse(field(&f, "role")).ok_or_else(|| AppError::bad_request("未知角色"))?;
+    let dept = dept_field(&f)?;
+    if id == u.id && (role != Role::Admin || !f.contains_key("active")) {
+        let page = users_page(&state, &viewer, &csrf, "不能停用自己或取消自己的管理员角色".into()).await?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    match state.store.update_user(&u.username, id, role, dept, f.contains_key("active"), state.now()).await {
+        Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
+        Err(e) => {
+            let error = refusal(e)?;
+            let page = users_page(&state, &viewer, &csrf, error).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+pub async fn unlock_user(State(state): State<AppState>, Admin(u): Admin, Path(id): Path<i64>) -> Result<Response, PageError> {
+    state.store.unlock_user(&u.username, id, state.now()).await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin/four_same.html")]
+struct FourSamePage {
+    ctx: PageCtx,
+    rows: Vec<FourSameViolation>,
+}
+
+pub async fn four_same(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(_): Admin) -> Result<Html<String>, PageError> {
+    let view = state.catalog().await?;
+    let items: Vec<Item> = view.active().map(|i| i.item.clone()).collect();
+    render(FourSamePage {
+        ctx: PageCtx::new(&viewer, &csrf),
+        rows: four_same_report(&items),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+struct AuditPage {
+    ctx: PageCtx,
+    rows: Vec<(String, String, String, String)>,
+}
+
+pub async fn audit(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(_): Admin) -> Result<Html<String>, PageError> {
+    let rows = state
+        .store
+        .audit_entries(200)
+        .await?
+        .into_iter()
+        .map(|(at, a, b, c)| (crate::clock::beijing_text(&at), a, b, c))
+        .collect();
+    render(AuditPage {
+        ctx: PageCtx::new(&viewer, &csrf),
+        rows,
+    })
+}

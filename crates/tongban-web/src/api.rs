@@ -1,0 +1,293 @@
+//! JSON API under /api/v1. Same rules as the pages; errors are `{code, message}`.
+
+use crate::admin::{create_user_with, export_file, read_import_parts, run_import};
+use crate::auth::Admin;
+use crate::error::{ApiError, AppError};
+use crate::pages::{find_items, ItemQuery, PAGE_SIZE};
+use crate::AppState;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use tongban_core::catalog::{four_same_report, themes_of, Item, Material, ITEM_COLUMNS, MATERIAL_COLUMNS, THEMES};
+use tongban_core::ids::Uscc;
+use tongban_store::catalog::{HallKind, ItemStatus, StoredItem};
+
+fn item_json(i: &StoredItem) -> Value {
+    let cols: Map<String, Value> = ITEM_COLUMNS
+        .iter()
+        .zip(i.item.to_columns())
+        .map(|(k, v)| (k.to_string(), Value::String(v)))
+        .collect();
+    let materials: Vec<Value> = i
+        .materials
+        .iter()
+        .map(|m| {
+            Value::Object(
+                MATERIAL_COLUMNS
+                    .iter()
+                    .zip(m.to_columns())
+                    .map(|(k, v)| (k.to_string(), Value::String(v)))
+                    .collect(),
+            )
+        })
+        .collect();
+    let level = i.item.depth_level();
+    json!({
+        "impl_code": i.item.impl_code,
+        "name": i.item.name,
+        "status": if i.status == ItemStatus::Active { "active" } else { "retired" },
+        "version": i.version,
+        "depth_level": level.number(),
+        "application": i.item.item_type.is_application(),
+        "themes": themes_of(&i.item.name),
+        "department_id": i.department_id,
+        "hall_id": i.hall_id,
+        "updated_at": i.updated_at,
+        "columns": cols,
+        "materials": materials,
+    })
+}
+
+pub async fn list_items(State(state): State<AppState>, Query(q): Query<ItemQuery>) -> Result<Json<Value>, ApiError> {
+    let view = state.catalog().await?;
+    let hits = find_items(&view, &q);
+    let page = q.page.unwrap_or(1).max(1);
+    let items: Vec<Value> = hits
+        .iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .map(|i| item_json(i))
+        .collect();
+    Ok(Json(json!({ "total": hits.len(), "page": page, "page_size": PAGE_SIZE, "items": items })))
+}
+
+pub async fn get_item(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+    let view = state.catalog().await?;
+    let i = view
+        .get(&code)
+        .ok_or_else(|| AppError::not_found(format!("没有实施编码为 {code} 的事项")))?;
+    Ok(Json(item_json(i)))
+}
+
+#[derive(Deserialize, Default)]
+pub struct StatsQuery {
+    #[serde(default)]
+    by: String,
+}
+
+pub async fn catalog_stats(State(state): State<AppState>, Query(q): Query<StatsQuery>) -> Result<Json<Value>, ApiError> {
+    let view = state.catalog().await?;
+    let mut v = serde_json::to_value(&view.stats).map_err(AppError::internal)?;
+    match q.by.as_str() {
+        "" => {}
+        "department" => {
+            v["by_department"] = view
+                .by_department
+                .iter()
+                .map(|(d, s)| json!({ "department_id": d.id, "code": d.code, "name": d.name, "stats": s }))
+                .collect();
+        }
+        "hall" => {
+            v["by_hall"] = view
+                .by_hall
+                .iter()
+                .map(|(h, s)| json!({ "hall": h, "stats": s }))
+                .collect();
+        }
+        other => return Err(AppError::bad_request(format!("by 参数应为 department 或 hall，而不是 {other}")).into()),
+    }
+    v["definitions"] = tongban_core::indicators::DEFINITIONS
+        .iter()
+        .map(|(k, name, def)| json!({ "key": k, "name": name, "definition": def }))
+        .collect();
+    Ok(Json(v))
+}
+
+pub async fn departments(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let view = state.catalog().await?;
+    Ok(Json(json!(view
+        .departments
+        .iter()
+        .map(|d| json!({ "id": d.id, "code": d.code, "name": d.name, "phone": d.phone, "retired": d.retired, "items": view.item_counts.get(&d.id).copied().unwrap_or(0) }))
+        .collect::<Vec<_>>())))
+}
+
+pub async fn halls(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let view = state.catalog().await?;
+    let mut out = Vec::new();
+    for h in &view.halls {
+        let windows = state.store.hall_windows(h.id).await?;
+        out.push(json!({ "id": h.id, "name": h.name, "kind": h.kind, "address": h.address, "hours": h.hours, "retired": h.retired, "windows": windows }));
+    }
+    Ok(Json(Value::Array(out)))
+}
+
+pub async fn themes(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let view = state.catalog().await?;
+    Ok(Json(json!(THEMES
+        .iter()
+        .map(|(slug, name, _)| json!({ "slug": slug, "name": name, "items": view.active().filter(|i| themes_of(&i.item.name).contains(slug)).count() }))
+        .collect::<Vec<_>>())))
+}
+
+// ---- administration ------------------------------------------------------------------
+
+#[derive(Deserialize)]
+pub struct ItemBody {
+    columns: HashMap<String, String>,
+    #[serde(default)]
+    materials: Vec<HashMap<String, String>>,
+}
+
+fn parse_item_body(body: &ItemBody, fixed_code: Option<&str>) -> Result<(Item, Vec<Material>), AppError> {
+    if let Some(bad) = body.columns.keys().find(|k| !ITEM_COLUMNS.contains(&k.as_str())) {
+        return Err(AppError::bad_request(format!("未知的列：{bad}")));
+    }
+    let get = |c: &str| -> &str {
+        if c == "实施编码" {
+            if let Some(code) = fixed_code {
+                return code;
+            }
+        }
+        body.columns.get(c).map(String::as_str).unwrap_or("")
+    };
+    let item = Item::from_columns(get).map_err(|e| AppError::bad_request(e.to_string()))?;
+    let mut materials = Vec::new();
+    for (n, m) in body.materials.iter().enumerate() {
+        if let Some(bad) = m.keys().find(|k| !MATERIAL_COLUMNS.contains(&k.as_str())) {
+            return Err(AppError::bad_request(format!("申请材料第{}项：未知的列 {bad}", n + 1)));
+        }
+        let get = |c: &str| -> &str {
+            if c == "实施编码" {
+                return &item.impl_code;
+            }
+            m.get(c).map(String::as_str).unwrap_or("")
+        };
+        materials.push(Material::from_columns(get).map_err(|e| AppError::bad_request(format!("申请材料第{}项 {e}", n + 1)))?);
+    }
+    Ok((item, materials))
+}
+
+pub async fn create_item(State(state): State<AppState>, Admin(u): Admin, Json(body): Json<ItemBody>) -> Result<Response, ApiError> {
+    let (item, materials) = parse_item_body(&body, None)?;
+    if state.store.item(&item.impl_code).await.is_ok() {
+        return Err(AppError::new(StatusCode::CONFLICT, "conflict", format!("实施编码 {} 已存在", item.impl_code)).into());
+    }
+    state.store.save_item(&u.username, &item, &materials, state.now()).await?;
+    let stored = state.store.item(&item.impl_code).await?;
+    Ok((StatusCode::CREATED, Json(item_json(&stored))).into_response())
+}
+
+pub async fn update_item(State(state): State<AppState>, Admin(u): Admin, Path(code): Path<String>, Json(body): Json<ItemBody>) -> Result<Json<Value>, ApiError> {
+    state.store.item(&code).await?;
+    let (item, materials) = parse_item_body(&body, Some(&code))?;
+    let outcome = state.store.save_item(&u.username, &item, &materials, state.now()).await?;
+    let stored = state.store.item(&code).await?;
+    let mut v = item_json(&stored);
+    v["outcome"] = json!(outcome);
+    Ok(Json(v))
+}
+
+#[derive(Deserialize)]
+pub struct ReasonBody {
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn retire_item(State(state): State<AppState>, Admin(u): Admin, Path(code): Path<String>, Json(b): Json<ReasonBody>) -> Result<Json<Value>, ApiError> {
+    state.store.set_item_status(&u.username, &code, true, &b.reason, state.now()).await?;
+    Ok(Json(item_json(&state.store.item(&code).await?)))
+}
+
+pub async fn restore_item(State(state): State<AppState>, Admin(u): Admin, Path(code): Path<String>, Json(b): Json<ReasonBody>) -> Result<Json<Value>, ApiError> {
+    state.store.set_item_status(&u.username, &code, false, &b.reason, state.now()).await?;
+    Ok(Json(item_json(&state.store.item(&code).await?)))
+}
+
+pub async fn item_versions(State(state): State<AppState>, Admin(_): Admin, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(state.store.item_versions(&code).await?)))
+}
+
+pub async fn import(State(state): State<AppState>, Admin(u): Admin, mp: Multipart) -> Result<Json<Value>, ApiError> {
+    let (file, bytes, materials) = read_import_parts(mp).await?;
+    let report = run_import(&state, &u.username, file, bytes, materials).await?;
+    Ok(Json(json!(report)))
+}
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    #[serde(default)]
+    format: String,
+    #[serde(default)]
+    part: String,
+}
+
+pub async fn export(State(state): State<AppState>, Admin(_): Admin, Query(q): Query<ExportQuery>) -> Result<Response, ApiError> {
+    let (ct, name, bytes) = export_file(&state, &q.format, &q.part).await?;
+    Ok(([(CONTENT_TYPE, ct.to_string()), (CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], bytes).into_response())
+}
+
+pub async fn four_same(State(state): State<AppState>, Admin(_): Admin) -> Result<Json<Value>, ApiError> {
+    let view = state.catalog().await?;
+    let items: Vec<Item> = view.active().map(|i| i.item.clone()).collect();
+    Ok(Json(json!(four_same_report(&items))))
+}
+
+#[derive(Deserialize)]
+pub struct DepartmentBody {
+    code: String,
+    name: String,
+    #[serde(default)]
+    phone: String,
+}
+
+pub async fn create_department(State(state): State<AppState>, Admin(u): Admin, Json(b): Json<DepartmentBody>) -> Result<Response, ApiError> {
+    let code = Uscc::parse(&b.code).map_err(|e| AppError::bad_request(e.to_string()))?;
+    let d = state.store.create_department(&u.username, &code, &b.name, &b.phone, state.now()).await?;
+    Ok((StatusCode::CREATED, Json(json!(d))).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct HallBody {
+    name: String,
+    kind: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    hours: String,
+}
+
+pub async fn create_hall(State(state): State<AppState>, Admin(u): Admin, Json(b): Json<HallBody>) -> Result<Response, ApiError> {
+    let kind = HallKind::parse(&b.kind).ok_or_else(|| AppError::bad_request("kind 应为 comprehensive、sub_centre 或 department"))?;
+    let h = state.store.create_hall(&u.username, &b.name, kind, &b.address, &b.hours, state.now()).await?;
+    Ok((StatusCode::CREATED, Json(json!(h))).into_response())
+}
+
+pub async fn users(State(state): State<AppState>, Admin(_): Admin) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(state.store.users().await?)))
+}
+
+#[derive(Deserialize)]
+pub struct UserBody {
+    username: String,
+    display_name: String,
+    password: String,
+    role: String,
+    #[serde(default)]
+    department_id: Option<i64>,
+}
+
+pub async fn create_user(State(state): State<AppState>, Admin(u): Admin, Json(b): Json<UserBody>) -> Result<Response, ApiError> {
+    let user = create_user_with(&state, &u.username, &b.username, &b.display_name, &b.password, &b.role, b.department_id).await?;
+    Ok((StatusCode::CREATED, Json(json!(user))).into_response())
+}
+
+pub async fn unlock_user(State(state): State<AppState>, Admin(u): Admin, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+    state.store.unlock_user(&u.username, id, state.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,286 @@
+//! Sessions, CSRF and the guard extractors that put authorization in handler signatures.
+
+use crate::error::{ApiError, AppError, PageError};
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use rand::RngCore;
+use tongban_core::roles::Role;
+use tongban_store::accounts::User;
+
+pub const SESSION_COOKIE: &str = "tb_session";
+pub const CSRF_COOKIE: &str = "tb_csrf";
+pub const CSRF_FIELD: &str = "_csrf";
+
+/// Who is asking (resolved once per request by [`resolve_session`]).
+#[derive(Clone, Debug, Default)]
+pub struct Viewer {
+    pub user: Option<User>,
+    pub token: Option<String>,
+    /// The session came from an `Authorization: Bearer` header (API clients), not a cookie.
+    pub bearer: bool,
+}
+
+/// The CSRF token for forms on this page.
+#[derive(Clone, Debug)]
+pub struct CsrfToken(pub String);
+
+pub fn cookie<'a>(parts: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    parts
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn random_token() -> String {
+    let mut b = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+pub fn session_cookie(token: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}",
+        tongban_store::accounts::SESSION_HOURS * 3600
+    ))
+    .expect("cookie header")
+}
+
+pub fn clear_session_cookie() -> HeaderValue {
+    HeaderValue::from_static("tb_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0")
+}
+
+/// Resolves the session, and enforces CSRF on state-changing requests:
+/// - browser forms must echo the `tb_csrf` cookie in the `_csrf` field or query parameter
+///   (double-submit; the cookie is SameSite=Strict);
+/// - API writes must either carry a bearer token or be JSON (which a cross-site form cannot send).
+pub async fn resolve_session(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let bearer = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|s| s.trim().to_string());
+    let cookie_token = cookie(&parts.headers, SESSION_COOKIE).map(str::to_string);
+    let mut viewer = Viewer {
+        bearer: bearer.is_some(),
+        token: bearer.or(cookie_token),
+        user: None,
+    };
+    if let Some(t) = &viewer.token {
+        match state.store.session_user(t, state.now()).await {
+            Ok(u) => viewer.user = u,
+            Err(e) => return PageError(AppError::internal(e)).into_response(),
+        }
+    }
+    let csrf_cookie = cookie(&parts.headers, CSRF_COOKIE).map(str::to_string);
+    let csrf = csrf_cookie.clone().unwrap_or_else(random_token);
+    let is_api = parts.uri.path().starts_with("/api/");
+    let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let mut body = Body::new(body);
+    if unsafe_method {
+        if is_api {
+            let json = parts
+                .headers
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/json"));
+            // Logging in is the one API write that has no session yet.
+            if !viewer.bearer && !json {
+                return ApiError(AppError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf",
+                    "API写操作需使用 Bearer 令牌或 JSON 请求体",
+                ))
+                .into_response();
+            }
+        } else {
+            let from_query = parts.uri.query().and_then(|q| {
+                url_param(q, CSRF_FIELD)
+            });
+            let is_form = parts
+                .headers
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+            let mut sent = from_query;
+            if sent.is_none() && is_form {
+                let bytes = match axum::body::to_bytes(body, 2 * 1024 * 1024).await {
+                    Ok(b) => b,
+                    Err(_) => {
+                        return PageError(AppError::new(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "too_large",
+                            "表单内容过大",
+                        ))
+                        .into_response()
+                    }
+                };
+                sent = url_param(std::str::from_utf8(&bytes).unwrap_or(""), CSRF_FIELD);
+                body = Body::from(bytes);
+            }
+            let ok = matches!((&csrf_cookie, &sent), (Some(c), Some(s)) if !c.is_empty() && c == s);
+            if !ok {
+                return PageError(AppError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf",
+                    "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试",
+                ))
+                .into_response();
+            }
+        }
+    }
+    parts.extensions.insert(viewer);
+    parts.extensions.insert(CsrfToken(csrf.clone()));
+    let mut res = next.run(Request::from_parts(parts, body)).await;
+    if csrf_cookie.is_none() {
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "{CSRF_COOKIE}={csrf}; SameSite=Strict; Path=/; HttpOnly"
+        )) {
+            res.headers_mut().append(SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+fn url_param(query: &str, name: &str) -> Option<String> {
+    url_decode_pairs(query)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+fn url_decode_pairs(s: &str) -> Vec<(String, String)> {
+    s.split('&')
+        .filter_map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            Some((decode(k)?, decode(v)?))
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> Option<String> {
+    let s = s.replace('+', " ");
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let h = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
+            out.push(u8::from_str_radix(h, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Viewer {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<Viewer>().cloned().unwrap_or_default())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<CsrfToken>()
+            .cloned()
+            .unwrap_or(CsrfToken(String::new())))
+    }
+}
+
+/// Why a guard refused: answered as JSON on API paths, as a redirect or page otherwise.
+pub struct GuardRejection {
+    api: bool,
+    signed_in: bool,
+    path: String,
+}
+
+impl IntoResponse for GuardRejection {
+    fn into_response(self) -> Response {
+        match (self.api, self.signed_in) {
+            (true, false) => ApiError(AppError::unauthorized()).into_response(),
+            (true, true) => ApiError(AppError::forbidden()).into_response(),
+            (false, false) => {
+                let next: String = url_encode(&self.path);
+                Redirect::to(&format!("/login?next={next}")).into_response()
+            }
+            (false, true) => PageError(AppError::forbidden()).into_response(),
+        }
+    }
+}
+
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn guard(parts: &Parts, allowed: impl Fn(&User) -> bool) -> Result<User, GuardRejection> {
+    let viewer = parts.extensions.get::<Viewer>().cloned().unwrap_or_default();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let rejection = |signed_in| GuardRejection {
+        api: parts.uri.path().starts_with("/api/"),
+        signed_in,
+        path: path.clone(),
+    };
+    match viewer.user {
+        None => Err(rejection(false)),
+        Some(u) if allowed(&u) => Ok(u),
+        Some(_) => Err(rejection(true)),
+    }
+}
+
+/// Any signed-in user.
+pub struct SignedIn(pub User);
+/// An administrator (系统管理员).
+pub struct Admin(pub User);
+/// Any staff member (not an applicant).
+pub struct Staff(pub User);
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = GuardRejection;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        guard(parts, |_| true).map(SignedIn)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Admin {
+    type Rejection = GuardRejection;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        guard(parts, |u| u.role == Role::Admin).map(Admin)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Staff {
+    type Rejection = GuardRejection;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        guard(parts, |u| u.role.is_staff()).map(Staff)
+    }
+}

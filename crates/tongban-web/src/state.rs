@@ -1,0 +1,135 @@
+//! Shared application state and the catalog view cached from the store.
+
+use crate::clock::Clock;
+use crate::error::AppError;
+use crate::metrics::Metrics;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::RwLock;
+use tongban_core::catalog::{Item, DepthLevel};
+use tongban_core::indicators::{catalog_stats, grouped_stats, CatalogStats};
+use tongban_store::catalog::{Department, Hall, ItemStatus, StoredItem};
+use tongban_store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Arc<Metrics>,
+    catalog: Arc<RwLock<Option<Arc<CatalogView>>>>,
+}
+
+/// Everything the public pages read, rebuilt when the catalog revision changes (on any
+/// node: the revision lives in the database).
+pub struct CatalogView {
+    pub rev: i64,
+    pub items: Vec<StoredItem>,
+    pub by_code: HashMap<String, usize>,
+    pub departments: Vec<Department>,
+    pub halls: Vec<Hall>,
+    pub stats: CatalogStats,
+    pub by_department: Vec<(Department, CatalogStats)>,
+    pub by_hall: Vec<(String, CatalogStats)>,
+    pub item_counts: HashMap<i64, usize>,
+}
+
+impl CatalogView {
+    pub fn active(&self) -> impl Iterator<Item = &StoredItem> {
+        self.items.iter().filter(|i| i.status == ItemStatus::Active)
+    }
+    pub fn get(&self, impl_code: &str) -> Option<&StoredItem> {
+        self.by_code.get(impl_code).map(|i| &self.items[*i])
+    }
+    pub fn department(&self, id: i64) -> Option<&Department> {
+        self.departments.iter().find(|d| d.id == id)
+    }
+    pub fn hall(&self, id: i64) -> Option<&Hall> {
+        self.halls.iter().find(|h| h.id == id)
+    }
+    pub fn hall_by_name(&self, name: &str) -> Option<&Hall> {
+        self.halls.iter().find(|h| h.name == name)
+    }
+    pub fn depth_level(item: &Item) -> DepthLevel {
+        item.depth_level()
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
+        AppState {
+            store,
+            clock,
+            metrics: Arc::new(Metrics::default()),
+            catalog: Arc::new(RwLock::new(None)),
+        }
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// The current catalog view; one cheap query checks that it is still fresh.
+    pub async fn catalog(&self) -> Result<Arc<CatalogView>, AppError> {
+        let rev = self.store.catalog_rev().await?;
+        if let Some(v) = self.catalog.read().await.as_ref() {
+            if v.rev == rev {
+                return Ok(v.clone());
+            }
+        }
+        let mut guard = self.catalog.write().await;
+        if let Some(v) = guard.as_ref() {
+            if v.rev == rev {
+                return Ok(v.clone());
+            }
+        }
+        let view = Arc::new(self.build_view(rev).await?);
+        *guard = Some(view.clone());
+        Ok(view)
+    }
+
+    async fn build_view(&self, rev: i64) -> Result<CatalogView, AppError> {
+        let items = self.store.all_items().await?;
+        let departments = self.store.departments().await?;
+        let halls = self.store.halls().await?;
+        let active: Vec<Item> = items
+            .iter()
+            .filter(|i| i.status == ItemStatus::Active)
+            .map(|i| i.item.clone())
+            .collect();
+        let stats = catalog_stats(&active);
+        let by_dept = grouped_stats(&active, |i| i.department_code.to_string());
+        let by_department = departments
+            .iter()
+            .filter_map(|d| by_dept.get(&d.code).map(|s| (d.clone(), s.clone())))
+            .collect();
+        let by_hall = grouped_stats(&active, |i| {
+            if i.hall.is_empty() {
+                "（未指定办理地点）".to_string()
+            } else {
+                i.hall.clone()
+            }
+        })
+        .into_iter()
+        .collect();
+        let mut item_counts = HashMap::new();
+        for i in items.iter().filter(|i| i.status == ItemStatus::Active) {
+            *item_counts.entry(i.department_id).or_insert(0) += 1;
+        }
+        let by_code = items
+            .iter()
+            .enumerate()
+            .map(|(n, i)| (i.item.impl_code.clone(), n))
+            .collect();
+        Ok(CatalogView {
+            rev,
+            items,
+            by_code,
+            departments,
+            halls,
+            stats,
+            by_department,
+            by_hall,
+            item_counts,
+        })
+    }
+}

@@ -1,0 +1,275 @@
+//! Command-line interface.
+
+use crate::config::{self, Overrides};
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tongban_store::{catalog_file, redact_url, Store};
+use tongban_web::clock::SystemClock;
+use tongban_web::Application;
+
+#[derive(Parser)]
+#[command(name = "tongban", version, about = "通办 — one city's integrated government-services platform")]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Global {
+    /// TOML configuration file (default: ./tongban.toml when present).
+    #[arg(long, global = true, env = "TONGBAN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (default: SQLite under the data dir).
+    #[arg(long, global = true, env = "TONGBAN_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Directory for the embedded database and files.
+    #[arg(long, global = true, env = "TONGBAN_DATA_DIR")]
+    data_dir: Option<String>,
+    /// Log format: text or json.
+    #[arg(long, global = true, env = "TONGBAN_LOG_FORMAT")]
+    log_format: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long, env = "TONGBAN_LISTEN")]
+        listen: Option<String>,
+    },
+    /// Load the demo city (catalog, halls, accounts) and run the server.
+    Demo {
+        #[arg(long, env = "TONGBAN_LISTEN")]
+        listen: Option<String>,
+        /// Load the demo data and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Service catalog tools.
+    #[command(subcommand)]
+    Catalog(CatalogCmd),
+    /// Working-day calendar tools.
+    #[command(subcommand)]
+    Calendar(CalendarCmd),
+}
+
+#[derive(Subcommand)]
+enum CatalogCmd {
+    /// Import items (CSV or XLSX) and optionally materials (CSV); all or nothing.
+    Import {
+        file: PathBuf,
+        materials: Option<PathBuf>,
+    },
+    /// Export the catalog: CSV (items + materials files) or XLSX.
+    Export {
+        /// Output directory for CSV, or a file ending in .xlsx.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+    /// Print the catalog indicators.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCmd {
+    /// Print the due date N working days after a date (the day itself is not counted).
+    Deadline {
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        #[arg(long)]
+        working_days: u32,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn overrides(g: &Global, listen: Option<String>) -> Overrides {
+    Overrides {
+        config_file: g.config.clone(),
+        listen,
+        database_url: g.database_url.clone(),
+        data_dir: g.data_dir.clone(),
+        log_format: g.log_format.clone(),
+    }
+}
+
+fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("TONGBAN_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        let _ = builder.json().try_init();
+    } else {
+        let _ = builder.try_init();
+    }
+}
+
+async fn open(cfg: &config::Config) -> anyhow::Result<Store> {
+    Store::open(&cfg.database_url)
+        .await
+        .with_context(|| format!("cannot open database {}", redact_url(&cfg.database_url)))
+}
+
+async fn serve(cfg: &config::Config, store: Store) -> anyhow::Result<()> {
+    let addr: SocketAddr = cfg
+        .listen
+        .parse()
+        .with_context(|| format!("listen address {:?} is not HOST:PORT", cfg.listen))?;
+    let state = tongban_web::new_state(store, Arc::new(SystemClock));
+    let app = Application::build(state, addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    println!("通办 tongban 已启动：http://{}/", app.local_addr());
+    tracing::info!(addr = %app.local_addr(), database = %redact_url(&cfg.database_url), "serving");
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { listen } => {
+            let cfg = config::load(&overrides(&cli.global, listen))?;
+            init_logging(cfg.log_json);
+            let store = open(&cfg).await?;
+            serve(&cfg, store).await
+        }
+        Command::Demo { listen, no_serve } => {
+            let cfg = config::load(&overrides(&cli.global, listen))?;
+            init_logging(cfg.log_json);
+            let store = open(&cfg).await?;
+            let report = crate::demo::seed(&store, chrono::Utc::now()).await?;
+            if let Some(r) = &report.import {
+                println!(
+                    "演示数据：事项新增 {} 项、更新 {} 项、未变化 {} 项；新建部门 {} 个、大厅 {} 个；账号 {} 个",
+                    r.created,
+                    r.updated,
+                    r.unchanged,
+                    r.created_departments.len(),
+                    r.created_halls.len(),
+                    report.users_created
+                );
+            }
+            println!("数据库：{}", redact_url(&cfg.database_url));
+            println!("演示账号（密码均为 {}）：", crate::demo::DEMO_PASSWORD);
+            for (u, name, role, _) in crate::demo::DEMO_USERS {
+                println!("  {u:<12} {}  {name}", role.label());
+            }
+            if no_serve {
+                return Ok(());
+            }
+            serve(&cfg, store).await
+        }
+        Command::Migrate => {
+            let cfg = config::load(&overrides(&cli.global, None))?;
+            init_logging(cfg.log_json);
+            open(&cfg).await?;
+            println!("migrations applied: {}", redact_url(&cfg.database_url));
+            Ok(())
+        }
+        Command::Catalog(cmd) => {
+            let cfg = config::load(&overrides(&cli.global, None))?;
+            let store = open(&cfg).await?;
+            catalog(cmd, &store).await
+        }
+        Command::Calendar(CalendarCmd::Deadline { from, working_days }) => {
+            let cal = tongban_core::calendar::WorkCalendar::builtin();
+            let due = cal.add_working_days(from, working_days)?;
+            println!("{}", due.format("%Y-%m-%d"));
+            Ok(())
+        }
+    }
+}
+
+async fn catalog(cmd: CatalogCmd, store: &Store) -> anyhow::Result<()> {
+    match cmd {
+        CatalogCmd::Import { file, materials } => {
+            let read = |p: &PathBuf| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
+            let bytes = read(&file)?;
+            let name = file.display().to_string();
+            let mat = match &materials {
+                Some(p) => Some((p.display().to_string(), read(p)?)),
+                None => None,
+            };
+            let parsed = catalog_file::parse_any(&name, &bytes, mat.as_ref().map(|(n, b)| (n.as_str(), b.as_slice())))?;
+            let r = store.import_catalog("cli", &name, &parsed, chrono::Utc::now()).await?;
+            println!(
+                "imported: {} created, {} updated, {} unchanged, {} materials; new departments: {}; new halls: {}",
+                r.created,
+                r.updated,
+                r.unchanged,
+                r.materials,
+                r.created_departments.len(),
+                r.created_halls.len()
+            );
+            Ok(())
+        }
+        CatalogCmd::Export { out } => {
+            let items: Vec<_> = store.all_items().await?.into_iter().map(|i| (i.item, i.materials)).collect();
+            if out.extension().is_some_and(|e| e == "xlsx") {
+                std::fs::write(&out, catalog_file::export_xlsx(&items)?)?;
+                println!("wrote {}", out.display());
+            } else {
+                std::fs::create_dir_all(&out)?;
+                let (i, m) = catalog_file::export_csv(&items);
+                std::fs::write(out.join("items.csv"), i)?;
+                std::fs::write(out.join("materials.csv"), m)?;
+                println!("wrote {} and {}", out.join("items.csv").display(), out.join("materials.csv").display());
+            }
+            Ok(())
+        }
+        CatalogCmd::Stats { json } => {
+            let items: Vec<_> = store
+                .all_items()
+                .await?
+                .into_iter()
+                .filter(|i| i.status == tongban_store::catalog::ItemStatus::Active)
+                .map(|i| i.item)
+                .collect();
+            let stats = tongban_core::indicators::catalog_stats(&items);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&stats)?);
+            } else {
+                println!("事项总数（依申请类） {}", stats.total);
+                println!(
+                    "办理深度 一级 {} · 二级 {} · 三级 {} · 四级 {}",
+                    stats.by_depth_level["1"], stats.by_depth_level["2"], stats.by_depth_level["3"], stats.by_depth_level["4"]
+                );
+                for (key, name, def) in tongban_core::indicators::DEFINITIONS.iter().skip(1) {
+                    let v = serde_json::to_value(&stats)?;
+                    let r = &v[key];
+                    println!("{name} {}/{} = {:.1}%  （{def}）", r["count"], r["of"], r["rate"].as_f64().unwrap_or(0.0) * 100.0);
+                }
+                println!("进驻综合大厅部门数 {}", stats.hall_departments);
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! Layered configuration: defaults, then a TOML file, then `TONGBAN_` environment
+//! variables, then command-line flags. Secrets (the database password) are never printed.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./tongban-data";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+    pub data_dir: Option<String>,
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: String,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub log_json: bool,
+}
+
+/// Values given on the command line or in the environment (clap reads both).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+    pub data_dir: Option<String>,
+    pub log_format: Option<String>,
+}
+
+pub fn load(o: &Overrides) -> anyhow::Result<Config> {
+    let file = match &o.config_file {
+        Some(p) => read_file(p)?,
+        None if Path::new("tongban.toml").exists() => read_file(Path::new("tongban.toml"))?,
+        None => FileConfig::default(),
+    };
+    let data_dir = PathBuf::from(
+        o.data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| DEFAULT_DATA_DIR.to_string()),
+    );
+    let database_url = o.database_url.clone().or(file.database_url).unwrap_or_else(|| {
+        format!("sqlite://{}", data_dir.join("tongban.db").display())
+    });
+    let log_format = o
+        .log_format
+        .clone()
+        .or(file.log_format)
+        .unwrap_or_else(|| "text".into());
+    if log_format != "text" && log_format != "json" {
+        anyhow::bail!("log_format must be \"text\" or \"json\", not {log_format:?}");
+    }
+    Ok(Config {
+        listen: o
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_string()),
+        database_url,
+        data_dir,
+        log_json: log_format == "json",
+    })
+}
+
+fn read_file(p: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(p)
+        .map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", p.display()))?;
+    toml::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {e}", p.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("t.toml");
+        std::fs::write(&f, "listen = \"0.0.0.0:9000\"\ndata_dir = \"/srv/tb\"\n").unwrap();
+        let c = load(&Overrides {
+            config_file: Some(f.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9000");
+        assert_eq!(c.database_url, "sqlite:///srv/tb/tongban.db");
+        let c = load(&Overrides {
+            config_file: Some(f),
+            listen: Some("127.0.0.1:1".into()),
+            database_url: Some("postgres://x@h/db".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.listen, "127.0.0.1:1");
+        assert_eq!(c.database_url, "postgres://x@h/db");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("t.toml");
+        std::fs::write(&f, "listne = \"x\"\n").unwrap();
+        let e = load(&Overrides {
+            config_file: Some(f.clone()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("listne"), "{e}");
+        std::fs::write(&f, "log_format = \"xml\"\n").unwrap();
+        assert!(load(&Overrides {
+            config_file: Some(f),
+            ..Default::default()
+        })
+        .is_err());
+    }
+}

@@ -1,0 +1,5 @@
+//! The `tongban` command: serve, demo, migrate, catalog and calendar tools.
+
+pub mod cli;
+pub mod config;
+pub mod demo;
