@@ -11,7 +11,10 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use std::collections::HashMap;
-use tongban_core::catalog::{four_same_report, FourSameViolation, Item, Material, ITEM_COLUMNS, ITEM_REQUIRED, MATERIAL_COLUMNS};
+use tongban_core::catalog::{
+    four_same_report, FourSameViolation, Item, Material, ITEM_COLUMNS, ITEM_REQUIRED,
+    MATERIAL_COLUMNS,
+};
 use tongban_core::ids::Uscc;
 use tongban_core::roles::Role;
 use tongban_store::catalog::{HallKind, ItemStatus, ItemVersion};
@@ -45,14 +48,23 @@ struct IndexPage {
     violations: usize,
 }
 
-pub async fn index(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(_): Admin) -> Result<Html<String>, PageError> {
+pub async fn index(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(_): Admin,
+) -> Result<Html<String>, PageError> {
     let view = state.catalog().await?;
     let items: Vec<Item> = view.active().map(|i| i.item.clone()).collect();
     render(IndexPage {
         ctx: PageCtx::new(&viewer, &csrf),
         message: String::new(),
         items: view.items.len(),
-        retired: view.items.iter().filter(|i| i.status == ItemStatus::Retired).count(),
+        retired: view
+            .items
+            .iter()
+            .filter(|i| i.status == ItemStatus::Retired)
+            .count(),
         departments: view.departments.len(),
         halls: view.halls.len(),
         users: state.store.users().await?.len(),
@@ -75,15 +87,31 @@ pub struct Q {
     q: String,
 }
 
-pub async fn items(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(_): Admin, Query(q): Query<Q>) -> Result<Html<String>, PageError> {
+pub async fn items(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(_): Admin,
+    Query(q): Query<Q>,
+) -> Result<Html<String>, PageError> {
     let view = state.catalog().await?;
     let term = q.q.trim();
     let rows: Vec<_> = view
         .items
         .iter()
-        .filter(|i| term.is_empty() || i.item.name.contains(term) || i.item.impl_code.contains(term))
+        .filter(|i| {
+            term.is_empty() || i.item.name.contains(term) || i.item.impl_code.contains(term)
+        })
         .take(500)
-        .map(|i| (i.item.impl_code.clone(), i.item.name.clone(), i.item.department.clone(), i.status == ItemStatus::Retired, i.version))
+        .map(|i| {
+            (
+                i.item.impl_code.clone(),
+                i.item.name.clone(),
+                i.item.department.clone(),
+                i.status == ItemStatus::Retired,
+                i.version,
+            )
+        })
         .collect();
     render(ItemsPage {
         ctx: PageCtx::new(&viewer, &csrf),
@@ -113,7 +141,9 @@ fn form_fields(values: &dyn Fn(&str) -> String) -> Vec<(&'static str, String, bo
 }
 
 fn materials_text(materials: &[Material]) -> String {
-    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(vec![]);
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(vec![]);
     for m in materials {
         let cols = m.to_columns();
         let _ = w.write_record(&cols[1..]);
@@ -151,7 +181,11 @@ pub fn parse_materials_text(impl_code: &str, text: &str) -> Result<Vec<Material>
     Ok(out)
 }
 
-pub async fn new_item_form(viewer: Viewer, csrf: CsrfToken, Admin(_): Admin) -> Result<Html<String>, PageError> {
+pub async fn new_item_form(
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(_): Admin,
+) -> Result<Html<String>, PageError> {
     render(ItemForm {
         ctx: PageCtx::new(&viewer, &csrf),
         is_new: true,
@@ -169,7 +203,13 @@ pub async fn new_item_form(viewer: Viewer, csrf: CsrfToken, Admin(_): Admin) -> 
     })
 }
 
-pub async fn edit_item_form(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(_): Admin, Path(code): Path<String>) -> Result<Html<String>, PageError> {
+pub async fn edit_item_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(_): Admin,
+    Path(code): Path<String>,
+) -> Result<Html<String>, PageError> {
     let stored = state.store.item(&code).await?;
     let cols = stored.item.to_columns();
     render(ItemForm {
@@ -189,7 +229,14 @@ pub async fn edit_item_form(State(state): State<AppState>, viewer: Viewer, csrf:
     })
 }
 
-async fn save_item_form(state: &AppState, viewer: Viewer, csrf: CsrfToken, user: &str, code: Option<String>, f: Fields) -> Result<Response, PageError> {
+async fn save_item_form(
+    state: &AppState,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    user: &str,
+    code: Option<String>,
+    f: Fields,
+) -> Result<Response, PageError> {
     let fixed_code = code.clone();
     let get = |c: &str| -> String {
         if c == "实施编码" {
@@ -211,8 +258,18 @@ async fn save_item_form(state: &AppState, viewer: Viewer, csrf: CsrfToken, user:
             if code.is_none() && state.store.item(&item.impl_code).await.is_ok() {
                 format!("实施编码 {} 已存在", item.impl_code)
             } else {
-                match state.store.save_item(user, &item, &materials, state.now()).await {
-                    Ok(_) => return Ok(Redirect::to(&format!("/admin/items/{}/history", crate::auth::url_encode(&item.impl_code))).into_response()),
+                match state
+                    .store
+                    .save_item(user, &item, &materials, state.now())
+                    .await
+                {
+                    Ok(_) => {
+                        return Ok(Redirect::to(&format!(
+                            "/admin/items/{}/history",
+                            crate::auth::url_encode(&item.impl_code)
+                        ))
+                        .into_response())
+                    }
                     Err(e) => refusal(e)?,
                 }
             }
@@ -231,23 +288,60 @@ async fn save_item_form(state: &AppState, viewer: Viewer, csrf: CsrfToken, user:
     Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
-pub async fn create_item(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(u): Admin, Form(f): Form<Fields>) -> Result<Response, PageError> {
+pub async fn create_item(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(u): Admin,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
     save_item_form(&state, viewer, csrf, &u.username, None, f).await
 }
 
-pub async fn update_item(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(u): Admin, Path(code): Path<String>, Form(f): Form<Fields>) -> Result<Response, PageError> {
+pub async fn update_item(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(u): Admin,
+    Path(code): Path<String>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
     state.store.item(&code).await?;
     save_item_form(&state, viewer, csrf, &u.username, Some(code), f).await
 }
 
-pub async fn retire_item(State(state): State<AppState>, Admin(u): Admin, Path(code): Path<String>, Form(f): Form<Fields>) -> Result<Response, PageError> {
-    state.store.set_item_status(&u.username, &code, true, field(&f, "reason"), state.now()).await?;
-    Ok(Redirect::to(&format!("/admin/items/{}/history", crate::auth::url_encode(&code))).into_response())
+pub async fn retire_item(
+    State(state): State<AppState>,
+    Admin(u): Admin,
+    Path(code): Path<String>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
+    state
+        .store
+        .set_item_status(&u.username, &code, true, field(&f, "reason"), state.now())
+        .await?;
+    Ok(Redirect::to(&format!(
+        "/admin/items/{}/history",
+        crate::auth::url_encode(&code)
+    ))
+    .into_response())
 }
 
-pub async fn restore_item(State(state): State<AppState>, Admin(u): Admin, Path(code): Path<String>, Form(f): Form<Fields>) -> Result<Response, PageError> {
-    state.store.set_item_status(&u.username, &code, false, field(&f, "reason"), state.now()).await?;
-    Ok(Redirect::to(&format!("/admin/items/{}/history", crate::auth::url_encode(&code))).into_response())
+pub async fn restore_item(
+    State(state): State<AppState>,
+    Admin(u): Admin,
+    Path(code): Path<String>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
+    state
+        .store
+        .set_item_status(&u.username, &code, false, field(&f, "reason"), state.now())
+        .await?;
+    Ok(Redirect::to(&format!(
+        "/admin/items/{}/history",
+        crate::auth::url_encode(&code)
+    ))
+    .into_response())
 }
 
 struct VersionRow {
@@ -278,7 +372,13 @@ pub fn action_label(a: &str) -> &'static str {
     }
 }
 
-pub async fn history(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(_): Admin, Path(code): Path<String>) -> Result<Html<String>, PageError> {
+pub async fn history(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(_): Admin,
+    Path(code): Path<String>,
+) -> Result<Html<String>, PageError> {
     let stored = state.store.item(&code).await?;
     let versions: Vec<ItemVersion> = state.store.item_versions(&code).await?;
     render(HistoryPage {
@@ -306,7 +406,11 @@ struct ImportPage {
     report: String,
 }
 
-pub async fn import_form(viewer: Viewer, csrf: CsrfToken, Admin(_): Admin) -> Result<Html<String>, PageError> {
+pub async fn import_form(
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(_): Admin,
+) -> Result<Html<String>, PageError> {
     render(ImportPage {
         ctx: PageCtx::new(&viewer, &csrf),
         error: String::new(),
@@ -315,7 +419,9 @@ pub async fn import_form(viewer: Viewer, csrf: CsrfToken, Admin(_): Admin) -> Re
 }
 
 /// Reads the `items` and optional `materials` parts of an import upload.
-pub async fn read_import_parts(mut mp: Multipart) -> Result<(String, Vec<u8>, Option<(String, Vec<u8>)>), AppError> {
+pub async fn read_import_parts(
+    mut mp: Multipart,
+) -> Result<(String, Vec<u8>, Option<(String, Vec<u8>)>), AppError> {
     let mut items = None;
     let mut materials = None;
     while let Some(part) = mp
@@ -335,20 +441,34 @@ pub async fn read_import_parts(mut mp: Multipart) -> Result<(String, Vec<u8>, Op
             _ => {}
         }
     }
-    let (file, bytes) = items.ok_or_else(|| AppError::bad_request("请选择事项文件（字段 items）"))?;
+    let (file, bytes) =
+        items.ok_or_else(|| AppError::bad_request("请选择事项文件（字段 items）"))?;
     Ok((file, bytes, materials))
 }
 
 /// Parses (off the async runtime: XLSX parsing is CPU work) and imports.
-pub async fn run_import(state: &AppState, actor: &str, file: String, bytes: Vec<u8>, materials: Option<(String, Vec<u8>)>) -> Result<catalog_file::ImportReport, AppError> {
+pub async fn run_import(
+    state: &AppState,
+    actor: &str,
+    file: String,
+    bytes: Vec<u8>,
+    materials: Option<(String, Vec<u8>)>,
+) -> Result<catalog_file::ImportReport, AppError> {
     let name = file.clone();
     let parsed = tokio::task::spawn_blocking(move || {
-        catalog_file::parse_any(&name, &bytes, materials.as_ref().map(|(n, b)| (n.as_str(), b.as_slice())))
+        catalog_file::parse_any(
+            &name,
+            &bytes,
+            materials.as_ref().map(|(n, b)| (n.as_str(), b.as_slice())),
+        )
     })
     .await
     .map_err(AppError::internal)?
     .map_err(|e| AppError::from(catalog_file::ImportFailure::File(e)))?;
-    Ok(state.store.import_catalog(actor, &file, &parsed, state.now()).await?)
+    Ok(state
+        .store
+        .import_catalog(actor, &file, &parsed, state.now())
+        .await?)
 }
 
 pub fn report_text(r: &catalog_file::ImportReport) -> String {
@@ -365,9 +485,17 @@ pub fn report_text(r: &catalog_file::ImportReport) -> String {
     s
 }
 
-pub async fn import_submit(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(u): Admin, mp: Multipart) -> Result<Response, PageError> {
+pub async fn import_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(u): Admin,
+    mp: Multipart,
+) -> Result<Response, PageError> {
     let result = match read_import_parts(mp).await {
-        Ok((file, bytes, materials)) => run_import(&state, &u.username, file, bytes, materials).await,
+        Ok((file, bytes, materials)) => {
+            run_import(&state, &u.username, file, bytes, materials).await
+        }
         Err(e) => Err(e),
     };
     let (status, error, report) = match result {
@@ -392,15 +520,24 @@ pub struct ExportQuery {
 }
 
 /// Builds an export file: (content type, file name, bytes).
-pub async fn export_file(state: &AppState, format: &str, part: &str) -> Result<(&'static str, &'static str, Vec<u8>), AppError> {
+pub async fn export_file(
+    state: &AppState,
+    format: &str,
+    part: &str,
+) -> Result<(&'static str, &'static str, Vec<u8>), AppError> {
     let items = state.store.all_items().await?;
-    let data: Vec<(Item, Vec<Material>)> = items.into_iter().map(|i| (i.item, i.materials)).collect();
+    let data: Vec<(Item, Vec<Material>)> =
+        items.into_iter().map(|i| (i.item, i.materials)).collect();
     match format {
         "xlsx" => {
             let bytes = tokio::task::spawn_blocking(move || catalog_file::export_xlsx(&data))
                 .await
                 .map_err(AppError::internal)??;
-            Ok(("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "catalog.xlsx", bytes))
+            Ok((
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "catalog.xlsx",
+                bytes,
+            ))
         }
         "csv" | "" => {
             let (items, materials) = catalog_file::export_csv(&data);
@@ -410,14 +547,26 @@ pub async fn export_file(state: &AppState, format: &str, part: &str) -> Result<(
                 Ok(("text/csv; charset=utf-8", "items.csv", items))
             }
         }
-        other => Err(AppError::bad_request(format!("不支持的导出格式：{other}（可选 csv、xlsx）"))),
+        other => Err(AppError::bad_request(format!(
+            "不支持的导出格式：{other}（可选 csv、xlsx）"
+        ))),
     }
 }
 
-pub async fn export(State(state): State<AppState>, Admin(_): Admin, Query(q): Query<ExportQuery>) -> Result<Response, PageError> {
+pub async fn export(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, PageError> {
     let (ct, name, bytes) = export_file(&state, &q.format, &q.part).await?;
     Ok((
-        [(CONTENT_TYPE, ct.to_string()), (CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))],
+        [
+            (CONTENT_TYPE, ct.to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
         bytes,
     )
         .into_response())
@@ -431,7 +580,12 @@ struct DepartmentsPage {
     rows: Vec<tongban_store::catalog::Department>,
 }
 
-async fn departments_page(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, error: String) -> Result<Html<String>, PageError> {
+async fn departments_page(
+    state: &AppState,
+    viewer: &Viewer,
+    csrf: &CsrfToken,
+    error: String,
+) -> Result<Html<String>, PageError> {
     render(DepartmentsPage {
         ctx: PageCtx::new(viewer, csrf),
         error,
@@ -439,14 +593,35 @@ async fn departments_page(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, e
     })
 }
 
-pub async fn departments(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(_): Admin) -> Result<Html<String>, PageError> {
+pub async fn departments(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(_): Admin,
+) -> Result<Html<String>, PageError> {
     departments_page(&state, &viewer, &csrf, String::new()).await
 }
 
-pub async fn create_department(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(u): Admin, Form(f): Form<Fields>) -> Result<Response, PageError> {
+pub async fn create_department(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(u): Admin,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
     let error = match Uscc::parse(field(&f, "code")) {
         Err(e) => e.to_string(),
-        Ok(code) => match state.store.create_department(&u.username, &code, field(&f, "name"), field(&f, "phone"), state.now()).await {
+        Ok(code) => match state
+            .store
+            .create_department(
+                &u.username,
+                &code,
+                field(&f, "name"),
+                field(&f, "phone"),
+                state.now(),
+            )
+            .await
+        {
             Ok(_) => return Ok(Redirect::to("/admin/departments").into_response()),
             Err(e) => refusal(e)?,
         },
@@ -455,8 +630,26 @@ pub async fn create_department(State(state): State<AppState>, viewer: Viewer, cs
     Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
-pub async fn update_department(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(u): Admin, Path(id): Path<i64>, Form(f): Form<Fields>) -> Result<Response, PageError> {
-    match state.store.update_department(&u.username, id, field(&f, "name"), field(&f, "phone"), f.contains_key("retired"), state.now()).await {
+pub async fn update_department(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(u): Admin,
+    Path(id): Path<i64>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
+    match state
+        .store
+        .update_department(
+            &u.username,
+            id,
+            field(&f, "name"),
+            field(&f, "phone"),
+            f.contains_key("retired"),
+            state.now(),
+        )
+        .await
+    {
         Ok(_) => Ok(Redirect::to("/admin/departments").into_response()),
         Err(e) => {
             let error = refusal(e)?;
@@ -485,7 +678,12 @@ struct HallsPage {
     kinds: Vec<(&'static str, &'static str)>,
 }
 
-async fn halls_page(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, error: String) -> Result<Html<String>, PageError> {
+async fn halls_page(
+    state: &AppState,
+    viewer: &Viewer,
+    csrf: &CsrfToken,
+    error: String,
+) -> Result<Html<String>, PageError> {
     let mut rows = Vec::new();
     for h in state.store.halls().await? {
         let windows = state.store.hall_windows(h.id).await?;
@@ -501,7 +699,18 @@ async fn halls_page(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, error: 
             } else {
                 windows
                     .iter()
-                    .map(|w| format!("{}号{}{}", w.number, w.name, if w.kind == "comprehensive" { "（综合）" } else { "" }))
+                    .map(|w| {
+                        format!(
+                            "{}号{}{}",
+                            w.number,
+                            w.name,
+                            if w.kind == "comprehensive" {
+                                "（综合）"
+                            } else {
+                                ""
+                            }
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("、")
             },
@@ -511,18 +720,32 @@ async fn halls_page(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, error: 
         ctx: PageCtx::new(viewer, csrf),
         error,
         rows,
-        kinds: [HallKind::Comprehensive, HallKind::SubCentre, HallKind::Department]
-            .iter()
-            .map(|k| (k.code(), k.label()))
-            .collect(),
+        kinds: [
+            HallKind::Comprehensive,
+            HallKind::SubCentre,
+            HallKind::Department,
+        ]
+        .iter()
+        .map(|k| (k.code(), k.label()))
+        .collect(),
     })
 }
 
-pub async fn halls(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(_): Admin) -> Result<Html<String>, PageError> {
+pub async fn halls(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(_): Admin,
+) -> Result<Html<String>, PageError> {
     halls_page(&state, &viewer, &csrf, String::new()).await
 }
 
-async fn hall_result(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, r: Result<(), StoreError>) -> Result<Response, PageError> {
+async fn hall_result(
+    state: &AppState,
+    viewer: &Viewer,
+    csrf: &CsrfToken,
+    r: Result<(), StoreError>,
+) -> Result<Response, PageError> {
     match r {
         Ok(()) => Ok(Redirect::to("/admin/halls").into_response()),
         Err(e) => {
@@ -533,34 +756,76 @@ async fn hall_result(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, r: Res
     }
 }
 
-pub async fn create_hall(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(u): Admin, Form(f): Form<Fields>) -> Result<Response, PageError> {
+pub async fn create_hall(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(u): Admin,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
     let r = match HallKind::parse(field(&f, "kind")) {
         None => Err(StoreError::Invalid("大厅类型无效".into())),
         Some(kind) => state
             .store
-            .create_hall(&u.username, field(&f, "name"), kind, field(&f, "address"), field(&f, "hours"), state.now())
+            .create_hall(
+                &u.username,
+                field(&f, "name"),
+                kind,
+                field(&f, "address"),
+                field(&f, "hours"),
+                state.now(),
+            )
             .await
             .map(|_| ()),
     };
     hall_result(&state, &viewer, &csrf, r).await
 }
 
-pub async fn update_hall(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(u): Admin, Path(id): Path<i64>, Form(f): Form<Fields>) -> Result<Response, PageError> {
+pub async fn update_hall(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(u): Admin,
+    Path(id): Path<i64>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
     let r = match HallKind::parse(field(&f, "kind")) {
         None => Err(StoreError::Invalid("大厅类型无效".into())),
         Some(kind) => state
             .store
-            .update_hall(&u.username, id, kind, field(&f, "address"), field(&f, "hours"), f.contains_key("retired"), state.now())
+            .update_hall(
+                &u.username,
+                id,
+                kind,
+                field(&f, "address"),
+                field(&f, "hours"),
+                f.contains_key("retired"),
+                state.now(),
+            )
             .await
             .map(|_| ()),
     };
     hall_result(&state, &viewer, &csrf, r).await
 }
 
-pub async fn create_window(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(u): Admin, Path(id): Path<i64>, Form(f): Form<Fields>) -> Result<Response, PageError> {
+pub async fn create_window(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(u): Admin,
+    Path(id): Path<i64>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
     let r = state
         .store
-        .create_window(&u.username, id, field(&f, "number"), field(&f, "name"), field(&f, "kind"), state.now())
+        .create_window(
+            &u.username,
+            id,
+            field(&f, "number"),
+            field(&f, "name"),
+            field(&f, "kind"),
+            state.now(),
+        )
         .await
         .map(|_| ());
     hall_result(&state, &viewer, &csrf, r).await
@@ -587,7 +852,12 @@ struct UsersPage {
     departments: Vec<(i64, String)>,
 }
 
-async fn users_page(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, error: String) -> Result<Html<String>, PageError> {
+async fn users_page(
+    state: &AppState,
+    viewer: &Viewer,
+    csrf: &CsrfToken,
+    error: String,
+) -> Result<Html<String>, PageError> {
     let now = state.now();
     let rows = state
         .store
@@ -613,17 +883,37 @@ async fn users_page(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, error: 
         error,
         rows,
         roles: Role::ALL.iter().map(|r| (r.code(), r.label())).collect(),
-        departments: state.store.departments().await?.into_iter().map(|d| (d.id, d.name)).collect(),
+        departments: state
+            .store
+            .departments()
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d.name))
+            .collect(),
     })
 }
 
-pub async fn users(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(_): Admin) -> Result<Html<String>, PageError> {
+pub async fn users(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(_): Admin,
+) -> Result<Html<String>, PageError> {
     users_page(&state, &viewer, &csrf, String::new()).await
 }
 
 /// Creates a user with a hashed password (hashing off the async runtime).
-pub async fn create_user_with(state: &AppState, actor: &str, username: &str, display_name: &str, password: &str, role: &str, department: Option<i64>) -> Result<tongban_store::accounts::User, AppError> {
-    let role = Role::parse(role).ok_or_else(|| AppError::bad_request(format!("未知角色：{role}")))?;
+pub async fn create_user_with(
+    state: &AppState,
+    actor: &str,
+    username: &str,
+    display_name: &str,
+    password: &str,
+    role: &str,
+    department: Option<i64>,
+) -> Result<tongban_store::accounts::User, AppError> {
+    let role =
+        Role::parse(role).ok_or_else(|| AppError::bad_request(format!("未知角色：{role}")))?;
     tongban_store::accounts::check_password_strength(password).map_err(AppError::bad_request)?;
     let pw = password.to_string();
     let hash = tokio::task::spawn_blocking(move || tongban_store::accounts::hash_password(&pw))
@@ -636,19 +926,42 @@ pub async fn create_user_with(state: &AppState, actor: &str, username: &str, dis
         role,
         department_id: department,
     };
-    Ok(state.store.create_user(actor, &new, &hash, state.now()).await?)
+    Ok(state
+        .store
+        .create_user(actor, &new, &hash, state.now())
+        .await?)
 }
 
 fn dept_field(f: &Fields) -> Result<Option<i64>, AppError> {
     match field(f, "department_id").trim() {
         "" => Ok(None),
-        s => s.parse().map(Some).map_err(|_| AppError::bad_request("部门编号无效")),
+        s => s
+            .parse()
+            .map(Some)
+            .map_err(|_| AppError::bad_request("部门编号无效")),
     }
 }
 
-pub async fn create_user(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(u): Admin, Form(f): Form<Fields>) -> Result<Response, PageError> {
+pub async fn create_user(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(u): Admin,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
     let r = match dept_field(&f) {
-        Ok(d) => create_user_with(&state, &u.username, field(&f, "username"), field(&f, "display_name"), field(&f, "password"), field(&f, "role"), d).await,
+        Ok(d) => {
+            create_user_with(
+                &state,
+                &u.username,
+                field(&f, "username"),
+                field(&f, "display_name"),
+                field(&f, "password"),
+                field(&f, "role"),
+                d,
+            )
+            .await
+        }
         Err(e) => Err(e),
     };
     match r {
@@ -661,14 +974,38 @@ pub async fn create_user(State(state): State<AppState>, viewer: Viewer, csrf: Cs
     }
 }
 
-pub async fn update_user(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(u): Admin, Path(id): Path<i64>, Form(f): Form<Fields>) -> Result<Response, PageError> {
+pub async fn update_user(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(u): Admin,
+    Path(id): Path<i64>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
     let role = Role::parse(field(&f, "role")).ok_or_else(|| AppError::bad_request("未知角色"))?;
     let dept = dept_field(&f)?;
     if id == u.id && (role != Role::Admin || !f.contains_key("active")) {
-        let page = users_page(&state, &viewer, &csrf, "不能停用自己或取消自己的管理员角色".into()).await?;
+        let page = users_page(
+            &state,
+            &viewer,
+            &csrf,
+            "不能停用自己或取消自己的管理员角色".into(),
+        )
+        .await?;
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
-    match state.store.update_user(&u.username, id, role, dept, f.contains_key("active"), state.now()).await {
+    match state
+        .store
+        .update_user(
+            &u.username,
+            id,
+            role,
+            dept,
+            f.contains_key("active"),
+            state.now(),
+        )
+        .await
+    {
         Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
         Err(e) => {
             let error = refusal(e)?;
@@ -678,8 +1015,15 @@ pub async fn update_user(State(state): State<AppState>, viewer: Viewer, csrf: Cs
     }
 }
 
-pub async fn unlock_user(State(state): State<AppState>, Admin(u): Admin, Path(id): Path<i64>) -> Result<Response, PageError> {
-    state.store.unlock_user(&u.username, id, state.now()).await?;
+pub async fn unlock_user(
+    State(state): State<AppState>,
+    Admin(u): Admin,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    state
+        .store
+        .unlock_user(&u.username, id, state.now())
+        .await?;
     Ok(Redirect::to("/admin/users").into_response())
 }
 
@@ -690,7 +1034,12 @@ struct FourSamePage {
     rows: Vec<FourSameViolation>,
 }
 
-pub async fn four_same(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(_): Admin) -> Result<Html<String>, PageError> {
+pub async fn four_same(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(_): Admin,
+) -> Result<Html<String>, PageError> {
     let view = state.catalog().await?;
     let items: Vec<Item> = view.active().map(|i| i.item.clone()).collect();
     render(FourSamePage {
@@ -706,7 +1055,12 @@ struct AuditPage {
     rows: Vec<(String, String, String, String)>,
 }
 
-pub async fn audit(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Admin(_): Admin) -> Result<Html<String>, PageError> {
+pub async fn audit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(_): Admin,
+) -> Result<Html<String>, PageError> {
     let rows = state
         .store
         .audit_entries(200)

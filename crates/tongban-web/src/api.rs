@@ -13,7 +13,9 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
-use tongban_core::catalog::{four_same_report, themes_of, Item, Material, ITEM_COLUMNS, MATERIAL_COLUMNS, THEMES};
+use tongban_core::catalog::{
+    four_same_report, themes_of, Item, Material, ITEM_COLUMNS, MATERIAL_COLUMNS, THEMES,
+};
 use tongban_core::ids::Uscc;
 use tongban_store::catalog::{HallKind, ItemStatus, StoredItem};
 
@@ -53,7 +55,10 @@ fn item_json(i: &StoredItem) -> Value {
     })
 }
 
-pub async fn list_items(State(state): State<AppState>, Query(q): Query<ItemQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn list_items(
+    State(state): State<AppState>,
+    Query(q): Query<ItemQuery>,
+) -> Result<Json<Value>, ApiError> {
     let view = state.catalog().await?;
     let hits = find_items(&view, &q);
     let page = q.page.unwrap_or(1).max(1);
@@ -63,10 +68,15 @@ pub async fn list_items(State(state): State<AppState>, Query(q): Query<ItemQuery
         .take(PAGE_SIZE)
         .map(|i| item_json(i))
         .collect();
-    Ok(Json(json!({ "total": hits.len(), "page": page, "page_size": PAGE_SIZE, "items": items })))
+    Ok(Json(
+        json!({ "total": hits.len(), "page": page, "page_size": PAGE_SIZE, "items": items }),
+    ))
 }
 
-pub async fn get_item(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn get_item(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let view = state.catalog().await?;
     let i = view
         .get(&code)
@@ -80,7 +90,10 @@ pub struct StatsQuery {
     by: String,
 }
 
-pub async fn catalog_stats(State(state): State<AppState>, Query(q): Query<StatsQuery>) -> Result<Json<Value>, ApiError> {
+pub async fn catalog_stats(
+    State(state): State<AppState>,
+    Query(q): Query<StatsQuery>,
+) -> Result<Json<Value>, ApiError> {
     let view = state.catalog().await?;
     let mut v = serde_json::to_value(&view.stats).map_err(AppError::internal)?;
     match q.by.as_str() {
@@ -99,7 +112,12 @@ pub async fn catalog_stats(State(state): State<AppState>, Query(q): Query<StatsQ
                 .map(|(h, s)| json!({ "hall": h, "stats": s }))
                 .collect();
         }
-        other => return Err(AppError::bad_request(format!("by 参数应为 department 或 hall，而不是 {other}")).into()),
+        other => {
+            return Err(AppError::bad_request(format!(
+                "by 参数应为 department 或 hall，而不是 {other}"
+            ))
+            .into())
+        }
     }
     v["definitions"] = tongban_core::indicators::DEFINITIONS
         .iter()
@@ -144,8 +162,15 @@ pub struct ItemBody {
     materials: Vec<HashMap<String, String>>,
 }
 
-fn parse_item_body(body: &ItemBody, fixed_code: Option<&str>) -> Result<(Item, Vec<Material>), AppError> {
-    if let Some(bad) = body.columns.keys().find(|k| !ITEM_COLUMNS.contains(&k.as_str())) {
+fn parse_item_body(
+    body: &ItemBody,
+    fixed_code: Option<&str>,
+) -> Result<(Item, Vec<Material>), AppError> {
+    if let Some(bad) = body
+        .columns
+        .keys()
+        .find(|k| !ITEM_COLUMNS.contains(&k.as_str()))
+    {
         return Err(AppError::bad_request(format!("未知的列：{bad}")));
     }
     let get = |c: &str| -> &str {
@@ -160,7 +185,10 @@ fn parse_item_body(body: &ItemBody, fixed_code: Option<&str>) -> Result<(Item, V
     let mut materials = Vec::new();
     for (n, m) in body.materials.iter().enumerate() {
         if let Some(bad) = m.keys().find(|k| !MATERIAL_COLUMNS.contains(&k.as_str())) {
-            return Err(AppError::bad_request(format!("申请材料第{}项：未知的列 {bad}", n + 1)));
+            return Err(AppError::bad_request(format!(
+                "申请材料第{}项：未知的列 {bad}",
+                n + 1
+            )));
         }
         let get = |c: &str| -> &str {
             if c == "实施编码" {
@@ -168,25 +196,48 @@ fn parse_item_body(body: &ItemBody, fixed_code: Option<&str>) -> Result<(Item, V
             }
             m.get(c).map(String::as_str).unwrap_or("")
         };
-        materials.push(Material::from_columns(get).map_err(|e| AppError::bad_request(format!("申请材料第{}项 {e}", n + 1)))?);
+        materials.push(
+            Material::from_columns(get)
+                .map_err(|e| AppError::bad_request(format!("申请材料第{}项 {e}", n + 1)))?,
+        );
     }
     Ok((item, materials))
 }
 
-pub async fn create_item(State(state): State<AppState>, Admin(u): Admin, Json(body): Json<ItemBody>) -> Result<Response, ApiError> {
+pub async fn create_item(
+    State(state): State<AppState>,
+    Admin(u): Admin,
+    Json(body): Json<ItemBody>,
+) -> Result<Response, ApiError> {
     let (item, materials) = parse_item_body(&body, None)?;
     if state.store.item(&item.impl_code).await.is_ok() {
-        return Err(AppError::new(StatusCode::CONFLICT, "conflict", format!("实施编码 {} 已存在", item.impl_code)).into());
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("实施编码 {} 已存在", item.impl_code),
+        )
+        .into());
     }
-    state.store.save_item(&u.username, &item, &materials, state.now()).await?;
+    state
+        .store
+        .save_item(&u.username, &item, &materials, state.now())
+        .await?;
     let stored = state.store.item(&item.impl_code).await?;
     Ok((StatusCode::CREATED, Json(item_json(&stored))).into_response())
 }
 
-pub async fn update_item(State(state): State<AppState>, Admin(u): Admin, Path(code): Path<String>, Json(body): Json<ItemBody>) -> Result<Json<Value>, ApiError> {
+pub async fn update_item(
+    State(state): State<AppState>,
+    Admin(u): Admin,
+    Path(code): Path<String>,
+    Json(body): Json<ItemBody>,
+) -> Result<Json<Value>, ApiError> {
     state.store.item(&code).await?;
     let (item, materials) = parse_item_body(&body, Some(&code))?;
-    let outcome = state.store.save_item(&u.username, &item, &materials, state.now()).await?;
+    let outcome = state
+        .store
+        .save_item(&u.username, &item, &materials, state.now())
+        .await?;
     let stored = state.store.item(&code).await?;
     let mut v = item_json(&stored);
     v["outcome"] = json!(outcome);
@@ -199,21 +250,45 @@ pub struct ReasonBody {
     reason: String,
 }
 
-pub async fn retire_item(State(state): State<AppState>, Admin(u): Admin, Path(code): Path<String>, Json(b): Json<ReasonBody>) -> Result<Json<Value>, ApiError> {
-    state.store.set_item_status(&u.username, &code, true, &b.reason, state.now()).await?;
+pub async fn retire_item(
+    State(state): State<AppState>,
+    Admin(u): Admin,
+    Path(code): Path<String>,
+    Json(b): Json<ReasonBody>,
+) -> Result<Json<Value>, ApiError> {
+    state
+        .store
+        .set_item_status(&u.username, &code, true, &b.reason, state.now())
+        .await?;
     Ok(Json(item_json(&state.store.item(&code).await?)))
 }
 
-pub async fn restore_item(State(state): State<AppState>, Admin(u): Admin, Path(code): Path<String>, Json(b): Json<ReasonBody>) -> Result<Json<Value>, ApiError> {
-    state.store.set_item_status(&u.username, &code, false, &b.reason, state.now()).await?;
+pub async fn restore_item(
+    State(state): State<AppState>,
+    Admin(u): Admin,
+    Path(code): Path<String>,
+    Json(b): Json<ReasonBody>,
+) -> Result<Json<Value>, ApiError> {
+    state
+        .store
+        .set_item_status(&u.username, &code, false, &b.reason, state.now())
+        .await?;
     Ok(Json(item_json(&state.store.item(&code).await?)))
 }
 
-pub async fn item_versions(State(state): State<AppState>, Admin(_): Admin, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn item_versions(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(state.store.item_versions(&code).await?)))
 }
 
-pub async fn import(State(state): State<AppState>, Admin(u): Admin, mp: Multipart) -> Result<Json<Value>, ApiError> {
+pub async fn import(
+    State(state): State<AppState>,
+    Admin(u): Admin,
+    mp: Multipart,
+) -> Result<Json<Value>, ApiError> {
     let (file, bytes, materials) = read_import_parts(mp).await?;
     let report = run_import(&state, &u.username, file, bytes, materials).await?;
     Ok(Json(json!(report)))
@@ -227,12 +302,29 @@ pub struct ExportQuery {
     part: String,
 }
 
-pub async fn export(State(state): State<AppState>, Admin(_): Admin, Query(q): Query<ExportQuery>) -> Result<Response, ApiError> {
+pub async fn export(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
     let (ct, name, bytes) = export_file(&state, &q.format, &q.part).await?;
-    Ok(([(CONTENT_TYPE, ct.to_string()), (CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))], bytes).into_response())
+    Ok((
+        [
+            (CONTENT_TYPE, ct.to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
-pub async fn four_same(State(state): State<AppState>, Admin(_): Admin) -> Result<Json<Value>, ApiError> {
+pub async fn four_same(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+) -> Result<Json<Value>, ApiError> {
     let view = state.catalog().await?;
     let items: Vec<Item> = view.active().map(|i| i.item.clone()).collect();
     Ok(Json(json!(four_same_report(&items))))
@@ -246,9 +338,16 @@ pub struct DepartmentBody {
     phone: String,
 }
 
-pub async fn create_department(State(state): State<AppState>, Admin(u): Admin, Json(b): Json<DepartmentBody>) -> Result<Response, ApiError> {
+pub async fn create_department(
+    State(state): State<AppState>,
+    Admin(u): Admin,
+    Json(b): Json<DepartmentBody>,
+) -> Result<Response, ApiError> {
     let code = Uscc::parse(&b.code).map_err(|e| AppError::bad_request(e.to_string()))?;
-    let d = state.store.create_department(&u.username, &code, &b.name, &b.phone, state.now()).await?;
+    let d = state
+        .store
+        .create_department(&u.username, &code, &b.name, &b.phone, state.now())
+        .await?;
     Ok((StatusCode::CREATED, Json(json!(d))).into_response())
 }
 
@@ -262,13 +361,32 @@ pub struct HallBody {
     hours: String,
 }
 
-pub async fn create_hall(State(state): State<AppState>, Admin(u): Admin, Json(b): Json<HallBody>) -> Result<Response, ApiError> {
-    let kind = HallKind::parse(&b.kind).ok_or_else(|| AppError::bad_request("kind 应为 comprehensive、sub_centre 或 department"))?;
-    let h = state.store.create_hall(&u.username, &b.name, kind, &b.address, &b.hours, state.now()).await?;
+pub async fn create_hall(
+    State(state): State<AppState>,
+    Admin(u): Admin,
+    Json(b): Json<HallBody>,
+) -> Result<Response, ApiError> {
+    let kind = HallKind::parse(&b.kind).ok_or_else(|| {
+        AppError::bad_request("kind 应为 comprehensive、sub_centre 或 department")
+    })?;
+    let h = state
+        .store
+        .create_hall(
+            &u.username,
+            &b.name,
+            kind,
+            &b.address,
+            &b.hours,
+            state.now(),
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(json!(h))).into_response())
 }
 
-pub async fn users(State(state): State<AppState>, Admin(_): Admin) -> Result<Json<Value>, ApiError> {
+pub async fn users(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(state.store.users().await?)))
 }
 
@@ -282,12 +400,32 @@ pub struct UserBody {
     department_id: Option<i64>,
 }
 
-pub async fn create_user(State(state): State<AppState>, Admin(u): Admin, Json(b): Json<UserBody>) -> Result<Response, ApiError> {
-    let user = create_user_with(&state, &u.username, &b.username, &b.display_name, &b.password, &b.role, b.department_id).await?;
+pub async fn create_user(
+    State(state): State<AppState>,
+    Admin(u): Admin,
+    Json(b): Json<UserBody>,
+) -> Result<Response, ApiError> {
+    let user = create_user_with(
+        &state,
+        &u.username,
+        &b.username,
+        &b.display_name,
+        &b.password,
+        &b.role,
+        b.department_id,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(json!(user))).into_response())
 }
 
-pub async fn unlock_user(State(state): State<AppState>, Admin(u): Admin, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
-    state.store.unlock_user(&u.username, id, state.now()).await?;
+pub async fn unlock_user(
+    State(state): State<AppState>,
+    Admin(u): Admin,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .store
+        .unlock_user(&u.username, id, state.now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

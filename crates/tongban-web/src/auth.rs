@@ -105,9 +105,7 @@ pub async fn resolve_session(State(state): State<AppState>, req: Request, next: 
                 .into_response();
             }
         } else {
-            let from_query = parts.uri.query().and_then(|q| {
-                url_param(q, CSRF_FIELD)
-            });
+            let from_query = parts.uri.query().and_then(|q| url_param(q, CSRF_FIELD));
             let is_form = parts
                 .headers
                 .get(CONTENT_TYPE)
@@ -190,7 +188,11 @@ fn decode(s: &str) -> Option<String> {
 impl<S: Send + Sync> FromRequestParts<S> for Viewer {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts.extensions.get::<Viewer>().cloned().unwrap_or_default())
+        Ok(parts
+            .extensions
+            .get::<Viewer>()
+            .cloned()
+            .unwrap_or_default())
     }
 }
 
@@ -239,7 +241,11 @@ pub fn url_encode(s: &str) -> String {
 }
 
 fn guard(parts: &Parts, allowed: impl Fn(&User) -> bool) -> Result<User, GuardRejection> {
-    let viewer = parts.extensions.get::<Viewer>().cloned().unwrap_or_default();
+    let viewer = parts
+        .extensions
+        .get::<Viewer>()
+        .cloned()
+        .unwrap_or_default();
     let path = parts
         .uri
         .path_and_query()

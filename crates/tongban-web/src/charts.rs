@@ -17,7 +17,11 @@ pub fn bar_chart(rows: &[(String, f64, String)], max: f64) -> String {
     ));
     for (i, (label, value, shown)) in rows.iter().enumerate() {
         let y = i as f64 * row_h + 4.0;
-        let w = if max > 0.0 { (value / max).clamp(0.0, 1.0) * bar_w } else { 0.0 };
+        let w = if max > 0.0 {
+            (value / max).clamp(0.0, 1.0) * bar_w
+        } else {
+            0.0
+        };
         s.push_str(&format!(
             "<text class=\"bar-label\" x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"12\">{}</text>",
             label_w - 6.0,
@@ -48,7 +52,10 @@ mod tests {
     #[test]
     fn bars_scale_to_max_and_escape_labels() {
         let svg = bar_chart(
-            &[("一级".into(), 1.0, "1".into()), ("<b>".into(), 2.0, "2".into())],
+            &[
+                ("一级".into(), 1.0, "1".into()),
+                ("<b>".into(), 2.0, "2".into()),
+            ],
             2.0,
         );
         assert!(svg.contains("width=\"130.0\""));

@@ -56,9 +56,11 @@ impl From<StoreError> for AppError {
 impl From<tongban_store::catalog_file::ImportFailure> for AppError {
     fn from(e: tongban_store::catalog_file::ImportFailure) -> Self {
         match e {
-            tongban_store::catalog_file::ImportFailure::File(f) => {
-                AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "import_refused", f.to_string())
-            }
+            tongban_store::catalog_file::ImportFailure::File(f) => AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "import_refused",
+                f.to_string(),
+            ),
             tongban_store::catalog_file::ImportFailure::Store(s) => s.into(),
         }
     }

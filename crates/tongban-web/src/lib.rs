@@ -41,19 +41,34 @@ pub fn router(state: AppState) -> Router {
         .route("/themes", get(pages::themes))
         .route("/halls", get(pages::halls))
         .route("/stats", get(pages::stats))
-        .route("/login", get(session::login_page).post(session::login_submit))
+        .route(
+            "/login",
+            get(session::login_page).post(session::login_submit),
+        )
         .route("/logout", post(session::logout));
     let admin_pages = Router::new()
         .route("/admin", get(admin::index))
         .route("/admin/items", get(admin::items))
-        .route("/admin/items/new", get(admin::new_item_form).post(admin::create_item))
-        .route("/admin/items/{code}/edit", get(admin::edit_item_form).post(admin::update_item))
+        .route(
+            "/admin/items/new",
+            get(admin::new_item_form).post(admin::create_item),
+        )
+        .route(
+            "/admin/items/{code}/edit",
+            get(admin::edit_item_form).post(admin::update_item),
+        )
         .route("/admin/items/{code}/retire", post(admin::retire_item))
         .route("/admin/items/{code}/restore", post(admin::restore_item))
         .route("/admin/items/{code}/history", get(admin::history))
-        .route("/admin/import", get(admin::import_form).post(admin::import_submit))
+        .route(
+            "/admin/import",
+            get(admin::import_form).post(admin::import_submit),
+        )
         .route("/admin/export", get(admin::export))
-        .route("/admin/departments", get(admin::departments).post(admin::create_department))
+        .route(
+            "/admin/departments",
+            get(admin::departments).post(admin::create_department),
+        )
         .route("/admin/departments/{id}", post(admin::update_department))
         .route("/admin/halls", get(admin::halls).post(admin::create_hall))
         .route("/admin/halls/{id}", post(admin::update_hall))
@@ -64,7 +79,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/four-same", get(admin::four_same))
         .route("/admin/audit", get(admin::audit));
     let api = Router::new()
-        .route("/api/v1/openapi.json", get(|| async { Json(openapi::document()) }))
+        .route(
+            "/api/v1/openapi.json",
+            get(|| async { Json(openapi::document()) }),
+        )
         .route("/api/v1/items", get(api::list_items))
         .route("/api/v1/items/{code}", get(api::get_item))
         .route("/api/v1/catalog/stats", get(api::catalog_stats))
@@ -72,19 +90,34 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/halls", get(api::halls))
         .route("/api/v1/themes", get(api::themes))
         .route("/api/v1/calendar/deadline", get(calendar_deadline))
-        .route("/api/v1/session", post(session::api_login).delete(session::api_logout))
+        .route(
+            "/api/v1/session",
+            post(session::api_login).delete(session::api_logout),
+        )
         .route("/api/v1/me", get(session::api_me))
         .route("/api/v1/admin/items", post(api::create_item))
-        .route("/api/v1/admin/items/{code}", axum::routing::put(api::update_item))
+        .route(
+            "/api/v1/admin/items/{code}",
+            axum::routing::put(api::update_item),
+        )
         .route("/api/v1/admin/items/{code}/retire", post(api::retire_item))
-        .route("/api/v1/admin/items/{code}/restore", post(api::restore_item))
-        .route("/api/v1/admin/items/{code}/versions", get(api::item_versions))
+        .route(
+            "/api/v1/admin/items/{code}/restore",
+            post(api::restore_item),
+        )
+        .route(
+            "/api/v1/admin/items/{code}/versions",
+            get(api::item_versions),
+        )
         .route("/api/v1/admin/catalog/import", post(api::import))
         .route("/api/v1/admin/catalog/export", get(api::export))
         .route("/api/v1/admin/catalog/four-same", get(api::four_same))
         .route("/api/v1/admin/departments", post(api::create_department))
         .route("/api/v1/admin/halls", post(api::create_hall))
-        .route("/api/v1/admin/users", get(api::users).post(api::create_user))
+        .route(
+            "/api/v1/admin/users",
+            get(api::users).post(api::create_user),
+        )
         .route("/api/v1/admin/users/{id}/unlock", post(api::unlock_user));
     let ops = Router::new()
         .route("/healthz", get(healthz))
@@ -93,7 +126,10 @@ pub fn router(state: AppState) -> Router {
             "/static/app.css",
             get(|| async {
                 (
-                    [(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "public, max-age=3600")],
+                    [
+                        (CONTENT_TYPE, "text/css; charset=utf-8"),
+                        (CACHE_CONTROL, "public, max-age=3600"),
+                    ],
                     STYLESHEET,
                 )
             }),
@@ -130,7 +166,10 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     match state.store.ping().await {
-        Ok(()) => (axum::http::StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))),
+        Ok(()) => (
+            axum::http::StatusCode::OK,
+            Json(serde_json::json!({ "status": "ok" })),
+        ),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
             (
@@ -154,18 +193,24 @@ struct DeadlineQuery {
     working_days: u32,
 }
 
-async fn calendar_deadline(Query(q): Query<DeadlineQuery>) -> Result<Json<serde_json::Value>, ApiError> {
-    let from = chrono::NaiveDate::parse_from_str(&q.from, "%Y-%m-%d")
-        .map_err(|_| AppError::bad_request(format!("from 应为 YYYY-MM-DD 日期，而不是 {}", q.from)))?;
+async fn calendar_deadline(
+    Query(q): Query<DeadlineQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let from = chrono::NaiveDate::parse_from_str(&q.from, "%Y-%m-%d").map_err(|_| {
+        AppError::bad_request(format!("from 应为 YYYY-MM-DD 日期，而不是 {}", q.from))
+    })?;
     let due = calendar()
         .add_working_days(from, q.working_days)
         .map_err(|e| AppError::bad_request(format!("无法计算期限：{e}")))?;
-    Ok(Json(serde_json::json!({ "due": due.format("%Y-%m-%d").to_string() })))
+    Ok(Json(
+        serde_json::json!({ "due": due.format("%Y-%m-%d").to_string() }),
+    ))
 }
 
 /// The built-in working-day calendar (loaded years come with the workflow issue).
 pub fn calendar() -> &'static tongban_core::calendar::WorkCalendar {
-    static CAL: std::sync::OnceLock<tongban_core::calendar::WorkCalendar> = std::sync::OnceLock::new();
+    static CAL: std::sync::OnceLock<tongban_core::calendar::WorkCalendar> =
+        std::sync::OnceLock::new();
     CAL.get_or_init(tongban_core::calendar::WorkCalendar::builtin)
 }
 
@@ -196,7 +241,10 @@ impl Application {
     }
 
     /// Serves until the future completes (tests).
-    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(stop)
             .await
@@ -209,7 +257,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -70,14 +70,19 @@ impl Metrics {
             "tongban_http_request_duration_seconds_sum {}\n",
             self.duration_sum_us.load(Ordering::Relaxed) as f64 / 1e6
         ));
-        s.push_str(&format!("tongban_http_request_duration_seconds_count {count}\n"));
+        s.push_str(&format!(
+            "tongban_http_request_duration_seconds_count {count}\n"
+        ));
         s
     }
 }
 
 pub async fn track(State(state): State<crate::AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let _path = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    let _path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
     let res = next.run(req).await;
     state
         .metrics

@@ -73,12 +73,22 @@ fn department_counts(view: &CatalogView) -> Vec<(i64, String, usize)> {
     view.departments
         .iter()
         .filter(|d| !d.retired)
-        .map(|d| (d.id, d.name.clone(), *view.item_counts.get(&d.id).unwrap_or(&0)))
+        .map(|d| {
+            (
+                d.id,
+                d.name.clone(),
+                *view.item_counts.get(&d.id).unwrap_or(&0),
+            )
+        })
         .filter(|(_, _, n)| *n > 0)
         .collect()
 }
 
-pub async fn home(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken) -> Result<Html<String>, PageError> {
+pub async fn home(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+) -> Result<Html<String>, PageError> {
     let view = state.catalog().await?;
     render(HomePage {
         ctx: PageCtx::new(&viewer, &csrf),
@@ -119,18 +129,25 @@ pub fn find_items<'a>(view: &'a CatalogView, q: &ItemQuery) -> Vec<&'a StoredIte
         .filter(|i| dept.is_none_or(|d| i.department_id == d))
         .filter(|i| hall.is_none_or(|h| i.hall_id == Some(h)))
         .filter(|i| audience.is_none_or(|a| i.item.audiences.contains(&a)))
-        .filter(|i| q.theme.is_empty() || tongban_core::catalog::themes_of(&i.item.name).contains(&q.theme.as_str()))
+        .filter(|i| {
+            q.theme.is_empty()
+                || tongban_core::catalog::themes_of(&i.item.name).contains(&q.theme.as_str())
+        })
         .filter_map(|i| {
             if q.q.trim().is_empty() {
                 Some((1, i))
             } else {
                 let materials: Vec<&str> = i.materials.iter().map(|m| m.name.as_str()).collect();
-                let s = tongban_core::search::score(&q.q, &i.item.name, &i.item.department, &materials);
+                let s =
+                    tongban_core::search::score(&q.q, &i.item.name, &i.item.department, &materials);
                 (s > 0).then_some((s, i))
             }
         })
         .collect();
-    hits.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.item.name.cmp(&b.1.item.name)));
+    hits.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| a.1.item.name.cmp(&b.1.item.name))
+    });
     hits.into_iter().map(|(_, i)| i).collect()
 }
 
@@ -170,7 +187,12 @@ pub fn promised_text(i: &Item) -> String {
     }
 }
 
-pub async fn items(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(q): Query<ItemQuery>) -> Result<Html<String>, PageError> {
+pub async fn items(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Query(q): Query<ItemQuery>,
+) -> Result<Html<String>, PageError> {
     let view = state.catalog().await?;
     let hits = find_items(&view, &q);
     let total = hits.len();
@@ -220,7 +242,10 @@ pub async fn items(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToke
         dept: q.dept.clone(),
         theme: q.theme.clone(),
         audience: q.audience.clone(),
-        audiences: Audience::ALL.iter().map(|a| (a.code(), a.label())).collect(),
+        audiences: Audience::ALL
+            .iter()
+            .map(|a| (a.code(), a.label()))
+            .collect(),
         rows,
         total,
         page,
@@ -246,11 +271,16 @@ struct ItemPage {
     windows: String,
 }
 
-pub async fn item(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(code): Path<String>) -> Result<Html<String>, PageError> {
+pub async fn item(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Path(code): Path<String>,
+) -> Result<Html<String>, PageError> {
     let view = state.catalog().await?;
-    let stored = view
-        .get(&code)
-        .ok_or_else(|| crate::error::AppError::not_found(format!("没有实施编码为 {code} 的事项")))?;
+    let stored = view.get(&code).ok_or_else(|| {
+        crate::error::AppError::not_found(format!("没有实施编码为 {code} 的事项"))
+    })?;
     let it = stored.item.clone();
     let hall = stored.hall_id.and_then(|h| view.hall(h)).cloned();
     let windows = match &hall {
@@ -274,10 +304,22 @@ pub async fn item(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken
         audiences: if it.audiences.is_empty() {
             "不限".into()
         } else {
-            it.audiences.iter().map(|a| a.label()).collect::<Vec<_>>().join("、")
+            it.audiences
+                .iter()
+                .map(|a| a.label())
+                .collect::<Vec<_>>()
+                .join("、")
         },
-        capabilities: it.depth.capabilities().map(|c| c.label()).collect::<Vec<_>>().join("、"),
-        scope: it.scope.map(|s| s.label().to_string()).unwrap_or_else(|| "不通办".into()),
+        capabilities: it
+            .depth
+            .capabilities()
+            .map(|c| c.label())
+            .collect::<Vec<_>>()
+            .join("、"),
+        scope: it
+            .scope
+            .map(|s| s.label().to_string())
+            .unwrap_or_else(|| "不通办".into()),
         hall_address: hall.as_ref().map(|h| h.address.clone()).unwrap_or_default(),
         hall_hours: hall.as_ref().map(|h| h.hours.clone()).unwrap_or_default(),
         windows,
@@ -293,7 +335,11 @@ struct DepartmentsPage {
     rows: Vec<(i64, String, usize)>,
 }
 
-pub async fn departments(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken) -> Result<Html<String>, PageError> {
+pub async fn departments(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+) -> Result<Html<String>, PageError> {
     let view = state.catalog().await?;
     render(DepartmentsPage {
         ctx: PageCtx::new(&viewer, &csrf),
@@ -309,12 +355,19 @@ struct ThemesPage {
     audiences: Vec<(&'static str, &'static str)>,
 }
 
-pub async fn themes(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken) -> Result<Html<String>, PageError> {
+pub async fn themes(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+) -> Result<Html<String>, PageError> {
     let view = state.catalog().await?;
     render(ThemesPage {
         ctx: PageCtx::new(&viewer, &csrf),
         rows: theme_counts(&view),
-        audiences: Audience::ALL.iter().map(|a| (a.code(), a.label())).collect(),
+        audiences: Audience::ALL
+            .iter()
+            .map(|a| (a.code(), a.label()))
+            .collect(),
     })
 }
 
@@ -336,13 +389,23 @@ struct HallsPage {
     rows: Vec<HallRow>,
 }
 
-pub async fn halls(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken) -> Result<Html<String>, PageError> {
+pub async fn halls(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+) -> Result<Html<String>, PageError> {
     let view = state.catalog().await?;
     let mut rows = Vec::new();
     for h in view.halls.iter().filter(|h| !h.retired) {
         let windows = state.store.hall_windows(h.id).await?;
-        let comprehensive = windows.iter().filter(|w| w.kind == "comprehensive" && !w.retired).count();
-        let dedicated = windows.iter().filter(|w| w.kind != "comprehensive" && !w.retired).count();
+        let comprehensive = windows
+            .iter()
+            .filter(|w| w.kind == "comprehensive" && !w.retired)
+            .count();
+        let dedicated = windows
+            .iter()
+            .filter(|w| w.kind != "comprehensive" && !w.retired)
+            .count();
         rows.push(HallRow {
             id: h.id,
             name: h.name.clone(),
@@ -406,7 +469,11 @@ struct StatsPage {
     by_hall: Vec<StatRow>,
 }
 
-pub async fn stats(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken) -> Result<Html<String>, PageError> {
+pub async fn stats(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+) -> Result<Html<String>, PageError> {
     let view = state.catalog().await?;
     let s = &view.stats;
     let ratio_of = |key: &str| match key {
@@ -446,7 +513,11 @@ pub async fn stats(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToke
         .iter()
         .enumerate()
         .map(|(i, l)| {
-            let n = s.by_depth_level.get(&(i + 1).to_string()).copied().unwrap_or(0);
+            let n = s
+                .by_depth_level
+                .get(&(i + 1).to_string())
+                .copied()
+                .unwrap_or(0);
             (l.to_string(), n as f64, n.to_string())
         })
         .collect();
@@ -454,7 +525,13 @@ pub async fn stats(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToke
     let dept_rows: Vec<(String, f64, String)> = view
         .by_department
         .iter()
-        .map(|(d, st)| (d.name.clone(), st.online_capable.rate, st.online_capable.percent()))
+        .map(|(d, st)| {
+            (
+                d.name.clone(),
+                st.online_capable.rate,
+                st.online_capable.percent(),
+            )
+        })
         .collect();
     render(StatsPage {
         ctx: PageCtx::new(&viewer, &csrf),

@@ -37,7 +37,11 @@ fn safe_next(next: &str) -> String {
     }
 }
 
-pub async fn login_page(viewer: Viewer, csrf: CsrfToken, Query(q): Query<NextQuery>) -> Result<Html<String>, PageError> {
+pub async fn login_page(
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Query(q): Query<NextQuery>,
+) -> Result<Html<String>, PageError> {
     render(LoginPage {
         ctx: PageCtx::new(&viewer, &csrf),
         error: String::new(),
@@ -54,8 +58,17 @@ pub struct LoginForm {
     next: String,
 }
 
-pub async fn login_submit(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Form(f): Form<LoginForm>) -> Result<Response, PageError> {
-    match state.store.login(&f.username, &f.password, state.now()).await? {
+pub async fn login_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    match state
+        .store
+        .login(&f.username, &f.password, state.now())
+        .await?
+    {
         Ok((user, token)) => {
             tracing::info!(user = %user.username, "signed in");
             let mut res = Redirect::to(&safe_next(&f.next)).into_response();
@@ -93,7 +106,10 @@ pub struct ApiLogin {
     password: String,
 }
 
-pub async fn api_login(State(state): State<AppState>, Json(body): Json<ApiLogin>) -> Result<Response, ApiError> {
+pub async fn api_login(
+    State(state): State<AppState>,
+    Json(body): Json<ApiLogin>,
+) -> Result<Response, ApiError> {
     match state.store.login(&body.username, &body.password, state.now()).await? {
         Ok((user, token)) => Ok(Json(serde_json::json!({
             "token": token,
@@ -105,7 +121,11 @@ pub async fn api_login(State(state): State<AppState>, Json(body): Json<ApiLogin>
     }
 }
 
-pub async fn api_logout(State(state): State<AppState>, viewer: Viewer, SignedIn(_): SignedIn) -> Result<StatusCode, ApiError> {
+pub async fn api_logout(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    SignedIn(_): SignedIn,
+) -> Result<StatusCode, ApiError> {
     if let Some(t) = &viewer.token {
         state.store.logout(t).await?;
     }

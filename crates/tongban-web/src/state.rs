@@ -6,7 +6,7 @@ use crate::metrics::Metrics;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::RwLock;
-use tongban_core::catalog::{Item, DepthLevel};
+use tongban_core::catalog::{DepthLevel, Item};
 use tongban_core::indicators::{catalog_stats, grouped_stats, CatalogStats};
 use tongban_store::catalog::{Department, Hall, ItemStatus, StoredItem};
 use tongban_store::Store;

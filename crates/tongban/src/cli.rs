@@ -12,7 +12,11 @@ use tongban_web::clock::SystemClock;
 use tongban_web::Application;
 
 #[derive(Parser)]
-#[command(name = "tongban", version, about = "通办 — one city's integrated government-services platform")]
+#[command(
+    name = "tongban",
+    version,
+    about = "通办 — one city's integrated government-services platform"
+)]
 struct Cli {
     #[command(flatten)]
     global: Global,
@@ -26,7 +30,12 @@ struct Global {
     #[arg(long, global = true, env = "TONGBAN_CONFIG")]
     config: Option<PathBuf>,
     /// Database URL: sqlite://PATH or postgres://USER@HOST/DB (default: SQLite under the data dir).
-    #[arg(long, global = true, env = "TONGBAN_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "TONGBAN_DATABASE_URL",
+        hide_env_values = true
+    )]
     database_url: Option<String>,
     /// Directory for the embedded database and files.
     #[arg(long, global = true, env = "TONGBAN_DATA_DIR")]
@@ -95,7 +104,10 @@ enum CalendarCmd {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start runtime: {e}");
@@ -123,8 +135,11 @@ fn overrides(g: &Global, listen: Option<String>) -> Overrides {
 
 fn init_logging(json: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("TONGBAN_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_env("TONGBAN_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         let _ = builder.json().try_init();
     } else {
@@ -211,15 +226,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn catalog(cmd: CatalogCmd, store: &Store) -> anyhow::Result<()> {
     match cmd {
         CatalogCmd::Import { file, materials } => {
-            let read = |p: &PathBuf| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
+            let read = |p: &PathBuf| {
+                std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))
+            };
             let bytes = read(&file)?;
             let name = file.display().to_string();
             let mat = match &materials {
                 Some(p) => Some((p.display().to_string(), read(p)?)),
                 None => None,
             };
-            let parsed = catalog_file::parse_any(&name, &bytes, mat.as_ref().map(|(n, b)| (n.as_str(), b.as_slice())))?;
-            let r = store.import_catalog("cli", &name, &parsed, chrono::Utc::now()).await?;
+            let parsed = catalog_file::parse_any(
+                &name,
+                &bytes,
+                mat.as_ref().map(|(n, b)| (n.as_str(), b.as_slice())),
+            )?;
+            let r = store
+                .import_catalog("cli", &name, &parsed, chrono::Utc::now())
+                .await?;
             println!(
                 "imported: {} created, {} updated, {} unchanged, {} materials; new departments: {}; new halls: {}",
                 r.created,
@@ -232,7 +255,12 @@ async fn catalog(cmd: CatalogCmd, store: &Store) -> anyhow::Result<()> {
             Ok(())
         }
         CatalogCmd::Export { out } => {
-            let items: Vec<_> = store.all_items().await?.into_iter().map(|i| (i.item, i.materials)).collect();
+            let items: Vec<_> = store
+                .all_items()
+                .await?
+                .into_iter()
+                .map(|i| (i.item, i.materials))
+                .collect();
             if out.extension().is_some_and(|e| e == "xlsx") {
                 std::fs::write(&out, catalog_file::export_xlsx(&items)?)?;
                 println!("wrote {}", out.display());
@@ -241,7 +269,11 @@ async fn catalog(cmd: CatalogCmd, store: &Store) -> anyhow::Result<()> {
                 let (i, m) = catalog_file::export_csv(&items);
                 std::fs::write(out.join("items.csv"), i)?;
                 std::fs::write(out.join("materials.csv"), m)?;
-                println!("wrote {} and {}", out.join("items.csv").display(), out.join("materials.csv").display());
+                println!(
+                    "wrote {} and {}",
+                    out.join("items.csv").display(),
+                    out.join("materials.csv").display()
+                );
             }
             Ok(())
         }
@@ -260,12 +292,20 @@ async fn catalog(cmd: CatalogCmd, store: &Store) -> anyhow::Result<()> {
                 println!("事项总数（依申请类） {}", stats.total);
                 println!(
                     "办理深度 一级 {} · 二级 {} · 三级 {} · 四级 {}",
-                    stats.by_depth_level["1"], stats.by_depth_level["2"], stats.by_depth_level["3"], stats.by_depth_level["4"]
+                    stats.by_depth_level["1"],
+                    stats.by_depth_level["2"],
+                    stats.by_depth_level["3"],
+                    stats.by_depth_level["4"]
                 );
                 for (key, name, def) in tongban_core::indicators::DEFINITIONS.iter().skip(1) {
                     let v = serde_json::to_value(&stats)?;
                     let r = &v[key];
-                    println!("{name} {}/{} = {:.1}%  （{def}）", r["count"], r["of"], r["rate"].as_f64().unwrap_or(0.0) * 100.0);
+                    println!(
+                        "{name} {}/{} = {:.1}%  （{def}）",
+                        r["count"],
+                        r["of"],
+                        r["rate"].as_f64().unwrap_or(0.0) * 100.0
+                    );
                 }
                 println!("进驻综合大厅部门数 {}", stats.hall_departments);
             }

@@ -46,9 +46,11 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
             .or(file.data_dir)
             .unwrap_or_else(|| DEFAULT_DATA_DIR.to_string()),
     );
-    let database_url = o.database_url.clone().or(file.database_url).unwrap_or_else(|| {
-        format!("sqlite://{}", data_dir.join("tongban.db").display())
-    });
+    let database_url = o
+        .database_url
+        .clone()
+        .or(file.database_url)
+        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("tongban.db").display()));
     let log_format = o
         .log_format
         .clone()

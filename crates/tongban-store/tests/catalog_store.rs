@@ -1,0 +1,299 @@
+//! Catalog storage on every backend: import all-or-nothing, round trips, versions.
+
+use chrono::{TimeZone, Utc};
+use tongban_store::catalog::{ItemStatus, WriteOutcome};
+use tongban_store::catalog_file::{
+    export_csv, export_xlsx, parse_any, parse_csv, parse_xlsx, ImportFailure, MAX_FILE_BYTES,
+};
+use tongban_store::testing::TestDb;
+
+const ITEMS: &[u8] = include_bytes!("../../tongban/demo/items.csv");
+const MATERIALS: &[u8] = include_bytes!("../../tongban/demo/materials.csv");
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap()
+}
+
+const HEADER: &str = "事项名称,基本编码,实施编码,事项类型,行使层级,实施主体,实施主体编码,办件类型,法定办结时限,承诺办结时限,是否网办,网上办理深度,到办事现场次数,办理地点,进驻综合大厅";
+
+fn row(code: &str, name: &str) -> String {
+    format!("{name},000117001000,{code},01,3,市市场监督管理局,11100000000013338W,承诺件,20,5,是,1^2^3^4^5,0,市民之家,是")
+}
+
+async fn count(db: &TestDb) -> usize {
+    db.store.all_items().await.unwrap().len()
+}
+
+#[tokio::test]
+async fn import_round_trip_is_identical_on_every_backend() {
+    for db in TestDb::all().await {
+        let parsed = parse_csv("items.csv", ITEMS, Some(("materials.csv", MATERIALS))).unwrap();
+        let r = db
+            .store
+            .import_catalog("t", "items.csv", &parsed, now())
+            .await
+            .unwrap();
+        assert_eq!(r.created, parsed.items.len(), "{:?}", db.backend);
+        assert!(r.created >= 300);
+        assert!(r.created_departments.len() >= 25);
+        assert!(r.created_halls.contains(&"市民之家".to_string()));
+        let first: Vec<_> = db
+            .store
+            .all_items()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| (i.item, i.materials))
+            .collect();
+        let (items_csv, materials_csv) = export_csv(&first);
+
+        // The export imports into a fresh database as the same catalog ...
+        let fresh = TestDb::sqlite().await;
+        let reparsed = parse_csv("e.csv", &items_csv, Some(("m.csv", &materials_csv))).unwrap();
+        fresh
+            .store
+            .import_catalog("t", "e.csv", &reparsed, now())
+            .await
+            .unwrap();
+        let second: Vec<_> = fresh
+            .store
+            .all_items()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| (i.item, i.materials))
+            .collect();
+        assert_eq!(first, second);
+        assert_eq!(
+            export_csv(&second),
+            (items_csv.clone(), materials_csv.clone())
+        );
+
+        // ... and importing the export again changes nothing (no new versions).
+        let again = db
+            .store
+            .import_catalog("t", "e.csv", &reparsed, now())
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.created, again.updated, again.unchanged),
+            (0, 0, first.len())
+        );
+
+        // XLSX round trip too.
+        let xlsx = export_xlsx(&first).unwrap();
+        let from_xlsx = parse_xlsx("c.xlsx", &xlsx).unwrap();
+        let items: Vec<_> = from_xlsx.items.iter().map(|(_, i)| i.clone()).collect();
+        assert_eq!(
+            items,
+            first.iter().map(|(i, _)| i.clone()).collect::<Vec<_>>()
+        );
+        assert_eq!(from_xlsx.materials.len(), parsed.materials.len());
+        fresh.cleanup().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_bad_row_anywhere_refuses_the_whole_import() {
+    for db in TestDb::all().await {
+        // Bad last row: the parser names file, row and column; nothing is stored.
+        let csv = format!(
+            "{HEADER}\n{}\n{}\n{}\n",
+            row("A", "甲"),
+            row("B", "乙"),
+            row("C", "丙").replace(",20,5,", ",20,30,")
+        );
+        let e = parse_csv("bad.csv", csv.as_bytes(), None).unwrap_err();
+        assert_eq!(
+            (e.file.as_str(), e.row, e.column.as_str()),
+            ("bad.csv", 4, "承诺办结时限")
+        );
+        assert!(e.to_string().contains("bad.csv 第4行"), "{e}");
+        assert_eq!(count(&db).await, 0);
+
+        // A row that only the database can refuse (a known department code under another
+        // name) rolls back the rows before it.
+        db.store
+            .create_department(
+                "t",
+                &tongban_core::ids::Uscc::parse("91350100M000100Y43").unwrap(),
+                "市自然资源和规划局",
+                "",
+                now(),
+            )
+            .await
+            .unwrap();
+        let csv = format!(
+            "{HEADER}\n{}\n{}\n",
+            row("A", "甲"),
+            row("B", "乙").replace(
+                "市市场监督管理局,11100000000013338W",
+                "市市场监督管理局,91350100M000100Y43"
+            )
+        );
+        let parsed = parse_csv("dept.csv", csv.as_bytes(), None).unwrap();
+        match db
+            .store
+            .import_catalog("t", "dept.csv", &parsed, now())
+            .await
+        {
+            Err(ImportFailure::File(e)) => {
+                assert_eq!((e.row, e.column.as_str()), (3, "实施主体编码"));
+                assert!(
+                    e.message.contains("已登记为「市自然资源和规划局」"),
+                    "{}",
+                    e.message
+                );
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(
+            count(&db).await,
+            0,
+            "{:?}: the first row must be rolled back",
+            db.backend
+        );
+        assert_eq!(db.store.departments().await.unwrap().len(), 1);
+        db.cleanup().await;
+    }
+}
+
+#[test]
+fn malformed_files_are_refused_with_clear_messages() {
+    // Unknown column.
+    let e = parse_csv("a.csv", format!("{HEADER},备注\n").as_bytes(), None).unwrap_err();
+    assert_eq!((e.row, e.column.as_str()), (1, "备注"));
+    assert!(e.message.contains("未知的列"));
+    // Missing required column.
+    let e = parse_csv("a.csv", "事项名称,基本编码\n甲,1\n".as_bytes(), None).unwrap_err();
+    assert!(e.message.contains("缺少必填列"), "{e}");
+    // Duplicate 实施编码.
+    let csv = format!("{HEADER}\n{}\n{}\n", row("A", "甲"), row("A", "乙"));
+    let e = parse_csv("a.csv", csv.as_bytes(), None).unwrap_err();
+    assert_eq!((e.row, e.column.as_str()), (3, "实施编码"));
+    assert!(e.message.contains("与第2行重复"), "{e}");
+    // Wrong encoding: GBK bytes.
+    let mut gbk = format!("{HEADER}\n").into_bytes();
+    gbk.extend_from_slice(&[0xCA, 0xC2, 0xCF, 0xEE]); // 事项 in GBK
+    gbk.extend_from_slice(row("A", "").as_bytes());
+    let e = parse_csv("gbk.csv", &gbk, None).unwrap_err();
+    assert_eq!(e.row, 2);
+    assert!(e.message.contains("UTF-8"), "{e}");
+    // Ragged CSV.
+    let csv = format!("{HEADER}\n{},多余\n", row("A", "甲"));
+    let e = parse_csv("r.csv", csv.as_bytes(), None).unwrap_err();
+    assert_eq!(e.row, 2);
+    assert!(e.message.contains("列"), "{e}");
+    // Oversized.
+    let big = vec![b'a'; MAX_FILE_BYTES + 1];
+    let e = parse_csv("big.csv", &big, None).unwrap_err();
+    assert!(e.message.contains("文件过大"), "{e}");
+    // Empty, and header only.
+    assert!(parse_csv("e.csv", b"", None)
+        .unwrap_err()
+        .message
+        .contains("为空"));
+    assert!(parse_csv("h.csv", HEADER.as_bytes(), None)
+        .unwrap_err()
+        .message
+        .contains("没有事项"));
+    // A BOM is fine.
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(format!("{HEADER}\n{}\n", row("A", "甲")).as_bytes());
+    assert_eq!(parse_csv("bom.csv", &bom, None).unwrap().items.len(), 1);
+    // Malformed XLSX: a ZIP signature that is not a workbook.
+    let e = parse_any("x.xlsx", b"PK\x03\x04garbage", None).unwrap_err();
+    assert!(e.message.contains("XLSX"), "{e}");
+    // Material for an item that is not in the file.
+    let m = "实施编码,材料名称\nZZZ,身份证\n";
+    let e = parse_csv(
+        "a.csv",
+        format!("{HEADER}\n{}\n", row("A", "甲")).as_bytes(),
+        Some(("m.csv", m.as_bytes())),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.file.as_str(), e.row, e.column.as_str()),
+        ("m.csv", 2, "实施编码")
+    );
+}
+
+#[tokio::test]
+async fn every_change_is_a_version_and_retired_items_are_kept() {
+    for db in TestDb::all().await {
+        let parsed = parse_csv(
+            "a.csv",
+            format!("{HEADER}\n{}\n", row("A", "食品经营许可")).as_bytes(),
+            None,
+        )
+        .unwrap();
+        db.store
+            .import_catalog("importer", "a.csv", &parsed, now())
+            .await
+            .unwrap();
+        let mut item = db.store.item("A").await.unwrap().item;
+        item.promised_limit = 3;
+        let later = now() + chrono::Duration::hours(1);
+        assert_eq!(
+            db.store
+                .save_item("editor", &item, &[], later)
+                .await
+                .unwrap(),
+            WriteOutcome::Updated
+        );
+        assert_eq!(
+            db.store
+                .save_item("editor", &item, &[], later)
+                .await
+                .unwrap(),
+            WriteOutcome::Unchanged
+        );
+        // An invalid change is refused and stores nothing.
+        let mut bad = item.clone();
+        bad.promised_limit = 99;
+        assert!(db
+            .store
+            .save_item("editor", &bad, &[], later)
+            .await
+            .is_err());
+        // Retiring needs a reason, then keeps the item.
+        assert!(db
+            .store
+            .set_item_status("admin", "A", true, " ", later)
+            .await
+            .is_err());
+        db.store
+            .set_item_status("admin", "A", true, "事项合并", later)
+            .await
+            .unwrap();
+        let stored = db.store.item("A").await.unwrap();
+        assert_eq!(stored.status, ItemStatus::Retired);
+        assert_eq!(stored.version, 3);
+        let versions = db.store.item_versions("A").await.unwrap();
+        let summary: Vec<(i64, &str, &str)> = versions
+            .iter()
+            .map(|v| (v.version, v.action.as_str(), v.actor.as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (3, "retire", "admin"),
+                (2, "edit", "editor"),
+                (1, "import", "importer")
+            ]
+        );
+        let change = &versions[1].changes[0];
+        assert_eq!(
+            (
+                change.field.as_str(),
+                change.before.as_str(),
+                change.after.as_str()
+            ),
+            ("承诺办结时限", "5", "3")
+        );
+        let (old, _) = db.store.item_snapshot("A", 1).await.unwrap();
+        assert_eq!(old.promised_limit, 5);
+        db.cleanup().await;
+    }
+}
