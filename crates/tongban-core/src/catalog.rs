@@ -791,6 +791,9 @@ pub struct FourSameViolation {
     pub variants: Vec<(String, Vec<(String, String)>)>,
 }
 
+/// Reads one compared field of an item.
+type FieldOf = fn(&Item) -> String;
+
 /// 四级四同: the same 基本编码 must have the same name, type and legal basis at every
 /// level (and the basic code itself is the grouping key).
 pub fn four_same_report(items: &[Item]) -> Vec<FourSameViolation> {
@@ -804,7 +807,7 @@ pub fn four_same_report(items: &[Item]) -> Vec<FourSameViolation> {
         if group.len() < 2 {
             continue;
         }
-        let fields: [(&'static str, fn(&Item) -> String); 3] = [
+        let fields: [(&'static str, FieldOf); 3] = [
             ("事项名称", |i| i.name.clone()),
             ("事项类型", |i| i.item_type.label().to_string()),
             ("设定依据", |i| i.legal_basis.clone()),

@@ -175,6 +175,8 @@ fn depth_levels_follow_the_project_rule() {
     assert_eq!(level("1^3", "是", "1"), DepthLevel::Two);
     assert_eq!(level("1^2^3^4", "是", "1"), DepthLevel::Three);
     assert_eq!(level("1^2^3^4^5", "是", "1"), DepthLevel::Three);
+    // Online acceptance without online handling is not 全程网办, even with zero trips.
+    assert_eq!(level("1^2^3^4", "是", "0"), DepthLevel::Three);
     assert_eq!(level("1^2^3^4^5^6", "是", "0"), DepthLevel::Four);
 }
 

@@ -296,15 +296,23 @@ impl Store {
             .map_err(|e| StoreError::Internal(e.to_string()))?;
         let mut tx = self.w().begin().await?;
         if !ok || !user.active {
-            let failed = user.failed_logins + 1;
+            // Counted in the database, so parallel guesses cannot undercount.
+            let row = sqlx::query(
+                "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
+            )
+            .bind(user.id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let failed = get_i64(&row, "failed_logins")?;
             let locked = (failed >= LOCKOUT_THRESHOLD)
                 .then(|| now_text(now + Duration::minutes(LOCKOUT_MINUTES)));
-            sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
-                .bind(if locked.is_some() { 0 } else { failed })
-                .bind(locked.clone())
-                .bind(user.id)
-                .execute(&mut *tx)
-                .await?;
+            if locked.is_some() {
+                sqlx::query("UPDATE users SET failed_logins = 0, locked_until = $1 WHERE id = $2")
+                    .bind(locked.clone())
+                    .bind(user.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             if locked.is_some() {
                 audit(
                     &mut tx,

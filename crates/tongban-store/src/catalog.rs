@@ -67,6 +67,15 @@ pub struct Hall {
     pub retired: bool,
 }
 
+/// The changeable details of a hall.
+#[derive(Debug, Clone, Copy)]
+pub struct HallDetails<'a> {
+    pub kind: HallKind,
+    pub address: &'a str,
+    pub hours: &'a str,
+    pub retired: bool,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct HallWindow {
     pub id: i64,
@@ -442,12 +451,15 @@ impl Store {
         &self,
         actor: &str,
         id: i64,
-        kind: HallKind,
-        address: &str,
-        hours: &str,
-        retired: bool,
+        details: &HallDetails<'_>,
         now: DateTime<Utc>,
     ) -> Result<Hall> {
+        let HallDetails {
+            kind,
+            address,
+            hours,
+            retired,
+        } = *details;
         let mut tx = self.w().begin().await?;
         let row = sqlx::query(
             "UPDATE halls SET kind = $1, address = $2, hours = $3, retired = $4 WHERE id = $5 \

@@ -1,5 +1,5 @@
 //! Storage for tongban. One code path over sqlx's `Any` driver serves the embedded SQLite
-//! default and PostgreSQL (see docs/adr/0001-storage.md). SQL here is written in the
+//! default and PostgreSQL (see docs/adr/0001-storage-sqlx-any.md). SQL here is written in the
 //! dialect both accept; the few differences live in the per-backend migrations.
 
 pub mod accounts;

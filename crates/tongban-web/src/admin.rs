@@ -796,10 +796,12 @@ pub async fn update_hall(
             .update_hall(
                 &u.username,
                 id,
-                kind,
-                field(&f, "address"),
-                field(&f, "hours"),
-                f.contains_key("retired"),
+                &tongban_store::catalog::HallDetails {
+                    kind,
+                    address: field(&f, "address"),
+                    hours: field(&f, "hours"),
+                    retired: f.contains_key("retired"),
+                },
                 state.now(),
             )
             .await

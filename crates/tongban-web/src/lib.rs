@@ -140,6 +140,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(ops)
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(api_errors_as_json))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::resolve_session))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
@@ -154,6 +155,46 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
+}
+
+/// Extractor rejections (a bad query string, a malformed JSON body …) come from axum as
+/// plain text; on the API they are rewritten to the `{code, message}` shape.
+async fn api_errors_as_json(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let is_api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let is_json = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !is_api || is_json || !(res.status().is_client_error() || res.status().is_server_error()) {
+        return res;
+    }
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let detail = String::from_utf8_lossy(&bytes);
+    let code = match status.as_u16() {
+        413 => "too_large",
+        415 => "unsupported_media_type",
+        405 => "method_not_allowed",
+        s if s >= 500 => "internal",
+        _ => "bad_request",
+    };
+    let message = if status.is_server_error() {
+        "系统内部错误，请稍后再试".to_string()
+    } else {
+        format!("请求有误：{detail}")
+    };
+    (
+        status,
+        Json(serde_json::json!({ "code": code, "message": message })),
+    )
+        .into_response()
 }
 
 async fn not_found(uri: axum::http::Uri) -> axum::response::Response {

@@ -5,7 +5,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use tongban_core::roles::Role;
 use tongban_store::accounts::{hash_password, NewUser};
-use tongban_store::catalog::HallKind;
+use tongban_store::catalog::HallDetails;
 use tongban_store::{catalog_file, Store, StoreError};
 
 pub const ITEMS_CSV: &[u8] = include_bytes!("../demo/items.csv");
@@ -121,7 +121,17 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<DemoRepor
         };
         if h.address.is_empty() {
             store
-                .update_hall("demo", h.id, h.kind, address, hours, false, now)
+                .update_hall(
+                    "demo",
+                    h.id,
+                    &HallDetails {
+                        kind: h.kind,
+                        address,
+                        hours,
+                        retired: false,
+                    },
+                    now,
+                )
                 .await?;
         }
         if store.hall_windows(h.id).await?.is_empty() {
@@ -143,19 +153,6 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<DemoRepor
                     .create_window("demo", h.id, &number, d, "dedicated", now)
                     .await?;
             }
-        }
-        if h.kind != HallKind::Comprehensive && *name == "市民之家" {
-            store
-                .update_hall(
-                    "demo",
-                    h.id,
-                    HallKind::Comprehensive,
-                    address,
-                    hours,
-                    false,
-                    now,
-                )
-                .await?;
         }
     }
 
