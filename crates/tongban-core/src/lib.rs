@@ -2,6 +2,7 @@
 //! Time and the working-day calendar are passed in, so every rule is a plain function.
 
 pub mod calendar;
+pub mod case;
 pub mod catalog;
 pub mod ids;
 pub mod indicators;
