@@ -149,25 +149,16 @@ impl Store {
                 return Err(StoreError::Invalid(format!("部门 {d} 不存在")));
             }
         }
-        let row = sqlx::query(&format!(
-            "INSERT INTO users (username, password_hash, display_name, role, department_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLS}"
-        ))
-        .bind(username)
-        .bind(password_hash)
-        .bind(u.display_name.trim())
-        .bind(u.role.code())
-        .bind(u.department_id)
-        .bind(now_text(now))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                StoreError::Conflict(format!("用户名 {username} 已被使用"))
-            } else {
-                e.into()
-            }
-        })?;
+        let user = insert_user(
+            &mut tx,
+            username,
+            password_hash,
+            u.display_name,
+            u.role,
+            u.department_id,
+            now,
+        )
+        .await?;
         audit(
             &mut tx,
             now,
@@ -177,7 +168,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        user_from_row(&row)
+        Ok(user)
     }
 
     pub async fn users(&self) -> Result<Vec<User>> {
@@ -365,4 +356,50 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// Inserts a user row inside a transaction (shared by staff creation and applicant sign-up).
+pub(crate) async fn insert_user(
+    conn: &mut sqlx::AnyConnection,
+    username: &str,
+    password_hash: &str,
+    display_name: &str,
+    role: Role,
+    department_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<User> {
+    let username = username.trim();
+    if username.len() < 3
+        || username.len() > 64
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    {
+        return Err(StoreError::Invalid(
+            "用户名应为3-64位字母、数字、下划线、点或横线".into(),
+        ));
+    }
+    if display_name.trim().is_empty() {
+        return Err(StoreError::Invalid("姓名必填".into()));
+    }
+    let row = sqlx::query(&format!(
+        "INSERT INTO users (username, password_hash, display_name, role, department_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLS}"
+    ))
+    .bind(username)
+    .bind(password_hash)
+    .bind(display_name.trim())
+    .bind(role.code())
+    .bind(department_id)
+    .bind(now_text(now))
+    .fetch_one(conn)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::Conflict(format!("用户名 {username} 已被使用"))
+        } else {
+            e.into()
+        }
+    })?;
+    user_from_row(&row)
 }

@@ -3,8 +3,10 @@
 //! dialect both accept; the few differences live in the per-backend migrations.
 
 pub mod accounts;
+pub mod cases;
 pub mod catalog;
 pub mod catalog_file;
+pub mod objects;
 pub mod testing;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

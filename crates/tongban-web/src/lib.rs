@@ -4,10 +4,14 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod case_api;
+pub mod case_pages;
+pub mod cases;
 pub mod charts;
 pub mod clock;
 pub mod error;
 pub mod metrics;
+pub mod notify;
 pub mod openapi;
 pub mod pages;
 pub mod session;
@@ -45,7 +49,27 @@ pub fn router(state: AppState) -> Router {
             "/login",
             get(session::login_page).post(session::login_submit),
         )
-        .route("/logout", post(session::logout));
+        .route("/logout", post(session::logout))
+        .route(
+            "/register",
+            get(case_pages::register_form).post(case_pages::register_submit),
+        )
+        .route(
+            "/apply/{code}",
+            get(case_pages::apply_form).post(case_pages::apply_submit),
+        )
+        .route("/my/cases", get(case_pages::my_cases))
+        .route("/cases", get(case_pages::search))
+        .route("/cases/{no}", get(case_pages::case_detail))
+        .route("/cases/{no}/act", post(case_pages::case_act))
+        .route("/cases/{no}/correction", post(case_pages::case_correction))
+        .route("/cases/{no}/receipt", get(case_pages::receipt))
+        .route(
+            "/window",
+            get(case_pages::window_form).post(case_pages::window_submit),
+        )
+        .route("/desk", get(case_pages::desk))
+        .route("/inbox", get(case_pages::inbox));
     let admin_pages = Router::new()
         .route("/admin", get(admin::index))
         .route("/admin/items", get(admin::items))
@@ -95,6 +119,15 @@ pub fn router(state: AppState) -> Router {
             post(session::api_login).delete(session::api_logout),
         )
         .route("/api/v1/me", get(session::api_me))
+        .route("/api/v1/applicants", post(case_api::register))
+        .route("/api/v1/files", post(case_api::upload))
+        .route("/api/v1/cases", get(case_api::search).post(case_api::apply))
+        .route("/api/v1/cases/{no}", get(case_api::get_case))
+        .route("/api/v1/cases/{no}/events", get(case_api::case_events))
+        .route("/api/v1/cases/{no}/commands", post(case_api::command))
+        .route("/api/v1/my/cases", get(case_api::my_cases))
+        .route("/api/v1/inbox", get(case_api::inbox))
+        .route("/api/v1/admin/calendar", post(case_api::load_calendar))
         .route("/api/v1/admin/items", post(api::create_item))
         .route(
             "/api/v1/admin/items/{code}",
@@ -235,24 +268,20 @@ struct DeadlineQuery {
 }
 
 async fn calendar_deadline(
+    State(state): State<AppState>,
     Query(q): Query<DeadlineQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let from = chrono::NaiveDate::parse_from_str(&q.from, "%Y-%m-%d").map_err(|_| {
         AppError::bad_request(format!("from 应为 YYYY-MM-DD 日期，而不是 {}", q.from))
     })?;
-    let due = calendar()
+    let due = state
+        .calendar()
+        .await?
         .add_working_days(from, q.working_days)
         .map_err(|e| AppError::bad_request(format!("无法计算期限：{e}")))?;
     Ok(Json(
         serde_json::json!({ "due": due.format("%Y-%m-%d").to_string() }),
     ))
-}
-
-/// The built-in working-day calendar (loaded years come with the workflow issue).
-pub fn calendar() -> &'static tongban_core::calendar::WorkCalendar {
-    static CAL: std::sync::OnceLock<tongban_core::calendar::WorkCalendar> =
-        std::sync::OnceLock::new();
-    CAL.get_or_init(tongban_core::calendar::WorkCalendar::builtin)
 }
 
 /// A bound server, ready to run. Tests bind port 0 and read the address.
@@ -312,6 +341,10 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-pub fn new_state(store: tongban_store::Store, clock: Arc<dyn clock::Clock>) -> AppState {
-    AppState::new(store, clock)
+pub fn new_state(
+    store: tongban_store::Store,
+    clock: Arc<dyn clock::Clock>,
+    data_dir: &std::path::Path,
+) -> AppState {
+    AppState::new(store, clock, data_dir)
 }

@@ -6,17 +6,24 @@ use crate::metrics::Metrics;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::RwLock;
+use tongban_core::calendar::{WorkCalendar, YearTable};
 use tongban_core::catalog::{DepthLevel, Item};
 use tongban_core::indicators::{catalog_stats, grouped_stats, CatalogStats};
 use tongban_store::catalog::{Department, Hall, ItemStatus, StoredItem};
 use tongban_store::Store;
+
+/// A calendar with the revision it was built at.
+type CalendarAt = (i64, Arc<WorkCalendar>);
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
+    pub objects: tongban_store::objects::ObjectStore,
+    pub sms: Arc<dyn crate::notify::SmsGateway>,
     catalog: Arc<RwLock<Option<Arc<CatalogView>>>>,
+    calendar: Arc<RwLock<Option<CalendarAt>>>,
 }
 
 /// Everything the public pages read, rebuilt when the catalog revision changes (on any
@@ -55,13 +62,42 @@ impl CatalogView {
 }
 
 impl AppState {
-    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, data_dir: &std::path::Path) -> Self {
         AppState {
             store,
             clock,
             metrics: Arc::new(Metrics::default()),
+            objects: tongban_store::objects::ObjectStore::new(data_dir.join("objects")),
+            sms: Arc::new(crate::notify::LoggingSms),
             catalog: Arc::new(RwLock::new(None)),
+            calendar: Arc::new(RwLock::new(None)),
         }
+    }
+
+    /// Today in Beijing: the date the legal clock counts in.
+    pub fn today(&self) -> chrono::NaiveDate {
+        let tz = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+        self.now().with_timezone(&tz).date_naive()
+    }
+
+    /// The working-day calendar: the shipped years plus the years administrators loaded.
+    pub async fn calendar(&self) -> Result<Arc<WorkCalendar>, AppError> {
+        let rev = self.store.calendar_rev().await?;
+        if let Some((r, cal)) = self.calendar.read().await.as_ref() {
+            if *r == rev {
+                return Ok(cal.clone());
+            }
+        }
+        let mut cal = WorkCalendar::builtin();
+        for (year, source) in self.store.calendar_years().await? {
+            match YearTable::parse(&source) {
+                Ok(t) => cal.insert_year(t),
+                Err(e) => tracing::error!(year, error = %e, "stored calendar year does not parse"),
+            }
+        }
+        let cal = Arc::new(cal);
+        *self.calendar.write().await = Some((rev, cal.clone()));
+        Ok(cal)
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

@@ -158,7 +158,7 @@ async fn serve(cfg: &config::Config, store: Store) -> anyhow::Result<()> {
         .listen
         .parse()
         .with_context(|| format!("listen address {:?} is not HOST:PORT", cfg.listen))?;
-    let state = tongban_web::new_state(store, Arc::new(SystemClock));
+    let state = tongban_web::new_state(store, Arc::new(SystemClock), &cfg.data_dir);
     let app = Application::build(state, addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

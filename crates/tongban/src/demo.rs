@@ -5,6 +5,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use tongban_core::roles::Role;
 use tongban_store::accounts::{hash_password, NewUser};
+use tongban_store::cases::NewApplicant;
 use tongban_store::catalog::HallDetails;
 use tongban_store::{catalog_file, Store, StoreError};
 
@@ -169,10 +170,41 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<DemoRepor
             department_id,
         };
         match store.create_user("demo", &new, &hash, now).await {
-            Ok(_) => report.users_created += 1,
+            Ok(user) => {
+                report.users_created += 1;
+                if let Some(applicant) = demo_applicant(*role, name) {
+                    store
+                        .create_applicant(&applicant, Some(user.id), now)
+                        .await?;
+                }
+            }
             Err(StoreError::Conflict(_)) => {}
             Err(e) => return Err(e.into()),
         }
     }
     Ok(report)
+}
+
+/// The applicant records behind the demo applicant accounts (identifiers made up, with
+/// valid check characters).
+fn demo_applicant(role: Role, name: &'static str) -> Option<NewApplicant<'static>> {
+    match role {
+        Role::Person => Some(NewApplicant {
+            kind: "person",
+            name,
+            id_number: "431302198503150024",
+            mobile: "13807381234",
+            legal_rep: "",
+            verified: true,
+        }),
+        Role::Enterprise => Some(NewApplicant {
+            kind: "enterprise",
+            name,
+            id_number: "91431300MA4L000019",
+            mobile: "13907385678",
+            legal_rep: "刘星辰",
+            verified: true,
+        }),
+        _ => None,
+    }
 }

@@ -9,7 +9,11 @@ use tongban_store::testing::TestDb;
 use tongban_web::clock::ManualClock;
 use tongban_web::Application;
 
-struct App {
+#[path = "http/workflow.rs"]
+mod workflow;
+
+pub struct App {
+    _data: tempfile::TempDir,
     base: String,
     db: Option<TestDb>,
     clock: Arc<ManualClock>,
@@ -24,7 +28,8 @@ impl App {
         tongban::demo::seed(&db.store, clock.now_for_seed())
             .await
             .expect("seed demo");
-        let state = tongban_web::new_state(db.store.clone(), clock.clone());
+        let data = tempfile::tempdir().unwrap();
+        let state = tongban_web::new_state(db.store.clone(), clock.clone(), data.path());
         let app = Application::build(state, "127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
@@ -34,6 +39,7 @@ impl App {
             let _ = rx.await;
         }));
         App {
+            _data: data,
             base,
             db: Some(db),
             clock,
@@ -62,6 +68,20 @@ impl App {
         let r = Client::new()
             .post(self.url("/api/v1/session"))
             .json(&json!({ "username": user, "password": tongban::demo::DEMO_PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "login {user}");
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn token_with(&self, user: &str, password: &str) -> String {
+        let r = Client::new()
+            .post(self.url("/api/v1/session"))
+            .json(&json!({ "username": user, "password": password }))
             .send()
             .await
             .unwrap();
@@ -119,7 +139,7 @@ impl SeedTime for ManualClock {
     }
 }
 
-fn csrf_of(html: &str) -> String {
+pub fn csrf_of(html: &str) -> String {
     let at = html
         .find("name=\"_csrf\" value=\"")
         .expect("page has a CSRF field");
@@ -127,7 +147,7 @@ fn csrf_of(html: &str) -> String {
     rest[..rest.find('"').unwrap()].to_string()
 }
 
-async fn apps() -> Vec<App> {
+pub async fn apps() -> Vec<App> {
     let mut v = Vec::new();
     for db in TestDb::all().await {
         v.push(App::start(db).await);

@@ -1,0 +1,366 @@
+//! The workflow in the JSON API, with the same rules as the pages.
+
+use crate::auth::{Admin, SignedIn};
+use crate::case_pages::{
+    find_or_register, register_applicant, remaining_text, search_filter, ListQuery,
+};
+use crate::cases::{
+    case_for, command_from, execute, parse_delivery, store_uploads, submit, Submission, Upload,
+};
+use crate::error::{ApiError, AppError};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use tongban_core::case::{Channel, MaterialRef, Status};
+use tongban_core::roles::Role;
+use tongban_store::cases::{CaseFilter, CaseRecord};
+
+async fn case_json(state: &AppState, rec: &CaseRecord) -> Result<Value, AppError> {
+    let cal = state.calendar().await?;
+    let (_, remaining) = remaining_text(state.today(), rec, &cal);
+    let s = &rec.state;
+    Ok(json!({
+        "case_no": rec.case_no,
+        "impl_code": rec.impl_code,
+        "item_name": rec.item_name,
+        "department_id": rec.department_id,
+        "status": s.status.code(),
+        "status_label": s.status.label(),
+        "step": s.current_step().map(|x| x.name.clone()),
+        "version": rec.version,
+        "channel": s.channel,
+        "delivery": s.delivery,
+        "submitted_at": rec.submitted_at,
+        "accepted_on": s.accepted_on,
+        "promised_due": s.promised_due,
+        "legal_due": s.legal_due,
+        "remaining_working_days": remaining,
+        "correction_items": s.correction_items,
+        "correction_notice_days_left": s.correction_notice_days_left(state.today(), &cal).ok().flatten(),
+        "outcome": s.outcome,
+        "waybill": s.waybill,
+        "paused_days": s.paused_days,
+        "extension_days": s.extension_days,
+        "materials": s.materials,
+    }))
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    Json(body): Json<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let (user, applicant) = register_applicant(&state, &body).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "user_id": user.id, "username": user.username, "applicant_id": applicant.id, "verified": applicant.verified, "id_number": applicant.masked_id() }))).into_response())
+}
+
+/// Uploads one material file (raw body); answers its SHA-256 for use in an application.
+pub async fn upload(
+    State(state): State<AppState>,
+    SignedIn(_): SignedIn,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let files = [Upload {
+        field: "file".into(),
+        file_name: "upload".into(),
+        bytes: body.to_vec(),
+    }];
+    let stored = store_uploads(&state, &files).await?;
+    let sha = stored[0].2.clone();
+    let media = state.store.file_type(&sha).await?.unwrap_or_default();
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "sha256": sha, "media_type": media })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct MaterialBody {
+    name: String,
+    sha256: Option<String>,
+    #[serde(default)]
+    file_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ApplyBody {
+    item: String,
+    #[serde(default)]
+    delivery: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    materials: Vec<MaterialBody>,
+    #[serde(default)]
+    idempotency_key: Option<String>,
+    /// Window intake: the applicant's certificate number (and details for a new applicant).
+    #[serde(default)]
+    applicant: Option<HashMap<String, String>>,
+    #[serde(default)]
+    channel: Option<String>,
+}
+
+pub async fn apply(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Json(b): Json<ApplyBody>,
+) -> Result<Response, ApiError> {
+    let (applicant, channel) = match user.role {
+        Role::Person | Role::Enterprise => {
+            let a = state
+                .store
+                .applicant_of_user(user.id)
+                .await?
+                .ok_or_else(AppError::forbidden)?;
+            let channel = match b.channel.as_deref() {
+                Some("mobile") => Channel::Mobile,
+                _ => Channel::Online,
+            };
+            (a, channel)
+        }
+        Role::Clerk => {
+            let fields = b
+                .applicant
+                .clone()
+                .ok_or_else(|| AppError::bad_request("窗口收件须提供申请人信息 applicant"))?;
+            let channel = match b.channel.as_deref() {
+                Some("express") => Channel::Express,
+                _ => Channel::Window,
+            };
+            (find_or_register(&state, &fields).await?, channel)
+        }
+        _ => {
+            return Err(AppError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "只有申请人或综合窗口人员可以提交申请",
+            )
+            .into())
+        }
+    };
+    let mut materials = Vec::new();
+    for m in &b.materials {
+        if let Some(sha) = &m.sha256 {
+            if state.store.file_type(sha).await?.is_none() {
+                return Err(AppError::bad_request(format!(
+                    "材料「{}」引用的文件不存在，请先上传",
+                    m.name
+                ))
+                .into());
+            }
+        }
+        materials.push(MaterialRef {
+            name: m.name.clone(),
+            sha256: m.sha256.clone(),
+            file_name: m.file_name.clone(),
+        });
+    }
+    let delivery = parse_delivery(&b.delivery, &b.address)?;
+    let (rec, created) = submit(
+        &state,
+        &user,
+        Submission {
+            impl_code: &b.item,
+            applicant: &applicant,
+            channel,
+            delivery,
+            materials,
+            idem_key: b.idempotency_key.as_deref(),
+        },
+    )
+    .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(case_json(&state, &rec).await?)).into_response())
+}
+
+pub async fn get_case(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(no): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (rec, _) = case_for(&state, &user, &no).await?;
+    Ok(Json(case_json(&state, &rec).await?))
+}
+
+pub async fn case_events(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(no): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (rec, _) = case_for(&state, &user, &no).await?;
+    let events = state.store.case_events(rec.id).await?;
+    Ok(Json(json!(events)))
+}
+
+#[derive(Deserialize)]
+pub struct CommandBody {
+    expected_version: i64,
+    #[serde(flatten)]
+    fields: HashMap<String, Value>,
+}
+
+pub async fn command(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(no): Path<String>,
+    Json(b): Json<CommandBody>,
+) -> Result<Json<Value>, ApiError> {
+    let fields: HashMap<String, String> = b
+        .fields
+        .iter()
+        .map(|(k, v)| {
+            let s = match v {
+                Value::String(s) => s.clone(),
+                Value::Array(a) => a
+                    .iter()
+                    .filter_map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                other => other.to_string(),
+            };
+            (k.clone(), s)
+        })
+        .collect();
+    let cmd = if fields.get("action").map(String::as_str) == Some("submit_correction") {
+        // The correction's files were uploaded first (POST /files); they are named here.
+        let list: Vec<MaterialBody> = serde_json::from_value(
+            b.fields
+                .get("materials")
+                .cloned()
+                .unwrap_or(Value::Array(vec![])),
+        )
+        .map_err(|e| AppError::bad_request(format!("materials 格式有误：{e}")))?;
+        let mut materials = Vec::new();
+        for m in list {
+            let sha = m
+                .sha256
+                .ok_or_else(|| AppError::bad_request(format!("补正材料「{}」缺少文件", m.name)))?;
+            if state.store.file_type(&sha).await?.is_none() {
+                return Err(AppError::bad_request(format!(
+                    "补正材料「{}」引用的文件不存在，请先上传",
+                    m.name
+                ))
+                .into());
+            }
+            materials.push(MaterialRef {
+                name: m.name,
+                sha256: Some(sha),
+                file_name: m.file_name,
+            });
+        }
+        tongban_core::case::Command::SubmitCorrection { materials }
+    } else {
+        command_from(&fields)?
+    };
+    let rec = execute(&state, &user, &no, b.expected_version, &cmd).await?;
+    Ok(Json(case_json(&state, &rec).await?))
+}
+
+pub async fn my_cases(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+) -> Result<Json<Value>, ApiError> {
+    let a = state
+        .store
+        .applicant_of_user(user.id)
+        .await?
+        .ok_or_else(AppError::forbidden)?;
+    let (recs, total) = state
+        .store
+        .find_cases(&CaseFilter {
+            applicant_id: Some(a.id),
+            limit: 100,
+            ..Default::default()
+        })
+        .await?;
+    let mut out = Vec::new();
+    for r in &recs {
+        out.push(case_json(&state, r).await?);
+    }
+    let messages: Vec<Value> = state
+        .store
+        .messages(a.id, 50)
+        .await?
+        .into_iter()
+        .map(|(c, at, t)| json!({ "case_no": c, "at": at, "text": t }))
+        .collect();
+    Ok(Json(
+        json!({ "total": total, "cases": out, "messages": messages }),
+    ))
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    if !user.role.is_staff() {
+        return Err(AppError::forbidden().into());
+    }
+    let filter = search_filter(&user, &q)?;
+    let (recs, total) = state.store.find_cases(&filter).await?;
+    let mut out = Vec::new();
+    for r in &recs {
+        out.push(case_json(&state, r).await?);
+    }
+    Ok(Json(json!({ "total": total, "cases": out })))
+}
+
+pub async fn inbox(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+) -> Result<Json<Value>, ApiError> {
+    if !user.role.needs_department() {
+        return Err(AppError::forbidden().into());
+    }
+    let filter = CaseFilter {
+        department_id: user.department_id,
+        statuses: vec![
+            Status::Submitted,
+            Status::InApproval,
+            Status::Suspended,
+            Status::Completed,
+        ],
+        by_deadline: true,
+        limit: 200,
+        ..Default::default()
+    };
+    let (recs, total) = state.store.find_cases(&filter).await?;
+    let mut out = Vec::new();
+    for r in &recs {
+        out.push(case_json(&state, r).await?);
+    }
+    Ok(Json(json!({ "total": total, "cases": out })))
+}
+
+#[derive(Deserialize)]
+pub struct CalendarBody {
+    source: String,
+}
+
+/// Loads (or replaces) one year of the working-day calendar.
+pub async fn load_calendar(
+    State(state): State<AppState>,
+    Admin(u): Admin,
+    Json(b): Json<CalendarBody>,
+) -> Result<Json<Value>, ApiError> {
+    let table = tongban_core::calendar::YearTable::parse(&b.source)
+        .map_err(|e| AppError::bad_request(format!("日历数据有误：{e}")))?;
+    state
+        .store
+        .save_calendar_year(&u.username, i64::from(table.year), &b.source, state.now())
+        .await?;
+    Ok(Json(
+        json!({ "year": table.year, "holidays": table.holidays().count(), "workdays": table.workdays().count() }),
+    ))
+}

@@ -1,0 +1,1016 @@
+//! Pages of the workflow: apply, follow a case, act on it, window intake, the clerk's
+//! pre-review desk, the department inbox, staff search, applicant sign-up.
+
+use crate::auth::{session_cookie, CsrfToken, SignedIn, Viewer};
+use crate::cases::{
+    available_actions, case_for, command_from, execute, parse_delivery, read_form, store_uploads,
+    submit, Access, Submission,
+};
+use crate::clock::beijing_text;
+use crate::error::{AppError, PageError};
+use crate::notify::RealNameVerifier;
+use crate::pages::{render, PageCtx};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use std::collections::HashMap;
+use tongban_core::case::{Channel, Delivery, Event, MaterialRef, Status, SPECIAL_KINDS};
+use tongban_core::roles::Role;
+use tongban_store::accounts::User;
+use tongban_store::cases::{Applicant, CaseFilter, CaseRecord, NewApplicant};
+
+type Fields = HashMap<String, String>;
+
+fn f<'a>(m: &'a Fields, k: &str) -> &'a str {
+    m.get(k).map(String::as_str).unwrap_or("")
+}
+
+fn new_key() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+async fn applicant_of(state: &AppState, user: &User) -> Result<Applicant, AppError> {
+    state
+        .store
+        .applicant_of_user(user.id)
+        .await?
+        .ok_or_else(|| {
+            AppError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "请使用申请人账号办理（工作人员请使用综合窗口收件）",
+            )
+        })
+}
+
+#[derive(Template)]
+#[template(path = "apply.html")]
+struct ApplyPage {
+    ctx: PageCtx,
+    code: String,
+    item_name: String,
+    applicant: String,
+    materials: Vec<(String, bool)>,
+    idem: String,
+    error: String,
+}
+
+async fn apply_page(
+    state: &AppState,
+    viewer: &Viewer,
+    csrf: &CsrfToken,
+    user: &User,
+    code: &str,
+    error: String,
+) -> Result<Html<String>, PageError> {
+    let applicant = applicant_of(state, user).await?;
+    let view = state.catalog().await?;
+    let item = view
+        .get(code)
+        .ok_or_else(|| AppError::not_found(format!("没有事项 {code}")))?;
+    render(ApplyPage {
+        ctx: PageCtx::new(viewer, csrf),
+        code: code.to_string(),
+        item_name: item.item.name.clone(),
+        applicant: format!("{}（{}）", applicant.name, applicant.masked_id()),
+        materials: item
+            .materials
+            .iter()
+            .map(|m| {
+                (
+                    m.name.clone(),
+                    m.necessity == tongban_core::catalog::Necessity::Required,
+                )
+            })
+            .collect(),
+        idem: new_key(),
+        error,
+    })
+}
+
+pub async fn apply_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
+    if user.role == Role::Clerk {
+        return Ok(
+            Redirect::to(&format!("/window?item={}", crate::auth::url_encode(&code)))
+                .into_response(),
+        );
+    }
+    Ok(
+        apply_page(&state, &viewer, &csrf, &user, &code, String::new())
+            .await?
+            .into_response(),
+    )
+}
+
+pub async fn apply_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+    Path(code): Path<String>,
+    mp: Multipart,
+) -> Result<Response, PageError> {
+    let applicant = applicant_of(&state, &user).await?;
+    let result = async {
+        let (fields, files) = read_form(mp).await?;
+        let view = state.catalog().await?;
+        let item = view
+            .get(&code)
+            .ok_or_else(|| AppError::not_found(format!("没有事项 {code}")))?;
+        let stored = store_uploads(&state, &files).await?;
+        let materials: Vec<MaterialRef> = stored
+            .iter()
+            .filter_map(|(field, file_name, sha)| {
+                let i: usize = field.strip_prefix("file")?.parse().ok()?;
+                Some(MaterialRef {
+                    name: item.materials.get(i)?.name.clone(),
+                    sha256: Some(sha.clone()),
+                    file_name: Some(file_name.clone()),
+                })
+            })
+            .collect();
+        let delivery = parse_delivery(f(&fields, "delivery"), f(&fields, "address"))?;
+        submit(
+            &state,
+            &user,
+            Submission {
+                impl_code: &code,
+                applicant: &applicant,
+                channel: Channel::Online,
+                delivery,
+                materials,
+                idem_key: Some(f(&fields, "idempotency_key")),
+            },
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok((rec, _)) => {
+            Ok(Redirect::to(&format!("/cases/{}/receipt", rec.case_no)).into_response())
+        }
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            let page = apply_page(&state, &viewer, &csrf, &user, &code, e.message).await?;
+            Ok((e.status, page).into_response())
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    ctx: PageCtx,
+    c: CaseRecord,
+    back: &'static str,
+    error: String,
+    status: &'static str,
+    step: String,
+    applicant: String,
+    channel: &'static str,
+    delivery: String,
+    waybill: String,
+    accepted_on: String,
+    promised_due: String,
+    legal_due: String,
+    remaining: String,
+    notice_left: String,
+    correction: String,
+    actions: Vec<ActionView>,
+    special_kinds: &'static [&'static str],
+    timeline: Vec<(&'static str, String, String, String)>,
+    materials: Vec<String>,
+}
+
+struct ActionView {
+    code: &'static str,
+    label: &'static str,
+}
+
+fn action_label(a: &str) -> &'static str {
+    match a {
+        "accept" => "受理",
+        "not_accept" => "不予受理",
+        "request_correction" => "发出补正告知",
+        "pass" => "审批通过",
+        "return" => "退回上一环节",
+        "refuse" => "不予批准",
+        "start_special" => "启动特别程序（暂停计时）",
+        "end_special" => "结束特别程序（恢复计时）",
+        "extend" => "批准延长期限",
+        "withdraw" => "撤回申请",
+        "register_delivery" => "登记送达",
+        "confirm_receipt" => "确认已收到",
+        _ => "办理",
+    }
+}
+
+fn event_detail(e: &Event) -> String {
+    match e {
+        Event::Submitted {
+            channel,
+            delivery,
+            materials,
+            ..
+        } => format!(
+            "{}申请，{}份材料，{}",
+            channel.label(),
+            materials.len(),
+            delivery.label()
+        ),
+        Event::CorrectionRequested { items, notice_due } => {
+            format!("需补正：{}（告知期限 {notice_due}）", items.join("；"))
+        }
+        Event::CorrectionSubmitted { materials, .. } => format!("补交 {} 份材料", materials.len()),
+        Event::Accepted {
+            promised_due,
+            legal_due,
+            ..
+        } => format!("承诺办结期限 {promised_due}，法定期限 {legal_due}"),
+        Event::NotAccepted { reasons } => format!("理由：{reasons}"),
+        Event::StepPassed { name, opinion, .. } => format!("{name}：{opinion}"),
+        Event::StepReturned { name, opinion, .. } => format!("{name} 退回：{opinion}"),
+        Event::Completed { outcome, reasons } => format!("{}。{reasons}", outcome.label()),
+        Event::SpecialStarted {
+            procedure, reason, ..
+        } => format!("{procedure}：{reason}（暂停计时）"),
+        Event::SpecialEnded {
+            result,
+            paused_days,
+            promised_due,
+            ..
+        } => format!("{result}（暂停 {paused_days} 个工作日，承诺期限顺延至 {promised_due}）"),
+        Event::Extended {
+            days,
+            reason,
+            promised_due,
+            legal_due,
+        } => format!(
+            "延长 {days} 个工作日：{reason}（承诺期限 {promised_due}，法定期限 {legal_due}）"
+        ),
+        Event::Withdrawn { reason } => format!("原因：{reason}"),
+        Event::DeliveryRegistered { method, waybill } => {
+            if waybill.is_empty() {
+                method.clone()
+            } else {
+                format!("{method}，邮件号 {waybill}")
+            }
+        }
+        Event::ReceiptConfirmed {} => String::new(),
+    }
+}
+
+pub fn remaining_text(
+    state_today: chrono::NaiveDate,
+    rec: &CaseRecord,
+    cal: &tongban_core::calendar::WorkCalendar,
+) -> (String, Option<i64>) {
+    match rec.state.remaining_working_days(state_today, cal) {
+        Ok(Some(n)) if n < 0 => (format!("已逾期 {} 个工作日", -n), Some(n)),
+        Ok(Some(n)) => (
+            format!(
+                "{n} 个工作日{}",
+                if rec.state.special.is_some() {
+                    "（特别程序中，暂停计时）"
+                } else {
+                    ""
+                }
+            ),
+            Some(n),
+        ),
+        Ok(None) => ("—".into(), None),
+        Err(e) => (format!("无法计算：{e}"), None),
+    }
+}
+
+async fn case_page(
+    state: &AppState,
+    viewer: &Viewer,
+    csrf: &CsrfToken,
+    user: &User,
+    case_no: &str,
+    error: String,
+) -> Result<Html<String>, PageError> {
+    let (rec, access) = case_for(state, user, case_no).await?;
+    let cal = state.calendar().await?;
+    let today = state.today();
+    let events = state.store.case_events(rec.id).await?;
+    let applicant = state.store.applicant(rec.applicant_id).await?;
+    let s = &rec.state;
+    let notice_left = match s.correction_notice_days_left(today, &cal) {
+        Ok(Some(n)) if access == Access::Staff => {
+            format!("还剩 {n} 个工作日（《行政许可法》第三十二条：5个工作日内一次性告知）")
+        }
+        _ => String::new(),
+    };
+    let (remaining, _) = remaining_text(today, &rec, &cal);
+    let d = |x: Option<chrono::NaiveDate>| x.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
+    render(CasePage {
+        ctx: PageCtx::new(viewer, csrf),
+        back: if access == Access::Owner {
+            "/my/cases"
+        } else {
+            "/cases"
+        },
+        error,
+        status: s.status.label(),
+        step: s.current_step().map(|x| x.name.clone()).unwrap_or_default(),
+        applicant: format!("{}（{}）", applicant.name, applicant.masked_id()),
+        channel: s.channel.label(),
+        delivery: match &s.delivery {
+            Delivery::Post { address } => format!("邮政寄递：{address}"),
+            other => other.label().to_string(),
+        },
+        waybill: s.waybill.clone().unwrap_or_default(),
+        accepted_on: d(s.accepted_on),
+        promised_due: d(s.promised_due),
+        legal_due: d(s.legal_due),
+        remaining,
+        notice_left,
+        correction: s.correction_items.join("；"),
+        actions: available_actions(&rec, user, access)
+            .into_iter()
+            .map(|code| ActionView {
+                code,
+                label: action_label(code),
+            })
+            .collect(),
+        special_kinds: SPECIAL_KINDS,
+        timeline: events
+            .iter()
+            .map(|e| {
+                (
+                    e.event.label(),
+                    e.actor.clone(),
+                    beijing_text(&e.at),
+                    event_detail(&e.event),
+                )
+            })
+            .collect(),
+        materials: s
+            .materials
+            .iter()
+            .map(|m| {
+                format!(
+                    "{}{}",
+                    m.name,
+                    m.file_name
+                        .as_ref()
+                        .map(|n| format!("（{n}）"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect(),
+        c: rec,
+    })
+}
+
+pub async fn case_detail(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+    Path(no): Path<String>,
+) -> Result<Html<String>, PageError> {
+    case_page(&state, &viewer, &csrf, &user, &no, String::new()).await
+}
+
+pub async fn case_act(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+    Path(no): Path<String>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, PageError> {
+    let result = async {
+        let version: i64 = f(&fields, "version")
+            .parse()
+            .map_err(|_| AppError::bad_request("缺少办件版本号"))?;
+        let cmd = command_from(&fields)?;
+        execute(&state, &user, &no, version, &cmd).await
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{no}")).into_response()),
+        Err(e)
+            if matches!(
+                e.status,
+                StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT | StatusCode::BAD_REQUEST
+            ) =>
+        {
+            let page = case_page(&state, &viewer, &csrf, &user, &no, e.message).await?;
+            Ok((e.status, page).into_response())
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+pub async fn case_correction(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+    Path(no): Path<String>,
+    mp: Multipart,
+) -> Result<Response, PageError> {
+    let result = async {
+        let (fields, files) = read_form(mp).await?;
+        let version: i64 = f(&fields, "version")
+            .parse()
+            .map_err(|_| AppError::bad_request("缺少办件版本号"))?;
+        let (rec, _) = case_for(&state, &user, &no).await?;
+        let stored = store_uploads(&state, &files).await?;
+        let label = if rec.state.correction_items.is_empty() {
+            "补正材料".to_string()
+        } else {
+            format!("补正材料：{}", rec.state.correction_items.join("；"))
+        };
+        let materials = stored
+            .into_iter()
+            .map(|(_, name, sha)| MaterialRef {
+                name: label.clone(),
+                sha256: Some(sha),
+                file_name: Some(name),
+            })
+            .collect();
+        execute(
+            &state,
+            &user,
+            &no,
+            version,
+            &tongban_core::case::Command::SubmitCorrection { materials },
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{no}")).into_response()),
+        Err(e)
+            if e.status.is_client_error()
+                && e.status != StatusCode::NOT_FOUND
+                && e.status != StatusCode::FORBIDDEN =>
+        {
+            let page = case_page(&state, &viewer, &csrf, &user, &no, e.message).await?;
+            Ok((e.status, page).into_response())
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "receipt.html")]
+struct ReceiptPage {
+    ctx: PageCtx,
+    case_no: String,
+    item_name: String,
+    applicant: String,
+    submitted_at: String,
+    channel: &'static str,
+    materials: String,
+    promised: String,
+    delivery: &'static str,
+}
+
+pub async fn receipt(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+    Path(no): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let (rec, _) = case_for(&state, &user, &no).await?;
+    let applicant = state.store.applicant(rec.applicant_id).await?;
+    let l = &rec.state.limits;
+    render(ReceiptPage {
+        ctx: PageCtx::new(&viewer, &csrf),
+        item_name: rec.item_name.clone(),
+        applicant: format!("{}（{}）", applicant.name, applicant.masked_id()),
+        submitted_at: beijing_text(&rec.submitted_at),
+        channel: rec.state.channel.label(),
+        materials: if rec.state.materials.is_empty() {
+            "（窗口核验原件）".into()
+        } else {
+            rec.state
+                .materials
+                .iter()
+                .map(|m| m.name.clone())
+                .collect::<Vec<_>>()
+                .join("、")
+        },
+        promised: if l.immediate {
+            "即办".into()
+        } else {
+            format!("{} 个{}", l.promised, l.promised_unit.as_str())
+        },
+        delivery: rec.state.delivery.label(),
+        case_no: rec.case_no,
+    })
+}
+
+struct Row {
+    no: String,
+    item: String,
+    status: &'static str,
+    step: String,
+    due: String,
+    remaining: String,
+    overdue: bool,
+    warn: bool,
+    submitted: String,
+}
+
+#[derive(Template)]
+#[template(path = "case_list.html")]
+struct ListPage {
+    ctx: PageCtx,
+    heading: String,
+    show_search: bool,
+    action: &'static str,
+    q: String,
+    status: String,
+    from: String,
+    to: String,
+    statuses: Vec<(&'static str, &'static str)>,
+    total: i64,
+    rows: Vec<Row>,
+    messages: Vec<(String, String, String)>,
+}
+
+fn rows_of(
+    state: &AppState,
+    recs: &[CaseRecord],
+    cal: &tongban_core::calendar::WorkCalendar,
+) -> Vec<Row> {
+    let today = state.today();
+    recs.iter()
+        .map(|r| {
+            let (remaining, n) = remaining_text(today, r, cal);
+            Row {
+                no: r.case_no.clone(),
+                item: r.item_name.clone(),
+                status: r.status.label(),
+                step: r
+                    .state
+                    .current_step()
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default(),
+                due: r
+                    .state
+                    .promised_due
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "—".into()),
+                overdue: n.is_some_and(|n| n < 0),
+                warn: n.is_some_and(|n| (0..=2).contains(&n)),
+                remaining,
+                submitted: beijing_text(&r.submitted_at),
+            }
+        })
+        .collect()
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn list_page(
+    state: &AppState,
+    viewer: &Viewer,
+    csrf: &CsrfToken,
+    heading: String,
+    filter: CaseFilter,
+    search: Option<(&'static str, &ListQuery)>,
+    messages: Vec<(String, String, String)>,
+) -> Result<Html<String>, PageError> {
+    let (recs, total) = state.store.find_cases(&filter).await?;
+    let cal = state.calendar().await?;
+    let empty = ListQuery::default();
+    let (action, q) = search.unwrap_or(("", &empty));
+    render(ListPage {
+        ctx: PageCtx::new(viewer, csrf),
+        heading,
+        show_search: search.is_some(),
+        action,
+        q: q.q.clone(),
+        status: q.status.clone(),
+        from: q.from.clone(),
+        to: q.to.clone(),
+        statuses: Status::ALL.iter().map(|s| (s.code(), s.label())).collect(),
+        total,
+        rows: rows_of(state, &recs, &cal),
+        messages,
+    })
+}
+
+pub async fn my_cases(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+) -> Result<Html<String>, PageError> {
+    let applicant = applicant_of(&state, &user).await?;
+    let messages = state
+        .store
+        .messages(applicant.id, 20)
+        .await?
+        .into_iter()
+        .map(|(a, at, t)| (a, beijing_text(&at), t))
+        .collect();
+    let filter = CaseFilter {
+        applicant_id: Some(applicant.id),
+        limit: 100,
+        ..Default::default()
+    };
+    list_page(
+        &state,
+        &viewer,
+        &csrf,
+        format!("我的办件（{}）", applicant.name),
+        filter,
+        None,
+        messages,
+    )
+    .await
+}
+
+fn staff(user: &User) -> Result<(), AppError> {
+    if user.role.is_staff() {
+        Ok(())
+    } else {
+        Err(AppError::forbidden())
+    }
+}
+
+/// Builds a search filter from the query; department staff only see their department.
+pub fn search_filter(user: &User, q: &ListQuery) -> Result<CaseFilter, AppError> {
+    let mut filter = CaseFilter {
+        limit: 100,
+        ..Default::default()
+    };
+    let term = q.q.trim();
+    if !term.is_empty() {
+        if term.len() == 20 && term.bytes().all(|b| b.is_ascii_digit()) {
+            filter.case_no = Some(term.to_string());
+        } else if term.len() == 18 && term.is_ascii() {
+            filter.applicant_query = Some(term.to_string());
+        } else {
+            filter.impl_code = Some(term.to_string());
+        }
+    }
+    if !q.status.is_empty() {
+        filter.statuses =
+            vec![Status::parse(&q.status).ok_or_else(|| AppError::bad_request("状态无效"))?];
+    }
+    let day = |s: &str, what: &str| -> Result<Option<String>, AppError> {
+        if s.is_empty() {
+            return Ok(None);
+        }
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| AppError::bad_request(format!("{what}应为 YYYY-MM-DD")))?;
+        Ok(Some(s.to_string()))
+    };
+    filter.submitted_from = day(&q.from, "起始日期")?;
+    filter.submitted_to = day(&q.to, "截止日期")?.map(|d| format!("{d}T99"));
+    if user.role.needs_department() {
+        filter.department_id = user.department_id;
+    }
+    Ok(filter)
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, PageError> {
+    staff(&user)?;
+    let filter = search_filter(&user, &q)?;
+    list_page(
+        &state,
+        &viewer,
+        &csrf,
+        "办件查询".into(),
+        filter,
+        Some(("/cases", &q)),
+        vec![],
+    )
+    .await
+}
+
+pub async fn desk(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+) -> Result<Html<String>, PageError> {
+    staff(&user)?;
+    let mut filter = CaseFilter {
+        statuses: vec![
+            Status::Submitted,
+            Status::AwaitingCorrection,
+            Status::Completed,
+        ],
+        limit: 200,
+        ..Default::default()
+    };
+    if user.role.needs_department() {
+        filter.department_id = user.department_id;
+    }
+    list_page(
+        &state,
+        &viewer,
+        &csrf,
+        "综合窗口：待预审、待补正、待送达".into(),
+        filter,
+        None,
+        vec![],
+    )
+    .await
+}
+
+pub async fn inbox(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+) -> Result<Html<String>, PageError> {
+    if !user.role.needs_department() {
+        return Err(PageError(AppError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "部门待办仅对部门审批人员和负责人开放",
+        )));
+    }
+    let dept = user.department_id.unwrap_or(0);
+    let name = state
+        .store
+        .department(dept)
+        .await
+        .map(|d| d.name)
+        .unwrap_or_default();
+    let filter = CaseFilter {
+        department_id: Some(dept),
+        statuses: vec![
+            Status::Submitted,
+            Status::InApproval,
+            Status::Suspended,
+            Status::Completed,
+        ],
+        by_deadline: true,
+        limit: 200,
+        ..Default::default()
+    };
+    list_page(
+        &state,
+        &viewer,
+        &csrf,
+        format!("{name} 待办（按期限排序）"),
+        filter,
+        None,
+        vec![],
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "window.html")]
+struct WindowPage {
+    ctx: PageCtx,
+    item: String,
+    idem: String,
+    error: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct WindowQuery {
+    #[serde(default)]
+    item: String,
+}
+
+pub async fn window_form(
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+    Query(q): Query<WindowQuery>,
+) -> Result<Html<String>, PageError> {
+    if user.role != Role::Clerk {
+        return Err(PageError(AppError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "综合窗口收件仅对窗口人员开放",
+        )));
+    }
+    render(WindowPage {
+        ctx: PageCtx::new(&viewer, &csrf),
+        item: q.item,
+        idem: new_key(),
+        error: String::new(),
+    })
+}
+
+/// Finds the applicant by certificate number, registering (and verifying) a new one.
+pub async fn find_or_register(state: &AppState, fields: &Fields) -> Result<Applicant, AppError> {
+    let id_number = f(fields, "id_number").trim();
+    if let Some(a) = state.store.applicant_by_id_number(id_number).await? {
+        return Ok(a);
+    }
+    let kind = if f(fields, "kind") == "enterprise" {
+        "enterprise"
+    } else {
+        "person"
+    };
+    let new = NewApplicant {
+        kind,
+        name: f(fields, "name"),
+        id_number,
+        mobile: f(fields, "mobile"),
+        legal_rep: f(fields, "legal_rep"),
+        verified: false,
+    };
+    let verified = crate::notify::SimulatedRealName
+        .verify(&new)
+        .map_err(AppError::bad_request)?;
+    Ok(state
+        .store
+        .create_applicant(&NewApplicant { verified, ..new }, None, state.now())
+        .await?)
+}
+
+pub async fn window_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+    mp: Multipart,
+) -> Result<Response, PageError> {
+    if user.role != Role::Clerk {
+        return Err(PageError(AppError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "综合窗口收件仅对窗口人员开放",
+        )));
+    }
+    let mut item_code = String::new();
+    let result = async {
+        let (fields, files) = read_form(mp).await?;
+        item_code = f(&fields, "item").trim().to_string();
+        let applicant = find_or_register(&state, &fields).await?;
+        let stored = store_uploads(&state, &files).await?;
+        let materials = stored
+            .into_iter()
+            .map(|(_, name, sha)| MaterialRef {
+                name: format!("窗口扫描件 {name}"),
+                sha256: Some(sha),
+                file_name: Some(name),
+            })
+            .collect();
+        let delivery = parse_delivery(f(&fields, "delivery"), f(&fields, "address"))?;
+        submit(
+            &state,
+            &user,
+            Submission {
+                impl_code: &item_code,
+                applicant: &applicant,
+                channel: Channel::Window,
+                delivery,
+                materials,
+                idem_key: Some(f(&fields, "idempotency_key")),
+            },
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok((rec, _)) => Ok(Redirect::to(&format!("/cases/{}", rec.case_no)).into_response()),
+        Err(e) if e.status.is_client_error() => {
+            let page = render(WindowPage {
+                ctx: PageCtx::new(&viewer, &csrf),
+                item: item_code,
+                idem: new_key(),
+                error: e.message,
+            })?;
+            Ok((e.status, page).into_response())
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    ctx: PageCtx,
+    error: String,
+    name: String,
+    id_number: String,
+    mobile: String,
+    legal_rep: String,
+    username: String,
+}
+
+pub async fn register_form(viewer: Viewer, csrf: CsrfToken) -> Result<Html<String>, PageError> {
+    render(RegisterPage {
+        ctx: PageCtx::new(&viewer, &csrf),
+        error: String::new(),
+        name: String::new(),
+        id_number: String::new(),
+        mobile: String::new(),
+        legal_rep: String::new(),
+        username: String::new(),
+    })
+}
+
+/// Registers an applicant account after (simulated) real-name verification.
+pub async fn register_applicant(
+    state: &AppState,
+    fields: &Fields,
+) -> Result<(User, Applicant), AppError> {
+    let kind = if f(fields, "kind") == "enterprise" {
+        "enterprise"
+    } else {
+        "person"
+    };
+    let new = NewApplicant {
+        kind,
+        name: f(fields, "name"),
+        id_number: f(fields, "id_number"),
+        mobile: f(fields, "mobile"),
+        legal_rep: f(fields, "legal_rep"),
+        verified: false,
+    };
+    let verified = crate::notify::SimulatedRealName
+        .verify(&new)
+        .map_err(AppError::bad_request)?;
+    let password = f(fields, "password").to_string();
+    tongban_store::accounts::check_password_strength(&password).map_err(AppError::bad_request)?;
+    let hash =
+        tokio::task::spawn_blocking(move || tongban_store::accounts::hash_password(&password))
+            .await
+            .map_err(AppError::internal)??;
+    Ok(state
+        .store
+        .register_applicant(
+            &NewApplicant { verified, ..new },
+            f(fields, "username"),
+            &hash,
+            state.now(),
+        )
+        .await?)
+}
+
+pub async fn register_submit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Form(fields): Form<Fields>,
+) -> Result<Response, PageError> {
+    match register_applicant(&state, &fields).await {
+        Ok((user, _)) => {
+            let password = f(&fields, "password");
+            match state
+                .store
+                .login(&user.username, password, state.now())
+                .await?
+            {
+                Ok((_, token)) => {
+                    let mut res = Redirect::to("/my/cases").into_response();
+                    res.headers_mut().append(SET_COOKIE, session_cookie(&token));
+                    Ok(res)
+                }
+                Err(_) => Ok(Redirect::to("/login").into_response()),
+            }
+        }
+        Err(e) if e.status.is_client_error() => {
+            let page = render(RegisterPage {
+                ctx: PageCtx::new(&viewer, &csrf),
+                error: e.message,
+                name: f(&fields, "name").into(),
+                id_number: f(&fields, "id_number").into(),
+                mobile: f(&fields, "mobile").into(),
+                legal_rep: f(&fields, "legal_rep").into(),
+                username: f(&fields, "username").into(),
+            })?;
+            Ok((e.status, page).into_response())
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}

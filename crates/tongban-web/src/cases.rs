@@ -1,0 +1,415 @@
+//! Applications and the approval workflow: apply online or at any window, pre-review
+//! (受理 / 补正 / 不予受理), approval steps, special procedures, extension, withdrawal,
+//! delivery — every action decided by the core and appended to the case ledger.
+
+use crate::error::AppError;
+use crate::AppState;
+use axum::extract::Multipart;
+use axum::http::StatusCode;
+use std::collections::HashMap;
+use tongban_core::case::{
+    default_steps, Actor, Channel, Command, Delivery, Event, Limits, MaterialRef, Refusal, Status,
+};
+use tongban_core::catalog::{CaseKind, Necessity};
+use tongban_core::roles::Role;
+use tongban_store::accounts::User;
+use tongban_store::cases::{Applicant, CaseRecord, NewCase};
+use tongban_store::catalog::ItemStatus;
+use tongban_store::StoreError;
+
+/// Per-file upload limit.
+pub const MAX_MATERIAL_BYTES: usize = 10 * 1024 * 1024;
+
+pub fn actor_of(role: Role) -> Option<Actor> {
+    match role {
+        Role::Person | Role::Enterprise => Some(Actor::Applicant),
+        Role::Clerk => Some(Actor::Clerk),
+        Role::Approver => Some(Actor::Approver),
+        Role::Head => Some(Actor::Head),
+        _ => None,
+    }
+}
+
+/// How the viewer stands to a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Owner,
+    Staff,
+}
+
+/// Loads a case the user may see: applicants only their own (others get 404, so case
+/// numbers cannot be probed); department staff only their department's (403).
+pub async fn case_for(
+    state: &AppState,
+    user: &User,
+    case_no: &str,
+) -> Result<(CaseRecord, Access), AppError> {
+    let rec = match state.store.case_by_no(case_no).await {
+        Ok(r) => r,
+        Err(StoreError::NotFound(_)) => {
+            return Err(AppError::not_found(format!("没有办件 {case_no}")))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if user.role.is_applicant() {
+        let mine = state.store.applicant_of_user(user.id).await?;
+        return match mine {
+            Some(a) if a.id == rec.applicant_id => Ok((rec, Access::Owner)),
+            _ => Err(AppError::not_found(format!("没有办件 {case_no}"))),
+        };
+    }
+    if user.role.needs_department() && user.department_id != Some(rec.department_id) {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "该办件不属于您所在部门",
+        ));
+    }
+    Ok((rec, Access::Staff))
+}
+
+fn refusal(e: Refusal) -> AppError {
+    match e {
+        Refusal::NotPermitted(m) => AppError::new(StatusCode::FORBIDDEN, "forbidden", m),
+        other => AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "refused",
+            other.to_string(),
+        ),
+    }
+}
+
+/// Decides and records a command. Two people acting at once: one succeeds, the other
+/// gets a 409 conflict and nothing of theirs is stored.
+pub async fn execute(
+    state: &AppState,
+    user: &User,
+    case_no: &str,
+    expected_version: i64,
+    cmd: &Command,
+) -> Result<CaseRecord, AppError> {
+    let (rec, _) = case_for(state, user, case_no).await?;
+    if rec.version != expected_version {
+        // Someone acted since this user looked: say so, rather than judging the command
+        // against a state they have not seen.
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("办件 {case_no} 已被他人处理（当前版本 {}，您看到的是版本 {expected_version}），请刷新后重试", rec.version),
+        ));
+    }
+    let actor = actor_of(user.role)
+        .ok_or_else(|| AppError::new(StatusCode::FORBIDDEN, "forbidden", "您的角色不能办理办件"))?;
+    let cal = state.calendar().await?;
+    let events = rec
+        .state
+        .decide(cmd, actor, state.today(), &cal)
+        .map_err(refusal)?;
+    let rec = state
+        .store
+        .append_case_events(
+            case_no,
+            expected_version,
+            &events,
+            &user.username,
+            state.now(),
+        )
+        .await?;
+    notify(
+        state,
+        rec.applicant_id,
+        &format!("办件{case_no}状态更新：{}", rec.status.label()),
+    )
+    .await;
+    Ok(rec)
+}
+
+async fn notify(state: &AppState, applicant_id: i64, text: &str) {
+    if let Ok(a) = state.store.applicant(applicant_id).await {
+        state.sms.send(&a.mobile, text);
+    }
+}
+
+/// An uploaded material file, checked by content.
+pub struct Upload {
+    pub field: String,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Reads a multipart form into text fields and files (empty file inputs are skipped).
+pub async fn read_form(
+    mut mp: Multipart,
+) -> Result<(HashMap<String, String>, Vec<Upload>), AppError> {
+    let mut fields = HashMap::new();
+    let mut files = Vec::new();
+    while let Some(part) = mp
+        .next_field()
+        .await
+        .map_err(|e| AppError::bad_request(format!("上传内容无法读取（文件可能过大）：{e}")))?
+    {
+        let name = part.name().unwrap_or("").to_string();
+        match part.file_name().map(str::to_string) {
+            Some(file_name) => {
+                let bytes = part
+                    .bytes()
+                    .await
+                    .map_err(|e| AppError::bad_request(format!("上传内容无法读取：{e}")))?;
+                if !bytes.is_empty() {
+                    files.push(Upload {
+                        field: name,
+                        file_name,
+                        bytes: bytes.to_vec(),
+                    });
+                }
+            }
+            None => {
+                let text = part
+                    .text()
+                    .await
+                    .map_err(|e| AppError::bad_request(format!("表单内容无法读取：{e}")))?;
+                fields.insert(name, text);
+            }
+        }
+    }
+    Ok((fields, files))
+}
+
+/// Checks every file first (type by content, size), then stores them all.
+pub async fn store_uploads(
+    state: &AppState,
+    files: &[Upload],
+) -> Result<Vec<(String, String, String)>, AppError> {
+    for f in files {
+        if f.bytes.len() > MAX_MATERIAL_BYTES {
+            return Err(AppError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!(
+                    "文件「{}」超过{}MB上限",
+                    f.file_name,
+                    MAX_MATERIAL_BYTES / 1024 / 1024
+                ),
+            ));
+        }
+        if tongban_store::objects::sniff_material(&f.bytes).is_none() {
+            return Err(AppError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_type",
+                format!(
+                    "文件「{}」的内容不是 PDF、JPG、PNG 或 OFD（系统按文件内容识别，不看扩展名）",
+                    f.file_name
+                ),
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    for f in files {
+        let media =
+            tongban_store::objects::sniff_material(&f.bytes).unwrap_or("application/octet-stream");
+        let objects = state.objects.clone();
+        let bytes = f.bytes.clone();
+        let sha = tokio::task::spawn_blocking(move || objects.put(&bytes))
+            .await
+            .map_err(AppError::internal)?
+            .map_err(AppError::internal)?;
+        state
+            .store
+            .record_file(&sha, f.bytes.len(), media, state.now())
+            .await?;
+        out.push((f.field.clone(), f.file_name.clone(), sha));
+    }
+    Ok(out)
+}
+
+pub fn parse_delivery(method: &str, address: &str) -> Result<Delivery, AppError> {
+    match method {
+        "window" | "窗口领取" | "" => Ok(Delivery::Window),
+        "post" | "邮政寄递" => Ok(Delivery::Post {
+            address: address.trim().to_string(),
+        }),
+        "electronic" | "电子送达" => Ok(Delivery::Electronic),
+        other => Err(AppError::bad_request(format!("送达方式无效：{other}"))),
+    }
+}
+
+pub struct Submission<'a> {
+    pub impl_code: &'a str,
+    pub applicant: &'a Applicant,
+    pub channel: Channel,
+    pub delivery: Delivery,
+    pub materials: Vec<MaterialRef>,
+    pub idem_key: Option<&'a str>,
+}
+
+/// Opens a case for an item in service. Online applications must bring every required
+/// material; at the window the clerk checks originals on the spot.
+pub async fn submit(
+    state: &AppState,
+    user: &User,
+    s: Submission<'_>,
+) -> Result<(CaseRecord, bool), AppError> {
+    let view = state.catalog().await?;
+    let item = view
+        .get(s.impl_code)
+        .filter(|i| i.status == ItemStatus::Active && i.item.item_type.is_application())
+        .ok_or_else(|| AppError::not_found(format!("没有可申请的事项 {}", s.impl_code)))?;
+    if s.channel != Channel::Window {
+        let missing: Vec<&str> = item
+            .materials
+            .iter()
+            .filter(|m| m.necessity == Necessity::Required)
+            .filter(|m| {
+                !s.materials
+                    .iter()
+                    .any(|r| r.name == m.name && r.sha256.is_some())
+            })
+            .map(|m| m.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(AppError::bad_request(format!(
+                "缺少必要材料：{}",
+                missing.join("、")
+            )));
+        }
+    }
+    let it = &item.item;
+    let limits = Limits {
+        immediate: it.kind == CaseKind::Immediate,
+        promised: it.promised_limit,
+        promised_unit: it.promised_unit,
+        legal: it.legal_limit,
+        legal_unit: it.legal_unit,
+        joint: false,
+    };
+    let steps = if limits.immediate {
+        vec![]
+    } else {
+        default_steps()
+    };
+    let first = Event::Submitted {
+        channel: s.channel,
+        delivery: s.delivery,
+        materials: s.materials,
+        received_on: state.today(),
+    };
+    let (rec, created) = state
+        .store
+        .open_case(
+            NewCase {
+                impl_code: &it.impl_code,
+                item_name: &it.name,
+                department_id: item.department_id,
+                applicant_id: s.applicant.id,
+                created_by: user.id,
+                idem_key: s.idem_key.filter(|k| !k.trim().is_empty()),
+                steps,
+                limits,
+                first,
+            },
+            &user.username,
+            state.now(),
+        )
+        .await?;
+    if created {
+        notify(
+            state,
+            s.applicant.id,
+            &format!("您的申请已收到，办件编号{}", rec.case_no),
+        )
+        .await;
+    }
+    Ok((rec, created))
+}
+
+/// Parses a command from form or JSON fields.
+pub fn command_from(fields: &HashMap<String, String>) -> Result<Command, AppError> {
+    let f = |k: &str| fields.get(k).map(String::as_str).unwrap_or("").to_string();
+    Ok(match f("action").as_str() {
+        "accept" => Command::Accept,
+        "not_accept" => Command::NotAccept {
+            reasons: f("reasons"),
+        },
+        "request_correction" => Command::RequestCorrection {
+            items: f("items").lines().map(str::to_string).collect(),
+        },
+        "pass" => Command::Pass {
+            opinion: f("opinion"),
+        },
+        "return" => Command::Return {
+            opinion: f("opinion"),
+        },
+        "refuse" => Command::Refuse {
+            reasons: f("reasons"),
+        },
+        "start_special" => Command::StartSpecial {
+            procedure: f("procedure"),
+            reason: f("reason"),
+        },
+        "end_special" => Command::EndSpecial {
+            result: f("result"),
+        },
+        "extend" => Command::Extend {
+            days: f("days")
+                .trim()
+                .parse()
+                .map_err(|_| AppError::bad_request("延长天数应为正整数"))?,
+            reason: f("reason"),
+        },
+        "withdraw" => Command::Withdraw {
+            reason: f("reason"),
+        },
+        "register_delivery" => Command::RegisterDelivery {
+            waybill: f("waybill"),
+        },
+        "confirm_receipt" => Command::ConfirmReceipt,
+        other => return Err(AppError::bad_request(format!("未知操作：{other}"))),
+    })
+}
+
+/// What the viewer may do now, for the buttons on the case page.
+pub fn available_actions(rec: &CaseRecord, user: &User, access: Access) -> Vec<&'static str> {
+    let s = &rec.state;
+    let Some(actor) = actor_of(user.role) else {
+        return vec![];
+    };
+    let mut v = vec![];
+    match (s.status, actor) {
+        (Status::Submitted, Actor::Clerk | Actor::Approver | Actor::Head) => {
+            v.extend(["accept", "request_correction", "not_accept"])
+        }
+        (Status::AwaitingCorrection, Actor::Applicant) if access == Access::Owner => {
+            v.push("submit_correction")
+        }
+        (Status::InApproval, a) if a != Actor::Applicant => {
+            if let Some(step) = s.current_step() {
+                if step.role == a || (a == Actor::Head && step.role == Actor::Approver) {
+                    v.extend(["pass", "return", "refuse"]);
+                }
+            }
+            if a != Actor::Clerk {
+                v.push("start_special");
+            }
+            if a == Actor::Head {
+                v.push("extend");
+            }
+        }
+        (Status::Suspended, a) if a != Actor::Applicant => {
+            if a != Actor::Clerk {
+                v.push("end_special");
+            }
+            if a == Actor::Head {
+                v.push("extend");
+            }
+        }
+        (Status::Completed, a) if a != Actor::Applicant => v.push("register_delivery"),
+        (Status::Dispatched, Actor::Applicant) if access == Access::Owner => {
+            v.push("confirm_receipt")
+        }
+        _ => {}
+    }
+    if s.status.is_open() && access == Access::Owner && s.status != Status::Completed {
+        v.push("withdraw");
+    }
+    v
+}

@@ -1,0 +1,726 @@
+//! The approval workflow over real HTTP on both backends.
+
+use super::{apps, App};
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n";
+
+async fn post(app: &App, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    let r = Client::new()
+        .post(app.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn get(app: &App, token: &str, path: &str) -> (StatusCode, Value) {
+    let r = Client::new()
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn upload(app: &App, token: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+    let r = Client::new()
+        .post(app.url("/api/v1/files"))
+        .bearer_auth(token)
+        .header("content-type", "application/octet-stream")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// A promised item of the demo approver's department (市场监管局) and its required materials.
+async fn scj_item(app: &App) -> (String, Vec<String>) {
+    let v: Value = reqwest::get(app.url("/api/v1/items?q=食品经营许可证核发"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let item = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| {
+            i["columns"]["实施主体"] == "市市场监督管理局" && i["columns"]["办件类型"] == "承诺件"
+        })
+        .expect("a promised 市场监管 item");
+    let required = item["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["材料必要性"] == "必要")
+        .map(|m| m["材料名称"].as_str().unwrap().to_string())
+        .collect();
+    (item["impl_code"].as_str().unwrap().to_string(), required)
+}
+
+async fn apply_online(
+    app: &App,
+    token: &str,
+    code: &str,
+    required: &[String],
+    key: &str,
+) -> (StatusCode, Value) {
+    let mut materials = vec![];
+    for name in required {
+        let (s, f) = upload(app, token, PDF.to_vec()).await;
+        assert_eq!(s, StatusCode::CREATED);
+        materials.push(json!({ "name": name, "sha256": f["sha256"] }));
+    }
+    post(app, token, "/api/v1/cases", json!({ "item": code, "delivery": "post", "address": "娄星区长青中街1号 张三 13800000000", "materials": materials, "idempotency_key": key })).await
+}
+
+async fn act(app: &App, token: &str, case: &Value, body: Value) -> (StatusCode, Value) {
+    let mut b = body;
+    b["expected_version"] = case["version"].clone();
+    post(
+        app,
+        token,
+        &format!(
+            "/api/v1/cases/{}/commands",
+            case["case_no"].as_str().unwrap()
+        ),
+        b,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn online_application_through_correction_approval_and_post() {
+    for app in apps().await {
+        let (zs, clerk, approver, head) = (
+            app.token("zhangsan").await,
+            app.token("clerk").await,
+            app.token("approver").await,
+            app.token("head").await,
+        );
+        let (code, required) = scj_item(&app).await;
+        let (s, case) = apply_online(&app, &zs, &code, &required, "k-1").await;
+        assert_eq!(s, StatusCode::CREATED, "{case}");
+        assert_eq!(case["status"], "submitted");
+        assert_eq!(case["case_no"].as_str().unwrap().len(), 20);
+        // Missing required materials are refused.
+        let (s, e) = post(
+            &app,
+            &zs,
+            "/api/v1/cases",
+            json!({ "item": code, "delivery": "electronic" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(e["message"].as_str().unwrap().contains("缺少必要材料"));
+
+        let (s, case) = act(&app, &clerk, &case, json!({ "action": "request_correction", "items": ["营业执照副本不清晰，请重新上传", "补充经营场所平面图"] })).await;
+        assert_eq!(s, StatusCode::OK, "{case}");
+        assert_eq!(case["status"], "awaiting_correction");
+        assert_eq!(case["correction_items"].as_array().unwrap().len(), 2);
+        // The applicant answers online.
+        let (_, f) = upload(&app, &zs, PDF.to_vec()).await;
+        let materials = json!([{ "name": "补正材料", "sha256": f["sha256"] }]);
+        // Through the API the files are uploaded first; an answer without files is refused.
+        let (s, e) = act(
+            &app,
+            &zs,
+            &case,
+            json!({ "action": "submit_correction", "materials": [] }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (s, e) = act(&app, &zs, &case, json!({ "action": "submit_correction", "materials": [{ "name": "补正材料", "sha256": "00".repeat(32) }] })).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (s, via_api) = act(
+            &app,
+            &zs,
+            &case,
+            json!({ "action": "submit_correction", "materials": materials }),
+        )
+        .await;
+        assert_eq!(
+            (s, via_api["status"].as_str()),
+            (StatusCode::OK, Some("submitted")),
+            "{via_api}"
+        );
+        // A second notice, answered on the case page with a multipart upload.
+        let (_, case) = act(
+            &app,
+            &clerk,
+            &via_api,
+            json!({ "action": "request_correction", "items": ["营业执照副本不清晰，请重新上传"] }),
+        )
+        .await;
+        let case = submit_correction_via_page(&app, case["case_no"].as_str().unwrap()).await;
+        assert_eq!(case["status"], "submitted");
+
+        let (s, case) = act(&app, &clerk, &case, json!({ "action": "accept" })).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(
+            (case["status"].as_str(), case["step"].as_str()),
+            (Some("in_approval"), Some("承办"))
+        );
+        assert!(case["promised_due"].is_string() && case["legal_due"].is_string());
+        // The clerk cannot approve; the approver passes 承办 and 审核; 批准 is the head's.
+        let (s, _) = act(
+            &app,
+            &clerk,
+            &case,
+            json!({ "action": "pass", "opinion": "同意" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (_, case) = act(
+            &app,
+            &approver,
+            &case,
+            json!({ "action": "pass", "opinion": "材料齐全" }),
+        )
+        .await;
+        let (_, case) = act(
+            &app,
+            &approver,
+            &case,
+            json!({ "action": "pass", "opinion": "符合条件" }),
+        )
+        .await;
+        let (s, _) = act(
+            &app,
+            &approver,
+            &case,
+            json!({ "action": "pass", "opinion": "准予" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, case) = act(
+            &app,
+            &head,
+            &case,
+            json!({ "action": "pass", "opinion": "准予许可" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(
+            (case["status"].as_str(), case["outcome"].as_str()),
+            (Some("completed"), Some("approved"))
+        );
+        // Post needs a waybill number.
+        let (s, _) = act(
+            &app,
+            &clerk,
+            &case,
+            json!({ "action": "register_delivery", "waybill": "" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (_, case) = act(
+            &app,
+            &clerk,
+            &case,
+            json!({ "action": "register_delivery", "waybill": "EA123456789CN" }),
+        )
+        .await;
+        assert_eq!(case["status"], "dispatched");
+        let (_, case) = act(&app, &zs, &case, json!({ "action": "confirm_receipt" })).await;
+        assert_eq!(case["status"], "delivered");
+
+        let no = case["case_no"].as_str().unwrap();
+        let (_, events) = get(&app, &zs, &format!("/api/v1/cases/{no}/events")).await;
+        let kinds: Vec<&str> = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["event"]["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                "submitted",
+                "correction_requested",
+                "correction_submitted",
+                "correction_requested",
+                "correction_submitted",
+                "accepted",
+                "step_passed",
+                "step_passed",
+                "step_passed",
+                "completed",
+                "delivery_registered",
+                "receipt_confirmed"
+            ]
+        );
+        let (_, mine) = get(&app, &zs, "/api/v1/my/cases").await;
+        assert!(mine["messages"].as_array().unwrap().len() >= kinds.len() - 1);
+        assert_eq!(app.db().store.verify_chain().await.unwrap(), None);
+        app.stop().await;
+    }
+}
+
+/// The applicant answers a correction notice on the case page (multipart upload).
+async fn submit_correction_via_page(app: &App, no: &str) -> Value {
+    let (browser, _) = app.sign_in("zhangsan").await;
+    let html = browser
+        .get(app.url(&format!("/cases/{no}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("营业执照副本不清晰"),
+        "the notice is shown to the applicant"
+    );
+    let csrf = super::csrf_of(&html);
+    let version = html
+        .split("name=\"version\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let form = reqwest::multipart::Form::new()
+        .text("version", version)
+        .part(
+            "correction",
+            reqwest::multipart::Part::bytes(PDF.to_vec()).file_name("补正.pdf"),
+        );
+    let r = browser
+        .post(app.url(&format!("/cases/{no}/correction?_csrf={csrf}")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let token = app.token("zhangsan").await;
+    get(app, &token, &format!("/api/v1/cases/{no}")).await.1
+}
+
+#[tokio::test]
+async fn retried_submission_makes_one_case_and_concurrent_actions_conflict() {
+    for app in apps().await {
+        let (zs, clerk) = (app.token("zhangsan").await, app.token("clerk").await);
+        let (code, required) = scj_item(&app).await;
+        let (s1, a) = apply_online(&app, &zs, &code, &required, "same-key").await;
+        let (s2, b) = apply_online(&app, &zs, &code, &required, "same-key").await;
+        assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::OK));
+        assert_eq!(a["case_no"], b["case_no"]);
+        let (_, mine) = get(&app, &zs, "/api/v1/my/cases").await;
+        assert_eq!(mine["total"], 1);
+
+        // Two clerks act on version 1 at once: one wins, the other gets 409.
+        let no = a["case_no"].as_str().unwrap();
+        let path = format!("/api/v1/cases/{no}/commands");
+        let (r1, r2) = tokio::join!(
+            post(
+                &app,
+                &clerk,
+                &path,
+                json!({ "expected_version": 1, "action": "accept" })
+            ),
+            post(
+                &app,
+                &clerk,
+                &path,
+                json!({ "expected_version": 1, "action": "not_accept", "reasons": "不属于本级受理" })
+            )
+        );
+        let mut statuses = vec![r1.0, r2.0];
+        statuses.sort();
+        assert_eq!(statuses, vec![StatusCode::OK, StatusCode::CONFLICT]);
+        let loser = if r1.0 == StatusCode::CONFLICT {
+            &r1.1
+        } else {
+            &r2.1
+        };
+        assert_eq!(loser["code"], "conflict");
+        assert!(loser["message"].as_str().unwrap().contains("已被他人处理"));
+        let (_, events) = get(&app, &zs, &format!("/api/v1/cases/{no}/events")).await;
+        assert_eq!(events.as_array().unwrap().len(), 2);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn uploads_of_wrong_disguised_or_oversized_files_are_refused() {
+    for app in apps().await {
+        let zs = app.token("zhangsan").await;
+        let (s, e) = upload(&app, &zs, b"just some text, not a document".to_vec()).await;
+        assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(e["code"], "unsupported_type");
+        // An executable renamed to .pdf: the content decides.
+        let (browser, _) = app.sign_in("zhangsan").await;
+        let (code, _) = scj_item(&app).await;
+        let html = browser
+            .get(app.url(&format!("/apply/{code}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = super::csrf_of(
+            &html
+                .replace("?_csrf=", "name=\"_csrf\" value=\"")
+                .replace("\" enctype", "\""),
+        );
+        let form = reqwest::multipart::Form::new()
+            .text("delivery", "electronic")
+            .part(
+                "file0",
+                reqwest::multipart::Part::bytes(b"MZ\x90\x00\x03 this is a program".to_vec())
+                    .file_name("营业执照.pdf"),
+            );
+        let r = browser
+            .post(app.url(&format!("/apply/{code}?_csrf={csrf}")))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert!(r.text().await.unwrap().contains("按文件内容识别"));
+        // Over the 10 MB limit.
+        let mut big = PDF.to_vec();
+        big.resize(10 * 1024 * 1024 + 1, b' ');
+        let (s, e) = upload(&app, &zs, big).await;
+        assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
+        // Nothing was stored: no case, no file.
+        let (_, mine) = get(&app, &zs, "/api/v1/my/cases").await;
+        assert_eq!(mine["total"], 0);
+        // A PNG and a JPEG are fine.
+        let (s, f) = upload(&app, &zs, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()).await;
+        assert_eq!(
+            (s, f["media_type"].as_str()),
+            (StatusCode::CREATED, Some("image/png"))
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn applicants_and_departments_only_reach_their_own_cases() {
+    for app in apps().await {
+        let (zs, clerk, admin) = (
+            app.token("zhangsan").await,
+            app.token("clerk").await,
+            app.token("admin").await,
+        );
+        let (code, required) = scj_item(&app).await;
+        let (_, case) = apply_online(&app, &zs, &code, &required, "k").await;
+        let no = case["case_no"].as_str().unwrap().to_string();
+        // Another applicant: 404, as if the case did not exist.
+        let (s, _) = post(&app, "", "/api/v1/applicants", json!({ "kind": "person", "name": "李四", "id_number": tongban_core::ids::ResidentId::with_check_char("43130219900101123").unwrap().as_str(), "mobile": "13900000000", "username": "lisi", "password": "lisi2026ok" })).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let lisi = app.token_with("lisi", "lisi2026ok").await;
+        let (s, _) = get(&app, &lisi, &format!("/api/v1/cases/{no}")).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = post(
+            &app,
+            &lisi,
+            &format!("/api/v1/cases/{no}/commands"),
+            json!({ "expected_version": 1, "action": "withdraw", "reason": "x" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let r = app
+            .browser()
+            .get(app.url(&format!("/cases/{no}")))
+            .bearer_auth(&lisi)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        // An approver of another department: 403.
+        let depts: Value = reqwest::get(app.url("/api/v1/departments"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let other = depts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == "市公安局")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let (s, _) = post(&app, &admin, "/api/v1/admin/users", json!({ "username": "gaj_approver", "display_name": "公安审批", "password": "gaj2026ok", "role": "approver", "department_id": other })).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let gaj = app.token_with("gaj_approver", "gaj2026ok").await;
+        let (_, case) = act(&app, &clerk, &case, json!({ "action": "accept" })).await;
+        let (s, e) = act(
+            &app,
+            &gaj,
+            &case,
+            json!({ "action": "pass", "opinion": "x" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+        let (s, _) = get(&app, &gaj, &format!("/api/v1/cases/{no}")).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (_, inbox) = get(&app, &gaj, "/api/v1/inbox").await;
+        assert_eq!(inbox["total"], 0);
+        let (_, inbox) = get(&app, &app.token("approver").await, "/api/v1/inbox").await;
+        assert_eq!(inbox["total"], 1);
+        // Nothing changed by the refused attempts.
+        let (_, now) = get(&app, &zs, &format!("/api/v1/cases/{no}")).await;
+        assert_eq!(now["version"], case["version"]);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn illegal_transitions_are_refused_and_store_nothing() {
+    for app in apps().await {
+        let (zs, clerk) = (app.token("zhangsan").await, app.token("clerk").await);
+        let (code, required) = scj_item(&app).await;
+        let (_, case) = apply_online(&app, &zs, &code, &required, "k").await;
+        for (token, body, status) in [
+            (
+                &zs,
+                json!({ "action": "confirm_receipt" }),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                &clerk,
+                json!({ "action": "pass", "opinion": "x" }),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                &clerk,
+                json!({ "action": "not_accept", "reasons": "" }),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                &clerk,
+                json!({ "action": "request_correction", "items": [] }),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (&zs, json!({ "action": "accept" }), StatusCode::FORBIDDEN),
+            (
+                &clerk,
+                json!({ "action": "fly" }),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+        ] {
+            let (s, e) = act(&app, token, &case, body.clone()).await;
+            assert_eq!(s, status, "{body} -> {e}");
+            assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()));
+        }
+        let (_, now) = get(
+            &app,
+            &zs,
+            &format!("/api/v1/cases/{}", case["case_no"].as_str().unwrap()),
+        )
+        .await;
+        assert_eq!(now["version"], 1);
+        // Withdrawal before the decision, then nothing more can happen.
+        let (s, case) = act(
+            &app,
+            &zs,
+            &case,
+            json!({ "action": "withdraw", "reason": "不再需要" }),
+        )
+        .await;
+        assert_eq!(
+            (s, case["status"].as_str()),
+            (StatusCode::OK, Some("withdrawn"))
+        );
+        let (s, _) = act(&app, &clerk, &case, json!({ "action": "accept" })).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn window_intake_and_immediate_items() {
+    for app in apps().await {
+        let clerk = app.token("clerk").await;
+        let items: Value = reqwest::get(app.url("/api/v1/items?q=登记"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let all: Value = reqwest::get(app.url("/api/v1/items?page=1"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let _ = (items, all);
+        let store_items = app.db().store.all_items().await.unwrap();
+        let immediate = store_items
+            .iter()
+            .find(|i| {
+                i.item.kind == tongban_core::catalog::CaseKind::Immediate
+                    && i.item.item_type.is_application()
+            })
+            .unwrap();
+        let id = tongban_core::ids::ResidentId::with_check_char("43130219800202003").unwrap();
+        let body = json!({ "item": immediate.item.impl_code, "delivery": "window", "applicant": { "kind": "person", "id_number": id.as_str(), "name": "王五", "mobile": "13700000000" } });
+        let (s, case) = post(&app, &clerk, "/api/v1/cases", body.clone()).await;
+        assert_eq!(s, StatusCode::CREATED, "{case}");
+        assert_eq!(case["channel"], "window");
+        let (_, case) = act(&app, &clerk, &case, json!({ "action": "accept" })).await;
+        assert_eq!(
+            (case["status"].as_str(), case["outcome"].as_str()),
+            (Some("completed"), Some("approved"))
+        );
+        // The same person at another window is found, not registered twice.
+        let (s, case2) = post(&app, &clerk, "/api/v1/cases", body).await;
+        assert_eq!(s, StatusCode::CREATED);
+        assert_ne!(case2["case_no"], case["case_no"]);
+        // A bad certificate number is refused.
+        let (s, e) = post(&app, &clerk, "/api/v1/cases", json!({ "item": immediate.item.impl_code, "applicant": { "kind": "person", "id_number": "431302198002020031", "name": "赵六" } })).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(e["message"].as_str().unwrap().contains("身份证号"));
+        // Staff search by case number and by applicant certificate number.
+        let (_, found) = get(
+            &app,
+            &clerk,
+            &format!("/api/v1/cases?q={}", case["case_no"].as_str().unwrap()),
+        )
+        .await;
+        assert_eq!(found["total"], 1);
+        let (_, found) = get(&app, &clerk, &format!("/api/v1/cases?q={}", id.as_str())).await;
+        assert_eq!(found["total"], 2);
+        let (s, _) = get(&app, &app.token("zhangsan").await, "/api/v1/cases").await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn special_procedure_extension_and_a_loaded_calendar_year() {
+    for app in apps().await {
+        let (zs, clerk, approver) = (
+            app.token("zhangsan").await,
+            app.token("clerk").await,
+            app.token("approver").await,
+        );
+        let (code, required) = scj_item(&app).await;
+        let (_, case) = apply_online(&app, &zs, &code, &required, "k").await;
+        let (_, case) = act(&app, &clerk, &case, json!({ "action": "accept" })).await;
+        let due0 = case["promised_due"].as_str().unwrap().to_string();
+        let (s, case) = act(
+            &app,
+            &approver,
+            &case,
+            json!({ "action": "start_special", "procedure": "检测", "reason": "样品送检" }),
+        )
+        .await;
+        assert_eq!(
+            (s, case["status"].as_str()),
+            (StatusCode::OK, Some("suspended"))
+        );
+        app.clock.advance(chrono::Duration::days(7));
+        // Sessions last 12 hours: a week later everyone signs in again.
+        let (zs, approver, head, admin) = (
+            app.token("zhangsan").await,
+            app.token("approver").await,
+            app.token("head").await,
+            app.token("admin").await,
+        );
+        let (s, case) = act(
+            &app,
+            &approver,
+            &case,
+            json!({ "action": "end_special", "result": "检测合格" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{case}");
+        assert!(case["paused_days"].as_u64().unwrap() >= 4);
+        assert!(case["promised_due"].as_str().unwrap() > due0.as_str());
+        let (s, _) = act(
+            &app,
+            &approver,
+            &case,
+            json!({ "action": "extend", "days": 5, "reason": "x" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, e) = act(
+            &app,
+            &head,
+            &case,
+            json!({ "action": "extend", "days": 11, "reason": "情况复杂" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (s, case) = act(
+            &app,
+            &head,
+            &case,
+            json!({ "action": "extend", "days": 10, "reason": "情况复杂" }),
+        )
+        .await;
+        assert_eq!(
+            (s, case["extension_days"].as_u64()),
+            (StatusCode::OK, Some(10))
+        );
+
+        // Past the known years the deadline is refused; an administrator loads 2027.
+        let (s, e) = get(
+            &app,
+            &zs,
+            "/api/v1/calendar/deadline?from=2026-12-28&working_days=5",
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let year = "year 2027\nholiday 2027-01-01\n";
+        let (s, e) = post(
+            &app,
+            &zs,
+            "/api/v1/admin/calendar",
+            json!({ "source": year }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+        let (s, e) = post(
+            &app,
+            &admin,
+            "/api/v1/admin/calendar",
+            json!({ "source": "year 2027\nholiday 2027-13-01\n" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (s, _) = post(
+            &app,
+            &admin,
+            "/api/v1/admin/calendar",
+            json!({ "source": year }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let (_, d) = get(
+            &app,
+            &zs,
+            "/api/v1/calendar/deadline?from=2026-12-28&working_days=5",
+        )
+        .await;
+        // 29, 30, 31 Dec, then 1 Jan is a holiday: 4 and 5 Jan.
+        assert_eq!(d["due"], "2027-01-05");
+        let (_, d) = get(
+            &app,
+            &zs,
+            "/api/v1/calendar/deadline?from=2026-09-30&working_days=3",
+        )
+        .await;
+        assert_eq!(d["due"], "2026-10-10");
+        app.stop().await;
+    }
+}
