@@ -9,6 +9,8 @@ use tongban_store::testing::TestDb;
 use tongban_web::clock::ManualClock;
 use tongban_web::Application;
 
+#[path = "http/browser.rs"]
+mod browser;
 #[path = "http/workflow.rs"]
 mod workflow;
 
@@ -47,7 +49,7 @@ impl App {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
 
