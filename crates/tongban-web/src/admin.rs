@@ -1075,3 +1075,123 @@ pub async fn audit(
         rows,
     })
 }
+
+#[derive(Template)]
+#[template(path = "admin/calendar.html")]
+struct CalendarPage {
+    ctx: PageCtx,
+    error: String,
+    message: String,
+    years: String,
+    rows: Vec<(i32, usize, usize, u32, &'static str)>,
+    source: String,
+}
+
+async fn calendar_page(
+    state: &AppState,
+    viewer: &Viewer,
+    csrf: &CsrfToken,
+    error: String,
+    message: String,
+    source: String,
+) -> Result<Html<String>, PageError> {
+    let cal = state.calendar().await?;
+    let loaded: Vec<i64> = state
+        .store
+        .calendar_years()
+        .await?
+        .into_iter()
+        .map(|(y, _)| y)
+        .collect();
+    let mut rows = Vec::new();
+    for y in cal.years() {
+        let Some(t) = cal.year(y) else { continue };
+        let first = chrono::NaiveDate::from_ymd_opt(y, 1, 1).expect("1 Jan");
+        let last = chrono::NaiveDate::from_ymd_opt(y, 12, 31).expect("31 Dec");
+        // Days after 1 Jan plus 1 Jan itself: the year before may not be in the calendar.
+        let working = cal.working_days_between(first, last).unwrap_or(0)
+            + u32::from(cal.is_working_day(first).unwrap_or(false));
+        rows.push((
+            y,
+            t.holidays().count(),
+            t.workdays().count(),
+            working,
+            if loaded.contains(&i64::from(y)) {
+                "管理员载入"
+            } else {
+                "系统内置"
+            },
+        ));
+    }
+    render(CalendarPage {
+        ctx: PageCtx::new(viewer, csrf),
+        error,
+        message,
+        years: cal
+            .years()
+            .iter()
+            .map(|y| y.to_string())
+            .collect::<Vec<_>>()
+            .join("、"),
+        rows,
+        source,
+    })
+}
+
+pub async fn calendar(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(_): Admin,
+) -> Result<Html<String>, PageError> {
+    calendar_page(
+        &state,
+        &viewer,
+        &csrf,
+        String::new(),
+        String::new(),
+        String::new(),
+    )
+    .await
+}
+
+pub async fn load_calendar(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(u): Admin,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
+    let source = field(&f, "source").to_string();
+    match tongban_core::calendar::YearTable::parse(&source) {
+        Ok(t) => {
+            state
+                .store
+                .save_calendar_year(&u.username, i64::from(t.year), &source, state.now())
+                .await?;
+            let msg = format!(
+                "已载入 {} 年：节假日 {} 天，调休上班 {} 天",
+                t.year,
+                t.holidays().count(),
+                t.workdays().count()
+            );
+            Ok(
+                calendar_page(&state, &viewer, &csrf, String::new(), msg, String::new())
+                    .await?
+                    .into_response(),
+            )
+        }
+        Err(e) => {
+            let page = calendar_page(
+                &state,
+                &viewer,
+                &csrf,
+                format!("日历数据有误，未载入：{e}"),
+                String::new(),
+                source,
+            )
+            .await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}

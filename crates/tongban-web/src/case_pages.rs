@@ -589,6 +589,8 @@ pub struct ListQuery {
     from: String,
     #[serde(default)]
     to: String,
+    #[serde(default)]
+    dept: String,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -692,6 +694,12 @@ pub fn search_filter(user: &User, q: &ListQuery) -> Result<CaseFilter, AppError>
     filter.submitted_to = day(&q.to, "截止日期")?.map(|d| format!("{d}T99"));
     if user.role.needs_department() {
         filter.department_id = user.department_id;
+    } else if !q.dept.is_empty() {
+        filter.department_id = Some(
+            q.dept
+                .parse()
+                .map_err(|_| AppError::bad_request("部门编号无效"))?,
+        );
     }
     Ok(filter)
 }

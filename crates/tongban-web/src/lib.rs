@@ -100,6 +100,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::update_user))
         .route("/admin/users/{id}/unlock", post(admin::unlock_user))
+        .route(
+            "/admin/calendar",
+            get(admin::calendar).post(admin::load_calendar),
+        )
         .route("/admin/four-same", get(admin::four_same))
         .route("/admin/audit", get(admin::audit));
     let api = Router::new()

@@ -19,6 +19,10 @@ pub struct UserBadge {
     pub name: String,
     pub role: &'static str,
     pub is_admin: bool,
+    pub is_applicant: bool,
+    pub is_clerk: bool,
+    pub is_staff: bool,
+    pub in_department: bool,
 }
 
 pub struct PageCtx {
@@ -33,6 +37,10 @@ impl PageCtx {
                 name: u.display_name.clone(),
                 role: u.role.label(),
                 is_admin: u.role == Role::Admin,
+                is_applicant: u.role.is_applicant(),
+                is_clerk: u.role == Role::Clerk,
+                is_staff: u.role.is_staff(),
+                in_department: u.role.needs_department(),
             }),
             csrf: csrf.0.clone(),
         }

@@ -100,6 +100,8 @@ enum CalendarCmd {
         #[arg(long)]
         working_days: u32,
     },
+    /// Load (or replace) one year of the working-day calendar from a file into the database.
+    Load { file: PathBuf },
 }
 
 pub fn main() -> ExitCode {
@@ -215,9 +217,38 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             catalog(cmd, &store).await
         }
         Command::Calendar(CalendarCmd::Deadline { from, working_days }) => {
-            let cal = tongban_core::calendar::WorkCalendar::builtin();
+            let cfg = config::load(&overrides(&cli.global, None))?;
+            let mut cal = tongban_core::calendar::WorkCalendar::builtin();
+            // Years an administrator loaded live in the database, when there is one.
+            let has_db = !cfg.database_url.starts_with("sqlite:")
+                || cfg.data_dir.join("tongban.db").exists()
+                || cli.global.database_url.is_some();
+            if has_db {
+                let store = open(&cfg).await?;
+                for (_, source) in store.calendar_years().await? {
+                    cal.insert_year(tongban_core::calendar::YearTable::parse(&source)?);
+                }
+            }
             let due = cal.add_working_days(from, working_days)?;
             println!("{}", due.format("%Y-%m-%d"));
+            Ok(())
+        }
+        Command::Calendar(CalendarCmd::Load { file }) => {
+            let cfg = config::load(&overrides(&cli.global, None))?;
+            let source = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let table = tongban_core::calendar::YearTable::parse(&source)
+                .with_context(|| format!("{} is not a valid calendar year", file.display()))?;
+            let store = open(&cfg).await?;
+            store
+                .save_calendar_year("cli", i64::from(table.year), &source, chrono::Utc::now())
+                .await?;
+            println!(
+                "loaded {}: {} holidays, {} make-up working days",
+                table.year,
+                table.holidays().count(),
+                table.workdays().count()
+            );
             Ok(())
         }
     }

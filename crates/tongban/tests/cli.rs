@@ -1,0 +1,132 @@
+//! The `tongban` command as operators use it (the real binary, a SQLite file in a temp dir).
+
+use std::process::Command;
+
+fn tongban(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tongban"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("TONGBAN_DATABASE_URL")
+        .env_remove("TONGBAN_CONFIG")
+        .output()
+        .expect("run tongban");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn calendar_deadline_answers_when_is_day_n() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, _) = tongban(
+        dir.path(),
+        &[
+            "calendar",
+            "deadline",
+            "--from",
+            "2026-02-13",
+            "--working-days",
+            "5",
+        ],
+    );
+    assert!(ok);
+    assert_eq!(out.trim(), "2026-02-27");
+    let (_, out, _) = tongban(
+        dir.path(),
+        &[
+            "calendar",
+            "deadline",
+            "--from",
+            "2026-09-30",
+            "--working-days",
+            "3",
+        ],
+    );
+    assert_eq!(out.trim(), "2026-10-10");
+    let (ok, out, err) = tongban(
+        dir.path(),
+        &[
+            "calendar",
+            "deadline",
+            "--from",
+            "2026-12-20",
+            "--working-days",
+            "30",
+        ],
+    );
+    assert!(!ok && out.is_empty());
+    assert!(
+        err.contains("no working-day calendar loaded for year 2027"),
+        "{err}"
+    );
+    // An operator loads next year's table from a file; then the deadline is known.
+    std::fs::write(
+        dir.path().join("2027.txt"),
+        "year 2027\nholiday 2027-01-01\n",
+    )
+    .unwrap();
+    let (ok, _, err) = tongban(dir.path(), &["calendar", "load", "2027.txt"]);
+    assert!(ok, "{err}");
+    let (ok, out, _) = tongban(
+        dir.path(),
+        &[
+            "calendar",
+            "deadline",
+            "--from",
+            "2026-12-20",
+            "--working-days",
+            "30",
+        ],
+    );
+    assert!(ok);
+    assert_eq!(out.trim(), "2027-02-01");
+    std::fs::write(
+        dir.path().join("bad.txt"),
+        "year 2027\nholiday 2027-02-30\n",
+    )
+    .unwrap();
+    let (ok, _, err) = tongban(dir.path(), &["calendar", "load", "bad.txt"]);
+    assert!(!ok && err.contains("bad.txt"), "{err}");
+}
+
+#[test]
+fn catalog_import_export_and_stats_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/demo");
+    let (ok, out, err) = tongban(
+        dir.path(),
+        &[
+            "catalog",
+            "import",
+            &format!("{demo}/items.csv"),
+            &format!("{demo}/materials.csv"),
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("created"), "{out}");
+    let (ok, out, _) = tongban(dir.path(), &["catalog", "stats", "--json"]);
+    assert!(ok);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v["total"].as_u64().unwrap() >= 300);
+    assert!(v["online_capable"]["rate"].as_f64().unwrap() > 0.9);
+    let (ok, _, err) = tongban(dir.path(), &["catalog", "export", "--out", "exported"]);
+    assert!(ok, "{err}");
+    // A broken file is refused with its row and column, and nothing changes.
+    let bad = std::fs::read_to_string(dir.path().join("exported/items.csv"))
+        .unwrap()
+        .replacen(",承诺件,", ",加急件,", 1);
+    std::fs::write(dir.path().join("bad.csv"), bad).unwrap();
+    let (ok, _, err) = tongban(dir.path(), &["catalog", "import", "bad.csv"]);
+    assert!(!ok);
+    assert!(
+        err.contains("bad.csv") && err.contains("办件类型") && err.contains("第"),
+        "{err}"
+    );
+    let (_, again, _) = tongban(dir.path(), &["catalog", "stats", "--json"]);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&again).unwrap(),
+        v
+    );
+}
