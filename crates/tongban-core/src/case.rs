@@ -245,11 +245,15 @@ pub struct MaterialRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
+    /// The first event carries the steps and limits the case runs against, so the ledger
+    /// alone can rebuild the case.
     Submitted {
         channel: Channel,
         delivery: Delivery,
         materials: Vec<MaterialRef>,
         received_on: NaiveDate,
+        steps: Vec<Step>,
+        limits: Limits,
     },
     CorrectionRequested {
         items: Vec<String>,
@@ -428,12 +432,14 @@ fn required(text: &str, what: &str) -> Result<String, Refusal> {
 
 impl Case {
     /// Opens a case from its first event.
-    pub fn open(steps: Vec<Step>, limits: Limits, first: &Event) -> Result<Case, Refusal> {
+    pub fn open(first: &Event) -> Result<Case, Refusal> {
         let Event::Submitted {
             channel,
             delivery,
             materials,
             received_on,
+            steps,
+            limits,
         } = first
         else {
             return Err(Refusal::Invalid("办件必须以申办事件开始".into()));
@@ -448,9 +454,9 @@ impl Case {
         }
         Ok(Case {
             status: Status::Submitted,
-            steps,
+            steps: steps.clone(),
             step: 0,
-            limits,
+            limits: limits.clone(),
             channel: *channel,
             delivery: delivery.clone(),
             materials: materials.clone(),
@@ -891,8 +897,10 @@ mod tests {
             delivery,
             materials: vec![],
             received_on: d(on),
+            steps: default_steps(),
+            limits: l,
         };
-        Case::open(default_steps(), l, &first).unwrap()
+        Case::open(&first).unwrap()
     }
 
     fn run(c: &mut Case, cmd: Command, actor: Actor, on: &str) -> Vec<Event> {
@@ -1298,18 +1306,16 @@ mod tests {
             c.remaining_working_days(d("2026-03-02"), &cal).unwrap(),
             Some(-2)
         );
-        assert!(Case::open(
-            default_steps(),
-            limits(5, 20),
-            &Event::Submitted {
-                channel: Channel::Online,
-                delivery: Delivery::Post {
-                    address: "x".into()
-                },
-                materials: vec![],
-                received_on: d("2026-02-13")
-            }
-        )
-        .is_err());
+        let bad_address = Event::Submitted {
+            channel: Channel::Online,
+            delivery: Delivery::Post {
+                address: "x".into(),
+            },
+            materials: vec![],
+            received_on: d("2026-02-13"),
+            steps: default_steps(),
+            limits: limits(5, 20),
+        };
+        assert!(Case::open(&bad_address).is_err());
     }
 }

@@ -6,5 +6,6 @@ pub mod case;
 pub mod catalog;
 pub mod ids;
 pub mod indicators;
+pub mod merkle;
 pub mod roles;
 pub mod search;

@@ -7,7 +7,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use tongban_core::case::{Case, Event, Limits, Status, Step};
+use tongban_core::case::{Case, Event, Status};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Applicant {
@@ -77,8 +77,7 @@ pub struct NewCase<'a> {
     pub applicant_id: i64,
     pub created_by: i64,
     pub idem_key: Option<&'a str>,
-    pub steps: Vec<Step>,
-    pub limits: Limits,
+    /// The 申办 event (it carries the steps and limits).
     pub first: Event,
 }
 
@@ -226,8 +225,7 @@ impl Store {
                 return Ok((existing, false));
             }
         }
-        let state = Case::open(nc.steps, nc.limits, &nc.first)
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let state = Case::open(&nc.first).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let day = crate::cases::beijing_day(now);
         let mut tx = self.w().begin().await?;
         sqlx::query(

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod cases;
 pub mod catalog;
 pub mod catalog_file;
+pub mod ledger;
 pub mod objects;
 pub mod testing;
 

@@ -292,6 +292,8 @@ pub async fn submit(
         delivery: s.delivery,
         materials: s.materials,
         received_on: state.today(),
+        steps,
+        limits,
     };
     let (rec, created) = state
         .store
@@ -303,8 +305,6 @@ pub async fn submit(
                 applicant_id: s.applicant.id,
                 created_by: user.id,
                 idem_key: s.idem_key.filter(|k| !k.trim().is_empty()),
-                steps,
-                limits,
                 first,
             },
             &user.username,

@@ -10,6 +10,7 @@ pub mod cases;
 pub mod charts;
 pub mod clock;
 pub mod error;
+pub mod ledger_api;
 pub mod metrics;
 pub mod notify;
 pub mod openapi;
@@ -132,6 +133,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/my/cases", get(case_api::my_cases))
         .route("/api/v1/inbox", get(case_api::inbox))
         .route("/api/v1/admin/calendar", post(case_api::load_calendar))
+        .route("/api/v1/ledger/checkpoint", get(ledger_api::checkpoint))
+        .route("/api/v1/ledger/keys", get(ledger_api::keys))
+        .route("/api/v1/ledger/entries", get(ledger_api::entries))
+        .route("/api/v1/ledger/proof/inclusion", get(ledger_api::inclusion))
+        .route(
+            "/api/v1/ledger/proof/consistency",
+            get(ledger_api::consistency),
+        )
         .route("/api/v1/admin/items", post(api::create_item))
         .route(
             "/api/v1/admin/items/{code}",

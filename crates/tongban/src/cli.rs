@@ -69,6 +69,18 @@ enum Command {
     /// Working-day calendar tools.
     #[command(subcommand)]
     Calendar(CalendarCmd),
+    /// Case ledger tools.
+    #[command(subcommand)]
+    Ledger(LedgerCmd),
+}
+
+#[derive(Subcommand)]
+enum LedgerCmd {
+    /// Recompute the Merkle tree and hash chain from the stored events and check every
+    /// signed checkpoint; names the first event that no longer matches.
+    Verify,
+    /// Sign a checkpoint of the current ledger and print it.
+    Checkpoint,
 }
 
 #[derive(Subcommand)]
@@ -160,7 +172,17 @@ async fn serve(cfg: &config::Config, store: Store) -> anyhow::Result<()> {
         .listen
         .parse()
         .with_context(|| format!("listen address {:?} is not HOST:PORT", cfg.listen))?;
-    let state = tongban_web::new_state(store, Arc::new(SystemClock), &cfg.data_dir);
+    let state = tongban_web::new_state(store.clone(), Arc::new(SystemClock), &cfg.data_dir);
+    // Sign a checkpoint of the ledger every few minutes (and on demand through the API).
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+        loop {
+            every.tick().await;
+            if let Err(e) = store.checkpoint(chrono::Utc::now()).await {
+                tracing::warn!(error = %e, "could not sign a ledger checkpoint");
+            }
+        }
+    });
     let app = Application::build(state, addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -232,6 +254,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let due = cal.add_working_days(from, working_days)?;
             println!("{}", due.format("%Y-%m-%d"));
             Ok(())
+        }
+        Command::Ledger(cmd) => {
+            let cfg = config::load(&overrides(&cli.global, None))?;
+            let store = open(&cfg).await?;
+            match cmd {
+                LedgerCmd::Checkpoint => {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&store.checkpoint(chrono::Utc::now()).await?)?
+                    );
+                    Ok(())
+                }
+                LedgerCmd::Verify => {
+                    let r = store.verify_ledger().await?;
+                    match &r.problem {
+                        None => {
+                            println!(
+                                "ledger OK: {} events, root {}, {} signed checkpoints verified",
+                                r.size, r.root, r.checkpoints_checked
+                            );
+                            Ok(())
+                        }
+                        Some(p) => anyhow::bail!("ledger verification FAILED: {p}"),
+                    }
+                }
+            }
         }
         Command::Calendar(CalendarCmd::Load { file }) => {
             let cfg = config::load(&overrides(&cli.global, None))?;

@@ -178,7 +178,28 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<DemoRepor
                         .await?;
                 }
             }
-            Err(StoreError::Conflict(_)) => {}
+            Err(StoreError::Conflict(_)) => {
+                // A data directory from an older version may lack the applicant record.
+                if let Some(applicant) = demo_applicant(*role, name) {
+                    let user = store
+                        .users()
+                        .await?
+                        .into_iter()
+                        .find(|u| u.username == *username);
+                    if let Some(user) = user {
+                        if store.applicant_of_user(user.id).await?.is_none()
+                            && store
+                                .applicant_by_id_number(applicant.id_number)
+                                .await?
+                                .is_none()
+                        {
+                            store
+                                .create_applicant(&applicant, Some(user.id), now)
+                                .await?;
+                        }
+                    }
+                }
+            }
             Err(e) => return Err(e.into()),
         }
     }

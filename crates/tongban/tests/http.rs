@@ -11,6 +11,8 @@ use tongban_web::Application;
 
 #[path = "http/browser.rs"]
 mod browser;
+#[path = "http/ledger.rs"]
+mod ledger;
 #[path = "http/workflow.rs"]
 mod workflow;
 
@@ -53,7 +55,7 @@ impl App {
         format!("{}{}", self.base, path)
     }
 
-    fn db(&self) -> &TestDb {
+    pub fn db(&self) -> &TestDb {
         self.db.as_ref().unwrap()
     }
 
@@ -66,7 +68,7 @@ impl App {
     }
 
     /// Signs in through the API and returns the bearer token.
-    async fn token(&self, user: &str) -> String {
+    pub async fn token(&self, user: &str) -> String {
         let r = Client::new()
             .post(self.url("/api/v1/session"))
             .json(&json!({ "username": user, "password": tongban::demo::DEMO_PASSWORD }))

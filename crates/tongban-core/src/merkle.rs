@@ -1,0 +1,283 @@
+//! RFC 6962 / RFC 9162 Merkle tree over the ledger: tree head, inclusion proofs and
+//! consistency proofs, and their verification — so anyone holding a signed checkpoint can
+//! check that an event is in the ledger and that the ledger only ever grew.
+
+use sha2::{Digest, Sha256};
+
+pub type Hash = [u8; 32];
+
+pub fn leaf_hash(leaf: &[u8]) -> Hash {
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    h.update(leaf);
+    h.finalize().into()
+}
+
+pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
+    let mut h = Sha256::new();
+    h.update([1u8]);
+    h.update(left);
+    h.update(right);
+    h.finalize().into()
+}
+
+pub fn empty_root() -> Hash {
+    Sha256::digest([]).into()
+}
+
+/// Largest power of two strictly smaller than n (n ≥ 2).
+fn split(n: usize) -> usize {
+    let mut k = 1;
+    while k << 1 < n {
+        k <<= 1;
+    }
+    k
+}
+
+/// MTH(D[n]) over leaf hashes.
+pub fn root(leaves: &[Hash]) -> Hash {
+    match leaves.len() {
+        0 => empty_root(),
+        1 => leaves[0],
+        n => {
+            let k = split(n);
+            node_hash(&root(&leaves[..k]), &root(&leaves[k..]))
+        }
+    }
+}
+
+/// PATH(m, D[n]): the audit path for leaf `m`.
+pub fn inclusion_proof(m: usize, leaves: &[Hash]) -> Option<Vec<Hash>> {
+    if m >= leaves.len() {
+        return None;
+    }
+    let mut out = Vec::new();
+    path(m, leaves, &mut out);
+    Some(out)
+}
+
+fn path(m: usize, d: &[Hash], out: &mut Vec<Hash>) {
+    let n = d.len();
+    if n <= 1 {
+        return;
+    }
+    let k = split(n);
+    if m < k {
+        path(m, &d[..k], out);
+        out.push(root(&d[k..]));
+    } else {
+        path(m - k, &d[k..], out);
+        out.push(root(&d[..k]));
+    }
+}
+
+/// PROOF(m, D[n]): proves the tree of size m is a prefix of the tree of size n.
+pub fn consistency_proof(m: usize, leaves: &[Hash]) -> Option<Vec<Hash>> {
+    if m == 0 || m > leaves.len() {
+        return None;
+    }
+    let mut out = Vec::new();
+    subproof(m, leaves, true, &mut out);
+    Some(out)
+}
+
+fn subproof(m: usize, d: &[Hash], complete: bool, out: &mut Vec<Hash>) {
+    let n = d.len();
+    if m == n {
+        if !complete {
+            out.push(root(d));
+        }
+        return;
+    }
+    let k = split(n);
+    if m <= k {
+        subproof(m, &d[..k], complete, out);
+        out.push(root(&d[k..]));
+    } else {
+        subproof(m - k, &d[k..], false, out);
+        out.push(root(&d[..k]));
+    }
+}
+
+/// RFC 9162 §2.1.3.2.
+pub fn verify_inclusion(leaf: &Hash, index: u64, size: u64, proof: &[Hash], root: &Hash) -> bool {
+    if index >= size {
+        return false;
+    }
+    let (mut f, mut s) = (index, size - 1);
+    let mut r = *leaf;
+    for p in proof {
+        if s == 0 {
+            return false;
+        }
+        if f & 1 == 1 || f == s {
+            r = node_hash(p, &r);
+            if f & 1 == 0 {
+                while f & 1 == 0 && f != 0 {
+                    f >>= 1;
+                    s >>= 1;
+                }
+            }
+        } else {
+            r = node_hash(&r, p);
+        }
+        f >>= 1;
+        s >>= 1;
+    }
+    s == 0 && &r == root
+}
+
+/// RFC 9162 §2.1.4.2.
+pub fn verify_consistency(
+    first: u64,
+    second: u64,
+    first_root: &Hash,
+    second_root: &Hash,
+    proof: &[Hash],
+) -> bool {
+    if first == 0 || first > second {
+        return false;
+    }
+    if first == second {
+        return proof.is_empty() && first_root == second_root;
+    }
+    if proof.is_empty() {
+        return false;
+    }
+    let mut path: Vec<Hash> = Vec::with_capacity(proof.len() + 1);
+    if first.is_power_of_two() {
+        path.push(*first_root);
+    }
+    path.extend_from_slice(proof);
+    let (mut f, mut s) = (first - 1, second - 1);
+    while f & 1 == 1 {
+        f >>= 1;
+        s >>= 1;
+    }
+    let (mut fr, mut sr) = (path[0], path[0]);
+    for c in &path[1..] {
+        if s == 0 {
+            return false;
+        }
+        if f & 1 == 1 || f == s {
+            fr = node_hash(c, &fr);
+            sr = node_hash(c, &sr);
+            if f & 1 == 0 {
+                while f & 1 == 0 && f != 0 {
+                    f >>= 1;
+                    s >>= 1;
+                }
+            }
+        } else {
+            sr = node_hash(&sr, c);
+        }
+        f >>= 1;
+        s >>= 1;
+    }
+    &fr == first_root && &sr == second_root && s == 0
+}
+
+/// The text a checkpoint signature covers: origin, size, root (hex) and time, one per line.
+pub fn checkpoint_text(origin: &str, size: u64, root: &Hash, time: &str) -> String {
+    format!("{origin}\n{size}\n{}\n{time}\n", hex::encode(root))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn leaves(n: usize) -> Vec<Hash> {
+        (0..n)
+            .map(|i| leaf_hash(format!("event {i}").as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn known_roots() {
+        assert_eq!(
+            hex::encode(empty_root()),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        // RFC 6962 test vector: the empty leaf.
+        assert_eq!(
+            hex::encode(leaf_hash(b"")),
+            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
+        );
+        let l = leaves(3);
+        assert_eq!(root(&l), node_hash(&node_hash(&l[0], &l[1]), &l[2]));
+    }
+
+    #[test]
+    fn tampering_breaks_proofs() {
+        let l = leaves(10);
+        let r = root(&l);
+        let p = inclusion_proof(4, &l).unwrap();
+        assert!(verify_inclusion(&l[4], 4, 10, &p, &r));
+        assert!(!verify_inclusion(&l[5], 4, 10, &p, &r));
+        assert!(!verify_inclusion(&l[4], 5, 10, &p, &r));
+        let l11 = leaves(11);
+        assert!(!verify_inclusion(&l[4], 4, 11, &p, &root(&l11)));
+        let c = consistency_proof(6, &l).unwrap();
+        let r6 = root(&l[..6]);
+        assert!(verify_consistency(6, 10, &r6, &r, &c));
+        let mut forked = l.clone();
+        forked[2] = leaf_hash(b"edited");
+        assert!(!verify_consistency(6, 10, &root(&forked[..6]), &r, &c));
+        assert!(inclusion_proof(10, &l).is_none());
+        assert!(consistency_proof(0, &l).is_none());
+    }
+
+    /// The reference vectors of the Certificate Transparency implementations: the roots of
+    /// the first 1…8 of eight standard leaves.
+    #[test]
+    fn certificate_transparency_reference_roots() {
+        let inputs: [&[u8]; 8] = [
+            b"",
+            b"\x00",
+            b"\x10",
+            b"\x20\x21",
+            b"\x30\x31",
+            b"\x40\x41\x42\x43",
+            b"\x50\x51\x52\x53\x54\x55\x56\x57",
+            b"\x60\x61\x62\x63\x64\x65\x66\x67\x68\x69\x6a\x6b\x6c\x6d\x6e\x6f",
+        ];
+        let expected = [
+            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+            "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+            "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+            "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+            "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+            "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+            "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+        ];
+        let l: Vec<Hash> = inputs.iter().map(|i| leaf_hash(i)).collect();
+        for n in 1..=8 {
+            assert_eq!(hex::encode(root(&l[..n])), expected[n - 1], "size {n}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn every_inclusion_proof_verifies(n in 1usize..200, pick in 0usize..1000) {
+            let l = leaves(n);
+            let m = pick % n;
+            let r = root(&l);
+            let p = inclusion_proof(m, &l).unwrap();
+            prop_assert!(verify_inclusion(&l[m], m as u64, n as u64, &p, &r));
+        }
+
+        #[test]
+        fn every_consistency_proof_verifies(n in 1usize..200, pick in 0usize..1000) {
+            let l = leaves(n);
+            let m = pick % n + 1;
+            let p = consistency_proof(m, &l).unwrap();
+            prop_assert!(verify_consistency(m as u64, n as u64, &root(&l[..m]), &root(&l), &p));
+            if m < n {
+                // A different older root must not verify.
+                prop_assert!(!verify_consistency(m as u64, n as u64, &leaf_hash(b"x"), &root(&l), &p));
+            }
+        }
+    }
+}

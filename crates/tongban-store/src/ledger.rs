@@ -1,0 +1,349 @@
+//! Tamper evidence for the case ledger: the RFC 6962 Merkle tree over the exact entry
+//! bytes, Ed25519-signed checkpoints, proofs, and a full re-verification.
+
+use crate::{get_i64, get_str, now_text, Result, Store, StoreError};
+use chrono::{DateTime, Utc};
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use tongban_core::merkle::{self, Hash};
+
+/// The origin line of every checkpoint this platform signs.
+pub const ORIGIN: &str = "tongban/ledger/v1";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub origin: String,
+    pub size: u64,
+    /// Root hash, hex.
+    pub root: String,
+    pub time: String,
+    pub key_id: String,
+    /// Ed25519 signature (hex) over [`merkle::checkpoint_text`].
+    pub signature: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerLeaf {
+    pub index: u64,
+    /// The exact leaf bytes (UTF-8 JSON text as stored).
+    pub leaf: String,
+    pub leaf_hash: String,
+}
+
+/// What `ledger verify` found.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub enum LedgerProblem {
+    /// An event's stored bytes or chain hash do not match: edited in place.
+    Altered { seq: i64 },
+    /// A sequence number is missing: an event was deleted.
+    Missing { seq: i64 },
+    /// An event's stored bytes say it belongs elsewhere in the sequence: reordered.
+    OutOfOrder { seq: i64 },
+    /// The recomputed tree does not match a signed checkpoint.
+    CheckpointMismatch { size: u64, first_suspect: i64 },
+    /// A checkpoint's signature does not verify.
+    BadSignature { size: u64 },
+}
+
+impl std::fmt::Display for LedgerProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LedgerProblem::Altered { seq } => write!(
+                f,
+                "event {seq} was altered (its bytes no longer match the hash chain)"
+            ),
+            LedgerProblem::Missing { seq } => write!(f, "event {seq} is missing (deleted)"),
+            LedgerProblem::OutOfOrder { seq } => {
+                write!(f, "event {seq} is out of order (reordered)")
+            }
+            LedgerProblem::CheckpointMismatch {
+                size,
+                first_suspect,
+            } => {
+                write!(f, "the first {size} events no longer match their signed checkpoint (first suspect: event {first_suspect})")
+            }
+            LedgerProblem::BadSignature { size } => {
+                write!(f, "the checkpoint of size {size} has a bad signature")
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerReport {
+    pub size: u64,
+    pub root: String,
+    pub checkpoints_checked: usize,
+    pub problem: Option<LedgerProblem>,
+}
+
+fn decode_hash(s: &str) -> Option<Hash> {
+    hex::decode(s).ok()?.try_into().ok()
+}
+
+pub fn verify_checkpoint_signature(c: &Checkpoint, public_hex: &str) -> bool {
+    let Some(root) = decode_hash(&c.root) else {
+        return false;
+    };
+    let Ok(pk_bytes) = hex::decode(public_hex) else {
+        return false;
+    };
+    let Ok(pk_arr) = <[u8; 32]>::try_from(pk_bytes.as_slice()) else {
+        return false;
+    };
+    let Ok(pk) = VerifyingKey::from_bytes(&pk_arr) else {
+        return false;
+    };
+    let Ok(sig_bytes) = hex::decode(&c.signature) else {
+        return false;
+    };
+    let Ok(sig) = Signature::from_slice(&sig_bytes) else {
+        return false;
+    };
+    pk.verify(
+        merkle::checkpoint_text(&c.origin, c.size, &root, &c.time).as_bytes(),
+        &sig,
+    )
+    .is_ok()
+}
+
+impl Store {
+    /// Leaf bytes of events [start, end) (0-based indexes; leaf i is event seq i+1).
+    pub async fn ledger_leaves(&self, start: u64, end: u64) -> Result<Vec<LedgerLeaf>> {
+        let rows = sqlx::query(
+            "SELECT seq, entry FROM ledger_events WHERE seq > $1 AND seq <= $2 ORDER BY seq",
+        )
+        .bind(start as i64)
+        .bind(end as i64)
+        .fetch_all(self.r())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let leaf = get_str(r, "entry")?;
+                Ok(LedgerLeaf {
+                    index: get_i64(r, "seq")? as u64 - 1,
+                    leaf_hash: hex::encode(merkle::leaf_hash(leaf.as_bytes())),
+                    leaf,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn ledger_size(&self) -> Result<u64> {
+        Ok(get_i64(
+            &sqlx::query("SELECT seq FROM ledger_head WHERE id = 1")
+                .fetch_one(self.r())
+                .await?,
+            "seq",
+        )? as u64)
+    }
+
+    /// Leaf hashes of the first `size` events, recomputed from the stored bytes.
+    pub async fn leaf_hashes(&self, size: u64) -> Result<Vec<Hash>> {
+        let rows = sqlx::query("SELECT entry FROM ledger_events WHERE seq <= $1 ORDER BY seq")
+            .bind(size as i64)
+            .fetch_all(self.r())
+            .await?;
+        let hashes: Vec<Hash> = rows
+            .iter()
+            .map(|r| get_str(r, "entry").map(|e| merkle::leaf_hash(e.as_bytes())))
+            .collect::<Result<_>>()?;
+        if hashes.len() as u64 != size {
+            return Err(StoreError::Invalid(format!(
+                "账本只有 {} 条记录，少于 {size}",
+                hashes.len()
+            )));
+        }
+        Ok(hashes)
+    }
+
+    /// The checkpoint signing key, created on first use.
+    async fn signing_key(&self, now: DateTime<Utc>) -> Result<(String, SigningKey)> {
+        let row = sqlx::query("SELECT id, secret_key FROM signing_keys WHERE purpose = 'ledger' AND retired_at IS NULL ORDER BY created_at DESC LIMIT 1")
+            .fetch_optional(self.w())
+            .await?;
+        if let Some(r) = row {
+            let secret: [u8; 32] = hex::decode(get_str(&r, "secret_key")?)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| StoreError::Internal("corrupt signing key".into()))?;
+            return Ok((get_str(&r, "id")?, SigningKey::from_bytes(&secret)));
+        }
+        let key = SigningKey::generate(&mut rand::rngs::OsRng);
+        let public = hex::encode(key.verifying_key().to_bytes());
+        let id = format!("ledger-{}", &public[..16]);
+        sqlx::query("INSERT INTO signing_keys (id, purpose, public_key, secret_key, created_at) VALUES ($1, 'ledger', $2, $3, $4) ON CONFLICT (id) DO NOTHING")
+            .bind(&id)
+            .bind(&public)
+            .bind(hex::encode(key.to_bytes()))
+            .bind(now_text(now))
+            .execute(self.w())
+            .await?;
+        // Another node may have created one at the same moment: use whichever is stored.
+        Box::pin(self.signing_key_existing()).await
+    }
+
+    async fn signing_key_existing(&self) -> Result<(String, SigningKey)> {
+        let r = sqlx::query("SELECT id, secret_key FROM signing_keys WHERE purpose = 'ledger' AND retired_at IS NULL ORDER BY created_at, id LIMIT 1")
+            .fetch_one(self.w())
+            .await?;
+        let secret: [u8; 32] = hex::decode(get_str(&r, "secret_key")?)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| StoreError::Internal("corrupt signing key".into()))?;
+        Ok((get_str(&r, "id")?, SigningKey::from_bytes(&secret)))
+    }
+
+    /// Public keys that sign checkpoints: (key id, public key hex, created, retired).
+    pub async fn ledger_keys(&self) -> Result<Vec<(String, String, String, Option<String>)>> {
+        let rows = sqlx::query("SELECT id, public_key, created_at, retired_at FROM signing_keys WHERE purpose = 'ledger' ORDER BY created_at")
+            .fetch_all(self.r())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                use sqlx::Row;
+                Ok((
+                    get_str(r, "id")?,
+                    get_str(r, "public_key")?,
+                    get_str(r, "created_at")?,
+                    r.try_get::<Option<String>, _>("retired_at")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Signs a checkpoint of the current tree (or returns the stored one for this size).
+    pub async fn checkpoint(&self, now: DateTime<Utc>) -> Result<Checkpoint> {
+        let size = self.ledger_size().await?;
+        if let Some(c) = self.checkpoint_at(size).await? {
+            return Ok(c);
+        }
+        let hashes = self.leaf_hashes(size).await?;
+        let root = merkle::root(&hashes);
+        let (key_id, key) = self.signing_key(now).await?;
+        let time = now_text(now);
+        let signature = hex::encode(
+            key.sign(merkle::checkpoint_text(ORIGIN, size, &root, &time).as_bytes())
+                .to_bytes(),
+        );
+        sqlx::query("INSERT INTO ledger_checkpoints (size, root, at, key_id, signature) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (size) DO NOTHING")
+            .bind(size as i64)
+            .bind(hex::encode(root))
+            .bind(&time)
+            .bind(&key_id)
+            .bind(&signature)
+            .execute(self.w())
+            .await?;
+        self.checkpoint_at(size)
+            .await?
+            .ok_or_else(|| StoreError::Internal("checkpoint vanished".into()))
+    }
+
+    pub async fn checkpoint_at(&self, size: u64) -> Result<Option<Checkpoint>> {
+        let r = sqlx::query(
+            "SELECT size, root, at, key_id, signature FROM ledger_checkpoints WHERE size = $1",
+        )
+        .bind(size as i64)
+        .fetch_optional(self.w())
+        .await?;
+        r.map(|r| checkpoint_from_row(&r)).transpose()
+    }
+
+    pub async fn checkpoints(&self) -> Result<Vec<Checkpoint>> {
+        let rows = sqlx::query(
+            "SELECT size, root, at, key_id, signature FROM ledger_checkpoints ORDER BY size",
+        )
+        .fetch_all(self.r())
+        .await?;
+        rows.iter().map(checkpoint_from_row).collect()
+    }
+
+    /// Recomputes everything from the stored events: sequence, hash chain, and every
+    /// signed checkpoint. Names the first event that no longer matches.
+    pub async fn verify_ledger(&self) -> Result<LedgerReport> {
+        let rows =
+            sqlx::query("SELECT seq, entry, prev_hash, hash FROM ledger_events ORDER BY seq")
+                .fetch_all(self.r())
+                .await?;
+        let mut problem = None;
+        let mut prev = "0".repeat(64);
+        let mut hashes = Vec::with_capacity(rows.len());
+        for (i, r) in rows.iter().enumerate() {
+            let seq = get_i64(r, "seq")?;
+            let entry = get_str(r, "entry")?;
+            hashes.push(merkle::leaf_hash(entry.as_bytes()));
+            if problem.is_some() {
+                continue;
+            }
+            let expected_seq = i as i64 + 1;
+            if seq != expected_seq {
+                problem = Some(LedgerProblem::Missing { seq: expected_seq });
+                continue;
+            }
+            let claimed = serde_json::from_str::<serde_json::Value>(&entry)
+                .ok()
+                .and_then(|v| v["seq"].as_i64());
+            if claimed != Some(seq) {
+                problem = Some(if claimed.is_some() {
+                    LedgerProblem::OutOfOrder { seq }
+                } else {
+                    LedgerProblem::Altered { seq }
+                });
+                continue;
+            }
+            let stored = get_str(r, "hash")?;
+            if get_str(r, "prev_hash")? != prev || crate::cases::chain_hash(&prev, &entry) != stored
+            {
+                problem = Some(LedgerProblem::Altered { seq });
+                continue;
+            }
+            prev = stored;
+        }
+        let head = self.ledger_size().await?;
+        if problem.is_none() && head > rows.len() as u64 {
+            problem = Some(LedgerProblem::Missing {
+                seq: rows.len() as i64 + 1,
+            });
+        }
+        let keys = self.ledger_keys().await?;
+        let checkpoints = self.checkpoints().await?;
+        let mut last_good = 0u64;
+        for c in &checkpoints {
+            let Some((_, public, _, _)) = keys.iter().find(|k| k.0 == c.key_id) else {
+                problem.get_or_insert(LedgerProblem::BadSignature { size: c.size });
+                break;
+            };
+            if !verify_checkpoint_signature(c, public) {
+                problem.get_or_insert(LedgerProblem::BadSignature { size: c.size });
+                break;
+            }
+            let ok = (c.size as usize) <= hashes.len()
+                && hex::encode(merkle::root(&hashes[..c.size as usize])) == c.root;
+            if !ok {
+                problem.get_or_insert(LedgerProblem::CheckpointMismatch {
+                    size: c.size,
+                    first_suspect: last_good as i64 + 1,
+                });
+                break;
+            }
+            last_good = c.size;
+        }
+        Ok(LedgerReport {
+            size: hashes.len() as u64,
+            root: hex::encode(merkle::root(&hashes)),
+            checkpoints_checked: checkpoints.len(),
+            problem,
+        })
+    }
+}
+
+fn checkpoint_from_row(r: &sqlx::any::AnyRow) -> Result<Checkpoint> {
+    Ok(Checkpoint {
+        origin: ORIGIN.to_string(),
+        size: get_i64(r, "size")? as u64,
+        root: get_str(r, "root")?,
+        time: get_str(r, "at")?,
+        key_id: get_str(r, "key_id")?,
+        signature: get_str(r, "signature")?,
+    })
+}

@@ -1,0 +1,105 @@
+//! Public ledger transparency API: signed checkpoints, exact leaf bytes, inclusion and
+//! consistency proofs (RFC 6962 hashing), verifiable by any independent implementation.
+
+use crate::error::{ApiError, AppError};
+use crate::AppState;
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tongban_core::merkle;
+
+/// Proof requests read the whole leaf list; cap what one request may ask for.
+const MAX_ENTRIES: u64 = 1000;
+
+pub async fn checkpoint(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let c = state.store.checkpoint(state.now()).await?;
+    Ok(Json(json!(c)))
+}
+
+pub async fn keys(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let keys: Vec<Value> = state
+        .store
+        .ledger_keys()
+        .await?
+        .into_iter()
+        .map(|(id, public, created, retired)| json!({ "key_id": id, "algorithm": "Ed25519", "public_key": public, "created_at": created, "retired_at": retired }))
+        .collect();
+    Ok(Json(
+        json!({ "origin": tongban_store::ledger::ORIGIN, "keys": keys }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct Range {
+    start: u64,
+    end: u64,
+}
+
+pub async fn entries(
+    State(state): State<AppState>,
+    Query(r): Query<Range>,
+) -> Result<Json<Value>, ApiError> {
+    let size = state.store.ledger_size().await?;
+    if r.start >= r.end || r.end > size {
+        return Err(AppError::bad_request(format!("需要 0 ≤ start < end ≤ {size}")).into());
+    }
+    if r.end - r.start > MAX_ENTRIES {
+        return Err(AppError::bad_request(format!("一次最多取 {MAX_ENTRIES} 条")).into());
+    }
+    Ok(Json(
+        json!({ "entries": state.store.ledger_leaves(r.start, r.end).await? }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct InclusionQuery {
+    index: u64,
+    size: u64,
+}
+
+pub async fn inclusion(
+    State(state): State<AppState>,
+    Query(q): Query<InclusionQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let size = state.store.ledger_size().await?;
+    if q.size == 0 || q.size > size || q.index >= q.size {
+        return Err(AppError::bad_request(format!("需要 index < size ≤ {size}")).into());
+    }
+    let hashes = state.store.leaf_hashes(q.size).await?;
+    let path = merkle::inclusion_proof(q.index as usize, &hashes)
+        .ok_or_else(|| AppError::bad_request("无法生成证明"))?;
+    Ok(Json(json!({
+        "index": q.index,
+        "size": q.size,
+        "leaf_hash": hex::encode(hashes[q.index as usize]),
+        "root": hex::encode(merkle::root(&hashes)),
+        "path": path.iter().map(hex::encode).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct ConsistencyQuery {
+    from: u64,
+    to: u64,
+}
+
+pub async fn consistency(
+    State(state): State<AppState>,
+    Query(q): Query<ConsistencyQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let size = state.store.ledger_size().await?;
+    if q.from == 0 || q.from > q.to || q.to > size {
+        return Err(AppError::bad_request(format!("需要 0 < from ≤ to ≤ {size}")).into());
+    }
+    let hashes = state.store.leaf_hashes(q.to).await?;
+    let proof = merkle::consistency_proof(q.from as usize, &hashes)
+        .ok_or_else(|| AppError::bad_request("无法生成证明"))?;
+    Ok(Json(json!({
+        "from": q.from,
+        "to": q.to,
+        "first_root": hex::encode(merkle::root(&hashes[..q.from as usize])),
+        "second_root": hex::encode(merkle::root(&hashes)),
+        "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
+    })))
+}

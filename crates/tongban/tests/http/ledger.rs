@@ -1,0 +1,265 @@
+//! The ledger no one can quietly rewrite: signed checkpoints, proofs checked by an
+//! independent verifier, and `verify` catching edits, deletions and reordering.
+
+use super::{apps, App};
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use tongban_store::ledger::LedgerProblem;
+
+/// Makes a few cases so the ledger has some dozens of events.
+async fn busy_ledger(app: &App, cases: usize) {
+    let clerk = app.token("clerk").await;
+    let items = app.db().store.all_items().await.unwrap();
+    let immediate = items
+        .iter()
+        .find(|i| {
+            i.item.kind == tongban_core::catalog::CaseKind::Immediate
+                && i.item.item_type.is_application()
+        })
+        .unwrap();
+    for n in 0..cases {
+        let id = tongban_core::ids::ResidentId::with_check_char(&format!(
+            "431302199001{:02}{:03}",
+            n % 28 + 1,
+            n
+        ))
+        .unwrap();
+        let r: Value = Client::new()
+            .post(app.url("/api/v1/cases"))
+            .bearer_auth(&clerk)
+            .json(&json!({ "item": immediate.item.impl_code, "applicant": { "kind": "person", "id_number": id.as_str(), "name": format!("申请人{n}") } }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let no = r["case_no"].as_str().unwrap();
+        let r = Client::new()
+            .post(app.url(&format!("/api/v1/cases/{no}/commands")))
+            .bearer_auth(&clerk)
+            .json(&json!({ "expected_version": 1, "action": "accept" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+}
+
+async fn get(app: &App, path: &str) -> Value {
+    let r = reqwest::get(app.url(path)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn proofs_verify_with_an_independent_implementation() {
+    for app in apps().await {
+        busy_ledger(&app, 7).await;
+        let first = get(&app, "/api/v1/ledger/checkpoint").await;
+        let first_size = first["size"].as_u64().unwrap();
+        assert_eq!(first_size, 21);
+        busy_ledger(&app, 4).await;
+        let cp = get(&app, "/api/v1/ledger/checkpoint").await;
+        let size = cp["size"].as_u64().unwrap();
+        assert_eq!(size, 33);
+        // The checkpoint's signature verifies with the published key.
+        let keys = get(&app, "/api/v1/ledger/keys").await;
+        let public = keys["keys"][0]["public_key"].as_str().unwrap();
+        let c: tongban_store::ledger::Checkpoint = serde_json::from_value(cp.clone()).unwrap();
+        assert!(tongban_store::ledger::verify_checkpoint_signature(
+            &c, public
+        ));
+        let mut forged = c.clone();
+        forged.size -= 1;
+        assert!(!tongban_store::ledger::verify_checkpoint_signature(
+            &forged, public
+        ));
+
+        let leaves = get(&app, &format!("/api/v1/ledger/entries?start=0&end={size}")).await
+            ["entries"]
+            .clone();
+        let mut inclusion = vec![];
+        let mut consistency = vec![];
+        for s in 1..=size {
+            for i in [0, s / 2, s - 1] {
+                inclusion.push(
+                    get(
+                        &app,
+                        &format!("/api/v1/ledger/proof/inclusion?index={i}&size={s}"),
+                    )
+                    .await,
+                );
+            }
+            consistency.push(
+                get(
+                    &app,
+                    &format!("/api/v1/ledger/proof/consistency?from={s}&to={size}"),
+                )
+                .await,
+            );
+            consistency.push(
+                get(
+                    &app,
+                    &format!(
+                        "/api/v1/ledger/proof/consistency?from={}&to={s}",
+                        s.div_ceil(2)
+                    ),
+                )
+                .await,
+            );
+        }
+        let input = json!({ "checkpoint": cp, "leaves": leaves, "inclusion": inclusion, "consistency": consistency });
+        let mut child = std::process::Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/http/verify_rfc6962.py"
+            ))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.to_string().as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.starts_with("OK"),
+            "independent verifier: {text}"
+        );
+        // Bad requests are refused clearly.
+        for bad in [
+            "/api/v1/ledger/proof/inclusion?index=40&size=33",
+            "/api/v1/ledger/proof/consistency?from=0&to=3",
+            "/api/v1/ledger/entries?start=5&end=2",
+        ] {
+            let r = reqwest::get(app.url(bad)).await.unwrap();
+            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        }
+        assert!(app
+            .db()
+            .store
+            .verify_ledger()
+            .await
+            .unwrap()
+            .problem
+            .is_none());
+        app.stop().await;
+    }
+}
+
+async fn sql(app: &App, statement: &str) {
+    use tongban_store::sqlx::Connection;
+    tongban_store::sqlx::any::install_default_drivers();
+    let url = &app.db().url;
+    let url = if url.starts_with("sqlite://") {
+        format!("{url}?mode=rw")
+    } else {
+        url.clone()
+    };
+    let mut conn = tongban_store::sqlx::AnyConnection::connect(&url)
+        .await
+        .unwrap();
+    tongban_store::sqlx::query(statement)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn ledger_verify_catches_edits_deletions_and_reordering() {
+    for app in apps().await {
+        busy_ledger(&app, 5).await;
+        app.db().store.checkpoint(chrono::Utc::now()).await.unwrap();
+        let store = &app.db().store;
+        assert_eq!(store.verify_ledger().await.unwrap().problem, None);
+
+        // 1. An event edited in the database: the reason of an acceptance changed.
+        sql(&app, "UPDATE ledger_events SET entry = REPLACE(entry, '即办件当场办结', '不予批准') WHERE seq = 6").await;
+        assert_eq!(
+            store.verify_ledger().await.unwrap().problem,
+            Some(LedgerProblem::Altered { seq: 6 })
+        );
+        // A forger who also recomputes every chain hash after it is still caught: the
+        // signed checkpoint no longer matches.
+        rechain(&app).await;
+        assert_eq!(
+            store.verify_ledger().await.unwrap().problem,
+            Some(LedgerProblem::CheckpointMismatch {
+                size: 15,
+                first_suspect: 1
+            })
+        );
+        app.stop().await;
+    }
+}
+
+/// Recomputes the whole hash chain from the stored bytes, as a forger with database access would.
+async fn rechain(app: &App) {
+    use tongban_store::sqlx::{Connection, Row};
+    let url = &app.db().url;
+    let url = if url.starts_with("sqlite://") {
+        format!("{url}?mode=rw")
+    } else {
+        url.clone()
+    };
+    let mut conn = tongban_store::sqlx::AnyConnection::connect(&url)
+        .await
+        .unwrap();
+    let rows = tongban_store::sqlx::query("SELECT seq, entry FROM ledger_events ORDER BY seq")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    let mut prev = "0".repeat(64);
+    for r in rows {
+        let seq: i64 = r.get("seq");
+        let entry: String = r.get("entry");
+        let hash = tongban_store::cases::chain_hash(&prev, &entry);
+        tongban_store::sqlx::query(
+            "UPDATE ledger_events SET prev_hash = $1, hash = $2 WHERE seq = $3",
+        )
+        .bind(&prev)
+        .bind(&hash)
+        .bind(seq)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        prev = hash;
+    }
+    conn.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn ledger_verify_names_deleted_and_reordered_events() {
+    for app in apps().await {
+        busy_ledger(&app, 5).await;
+        app.db().store.checkpoint(chrono::Utc::now()).await.unwrap();
+        let store = &app.db().store;
+        // 2. A deleted event.
+        sql(&app, "DELETE FROM ledger_events WHERE seq = 9").await;
+        assert_eq!(
+            store.verify_ledger().await.unwrap().problem,
+            Some(LedgerProblem::Missing { seq: 9 })
+        );
+        app.stop().await;
+    }
+    for app in apps().await {
+        busy_ledger(&app, 5).await;
+        app.db().store.checkpoint(chrono::Utc::now()).await.unwrap();
+        // 3. A reordered pair: the bytes of events 4 and 5 swapped.
+        sql(&app, "UPDATE ledger_events SET seq = -4 WHERE seq = 4").await;
+        sql(&app, "UPDATE ledger_events SET seq = 4 WHERE seq = 5").await;
+        sql(&app, "UPDATE ledger_events SET seq = 5 WHERE seq = -4").await;
+        assert_eq!(
+            app.db().store.verify_ledger().await.unwrap().problem,
+            Some(LedgerProblem::OutOfOrder { seq: 4 })
+        );
+        app.stop().await;
+    }
+}
