@@ -275,15 +275,40 @@ pub enum Event {
         step: usize,
         name: String,
         opinion: String,
+        on: NaiveDate,
     },
     StepReturned {
         step: usize,
         name: String,
         opinion: String,
+        on: NaiveDate,
     },
     Completed {
         outcome: Outcome,
         reasons: String,
+        on: NaiveDate,
+    },
+    /// 收费登记: a fee taken for the case, in fen (0.01 yuan).
+    FeeCharged {
+        amount_fen: u64,
+        note: String,
+    },
+    /// 督办: a supervisor orders the department to act by a date.
+    SupervisionOrdered {
+        order_no: String,
+        instruction: String,
+        due: NaiveDate,
+    },
+    /// The department's answer to a 督办 order.
+    SupervisionAnswered {
+        order_no: String,
+        answer: String,
+    },
+    /// The supervisor closes or escalates a 督办 order.
+    SupervisionClosed {
+        order_no: String,
+        escalated: bool,
+        note: String,
     },
     SpecialStarted {
         procedure: String,
@@ -324,6 +349,10 @@ impl Event {
             Event::StepPassed { .. } => "step_passed",
             Event::StepReturned { .. } => "step_returned",
             Event::Completed { .. } => "completed",
+            Event::FeeCharged { .. } => "fee_charged",
+            Event::SupervisionOrdered { .. } => "supervision_ordered",
+            Event::SupervisionAnswered { .. } => "supervision_answered",
+            Event::SupervisionClosed { .. } => "supervision_closed",
             Event::SpecialStarted { .. } => "special_started",
             Event::SpecialEnded { .. } => "special_ended",
             Event::Extended { .. } => "extended",
@@ -343,6 +372,10 @@ impl Event {
             Event::StepPassed { .. } => "审批通过",
             Event::StepReturned { .. } => "退回上一环节",
             Event::Completed { .. } => "办结",
+            Event::FeeCharged { .. } => "收费登记",
+            Event::SupervisionOrdered { .. } => "督办",
+            Event::SupervisionAnswered { .. } => "督办反馈",
+            Event::SupervisionClosed { .. } => "督办办结",
             Event::SpecialStarted { .. } => "特别程序开始",
             Event::SpecialEnded { .. } => "特别程序结束",
             Event::Extended { .. } => "延长审批期限",
@@ -375,6 +408,14 @@ pub struct Case {
     pub extension_days: u32,
     pub outcome: Option<Outcome>,
     pub waybill: Option<String>,
+    /// The day the current approval step began (for step limits).
+    #[serde(default)]
+    pub step_started_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub completed_on: Option<NaiveDate>,
+    /// Fees taken, in fen.
+    #[serde(default)]
+    pub fees_fen: u64,
     /// Number of events applied: the optimistic-concurrency version.
     pub version: i64,
 }
@@ -383,19 +424,48 @@ pub struct Case {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Command {
-    RequestCorrection { items: Vec<String> },
-    SubmitCorrection { materials: Vec<MaterialRef> },
+    RequestCorrection {
+        items: Vec<String>,
+    },
+    SubmitCorrection {
+        materials: Vec<MaterialRef>,
+    },
     Accept,
-    NotAccept { reasons: String },
-    Pass { opinion: String },
-    Return { opinion: String },
-    Refuse { reasons: String },
-    StartSpecial { procedure: String, reason: String },
-    EndSpecial { result: String },
-    Extend { days: u32, reason: String },
-    Withdraw { reason: String },
-    RegisterDelivery { waybill: String },
+    NotAccept {
+        reasons: String,
+    },
+    Pass {
+        opinion: String,
+    },
+    Return {
+        opinion: String,
+    },
+    Refuse {
+        reasons: String,
+    },
+    StartSpecial {
+        procedure: String,
+        reason: String,
+    },
+    EndSpecial {
+        result: String,
+    },
+    Extend {
+        days: u32,
+        reason: String,
+    },
+    Withdraw {
+        reason: String,
+    },
+    RegisterDelivery {
+        waybill: String,
+    },
     ConfirmReceipt,
+    /// 收费登记. Whether the fee is regular is supervision's business; the record is kept.
+    ChargeFee {
+        amount_fen: u64,
+        note: String,
+    },
 }
 
 /// Why a command was refused. Each says what is wrong in words a clerk understands.
@@ -472,6 +542,9 @@ impl Case {
             extension_days: 0,
             outcome: None,
             waybill: None,
+            step_started_on: None,
+            completed_on: None,
+            fees_fen: 0,
             version: 1,
         })
     }
@@ -506,14 +579,26 @@ impl Case {
                 self.promised_due = Some(*promised_due);
                 self.legal_due = Some(*legal_due);
                 self.step = 0;
+                self.step_started_on = Some(*on);
             }
             Event::NotAccepted { .. } => self.status = Status::NotAccepted,
-            Event::StepPassed { step, .. } => self.step = step + 1,
-            Event::StepReturned { step, .. } => self.step = step.saturating_sub(1),
-            Event::Completed { outcome, .. } => {
+            Event::StepPassed { step, on, .. } => {
+                self.step = step + 1;
+                self.step_started_on = Some(*on);
+            }
+            Event::StepReturned { step, on, .. } => {
+                self.step = step.saturating_sub(1);
+                self.step_started_on = Some(*on);
+            }
+            Event::Completed { outcome, on, .. } => {
                 self.status = Status::Completed;
                 self.outcome = Some(*outcome);
+                self.completed_on = Some(*on);
             }
+            Event::FeeCharged { amount_fen, .. } => self.fees_fen += amount_fen,
+            Event::SupervisionOrdered { .. }
+            | Event::SupervisionAnswered { .. }
+            | Event::SupervisionClosed { .. } => {}
             Event::SpecialStarted { procedure, on, .. } => {
                 self.status = Status::Suspended;
                 self.special = Some((procedure.clone(), *on));
@@ -680,6 +765,7 @@ impl Case {
                     events.push(Event::Completed {
                         outcome: Outcome::Approved,
                         reasons: "即办件当场办结".into(),
+                        on: today,
                     });
                 }
                 Ok(events)
@@ -721,11 +807,13 @@ impl Case {
                             step: self.step,
                             name: step.name.clone(),
                             opinion: opinion.trim().to_string(),
+                            on: today,
                         }];
                         if self.step + 1 == self.steps.len() {
                             events.push(Event::Completed {
                                 outcome: Outcome::Approved,
                                 reasons: opinion.trim().to_string(),
+                                on: today,
                             });
                         }
                         Ok(events)
@@ -738,10 +826,12 @@ impl Case {
                             step: self.step,
                             name: step.name.clone(),
                             opinion: required(opinion, "退回意见")?,
+                            on: today,
                         }])
                     }
                     _ => Ok(vec![Event::Completed {
                         outcome: Outcome::Refused,
+                        on: today,
                         reasons: required(opinion, "不予批准的理由")?,
                     }]),
                 }
@@ -848,6 +938,22 @@ impl Case {
                 Ok(vec![Event::DeliveryRegistered {
                     method: self.delivery.label().into(),
                     waybill,
+                }])
+            }
+            Command::ChargeFee { amount_fen, note } => {
+                need_staff("登记收费")?;
+                if !matches!(
+                    self.status,
+                    Status::Submitted | Status::InApproval | Status::Suspended | Status::Completed
+                ) {
+                    return Err(wrong(self.status, "登记收费"));
+                }
+                if *amount_fen == 0 {
+                    return Err(Refusal::Invalid("收费金额应大于0".into()));
+                }
+                Ok(vec![Event::FeeCharged {
+                    amount_fen: *amount_fen,
+                    note: note.trim().to_string(),
                 }])
             }
             Command::ConfirmReceipt => {

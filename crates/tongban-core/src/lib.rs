@@ -9,3 +9,4 @@ pub mod indicators;
 pub mod merkle;
 pub mod roles;
 pub mod search;
+pub mod supervision;

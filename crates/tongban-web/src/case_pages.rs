@@ -240,7 +240,9 @@ fn event_detail(e: &Event) -> String {
         Event::NotAccepted { reasons } => format!("理由：{reasons}"),
         Event::StepPassed { name, opinion, .. } => format!("{name}：{opinion}"),
         Event::StepReturned { name, opinion, .. } => format!("{name} 退回：{opinion}"),
-        Event::Completed { outcome, reasons } => format!("{}。{reasons}", outcome.label()),
+        Event::Completed {
+            outcome, reasons, ..
+        } => format!("{}。{reasons}", outcome.label()),
         Event::SpecialStarted {
             procedure, reason, ..
         } => format!("{procedure}：{reason}（暂停计时）"),
@@ -267,6 +269,29 @@ fn event_detail(e: &Event) -> String {
             }
         }
         Event::ReceiptConfirmed {} => String::new(),
+        Event::FeeCharged { amount_fen, note } => format!(
+            "收费 {}.{:02} 元 {note}",
+            amount_fen / 100,
+            amount_fen % 100
+        ),
+        Event::SupervisionOrdered {
+            order_no,
+            instruction,
+            due,
+        } => format!("{order_no}：{instruction}（限 {due} 前）"),
+        Event::SupervisionAnswered { order_no, answer } => format!("{order_no}：{answer}"),
+        Event::SupervisionClosed {
+            order_no,
+            escalated,
+            note,
+        } => format!(
+            "{order_no}：{}{note}",
+            if *escalated {
+                "升级督办。"
+            } else {
+                "办结。"
+            }
+        ),
     }
 }
 

@@ -363,6 +363,10 @@ pub fn command_from(fields: &HashMap<String, String>) -> Result<Command, AppErro
             waybill: f("waybill"),
         },
         "confirm_receipt" => Command::ConfirmReceipt,
+        "charge_fee" => Command::ChargeFee {
+            amount_fen: parse_yuan(&f("amount"))?,
+            note: f("note"),
+        },
         other => return Err(AppError::bad_request(format!("未知操作：{other}"))),
     })
 }
@@ -412,4 +416,27 @@ pub fn available_actions(rec: &CaseRecord, user: &User, access: Access) -> Vec<&
         v.push("withdraw");
     }
     v
+}
+
+/// Parses an amount in yuan ("12", "12.5", "12.50") into fen.
+pub fn parse_yuan(s: &str) -> Result<u64, AppError> {
+    let s = s.trim().trim_end_matches('元');
+    let bad = || AppError::bad_request(format!("金额格式有误：{s}"));
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if int.is_empty()
+        || frac.len() > 2
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let yuan: u64 = int.parse().map_err(|_| bad())?;
+    let fen: u64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<2}").parse().map_err(|_| bad())?
+    };
+    yuan.checked_mul(100)
+        .and_then(|y| y.checked_add(fen))
+        .ok_or_else(bad)
 }
