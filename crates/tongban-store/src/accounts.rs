@@ -139,7 +139,7 @@ impl Store {
                 u.role.label()
             )));
         }
-        let mut tx = self.w().begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(d) = u.department_id {
             let found = sqlx::query("SELECT id FROM departments WHERE id = $1")
                 .bind(d)
@@ -202,7 +202,7 @@ impl Store {
                 role.label()
             )));
         }
-        let mut tx = self.w().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
             "UPDATE users SET role = $1, department_id = $2, active = $3 WHERE id = $4 RETURNING {USER_COLS}"
         ))
@@ -232,7 +232,7 @@ impl Store {
     }
 
     pub async fn unlock_user(&self, actor: &str, id: i64, now: DateTime<Utc>) -> Result<()> {
-        let mut tx = self.w().begin().await?;
+        let mut tx = self.begin_write().await?;
         let done =
             sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
                 .bind(id)
@@ -285,7 +285,7 @@ impl Store {
         let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
             .await
             .map_err(|e| StoreError::Internal(e.to_string()))?;
-        let mut tx = self.w().begin().await?;
+        let mut tx = self.begin_write().await?;
         if !ok || !user.active {
             // Counted in the database, so parallel guesses cannot undercount.
             let row = sqlx::query(

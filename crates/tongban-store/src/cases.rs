@@ -113,7 +113,7 @@ fn applicant_from_row(r: &AnyRow) -> Result<Applicant> {
     })
 }
 
-fn case_from_row(r: &AnyRow) -> Result<CaseRecord> {
+pub(crate) fn case_from_row(r: &AnyRow) -> Result<CaseRecord> {
     let state: Case = serde_json::from_str(&get_str(r, "state")?)
         .map_err(|e| StoreError::Internal(format!("corrupt case state: {e}")))?;
     Ok(CaseRecord {
@@ -153,7 +153,7 @@ impl Store {
         user_id: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<Applicant> {
-        let mut tx = self.w().begin().await?;
+        let mut tx = self.begin_write().await?;
         let ap = insert_applicant(&mut tx, a, user_id, now).await?;
         tx.commit().await?;
         Ok(ap)
@@ -172,7 +172,7 @@ impl Store {
         } else {
             tongban_core::roles::Role::Enterprise
         };
-        let mut tx = self.w().begin().await?;
+        let mut tx = self.begin_write().await?;
         let user =
             crate::accounts::insert_user(&mut tx, username, password_hash, a.name, role, None, now)
                 .await?;
@@ -219,6 +219,7 @@ impl Store {
         nc: NewCase<'_>,
         actor: &str,
         now: DateTime<Utc>,
+        sup: &crate::supervision::SupervisionWrite,
     ) -> Result<(CaseRecord, bool)> {
         if let Some(key) = nc.idem_key {
             if let Some(existing) = self.case_by_idem(nc.created_by, key).await? {
@@ -227,7 +228,7 @@ impl Store {
         }
         let state = Case::open(&nc.first).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let day = crate::cases::beijing_day(now);
-        let mut tx = self.w().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO case_counters (day, n) VALUES ($1, 0) ON CONFLICT (day) DO NOTHING",
         )
@@ -274,6 +275,8 @@ impl Store {
             Err(e) => return Err(e.into()),
         };
         append_events(&mut tx, id, 0, std::slice::from_ref(&nc.first), actor, now).await?;
+        crate::supervision::apply_supervision(&mut tx, id, &case_no, nc.department_id, sup, now)
+            .await?;
         message(
             &mut tx,
             nc.applicant_id,
@@ -317,11 +320,12 @@ impl Store {
         events: &[Event],
         actor: &str,
         now: DateTime<Utc>,
+        sup: &crate::supervision::SupervisionWrite,
     ) -> Result<CaseRecord> {
         if events.is_empty() {
             return Err(StoreError::Invalid("没有要记录的事件".into()));
         }
-        let mut tx = self.w().begin().await?;
+        let mut tx = self.begin_write().await?;
         let r = sqlx::query(&format!(
             "SELECT {CASE_COLS} FROM cases c WHERE c.case_no = $1"
         ))
@@ -362,6 +366,15 @@ impl Store {
             )));
         }
         append_events(&mut tx, rec.id, expected_version, events, actor, now).await?;
+        crate::supervision::apply_supervision(
+            &mut tx,
+            rec.id,
+            case_no,
+            rec.department_id,
+            sup,
+            now,
+        )
+        .await?;
         let last = events.last().expect("non-empty");
         message(
             &mut tx,
@@ -584,7 +597,7 @@ impl Store {
         source: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.w().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM calendar_years WHERE year = $1")
             .bind(year)
             .execute(&mut *tx)
@@ -733,4 +746,80 @@ fn bind_args<'q>(mut q: AnyQuery<'q>, args: &[String], ints: &[(usize, i64)]) ->
         }
     }
     q
+}
+
+/// Appends events that do not come from a command decided against a version the user saw
+/// (督办 orders and answers), inside the caller's transaction.
+pub(crate) async fn append_in_tx(
+    conn: &mut AnyConnection,
+    case_no: &str,
+    events: &[Event],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let r = sqlx::query(&format!(
+        "SELECT {CASE_COLS} FROM cases c WHERE c.case_no = $1"
+    ))
+    .bind(case_no)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("办件 {case_no}")))?;
+    let mut rec = case_from_row(&r)?;
+    let from = rec.version;
+    for e in events {
+        rec.state.apply(e);
+    }
+    let updated = sqlx::query(
+        "UPDATE cases SET version = $1, state = $2, updated_at = $3 WHERE id = $4 AND version = $5",
+    )
+    .bind(rec.state.version)
+    .bind(json(&rec.state)?)
+    .bind(now_text(now))
+    .bind(rec.id)
+    .bind(from)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::Conflict(format!(
+            "办件 {case_no} 正在被处理，请重试"
+        )));
+    }
+    append_events(conn, rec.id, from, events, actor, now).await
+}
+
+impl Store {
+    /// Undecided cases of the same item at the same department accepted before `accepted_on`
+    /// (for the out-of-order rule).
+    pub async fn earlier_open_cases(
+        &self,
+        impl_code: &str,
+        department_id: i64,
+        accepted_on: chrono::NaiveDate,
+        exclude_id: i64,
+    ) -> Result<usize> {
+        let r = sqlx::query(
+            "SELECT COUNT(*) AS n FROM cases WHERE impl_code = $1 AND department_id = $2 AND status IN ('in_approval', 'suspended') \
+             AND accepted_on < $3 AND id <> $4",
+        )
+        .bind(impl_code)
+        .bind(department_id)
+        .bind(accepted_on.to_string())
+        .bind(exclude_id)
+        .fetch_one(self.r())
+        .await?;
+        Ok(get_i64(&r, "n")? as usize)
+    }
+}
+
+impl Store {
+    /// Decided cases (办结 and after) submitted since `since`, for department figures.
+    pub async fn decided_cases_since(&self, since: &str) -> Result<Vec<CaseRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CASE_COLS} FROM cases c WHERE c.status IN ('completed', 'dispatched', 'delivered') AND c.submitted_at >= $1"
+        ))
+        .bind(since)
+        .fetch_all(self.r())
+        .await?;
+        rows.iter().map(case_from_row).collect()
+    }
 }

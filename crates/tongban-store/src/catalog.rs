@@ -340,7 +340,7 @@ impl Store {
         if name.is_empty() {
             return Err(StoreError::Invalid("部门名称必填".into()));
         }
-        let mut tx = self.w().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO departments (code, name, phone, created_at) VALUES ($1, $2, $3, $4) \
              RETURNING id, code, name, phone, retired",
@@ -384,7 +384,7 @@ impl Store {
         if name.is_empty() {
             return Err(StoreError::Invalid("部门名称必填".into()));
         }
-        let mut tx = self.w().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "UPDATE departments SET name = $1, phone = $2, retired = $3 WHERE id = $4 \
              RETURNING id, code, name, phone, retired",
@@ -422,7 +422,7 @@ impl Store {
         if name.is_empty() {
             return Err(StoreError::Invalid("大厅名称必填".into()));
         }
-        let mut tx = self.w().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO halls (name, kind, address, hours, created_at) VALUES ($1, $2, $3, $4, $5) \
              RETURNING id, name, kind, address, hours, retired",
@@ -460,7 +460,7 @@ impl Store {
             hours,
             retired,
         } = *details;
-        let mut tx = self.w().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "UPDATE halls SET kind = $1, address = $2, hours = $3, retired = $4 WHERE id = $5 \
              RETURNING id, name, kind, address, hours, retired",
@@ -495,7 +495,7 @@ impl Store {
         if kind != "comprehensive" && kind != "dedicated" {
             return Err(StoreError::Invalid("窗口类型应为综合窗口或专窗".into()));
         }
-        let mut tx = self.w().begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists = sqlx::query("SELECT id FROM halls WHERE id = $1")
             .bind(hall_id)
             .fetch_optional(&mut *tx)
@@ -549,7 +549,7 @@ impl Store {
     ) -> Result<WriteOutcome> {
         item.validate()
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let mut tx = self.w().begin().await?;
+        let mut tx = self.begin_write().await?;
         let dept_id = find_department(&mut tx, item, None).await?;
         let hall_id = find_hall(&mut tx, item, None).await?;
         let outcome = save_item_tx(
@@ -575,7 +575,7 @@ impl Store {
         if retire && reason.trim().is_empty() {
             return Err(StoreError::Invalid("退役事项必须说明原因".into()));
         }
-        let mut tx = self.w().begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
             "SELECT {ITEM_COLS} FROM items WHERE impl_code = $1"
         ))

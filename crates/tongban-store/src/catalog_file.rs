@@ -360,7 +360,7 @@ impl Store {
             materials: parsed.materials.len(),
             ..Default::default()
         };
-        let mut tx = self.w().begin().await.map_err(StoreError::from)?;
+        let mut tx = self.begin_write().await.map_err(StoreError::from)?;
         let mut new_depts = HashSet::new();
         let mut new_halls = HashSet::new();
         for (row, item) in &parsed.items {

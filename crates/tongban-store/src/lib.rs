@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod catalog_file;
 pub mod ledger;
 pub mod objects;
+pub mod supervision;
 pub mod testing;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -122,6 +123,19 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock up front (BEGIN
+    /// IMMEDIATE): a transaction that reads first and upgrades later can be refused
+    /// outright when another process writes at the same moment; one that waits its turn
+    /// cannot.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> std::result::Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.write.begin().await,
+        }
     }
 
     pub(crate) fn w(&self) -> &AnyPool {

@@ -101,10 +101,15 @@ pub async fn execute(
     let actor = actor_of(user.role)
         .ok_or_else(|| AppError::new(StatusCode::FORBIDDEN, "forbidden", "您的角色不能办理办件"))?;
     let cal = state.calendar().await?;
-    let events = rec
-        .state
-        .decide(cmd, actor, state.today(), &cal)
-        .map_err(refusal)?;
+    let today = state.today();
+    let events = match rec.state.decide(cmd, actor, today, &cal) {
+        Ok(e) => e,
+        Err(e) => {
+            flag_refusal_attempt(state, &rec, cmd, &e, user).await;
+            return Err(refusal(e));
+        }
+    };
+    let sup = supervise(state, &rec, &events, &cal).await?;
     let rec = state
         .store
         .append_case_events(
@@ -113,6 +118,7 @@ pub async fn execute(
             &events,
             &user.username,
             state.now(),
+            &sup,
         )
         .await?;
     notify(
@@ -122,6 +128,101 @@ pub async fn execute(
     )
     .await;
     Ok(rec)
+}
+
+/// Supervision for a change: event rules on the new events, timer rules on the new state.
+async fn supervise(
+    state: &AppState,
+    rec: &CaseRecord,
+    events: &[Event],
+    cal: &tongban_core::calendar::WorkCalendar,
+) -> Result<tongban_store::supervision::SupervisionWrite, AppError> {
+    use tongban_core::supervision::{event_findings, parse_fee_amounts, EventContext};
+    let mut after = rec.state.clone();
+    for e in events {
+        after.apply(e);
+    }
+    let view = state.catalog().await?;
+    let item = view.get(&rec.impl_code).map(|i| &i.item);
+    let mut ctx = EventContext {
+        item_fully_online: item
+            .is_some_and(|i| i.depth_level() == tongban_core::catalog::DepthLevel::Four),
+        item_charged: item.is_some_and(|i| i.charged),
+        fee_amounts_fen: item
+            .map(|i| parse_fee_amounts(&i.fee_standard))
+            .unwrap_or_default(),
+        earlier_open_cases: 0,
+        today: Some(state.today()),
+    };
+    if events.iter().any(|e| matches!(e, Event::Completed { .. })) {
+        if let Some(accepted) = rec.state.accepted_on {
+            ctx.earlier_open_cases = state
+                .store
+                .earlier_open_cases(&rec.impl_code, rec.department_id, accepted, rec.id)
+                .await?;
+        }
+    }
+    let raise = event_findings(&rec.state, events, &ctx, cal);
+    timers_for(state, &after, raise, cal)
+}
+
+/// Adds the timer rules that hold for `after` today and when to look again.
+pub fn timers_for(
+    state: &AppState,
+    after: &tongban_core::case::Case,
+    mut raise: Vec<tongban_core::supervision::Finding>,
+    cal: &tongban_core::calendar::WorkCalendar,
+) -> Result<tongban_store::supervision::SupervisionWrite, AppError> {
+    use tongban_core::supervision::{next_check, timer_findings};
+    let today = state.today();
+    let timers = timer_findings(after, today, cal, &state.thresholds)
+        .map_err(|e| AppError::bad_request(e.to_string()))?;
+    let timer_holding = timers.iter().map(|f| (f.rule, f.cause.clone())).collect();
+    raise.extend(timers);
+    Ok(tongban_store::supervision::SupervisionWrite {
+        raise,
+        timer_holding,
+        next_check_on: next_check(after, today, cal, &state.thresholds)
+            .map_err(|e| AppError::bad_request(e.to_string()))?,
+    })
+}
+
+/// 不予受理 / 不予批准 without reasons is refused by the core; supervision records the attempt.
+async fn flag_refusal_attempt(
+    state: &AppState,
+    rec: &CaseRecord,
+    cmd: &Command,
+    e: &Refusal,
+    user: &User,
+) {
+    let is_refusal = matches!(cmd, Command::NotAccept { .. } | Command::Refuse { .. });
+    if !(is_refusal && matches!(e, Refusal::Invalid(_))) {
+        return;
+    }
+    let what = if matches!(cmd, Command::NotAccept { .. }) {
+        "不予受理"
+    } else {
+        "不予批准"
+    };
+    let finding = tongban_core::supervision::Finding {
+        rule: tongban_core::supervision::Rule::RefusalWithoutReasons,
+        cause: format!(
+            "attempt:{}:{}",
+            user.username,
+            state.now().timestamp_millis()
+        ),
+        detail: format!(
+            "{} 试图在未说明理由的情况下作出{what}，已被系统拒绝",
+            user.display_name
+        ),
+    };
+    if let Err(err) = state
+        .store
+        .flag_attempt(&rec.case_no, &finding, state.now())
+        .await
+    {
+        tracing::error!(error = %err, "could not record a supervision flag");
+    }
 }
 
 async fn notify(state: &AppState, applicant_id: i64, text: &str) {
@@ -295,6 +396,21 @@ pub async fn submit(
         steps,
         limits,
     };
+    let opened =
+        tongban_core::case::Case::open(&first).map_err(|e| AppError::bad_request(e.to_string()))?;
+    let cal = state.calendar().await?;
+    let ctx = tongban_core::supervision::EventContext {
+        item_fully_online: it.depth_level() == tongban_core::catalog::DepthLevel::Four,
+        today: Some(state.today()),
+        ..Default::default()
+    };
+    let raise = tongban_core::supervision::event_findings(
+        &opened,
+        std::slice::from_ref(&first),
+        &ctx,
+        &cal,
+    );
+    let sup = timers_for(state, &opened, raise, &cal)?;
     let (rec, created) = state
         .store
         .open_case(
@@ -309,6 +425,7 @@ pub async fn submit(
             },
             &user.username,
             state.now(),
+            &sup,
         )
         .await?;
     if created {

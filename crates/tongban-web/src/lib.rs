@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod pages;
 pub mod session;
 pub mod state;
+pub mod supervision;
 
 pub use state::AppState;
 
@@ -70,7 +71,21 @@ pub fn router(state: AppState) -> Router {
             get(case_pages::window_form).post(case_pages::window_submit),
         )
         .route("/desk", get(case_pages::desk))
-        .route("/inbox", get(case_pages::inbox));
+        .route("/inbox", get(case_pages::inbox))
+        .route("/supervision", get(supervision::board))
+        .route(
+            "/supervision/orders",
+            get(supervision::orders).post(supervision::issue_form),
+        )
+        .route(
+            "/supervision/orders/{no}/answer",
+            post(supervision::answer_form),
+        )
+        .route(
+            "/supervision/orders/{no}/close",
+            post(supervision::close_form),
+        )
+        .route("/supervision/stats", get(supervision::stats));
     let admin_pages = Router::new()
         .route("/admin", get(admin::index))
         .route("/admin/items", get(admin::items))
@@ -133,6 +148,23 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/my/cases", get(case_api::my_cases))
         .route("/api/v1/inbox", get(case_api::inbox))
         .route("/api/v1/admin/calendar", post(case_api::load_calendar))
+        .route("/api/v1/supervision/records", get(supervision::api_records))
+        .route(
+            "/api/v1/supervision/orders",
+            get(supervision::api_orders).post(supervision::api_issue),
+        )
+        .route(
+            "/api/v1/supervision/orders/{no}/answer",
+            post(supervision::api_answer),
+        )
+        .route(
+            "/api/v1/supervision/orders/{no}/close",
+            post(supervision::api_close),
+        )
+        .route(
+            "/api/v1/supervision/departments",
+            get(supervision::api_departments),
+        )
         .route("/api/v1/ledger/checkpoint", get(ledger_api::checkpoint))
         .route("/api/v1/ledger/keys", get(ledger_api::keys))
         .route("/api/v1/ledger/entries", get(ledger_api::entries))

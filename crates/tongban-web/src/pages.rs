@@ -23,6 +23,7 @@ pub struct UserBadge {
     pub is_clerk: bool,
     pub is_staff: bool,
     pub in_department: bool,
+    pub sees_supervision: bool,
 }
 
 pub struct PageCtx {
@@ -41,6 +42,10 @@ impl PageCtx {
                 is_clerk: u.role == Role::Clerk,
                 is_staff: u.role.is_staff(),
                 in_department: u.role.needs_department(),
+                sees_supervision: matches!(
+                    u.role,
+                    Role::Supervisor | Role::Auditor | Role::Admin | Role::Head | Role::Approver
+                ),
             }),
             csrf: csrf.0.clone(),
         }

@@ -22,6 +22,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub objects: tongban_store::objects::ObjectStore,
     pub sms: Arc<dyn crate::notify::SmsGateway>,
+    /// Supervision thresholds (configuration).
+    pub thresholds: tongban_core::supervision::Thresholds,
     catalog: Arc<RwLock<Option<Arc<CatalogView>>>>,
     calendar: Arc<RwLock<Option<CalendarAt>>>,
 }
@@ -69,6 +71,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             objects: tongban_store::objects::ObjectStore::new(data_dir.join("objects")),
             sms: Arc::new(crate::notify::LoggingSms),
+            thresholds: tongban_core::supervision::Thresholds::default(),
             catalog: Arc::new(RwLock::new(None)),
             calendar: Arc::new(RwLock::new(None)),
         }

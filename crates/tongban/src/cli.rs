@@ -173,6 +173,7 @@ async fn serve(cfg: &config::Config, store: Store) -> anyhow::Result<()> {
         .parse()
         .with_context(|| format!("listen address {:?} is not HOST:PORT", cfg.listen))?;
     let state = tongban_web::new_state(store.clone(), Arc::new(SystemClock), &cfg.data_dir);
+    tongban_web::supervision::spawn_worker(state.clone());
     // Sign a checkpoint of the ledger every few minutes (and on demand through the API).
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(300));

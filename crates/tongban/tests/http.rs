@@ -13,14 +13,17 @@ use tongban_web::Application;
 mod browser;
 #[path = "http/ledger.rs"]
 mod ledger;
+#[path = "http/supervision.rs"]
+mod supervision;
 #[path = "http/workflow.rs"]
 mod workflow;
 
 pub struct App {
     _data: tempfile::TempDir,
+    pub state: tongban_web::AppState,
     base: String,
     db: Option<TestDb>,
-    clock: Arc<ManualClock>,
+    pub clock: Arc<ManualClock>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -34,7 +37,7 @@ impl App {
             .expect("seed demo");
         let data = tempfile::tempdir().unwrap();
         let state = tongban_web::new_state(db.store.clone(), clock.clone(), data.path());
-        let app = Application::build(state, "127.0.0.1:0".parse().unwrap())
+        let app = Application::build(state.clone(), "127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
         let base = format!("http://{}", app.local_addr());
@@ -44,6 +47,7 @@ impl App {
         }));
         App {
             _data: data,
+            state,
             base,
             db: Some(db),
             clock,
@@ -82,7 +86,7 @@ impl App {
             .to_string()
     }
 
-    async fn token_with(&self, user: &str, password: &str) -> String {
+    pub async fn token_with(&self, user: &str, password: &str) -> String {
         let r = Client::new()
             .post(self.url("/api/v1/session"))
             .json(&json!({ "username": user, "password": password }))
@@ -97,7 +101,7 @@ impl App {
     }
 
     /// Signs a browser in through the login form; returns the client and its CSRF token.
-    async fn sign_in(&self, user: &str) -> (Client, String) {
+    pub async fn sign_in(&self, user: &str) -> (Client, String) {
         let c = self.browser();
         let csrf = csrf_of(
             &c.get(self.url("/login"))

@@ -1,0 +1,694 @@
+//! Electronic supervision: the worker that looks at due cases, the live board, 督办
+//! orders and department figures — as pages and in the API.
+
+use crate::auth::{CsrfToken, SignedIn, Viewer};
+use crate::charts::bar_chart;
+use crate::clock::beijing_text;
+use crate::error::{ApiError, AppError, PageError};
+use crate::pages::{render, PageCtx};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use tongban_core::roles::Role;
+use tongban_core::supervision::{next_check, timer_findings, Rule};
+use tongban_store::accounts::User;
+use tongban_store::supervision::{RecordFilter, SupervisionWrite};
+
+/// Looks at every case whose next check is due, raises and resolves timer records.
+pub async fn run_once(state: &AppState) -> Result<(usize, usize), AppError> {
+    let cal = state.calendar().await?;
+    let today = state.today();
+    let t = state.thresholds;
+    let (mut checked, mut raised) = (0, 0);
+    loop {
+        let (n, r) = state
+            .store
+            .supervise_due(today, 200, state.now(), |rec| {
+                match timer_findings(&rec.state, today, &cal, &t) {
+                    Ok(found) => SupervisionWrite {
+                        timer_holding: found.iter().map(|f| (f.rule, f.cause.clone())).collect(),
+                        raise: found,
+                        next_check_on: next_check(&rec.state, today, &cal, &t)
+                            .unwrap_or(today.succ_opt()),
+                    },
+                    // Outside the known calendar: keep what is open, look again tomorrow.
+                    Err(_) => SupervisionWrite {
+                        raise: vec![],
+                        timer_holding: vec![],
+                        next_check_on: today.succ_opt(),
+                    },
+                }
+            })
+            .await?;
+        checked += n;
+        raised += r;
+        if n < 200 {
+            break;
+        }
+    }
+    Ok((checked, raised))
+}
+
+/// Runs the supervision worker every minute until the process ends.
+pub fn spawn_worker(state: AppState) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            match run_once(&state).await {
+                Ok((checked, raised)) if checked > 0 => {
+                    tracing::info!(checked, raised, "supervision pass")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e.message, "supervision pass failed"),
+            }
+        }
+    });
+}
+
+/// Who may see the board: supervisors, auditors and administrators see every department;
+/// department staff see their own.
+fn scope(user: &User) -> Result<Option<i64>, AppError> {
+    match user.role {
+        Role::Supervisor | Role::Auditor | Role::Admin => Ok(None),
+        Role::Head | Role::Approver => Ok(user.department_id.or(Some(-1))),
+        _ => Err(AppError::forbidden()),
+    }
+}
+
+struct RecordRow {
+    record_no: String,
+    rule: &'static str,
+    case_no: String,
+    department: String,
+    severity: String,
+    severity_label: &'static str,
+    detail: String,
+    raised_at: String,
+    resolved: String,
+    open: bool,
+}
+
+#[derive(Template)]
+#[template(path = "supervision.html")]
+struct BoardPage {
+    ctx: PageCtx,
+    error: String,
+    scope: String,
+    yellow_days: i64,
+    yellow_percent: u32,
+    open_total: i64,
+    critical: i64,
+    serious: i64,
+    warning: i64,
+    by_dept: Vec<(String, i64, i64, i64)>,
+    rows: Vec<RecordRow>,
+    can_order: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct BoardQuery {
+    #[serde(default)]
+    all: String,
+}
+
+fn severity_label(code: &str) -> &'static str {
+    match code {
+        "critical" => "特别严重",
+        "serious" => "严重",
+        _ => "预警",
+    }
+}
+
+async fn board_page(
+    state: &AppState,
+    viewer: &Viewer,
+    csrf: &CsrfToken,
+    user: &User,
+    all: bool,
+    error: String,
+) -> Result<Html<String>, PageError> {
+    let dept = scope(user)?;
+    let view = state.catalog().await?;
+    let name = |id: i64| {
+        view.department(id)
+            .map(|d| d.name.clone())
+            .unwrap_or_else(|| format!("部门{id}"))
+    };
+    let records = state
+        .store
+        .supervision_records(&RecordFilter {
+            open_only: !all,
+            department_id: dept,
+            case_no: None,
+        })
+        .await?;
+    let mut by: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
+    let (mut c, mut s, mut w) = (0, 0, 0);
+    for (d, sev, n) in state.store.open_record_counts().await? {
+        if dept.is_some_and(|x| x != d) {
+            continue;
+        }
+        let e = by.entry(name(d)).or_default();
+        match sev.as_str() {
+            "critical" => {
+                e.0 += n;
+                c += n
+            }
+            "serious" => {
+                e.1 += n;
+                s += n
+            }
+            _ => {
+                e.2 += n;
+                w += n
+            }
+        }
+    }
+    render(BoardPage {
+        ctx: PageCtx::new(viewer, csrf),
+        error,
+        scope: dept.map(name).unwrap_or_default(),
+        yellow_days: state.thresholds.yellow_remaining_days,
+        yellow_percent: state.thresholds.yellow_used_percent,
+        open_total: c + s + w,
+        critical: c,
+        serious: s,
+        warning: w,
+        by_dept: by.into_iter().map(|(k, v)| (k, v.0, v.1, v.2)).collect(),
+        rows: records
+            .into_iter()
+            .map(|r| RecordRow {
+                open: r.resolved_at.is_none(),
+                resolved: r
+                    .resolved_at
+                    .as_deref()
+                    .map(|t| format!("{} {}", beijing_text(t), r.resolution))
+                    .unwrap_or_default(),
+                record_no: r.record_no,
+                rule: r.rule.label(),
+                case_no: r.case_no,
+                department: name(r.department_id),
+                severity_label: severity_label(&r.severity),
+                severity: r.severity,
+                detail: r.detail,
+                raised_at: beijing_text(&r.raised_at),
+            })
+            .collect(),
+        can_order: user.role == Role::Supervisor,
+    })
+}
+
+pub async fn board(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+    Query(q): Query<BoardQuery>,
+) -> Result<Html<String>, PageError> {
+    board_page(
+        &state,
+        &viewer,
+        &csrf,
+        &user,
+        !q.all.is_empty(),
+        String::new(),
+    )
+    .await
+}
+
+fn parse_due(s: &str) -> Result<chrono::NaiveDate, AppError> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::bad_request("限办日期应为 YYYY-MM-DD"))
+}
+
+async fn issue(
+    state: &AppState,
+    user: &User,
+    record_no: &str,
+    instruction: &str,
+    due: &str,
+) -> Result<tongban_store::supervision::SupervisionOrder, AppError> {
+    if user.role != Role::Supervisor {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "只有监察人员可以督办",
+        ));
+    }
+    let due = parse_due(due)?;
+    if due < state.today() {
+        return Err(AppError::bad_request("限办日期不能早于今天"));
+    }
+    Ok(state
+        .store
+        .issue_order(record_no, instruction, due, &user.username, state.now())
+        .await?)
+}
+
+type Fields = HashMap<String, String>;
+fn f<'a>(m: &'a Fields, k: &str) -> &'a str {
+    m.get(k).map(String::as_str).unwrap_or("")
+}
+
+pub async fn issue_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+    Form(fields): Form<Fields>,
+) -> Result<Response, PageError> {
+    match issue(
+        &state,
+        &user,
+        f(&fields, "record_no"),
+        f(&fields, "instruction"),
+        f(&fields, "due"),
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to("/supervision/orders").into_response()),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
+            let page = board_page(&state, &viewer, &csrf, &user, false, e.message).await?;
+            Ok((e.status, page).into_response())
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+/// The department answers; only staff of the ordered department may.
+async fn answer(
+    state: &AppState,
+    user: &User,
+    order_no: &str,
+    text: &str,
+) -> Result<tongban_store::supervision::SupervisionOrder, AppError> {
+    let order = state.store.order(order_no).await?;
+    if !user.role.needs_department() || user.department_id != Some(order.department_id) {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "只有被督办部门可以反馈",
+        ));
+    }
+    Ok(state
+        .store
+        .answer_order(order_no, text, &user.username, state.now())
+        .await?)
+}
+
+async fn close(
+    state: &AppState,
+    user: &User,
+    order_no: &str,
+    escalate: bool,
+    note: &str,
+) -> Result<tongban_store::supervision::SupervisionOrder, AppError> {
+    if user.role != Role::Supervisor {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "只有监察人员可以办结或升级督办",
+        ));
+    }
+    Ok(state
+        .store
+        .close_order(order_no, escalate, note, &user.username, state.now())
+        .await?)
+}
+
+struct OrderRow {
+    order_no: String,
+    record_no: String,
+    case_no: String,
+    department: String,
+    instruction: String,
+    due_on: String,
+    status: String,
+    status_label: &'static str,
+    issued_by: String,
+    issued_at: String,
+    answer: String,
+    answered_by: String,
+    closing_note: String,
+    can_answer: bool,
+    can_close: bool,
+}
+
+#[derive(Template)]
+#[template(path = "supervision_orders.html")]
+struct OrdersPage {
+    ctx: PageCtx,
+    error: String,
+    rows: Vec<OrderRow>,
+}
+
+async fn orders_page(
+    state: &AppState,
+    viewer: &Viewer,
+    csrf: &CsrfToken,
+    user: &User,
+    error: String,
+) -> Result<Html<String>, PageError> {
+    let dept = scope(user)?;
+    let view = state.catalog().await?;
+    let rows = state
+        .store
+        .orders(dept)
+        .await?
+        .into_iter()
+        .map(|o| OrderRow {
+            can_answer: o.status == "open"
+                && user.role.needs_department()
+                && user.department_id == Some(o.department_id),
+            can_close: user.role == Role::Supervisor
+                && (o.status == "open" || o.status == "answered"),
+            status_label: match o.status.as_str() {
+                "open" => "待反馈",
+                "answered" => "已反馈",
+                "closed" => "已办结",
+                _ => "已升级",
+            },
+            department: view
+                .department(o.department_id)
+                .map(|d| d.name.clone())
+                .unwrap_or_default(),
+            issued_at: beijing_text(&o.issued_at),
+            order_no: o.order_no,
+            record_no: o.record_no,
+            case_no: o.case_no,
+            instruction: o.instruction,
+            due_on: o.due_on,
+            status: o.status,
+            issued_by: o.issued_by,
+            answer: o.answer,
+            answered_by: o.answered_by,
+            closing_note: o.closing_note,
+        })
+        .collect();
+    render(OrdersPage {
+        ctx: PageCtx::new(viewer, csrf),
+        error,
+        rows,
+    })
+}
+
+pub async fn orders(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+) -> Result<Html<String>, PageError> {
+    orders_page(&state, &viewer, &csrf, &user, String::new()).await
+}
+
+async fn order_result(
+    state: &AppState,
+    viewer: &Viewer,
+    csrf: &CsrfToken,
+    user: &User,
+    r: Result<tongban_store::supervision::SupervisionOrder, AppError>,
+) -> Result<Response, PageError> {
+    match r {
+        Ok(_) => Ok(Redirect::to("/supervision/orders").into_response()),
+        Err(e)
+            if e.status.is_client_error()
+                && e.status != StatusCode::FORBIDDEN
+                && e.status != StatusCode::NOT_FOUND =>
+        {
+            let page = orders_page(state, viewer, csrf, user, e.message).await?;
+            Ok((e.status, page).into_response())
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+pub async fn answer_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+    Path(no): Path<String>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, PageError> {
+    let r = answer(&state, &user, &no, f(&fields, "answer")).await;
+    order_result(&state, &viewer, &csrf, &user, r).await
+}
+
+pub async fn close_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+    Path(no): Path<String>,
+    Form(fields): Form<Fields>,
+) -> Result<Response, PageError> {
+    let r = close(
+        &state,
+        &user,
+        &no,
+        fields.contains_key("escalate"),
+        f(&fields, "note"),
+    )
+    .await;
+    order_result(&state, &viewer, &csrf, &user, r).await
+}
+
+struct DeptFigure {
+    id: i64,
+    name: String,
+    decided: usize,
+    on_time_rate: f64,
+    on_time: String,
+    avg_days: String,
+    yellow: i64,
+    red: i64,
+    other: i64,
+}
+
+/// Per-department figures for cases submitted since `since` (YYYY-MM-DD).
+async fn figures(
+    state: &AppState,
+    since: &str,
+    dept: Option<i64>,
+) -> Result<Vec<DeptFigure>, AppError> {
+    let cal = state.calendar().await?;
+    let view = state.catalog().await?;
+    let decided = state.store.decided_cases_since(since).await?;
+    let counts = state.store.record_counts_since(since).await?;
+    let mut per: BTreeMap<i64, (usize, usize, u64, usize)> = BTreeMap::new();
+    for c in &decided {
+        let e = per.entry(c.department_id).or_default();
+        e.0 += 1;
+        if let (Some(done), Some(due)) = (c.state.completed_on, c.state.promised_due) {
+            if done <= due {
+                e.1 += 1;
+            }
+        }
+        if let (Some(a), Some(done)) = (c.state.accepted_on, c.state.completed_on) {
+            if let Ok(n) = cal.working_days_between(a, done) {
+                e.2 += u64::from(n);
+                e.3 += 1;
+            }
+        }
+    }
+    for (d, _, _) in &counts {
+        per.entry(*d).or_default();
+    }
+    Ok(per
+        .into_iter()
+        .filter(|(d, _)| dept.is_none_or(|x| x == *d))
+        .map(|(d, (n, ok, days, timed))| {
+            let count = |rule: Rule| {
+                counts
+                    .iter()
+                    .filter(|(x, r, _)| *x == d && r == rule.code())
+                    .map(|c| c.2)
+                    .sum::<i64>()
+            };
+            let rate = if n == 0 { 0.0 } else { ok as f64 / n as f64 };
+            DeptFigure {
+                id: d,
+                name: view
+                    .department(d)
+                    .map(|x| x.name.clone())
+                    .unwrap_or_else(|| format!("部门{d}")),
+                decided: n,
+                on_time_rate: rate,
+                on_time: if n == 0 {
+                    "—".into()
+                } else {
+                    format!("{:.1}%", rate * 100.0)
+                },
+                avg_days: if timed == 0 {
+                    "—".into()
+                } else {
+                    format!("{:.1}", days as f64 / timed as f64)
+                },
+                yellow: count(Rule::YellowCard),
+                red: count(Rule::RedCard),
+                other: counts
+                    .iter()
+                    .filter(|(x, r, _)| {
+                        *x == d && r != Rule::YellowCard.code() && r != Rule::RedCard.code()
+                    })
+                    .map(|c| c.2)
+                    .sum(),
+            }
+        })
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "supervision_stats.html")]
+struct StatsPage {
+    ctx: PageCtx,
+    period: String,
+    from: String,
+    chart: String,
+    rows: Vec<DeptFigure>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct PeriodQuery {
+    #[serde(default)]
+    from: String,
+}
+
+fn period_start(state: &AppState, q: &PeriodQuery) -> Result<String, AppError> {
+    if q.from.is_empty() {
+        use chrono::Datelike;
+        Ok(format!("{}-01-01", state.today().year()))
+    } else {
+        Ok(parse_due(&q.from)?.to_string())
+    }
+}
+
+pub async fn stats(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Html<String>, PageError> {
+    let dept = scope(&user)?;
+    let from = period_start(&state, &q)?;
+    let rows = figures(&state, &from, dept).await?;
+    let chart_rows: Vec<(String, f64, String)> = rows
+        .iter()
+        .filter(|r| r.decided > 0)
+        .map(|r| (r.name.clone(), r.on_time_rate, r.on_time.clone()))
+        .collect();
+    render(StatsPage {
+        ctx: PageCtx::new(&viewer, &csrf),
+        period: format!("{from} 起受理的办件"),
+        chart: bar_chart(&chart_rows, 1.0),
+        from,
+        rows,
+    })
+}
+
+// ---- API ------------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+pub struct RecordsQuery {
+    #[serde(default)]
+    open: Option<bool>,
+    #[serde(default)]
+    case_no: Option<String>,
+}
+
+pub async fn api_records(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Query(q): Query<RecordsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let dept = scope(&user)?;
+    let records = state
+        .store
+        .supervision_records(&RecordFilter {
+            open_only: q.open.unwrap_or(true),
+            department_id: dept,
+            case_no: q.case_no,
+        })
+        .await?;
+    Ok(Json(json!({ "records": records })))
+}
+
+#[derive(Deserialize)]
+pub struct IssueBody {
+    record_no: String,
+    instruction: String,
+    due: String,
+}
+
+pub async fn api_issue(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Json(b): Json<IssueBody>,
+) -> Result<Response, ApiError> {
+    let o = issue(&state, &user, &b.record_no, &b.instruction, &b.due).await?;
+    Ok((StatusCode::CREATED, Json(json!(o))).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AnswerBody {
+    answer: String,
+}
+
+pub async fn api_answer(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(no): Path<String>,
+    Json(b): Json<AnswerBody>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(answer(&state, &user, &no, &b.answer).await?)))
+}
+
+#[derive(Deserialize)]
+pub struct CloseBody {
+    #[serde(default)]
+    escalate: bool,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn api_close(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(no): Path<String>,
+    Json(b): Json<CloseBody>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(
+        close(&state, &user, &no, b.escalate, &b.note).await?
+    )))
+}
+
+pub async fn api_orders(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+) -> Result<Json<Value>, ApiError> {
+    let dept = scope(&user)?;
+    Ok(Json(json!({ "orders": state.store.orders(dept).await? })))
+}
+
+pub async fn api_departments(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let dept = scope(&user)?;
+    let from = period_start(&state, &q)?;
+    let rows: Vec<Value> = figures(&state, &from, dept)
+        .await?
+        .into_iter()
+        .map(|r| json!({ "department_id": r.id, "name": r.name, "decided": r.decided, "on_time_rate": r.on_time_rate, "average_working_days": r.avg_days, "yellow_cards": r.yellow, "red_cards": r.red, "other_records": r.other }))
+        .collect();
+    Ok(Json(json!({ "from": from, "departments": rows })))
+}
