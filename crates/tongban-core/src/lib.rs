@@ -6,6 +6,7 @@ pub mod case;
 pub mod catalog;
 pub mod ids;
 pub mod indicators;
+pub mod licence;
 pub mod merkle;
 pub mod roles;
 pub mod search;
