@@ -238,6 +238,13 @@ pub struct MaterialRef {
     /// SHA-256 of the uploaded file, if one was uploaded.
     pub sha256: Option<String>,
     pub file_name: Option<String>,
+    /// An e-licence used instead of a paper copy (免提交), verified when attached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licence_id: Option<String>,
+    /// Trust level of the evidence: A (platform-signed licence), B (checked against the
+    /// original), C (uploaded by the applicant), D (signed commitment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust: Option<char>,
 }
 
 /// Every event of a case. The national exchange moments map onto these kinds
@@ -310,6 +317,17 @@ pub enum Event {
         escalated: bool,
         note: String,
     },
+    /// An e-licence issued for this case (its signed document's SHA-256).
+    LicenceIssued {
+        licence_id: String,
+        vc_sha256: String,
+    },
+    /// A licence of this case revoked, suspended or restored.
+    LicenceStatusChanged {
+        licence_id: String,
+        status: String,
+        reason: String,
+    },
     SpecialStarted {
         procedure: String,
         reason: String,
@@ -353,6 +371,8 @@ impl Event {
             Event::SupervisionOrdered { .. } => "supervision_ordered",
             Event::SupervisionAnswered { .. } => "supervision_answered",
             Event::SupervisionClosed { .. } => "supervision_closed",
+            Event::LicenceIssued { .. } => "licence_issued",
+            Event::LicenceStatusChanged { .. } => "licence_status_changed",
             Event::SpecialStarted { .. } => "special_started",
             Event::SpecialEnded { .. } => "special_ended",
             Event::Extended { .. } => "extended",
@@ -376,6 +396,8 @@ impl Event {
             Event::SupervisionOrdered { .. } => "督办",
             Event::SupervisionAnswered { .. } => "督办反馈",
             Event::SupervisionClosed { .. } => "督办办结",
+            Event::LicenceIssued { .. } => "电子证照签发",
+            Event::LicenceStatusChanged { .. } => "电子证照状态变更",
             Event::SpecialStarted { .. } => "特别程序开始",
             Event::SpecialEnded { .. } => "特别程序结束",
             Event::Extended { .. } => "延长审批期限",
@@ -598,7 +620,9 @@ impl Case {
             Event::FeeCharged { amount_fen, .. } => self.fees_fen += amount_fen,
             Event::SupervisionOrdered { .. }
             | Event::SupervisionAnswered { .. }
-            | Event::SupervisionClosed { .. } => {}
+            | Event::SupervisionClosed { .. }
+            | Event::LicenceIssued { .. }
+            | Event::LicenceStatusChanged { .. } => {}
             Event::SpecialStarted { procedure, on, .. } => {
                 self.status = Status::Suspended;
                 self.special = Some((procedure.clone(), *on));
@@ -1046,6 +1070,8 @@ mod tests {
                     name: "营业执照".into(),
                     sha256: None,
                     file_name: None,
+                    licence_id: None,
+                    trust: None,
                 }],
             },
             Actor::Applicant,

@@ -7,6 +7,7 @@ pub mod cases;
 pub mod catalog;
 pub mod catalog_file;
 pub mod ledger;
+pub mod licences;
 pub mod objects;
 pub mod supervision;
 pub mod testing;

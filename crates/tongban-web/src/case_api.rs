@@ -83,7 +83,11 @@ pub async fn upload(
 #[derive(Deserialize)]
 pub struct MaterialBody {
     name: String,
+    #[serde(default)]
     sha256: Option<String>,
+    /// An e-licence of the applicant offered instead of an upload (免提交).
+    #[serde(default)]
+    licence_id: Option<String>,
     #[serde(default)]
     file_name: Option<String>,
 }
@@ -159,6 +163,8 @@ pub async fn apply(
             name: m.name.clone(),
             sha256: m.sha256.clone(),
             file_name: m.file_name.clone(),
+            licence_id: m.licence_id.clone(),
+            trust: Some(if m.licence_id.is_some() { 'A' } else { 'C' }),
         });
     }
     let delivery = parse_delivery(&b.delivery, &b.address)?;
@@ -256,6 +262,8 @@ pub async fn command(
                 name: m.name,
                 sha256: Some(sha),
                 file_name: m.file_name,
+                licence_id: None,
+                trust: Some('C'),
             });
         }
         tongban_core::case::Command::SubmitCorrection { materials }

@@ -47,6 +47,13 @@ async fn applicant_of(state: &AppState, user: &User) -> Result<Applicant, AppErr
         })
 }
 
+struct ApplyMaterial {
+    name: String,
+    required: bool,
+    /// A licence the applicant holds that may replace this material: (id, label).
+    licence: Option<(String, String)>,
+}
+
 #[derive(Template)]
 #[template(path = "apply.html")]
 struct ApplyPage {
@@ -54,7 +61,7 @@ struct ApplyPage {
     code: String,
     item_name: String,
     applicant: String,
-    materials: Vec<(String, bool)>,
+    materials: Vec<ApplyMaterial>,
     idem: String,
     error: String,
 }
@@ -72,6 +79,14 @@ async fn apply_page(
     let item = view
         .get(code)
         .ok_or_else(|| AppError::not_found(format!("没有事项 {code}")))?;
+    let today = state.today();
+    let held: Vec<tongban_store::licences::Licence> = state
+        .store
+        .licences_of_holder(applicant.id)
+        .await?
+        .into_iter()
+        .filter(|l| l.usable_on(today))
+        .collect();
     render(ApplyPage {
         ctx: PageCtx::new(viewer, csrf),
         code: code.to_string(),
@@ -80,11 +95,18 @@ async fn apply_page(
         materials: item
             .materials
             .iter()
-            .map(|m| {
-                (
-                    m.name.clone(),
-                    m.necessity == tongban_core::catalog::Necessity::Required,
-                )
+            .map(|m| ApplyMaterial {
+                name: m.name.clone(),
+                required: m.necessity == tongban_core::catalog::Necessity::Required,
+                licence: held
+                    .iter()
+                    .find(|l| !m.licence_type.is_empty() && l.type_code == m.licence_type)
+                    .map(|l| {
+                        (
+                            l.licence_id.clone(),
+                            format!("{} {}", l.type_name, l.number),
+                        )
+                    }),
             })
             .collect(),
         idem: new_key(),
@@ -127,8 +149,21 @@ pub async fn apply_submit(
         let item = view
             .get(&code)
             .ok_or_else(|| AppError::not_found(format!("没有事项 {code}")))?;
+        // A material covered by a licence the applicant chose needs no upload.
+        let licensed: Vec<(usize, String)> = fields
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("use")?.parse().ok()?, v.clone())))
+            .filter(|(i, _): &(usize, String)| *i < item.materials.len())
+            .collect();
+        let files: Vec<_> = files
+            .into_iter()
+            .filter(|f| {
+                let i: Option<usize> = f.field.strip_prefix("file").and_then(|n| n.parse().ok());
+                !i.is_some_and(|i| licensed.iter().any(|(j, _)| *j == i))
+            })
+            .collect();
         let stored = store_uploads(&state, &files).await?;
-        let materials: Vec<MaterialRef> = stored
+        let mut materials: Vec<MaterialRef> = stored
             .iter()
             .filter_map(|(field, file_name, sha)| {
                 let i: usize = field.strip_prefix("file")?.parse().ok()?;
@@ -136,9 +171,20 @@ pub async fn apply_submit(
                     name: item.materials.get(i)?.name.clone(),
                     sha256: Some(sha.clone()),
                     file_name: Some(file_name.clone()),
+                    licence_id: None,
+                    trust: Some('C'),
                 })
             })
             .collect();
+        for (i, id) in licensed {
+            materials.push(MaterialRef {
+                name: item.materials[i].name.clone(),
+                sha256: None,
+                file_name: None,
+                licence_id: Some(id),
+                trust: Some('A'),
+            });
+        }
         let delivery = parse_delivery(f(&fields, "delivery"), f(&fields, "address"))?;
         submit(
             &state,
@@ -269,6 +315,12 @@ fn event_detail(e: &Event) -> String {
             }
         }
         Event::ReceiptConfirmed {} => String::new(),
+        Event::LicenceIssued { licence_id, .. } => format!("电子证照 {licence_id}"),
+        Event::LicenceStatusChanged {
+            licence_id,
+            status,
+            reason,
+        } => format!("{licence_id}：{status}（{reason}）"),
         Event::FeeCharged { amount_fen, note } => format!(
             "收费 {}.{:02} 元 {note}",
             amount_fen / 100,
@@ -467,6 +519,8 @@ pub async fn case_correction(
                 name: label.clone(),
                 sha256: Some(sha),
                 file_name: Some(name),
+                licence_id: None,
+                trust: Some('C'),
             })
             .collect();
         execute(
@@ -915,6 +969,8 @@ pub async fn window_submit(
                 name: format!("窗口扫描件 {name}"),
                 sha256: Some(sha),
                 file_name: Some(name),
+                licence_id: None,
+                trust: Some('C'),
             })
             .collect();
         let delivery = parse_delivery(f(&fields, "delivery"), f(&fields, "address"))?;

@@ -127,6 +127,25 @@ pub async fn execute(
         &format!("办件{case_no}状态更新：{}", rec.status.label()),
     )
     .await;
+    if rec.status == Status::Completed
+        && rec.state.outcome == Some(tongban_core::case::Outcome::Approved)
+    {
+        // The decision is recorded; the licence follows it. A failure here leaves the case
+        // decided and is retried by `tongban licence issue-missing`.
+        match crate::licences::issue_for_case(state, case_no).await {
+            Ok(Some(l)) => {
+                notify(
+                    state,
+                    rec.applicant_id,
+                    &format!("您的电子证照「{}」已签发，可在证照夹查看", l.type_name),
+                )
+                .await;
+                return Ok(state.store.case_by_no(case_no).await?);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(case_no, error = %e.message, "licence issuance failed"),
+        }
+    }
     Ok(rec)
 }
 
@@ -363,7 +382,7 @@ pub async fn submit(
             .filter(|m| {
                 !s.materials
                     .iter()
-                    .any(|r| r.name == m.name && r.sha256.is_some())
+                    .any(|r| r.name == m.name && (r.sha256.is_some() || r.licence_id.is_some()))
             })
             .map(|m| m.name.as_str())
             .collect();
@@ -373,6 +392,40 @@ pub async fn submit(
                 missing.join("、")
             )));
         }
+    }
+    // Licences offered instead of paper (免提交) are checked before anything is stored:
+    // issued by this platform, usable, held by this applicant, of the type the material names.
+    let mut materials = s.materials;
+    for m in materials.iter_mut().filter(|m| m.licence_id.is_some()) {
+        let id = m.licence_id.clone().unwrap_or_default();
+        let wanted = item
+            .materials
+            .iter()
+            .find(|x| x.name == m.name)
+            .map(|x| x.licence_type.clone())
+            .unwrap_or_default();
+        let l = state
+            .store
+            .licence(&id)
+            .await
+            .map_err(|_| AppError::bad_request(format!("电子证照 {id} 不存在")))?;
+        if l.holder_applicant_id != s.applicant.id {
+            return Err(AppError::bad_request(format!("电子证照 {id} 不属于申请人")));
+        }
+        if !l.usable_on(state.today()) {
+            return Err(AppError::bad_request(format!(
+                "电子证照 {id} 当前状态为「{}」，不能作为申请材料",
+                l.status_label()
+            )));
+        }
+        if wanted.is_empty() || wanted != l.type_code {
+            return Err(AppError::bad_request(format!(
+                "材料「{}」不接受该类电子证照",
+                m.name
+            )));
+        }
+        m.trust = Some('A');
+        m.sha256 = None;
     }
     let it = &item.item;
     let limits = Limits {
@@ -391,7 +444,7 @@ pub async fn submit(
     let first = Event::Submitted {
         channel: s.channel,
         delivery: s.delivery,
-        materials: s.materials,
+        materials: materials.clone(),
         received_on: state.today(),
         steps,
         limits,
@@ -429,6 +482,19 @@ pub async fn submit(
         )
         .await?;
     if created {
+        for m in materials.iter().filter(|m| m.licence_id.is_some()) {
+            let id = m.licence_id.as_deref().unwrap_or_default();
+            state
+                .store
+                .record_licence_use(
+                    id,
+                    &rec.case_no,
+                    &user.username,
+                    &format!("免提交：{}", m.name),
+                    state.now(),
+                )
+                .await?;
+        }
         notify(
             state,
             s.applicant.id,

@@ -11,6 +11,7 @@ pub mod charts;
 pub mod clock;
 pub mod error;
 pub mod ledger_api;
+pub mod licences;
 pub mod metrics;
 pub mod notify;
 pub mod openapi;
@@ -85,7 +86,16 @@ pub fn router(state: AppState) -> Router {
             "/supervision/orders/{no}/close",
             post(supervision::close_form),
         )
-        .route("/supervision/stats", get(supervision::stats));
+        .route("/supervision/stats", get(supervision::stats))
+        .route("/licences", get(licences::list))
+        .route("/licences/{id}", get(licences::detail))
+        .route("/licences/{id}/json", get(licences::json_file))
+        .route("/licences/{id}/pdf", get(licences::pdf_file))
+        .route("/licences/{id}/status", post(licences::status_form))
+        .route(
+            "/verify",
+            get(licences::verify_page).post(licences::verify_upload),
+        );
     let admin_pages = Router::new()
         .route("/admin", get(admin::index))
         .route("/admin/items", get(admin::items))
@@ -164,6 +174,23 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/supervision/departments",
             get(supervision::api_departments),
+        )
+        .route("/api/v1/licences", get(licences::api_list))
+        .route("/api/v1/licences/keys", get(licences::api_keys))
+        .route(
+            "/api/v1/licences/status/{purpose}",
+            get(licences::api_status_list),
+        )
+        .route("/api/v1/licences/verify", post(licences::api_verify))
+        .route("/api/v1/licences/{id}", get(licences::api_get))
+        .route("/api/v1/licences/{id}/status", post(licences::api_status))
+        .route(
+            "/api/v1/cases/{no}/holder-licences",
+            get(licences::api_case_holder_licences),
+        )
+        .route(
+            "/api/v1/admin/licence-types",
+            post(licences::api_define_type),
         )
         .route("/api/v1/ledger/checkpoint", get(ledger_api::checkpoint))
         .route("/api/v1/ledger/keys", get(ledger_api::keys))

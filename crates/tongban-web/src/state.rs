@@ -24,6 +24,8 @@ pub struct AppState {
     pub sms: Arc<dyn crate::notify::SmsGateway>,
     /// Supervision thresholds (configuration).
     pub thresholds: tongban_core::supervision::Thresholds,
+    /// The public address of this platform, used in licences (status lists, keys, QR).
+    pub base_url: String,
     catalog: Arc<RwLock<Option<Arc<CatalogView>>>>,
     calendar: Arc<RwLock<Option<CalendarAt>>>,
 }
@@ -72,6 +74,7 @@ impl AppState {
             objects: tongban_store::objects::ObjectStore::new(data_dir.join("objects")),
             sms: Arc::new(crate::notify::LoggingSms),
             thresholds: tongban_core::supervision::Thresholds::default(),
+            base_url: "http://127.0.0.1:8080".into(),
             catalog: Arc::new(RwLock::new(None)),
             calendar: Arc::new(RwLock::new(None)),
         }

@@ -43,6 +43,9 @@ struct Global {
     /// Log format: text or json.
     #[arg(long, global = true, env = "TONGBAN_LOG_FORMAT")]
     log_format: Option<String>,
+    /// Public address of the platform (in licences and QR codes).
+    #[arg(long, global = true, env = "TONGBAN_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -72,6 +75,49 @@ enum Command {
     /// Case ledger tools.
     #[command(subcommand)]
     Ledger(LedgerCmd),
+    /// Electronic licence tools.
+    #[command(subcommand)]
+    Licence(LicenceCmd),
+}
+
+#[derive(Subcommand)]
+enum LicenceCmd {
+    /// List licences.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one licence (with --vc: print the signed Verifiable Credential JSON).
+    Show {
+        id: String,
+        #[arg(long)]
+        vc: bool,
+    },
+    /// Print the issuer key set (JSON), for offline verification.
+    Keys,
+    /// Print a signed status list credential (revocation or suspension), for offline use.
+    Status {
+        #[arg(default_value = "revocation")]
+        purpose: String,
+    },
+    /// Revoke a licence.
+    Revoke {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Retire the issuer keys in force and create new ones.
+    RotateKeys,
+    /// Verify a licence file fully offline: signatures, key validity, identifier and,
+    /// with --status, revocation and suspension. No server, no database.
+    Verify {
+        file: PathBuf,
+        #[arg(long)]
+        keys: PathBuf,
+        /// A revocation status list credential (and optionally a suspension one).
+        #[arg(long)]
+        status: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -144,6 +190,7 @@ fn overrides(g: &Global, listen: Option<String>) -> Overrides {
         database_url: g.database_url.clone(),
         data_dir: g.data_dir.clone(),
         log_format: g.log_format.clone(),
+        public_url: g.public_url.clone(),
     }
 }
 
@@ -172,7 +219,8 @@ async fn serve(cfg: &config::Config, store: Store) -> anyhow::Result<()> {
         .listen
         .parse()
         .with_context(|| format!("listen address {:?} is not HOST:PORT", cfg.listen))?;
-    let state = tongban_web::new_state(store.clone(), Arc::new(SystemClock), &cfg.data_dir);
+    let mut state = tongban_web::new_state(store.clone(), Arc::new(SystemClock), &cfg.data_dir);
+    state.base_url = cfg.public_url.clone();
     tongban_web::supervision::spawn_worker(state.clone());
     // Sign a checkpoint of the ledger every few minutes (and on demand through the API).
     tokio::spawn(async move {
@@ -206,6 +254,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logging(cfg.log_json);
             let store = open(&cfg).await?;
             let report = crate::demo::seed(&store, chrono::Utc::now()).await?;
+            crate::demo::seed_licence_types(&store, chrono::Utc::now()).await?;
+            let mut state =
+                tongban_web::new_state(store.clone(), Arc::new(SystemClock), &cfg.data_dir);
+            state.base_url = cfg.public_url.clone();
+            let cases = crate::demo::seed_cases(&state).await?;
+            if cases > 0 {
+                println!("演示办件：{cases} 件（含已签发的电子证照，其中一件已吊销）");
+            }
             if let Some(r) = &report.import {
                 println!(
                     "演示数据：事项新增 {} 项、更新 {} 项、未变化 {} 项；新建部门 {} 个、大厅 {} 个；账号 {} 个",
@@ -281,6 +337,60 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 }
             }
+        }
+        Command::Licence(LicenceCmd::Verify { file, keys, status }) => {
+            let read_json = |p: &PathBuf| -> anyhow::Result<serde_json::Value> {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("cannot read {}", p.display()))?;
+                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", p.display()))
+            };
+            let credential = read_json(&file)?;
+            let keys_json = read_json(&keys)?;
+            let key_list: Vec<tongban_core::licence::vc::PublishedKey> = serde_json::from_value(
+                keys_json.get("keys").cloned().unwrap_or(keys_json),
+            )
+            .context(
+                "the key file must hold {\"keys\": [...]} as published at /api/v1/licences/keys",
+            )?;
+            let mut lists = None;
+            if !status.is_empty() {
+                let mut revocation = tongban_core::licence::status::Bitstring::default();
+                let mut suspension = tongban_core::licence::status::Bitstring::default();
+                for p in &status {
+                    let v = read_json(p)?;
+                    let bits = tongban_core::licence::vc::read_status_list(&v, &key_list)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+                    match v["credentialSubject"]["statusPurpose"].as_str() {
+                        Some("suspension") => suspension = bits,
+                        _ => revocation = bits,
+                    }
+                }
+                lists = Some(tongban_core::licence::vc::StatusLists {
+                    revocation,
+                    suspension,
+                });
+            }
+            let checks =
+                tongban_core::licence::vc::verify(&credential, &key_list, lists.as_ref(), None);
+            for c in &checks {
+                let mark = match c.ok {
+                    Some(true) => "PASS",
+                    Some(false) => "FAIL",
+                    None => "SKIP",
+                };
+                println!("{mark}  {:<22} {}", c.name, c.detail);
+            }
+            if tongban_core::licence::vc::all_ok(&checks) {
+                println!("licence is valid");
+                Ok(())
+            } else {
+                anyhow::bail!("licence is NOT valid")
+            }
+        }
+        Command::Licence(cmd) => {
+            let cfg = config::load(&overrides(&cli.global, None))?;
+            let store = open(&cfg).await?;
+            licence(cmd, &store, &cfg).await
         }
         Command::Calendar(CalendarCmd::Load { file }) => {
             let cfg = config::load(&overrides(&cli.global, None))?;
@@ -392,4 +502,95 @@ async fn catalog(cmd: CatalogCmd, store: &Store) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn licence(cmd: LicenceCmd, store: &Store, cfg: &config::Config) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    match cmd {
+        LicenceCmd::List { json } => {
+            let all = store.all_licences().await?;
+            if json {
+                let rows: Vec<serde_json::Value> = all
+                    .iter()
+                    .map(|l| serde_json::json!({ "licence_id": l.licence_id, "name": l.type_name, "number": l.number, "version": l.version, "status": l.status, "issued_on": l.issued_on, "valid_until": l.valid_until, "case_no": l.case_no }))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for l in all {
+                    println!(
+                        "{}  {}  {}  {}",
+                        l.licence_id,
+                        l.type_name,
+                        l.number,
+                        l.status_label()
+                    );
+                }
+            }
+        }
+        LicenceCmd::Show { id, vc } => {
+            let l = store.licence(&id).await?;
+            if vc {
+                println!("{}", serde_json::to_string_pretty(&l.vc)?);
+            } else {
+                println!(
+                    "{} {} ({}) {} issued {} valid until {}",
+                    l.licence_id,
+                    l.type_name,
+                    l.number,
+                    l.status_label(),
+                    l.issued_on,
+                    l.valid_until.as_deref().unwrap_or("-")
+                );
+            }
+        }
+        LicenceCmd::Keys => {
+            store.issuer_keys(now).await?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({ "keys": store.published_keys().await? })
+                )?
+            );
+        }
+        LicenceCmd::Status { purpose } => {
+            let (revocation, suspension) = store.status_bitstrings().await?;
+            let list = if purpose == "suspension" {
+                suspension
+            } else {
+                revocation
+            };
+            let keys = store.issuer_keys(now).await?;
+            let created = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let vc = tongban_core::licence::vc::status_list_credential(
+                &cfg.public_url,
+                &purpose,
+                &list,
+                &keys.ed25519.1,
+                &keys.ed25519.0,
+                &created,
+            )?;
+            println!("{}", serde_json::to_string_pretty(&vc)?);
+        }
+        LicenceCmd::Revoke { id, reason } => {
+            let l = store
+                .set_licence_status(
+                    &id,
+                    tongban_store::licences::StatusChange::Revoke,
+                    &reason,
+                    "cli",
+                    now,
+                )
+                .await?;
+            println!("{} {}", l.licence_id, l.status_label());
+        }
+        LicenceCmd::RotateKeys => {
+            store.issuer_keys(now).await?;
+            println!(
+                "new keys: {}",
+                store.rotate_issuer_keys(now).await?.join(", ")
+            );
+        }
+        LicenceCmd::Verify { .. } => unreachable!("handled without a database"),
+    }
+    Ok(())
 }

@@ -14,6 +14,7 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     pub data_dir: Option<String>,
     pub log_format: Option<String>,
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -22,6 +23,9 @@ pub struct Config {
     pub database_url: String,
     pub data_dir: PathBuf,
     pub log_json: bool,
+    /// The address people and verifiers reach this platform at (licences and QR codes
+    /// point here). Defaults to http:// + the listen address.
+    pub public_url: String,
 }
 
 /// Values given on the command line or in the environment (clap reads both).
@@ -32,6 +36,7 @@ pub struct Overrides {
     pub database_url: Option<String>,
     pub data_dir: Option<String>,
     pub log_format: Option<String>,
+    pub public_url: Option<String>,
 }
 
 pub fn load(o: &Overrides) -> anyhow::Result<Config> {
@@ -59,12 +64,21 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
     if log_format != "text" && log_format != "json" {
         anyhow::bail!("log_format must be \"text\" or \"json\", not {log_format:?}");
     }
+    let listen = o
+        .listen
+        .clone()
+        .or(file.listen)
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+    let public_url = o
+        .public_url
+        .clone()
+        .or(file.public_url)
+        .unwrap_or_else(|| format!("http://{listen}"))
+        .trim_end_matches('/')
+        .to_string();
     Ok(Config {
-        listen: o
-            .listen
-            .clone()
-            .or(file.listen)
-            .unwrap_or_else(|| DEFAULT_LISTEN.to_string()),
+        public_url,
+        listen,
         database_url,
         data_dir,
         log_json: log_format == "json",

@@ -229,3 +229,238 @@ fn demo_applicant(role: Role, name: &'static str) -> Option<NewApplicant<'static
         _ => None,
     }
 }
+
+/// A demo licence type: (type code, name, validity years, fields, department,
+/// item-name patterns of the items whose approval issues it).
+pub type DemoLicenceType = (
+    &'static str,
+    &'static str,
+    i64,
+    &'static [&'static str],
+    &'static str,
+    &'static [&'static str],
+);
+
+/// Licence types of the demo city and the items whose approval issues them.
+pub const DEMO_LICENCE_TYPES: &[DemoLicenceType] = &[
+    (
+        "11431900064277754A001",
+        "营业执照",
+        0,
+        &["类型", "经营范围"],
+        "市市场监督管理局",
+        &[
+            "企业设立登记",
+            "个体工商户设立登记",
+            "农民专业合作社设立登记",
+        ],
+    ),
+    (
+        "11431900064277754A002",
+        "食品经营许可证",
+        5,
+        &["经营项目"],
+        "市市场监督管理局",
+        &[
+            "食品经营许可证核发",
+            "食品经营许可证变更",
+            "食品经营许可证延续",
+            "食品经营许可证补办",
+        ],
+    ),
+    (
+        "114319000032199051001",
+        "不动产权证书",
+        0,
+        &["坐落", "用途"],
+        "市自然资源和规划局",
+        &[
+            "不动产首次登记",
+            "不动产转移登记",
+            "国有建设用地使用权及房屋所有权",
+        ],
+    ),
+    (
+        "114319000861840491001",
+        "医疗机构执业许可证",
+        5,
+        &["诊疗科目"],
+        "市卫生健康委员会",
+        &["医疗机构执业登记"],
+    ),
+    (
+        "11431900001569098J001",
+        "道路运输经营许可证",
+        4,
+        &["经营范围"],
+        "市交通运输局",
+        &[
+            "道路运输经营许可",
+            "道路旅客运输经营许可",
+            "道路货物运输经营许可",
+        ],
+    ),
+    (
+        "11431900056547654F001",
+        "建筑业企业资质证书",
+        5,
+        &["资质类别及等级"],
+        "市住房和城乡建设局",
+        &["建筑业企业资质"],
+    ),
+];
+
+/// Defines the demo licence types and maps the items that issue them.
+pub async fn seed_licence_types(store: &Store, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    let items = store.all_items().await?;
+    let mut mapped = 0;
+    for (code, name, years, fields, dept, patterns) in DEMO_LICENCE_TYPES {
+        let fields: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
+        store
+            .upsert_licence_type(code, name, *years, &fields, now)
+            .await?;
+        for it in items.iter().filter(|i| {
+            i.item.department == *dept && patterns.iter().any(|p| i.item.name.contains(p))
+        }) {
+            store
+                .set_item_licence_type(&it.item.impl_code, code)
+                .await?;
+            mapped += 1;
+        }
+    }
+    Ok(mapped)
+}
+
+/// Runs a few cases through the real workflow so the demo has history: decided cases
+/// with signed licences (one re-issued, one revoked) and open cases in the inbox.
+pub async fn seed_cases(state: &tongban_web::AppState) -> anyhow::Result<usize> {
+    use tongban_core::case::{Channel, Command, Delivery};
+    use tongban_web::cases::{execute, submit, Submission};
+    let store = &state.store;
+    if store
+        .find_cases(&tongban_store::cases::CaseFilter {
+            limit: 1,
+            ..Default::default()
+        })
+        .await?
+        .1
+        > 0
+    {
+        return Ok(0);
+    }
+    let users = store.users().await?;
+    let user = |name: &str| {
+        users
+            .iter()
+            .find(|u| u.username == name)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("demo user {name} missing"))
+    };
+    let (clerk, approver, head) = (user("clerk")?, user("approver")?, user("head")?);
+    let zhangsan = store
+        .applicant_of_user(user("zhangsan")?.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("zhangsan has no applicant"))?;
+    let company = store
+        .applicant_of_user(user("enterprise")?.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("enterprise has no applicant"))?;
+    let items = store.all_items().await?;
+    let code_of = |name: &str| {
+        items
+            .iter()
+            .find(|i| i.item.name == name && i.item.department == "市市场监督管理局")
+            .map(|i| i.item.impl_code.clone())
+            .ok_or_else(|| anyhow::anyhow!("demo item {name} missing"))
+    };
+    let mut made = 0;
+    // (item, applicant, how far: 0 = submitted, 1 = in approval, 3 = approved and delivered)
+    let plan: [(&str, &tongban_store::cases::Applicant, u8); 5] = [
+        ("食品经营许可证核发", &company, 3),
+        ("食品经营许可证变更", &company, 3),
+        ("个体工商户设立登记", &zhangsan, 3),
+        ("企业设立登记", &company, 1),
+        ("食品经营许可证延续", &zhangsan, 0),
+    ];
+    for (item, applicant, stage) in plan {
+        let code = code_of(item)?;
+        let (rec, _) = submit(
+            state,
+            &clerk,
+            Submission {
+                impl_code: &code,
+                applicant,
+                channel: Channel::Window,
+                delivery: Delivery::Electronic,
+                materials: vec![],
+                idem_key: None,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo case {item}: {}", e.message))?;
+        made += 1;
+        if stage == 0 {
+            continue;
+        }
+        let run = |who: tongban_store::accounts::User, no: String, cmd: Command| async move {
+            let version = state.store.case_by_no(&no).await?.version;
+            execute(state, &who, &no, version, &cmd)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo {no}: {}", e.message))
+        };
+        run(clerk.clone(), rec.case_no.clone(), Command::Accept).await?;
+        if stage == 1 {
+            continue;
+        }
+        run(
+            approver.clone(),
+            rec.case_no.clone(),
+            Command::Pass {
+                opinion: "材料齐全，符合受理条件".into(),
+            },
+        )
+        .await?;
+        run(
+            approver.clone(),
+            rec.case_no.clone(),
+            Command::Pass {
+                opinion: "经审查符合法定条件".into(),
+            },
+        )
+        .await?;
+        run(
+            head.clone(),
+            rec.case_no.clone(),
+            Command::Pass {
+                opinion: "准予许可".into(),
+            },
+        )
+        .await?;
+        run(
+            clerk.clone(),
+            rec.case_no.clone(),
+            Command::RegisterDelivery {
+                waybill: String::new(),
+            },
+        )
+        .await?;
+    }
+    // One licence revoked, as operators will meet them.
+    if let Some(l) = store
+        .licences_of_holder(zhangsan.id)
+        .await?
+        .into_iter()
+        .find(|l| l.status == "valid")
+    {
+        store
+            .set_licence_status(
+                &l.licence_id,
+                tongban_store::licences::StatusChange::Revoke,
+                "经营者申请注销",
+                "head",
+                state.now(),
+            )
+            .await?;
+    }
+    Ok(made)
+}

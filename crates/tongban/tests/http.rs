@@ -13,6 +13,8 @@ use tongban_web::Application;
 mod browser;
 #[path = "http/ledger.rs"]
 mod ledger;
+#[path = "http/licences.rs"]
+mod licences;
 #[path = "http/supervision.rs"]
 mod supervision;
 #[path = "http/workflow.rs"]
@@ -35,6 +37,9 @@ impl App {
         tongban::demo::seed(&db.store, clock.now_for_seed())
             .await
             .expect("seed demo");
+        tongban::demo::seed_licence_types(&db.store, clock.now_for_seed())
+            .await
+            .expect("seed licence types");
         let data = tempfile::tempdir().unwrap();
         let state = tongban_web::new_state(db.store.clone(), clock.clone(), data.path());
         let app = Application::build(state.clone(), "127.0.0.1:0".parse().unwrap())

@@ -4,5 +4,7 @@
 
 pub mod id;
 pub mod jcs;
+pub mod pdf;
 pub mod proof;
 pub mod status;
+pub mod vc;

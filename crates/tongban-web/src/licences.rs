@@ -1,0 +1,718 @@
+//! Electronic licences on the web: issue on approval, the holder's 证照夹, PDF and JSON,
+//! verification by anyone, revocation and suspension, keys and status lists, and
+//! department look-ups for a case with the purpose recorded.
+
+use crate::auth::{CsrfToken, SignedIn, Viewer};
+use crate::clock::beijing_text;
+use crate::error::{ApiError, AppError, PageError};
+use crate::pages::{render, PageCtx};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use tongban_core::licence::vc::{self, Check, StatusLists};
+use tongban_core::roles::Role;
+use tongban_store::accounts::User;
+use tongban_store::licences::{Licence, StatusChange};
+
+/// Issues the licence of an approved case whose item issues one (no-op otherwise).
+pub async fn issue_for_case(state: &AppState, case_no: &str) -> Result<Option<Licence>, AppError> {
+    let case = state.store.case_by_no(case_no).await?;
+    let mut fields = Map::new();
+    fields.insert("事项".into(), json!(case.item_name));
+    fields.insert("办件编号".into(), json!(case.case_no));
+    Ok(state
+        .store
+        .issue_licence(case_no, &state.base_url, fields, state.today(), state.now())
+        .await?)
+}
+
+/// Verification with everything the platform knows: keys, live status, ledger.
+pub async fn verify_online(state: &AppState, credential: &Value) -> Result<Vec<Check>, AppError> {
+    let keys = state.store.published_keys().await?;
+    let (revocation, suspension) = state.store.status_bitstrings().await?;
+    let id = credential
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim_start_matches("urn:oid:");
+    let ledger = match vc::digest(credential) {
+        Ok(d) => state.store.licence_on_ledger(id, &d).await?,
+        Err(_) => false,
+    };
+    Ok(vc::verify(
+        credential,
+        &keys,
+        Some(&StatusLists {
+            revocation,
+            suspension,
+        }),
+        Some(ledger),
+    ))
+}
+
+/// Who may see a licence: its holder, staff of the issuing department, and
+/// supervisors/auditors/administrators.
+async fn licence_for(state: &AppState, user: &User, id: &str) -> Result<Licence, AppError> {
+    let l = match state.store.licence(id).await {
+        Ok(l) => l,
+        Err(tongban_store::StoreError::NotFound(_)) => {
+            return Err(AppError::not_found(format!("没有电子证照 {id}")))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let allowed = match user.role {
+        Role::Person | Role::Enterprise => state
+            .store
+            .applicant_of_user(user.id)
+            .await?
+            .is_some_and(|a| a.id == l.holder_applicant_id),
+        Role::Approver | Role::Head => user.department_id == Some(l.issuer_department_id),
+        Role::Admin | Role::Supervisor | Role::Auditor | Role::Clerk => true,
+        Role::SharingOfficer => false,
+    };
+    if !allowed {
+        return Err(AppError::not_found(format!("没有电子证照 {id}")));
+    }
+    Ok(l)
+}
+
+fn can_manage(user: &User, l: &Licence) -> bool {
+    user.role == Role::Admin
+        || (user.role == Role::Head && user.department_id == Some(l.issuer_department_id))
+}
+
+struct LicenceRow {
+    id: String,
+    name: String,
+    number: String,
+    holder: String,
+    issued: String,
+    until: String,
+    status: &'static str,
+    valid: bool,
+    suspended: bool,
+}
+
+#[derive(Template)]
+#[template(path = "licences.html")]
+struct ListPage {
+    ctx: PageCtx,
+    heading: String,
+    error: String,
+    rows: Vec<LicenceRow>,
+    can_manage: bool,
+}
+
+fn holder_of(l: &Licence) -> String {
+    l.vc["credentialSubject"]["holderName"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+fn row(l: &Licence) -> LicenceRow {
+    LicenceRow {
+        id: l.licence_id.clone(),
+        name: l.type_name.clone(),
+        number: l.number.clone(),
+        holder: holder_of(l),
+        issued: l.issued_on.clone(),
+        until: l.valid_until.clone().unwrap_or_else(|| "长期".into()),
+        status: l.status_label(),
+        valid: l.status == "valid",
+        suspended: l.status == "suspended",
+    }
+}
+
+async fn visible_licences(state: &AppState, user: &User) -> Result<Vec<Licence>, AppError> {
+    Ok(match user.role {
+        Role::Person | Role::Enterprise => match state.store.applicant_of_user(user.id).await? {
+            Some(a) => state.store.licences_of_holder(a.id).await?,
+            None => vec![],
+        },
+        Role::Approver | Role::Head => state
+            .store
+            .all_licences()
+            .await?
+            .into_iter()
+            .filter(|l| user.department_id == Some(l.issuer_department_id))
+            .collect(),
+        Role::Admin | Role::Supervisor | Role::Auditor => state.store.all_licences().await?,
+        _ => return Err(AppError::forbidden()),
+    })
+}
+
+async fn list_page(
+    state: &AppState,
+    viewer: &Viewer,
+    csrf: &CsrfToken,
+    user: &User,
+    error: String,
+) -> Result<Html<String>, PageError> {
+    let licences = visible_licences(state, user).await?;
+    render(ListPage {
+        ctx: PageCtx::new(viewer, csrf),
+        heading: if user.role.is_applicant() {
+            "我的证照夹".into()
+        } else {
+            "电子证照".into()
+        },
+        error,
+        can_manage: matches!(user.role, Role::Admin | Role::Head),
+        rows: licences.iter().map(row).collect(),
+    })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+) -> Result<Html<String>, PageError> {
+    list_page(&state, &viewer, &csrf, &user, String::new()).await
+}
+
+#[derive(Template)]
+#[template(path = "licence.html")]
+struct DetailPage {
+    ctx: PageCtx,
+    id: String,
+    name: String,
+    status: &'static str,
+    valid: bool,
+    reason: String,
+    number: String,
+    holder: String,
+    issuer: String,
+    issued: String,
+    until: String,
+    case_no: String,
+    uses: Vec<(String, String, String, String)>,
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let l = licence_for(&state, &user, &id).await?;
+    let uses = state
+        .store
+        .licence_uses(&l.licence_id)
+        .await?
+        .into_iter()
+        .map(|(c, u, p, at)| (c, u, p, beijing_text(&at)))
+        .collect();
+    render(DetailPage {
+        ctx: PageCtx::new(&viewer, &csrf),
+        name: l.type_name.clone(),
+        status: l.status_label(),
+        valid: l.status == "valid",
+        reason: l.status_reason.clone(),
+        number: l.number.clone(),
+        holder: holder_of(&l),
+        issuer: l.vc["issuer"]["name"].as_str().unwrap_or("").into(),
+        issued: l.issued_on.clone(),
+        until: l.valid_until.clone().unwrap_or_else(|| "长期".into()),
+        case_no: l.case_no.clone(),
+        id: l.licence_id,
+        uses,
+    })
+}
+
+pub async fn json_file(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let l = licence_for(&state, &user, &id).await?;
+    Ok((
+        [
+            (CONTENT_TYPE, "application/vc+json".to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"licence-{}.json\"", l.number),
+            ),
+        ],
+        serde_json::to_string_pretty(&l.vc).unwrap_or_default(),
+    )
+        .into_response())
+}
+
+/// The QR text: the verify URL with compact key fields signed by the issuer key, so the
+/// printed face can be checked offline too.
+async fn qr_text(state: &AppState, l: &Licence) -> Result<String, AppError> {
+    use base64::Engine;
+    use ed25519_dalek::Signer;
+    let fields =
+        json!({ "id": l.licence_id, "n": l.number, "h": holder_of(l), "v": l.valid_until });
+    let canonical =
+        tongban_core::licence::jcs::canonicalize(&fields).map_err(AppError::internal)?;
+    let keys = state.store.issuer_keys(state.now()).await?;
+    let sig = keys.ed25519.1.sign(canonical.as_bytes());
+    Ok(format!(
+        "{}/verify?id={}&k={}&p={}&s={}",
+        state.base_url,
+        l.licence_id,
+        keys.ed25519.0,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(canonical.as_bytes()),
+        tongban_core::licence::proof::multibase(&sig.to_bytes())
+    ))
+}
+
+pub async fn pdf_file(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let l = licence_for(&state, &user, &id).await?;
+    let qr = qr_text(&state, &l).await?;
+    let subject = &l.vc["credentialSubject"];
+    let mut lines = vec![
+        ("证照编号".to_string(), l.number.clone()),
+        ("持证主体".to_string(), holder_of(&l)),
+        (
+            subject["holderCodeType"]
+                .as_str()
+                .unwrap_or("代码")
+                .to_string(),
+            mask_code(
+                subject["holderCodeType"].as_str().unwrap_or(""),
+                subject["holderCode"].as_str().unwrap_or(""),
+            ),
+        ),
+        (
+            "颁发机构".to_string(),
+            l.vc["issuer"]["name"].as_str().unwrap_or("").to_string(),
+        ),
+        ("颁发日期".to_string(), l.issued_on.clone()),
+        (
+            "有效期至".to_string(),
+            l.valid_until.clone().unwrap_or_else(|| "长期".into()),
+        ),
+    ];
+    if let Some(fields) = subject["fields"].as_object() {
+        for (k, v) in fields {
+            lines.push((k.clone(), v.as_str().unwrap_or("").to_string()));
+        }
+    }
+    lines.push(("电子证照标识".to_string(), l.licence_id.clone()));
+    let face = tongban_core::licence::pdf::Face {
+        title: &l.type_name,
+        lines,
+        qr: &qr,
+        footer: "本证照为电子证照，与纸质证照具有同等法律效力。扫描二维码或登录政务服务网核验。",
+    };
+    let bytes = tokio::task::spawn_blocking({
+        let face_pdf = tongban_core::licence::pdf::render(&face);
+        move || face_pdf
+    })
+    .await
+    .map_err(AppError::internal)?;
+    Ok((
+        [
+            (CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("inline; filename=\"licence-{}.pdf\"", l.number),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Personal identity numbers are masked on the printed face; enterprise codes are public.
+fn mask_code(kind: &str, code: &str) -> String {
+    if kind == "身份证号" {
+        tongban_core::ids::ResidentId::parse(code)
+            .map(|r| r.masked())
+            .unwrap_or_else(|_| "****".into())
+    } else {
+        code.to_string()
+    }
+}
+
+async fn change_status(
+    state: &AppState,
+    user: &User,
+    id: &str,
+    action: &str,
+    reason: &str,
+) -> Result<Licence, AppError> {
+    let l = licence_for(state, user, id).await?;
+    if !can_manage(user, &l) {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "只有颁发部门负责人或管理员可以变更证照状态",
+        ));
+    }
+    let change = StatusChange::parse(action)
+        .ok_or_else(|| AppError::bad_request("操作应为 revoke、suspend、expire 或 restore"))?;
+    Ok(state
+        .store
+        .set_licence_status(&l.licence_id, change, reason, &user.username, state.now())
+        .await?)
+}
+
+pub async fn status_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+    Path(id): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
+    match change_status(&state, &user, &id, get("action"), get("reason")).await {
+        Ok(_) => Ok(Redirect::to("/licences").into_response()),
+        Err(e)
+            if matches!(
+                e.status,
+                StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT
+            ) =>
+        {
+            let page = list_page(&state, &viewer, &csrf, &user, e.message).await?;
+            Ok((e.status, page).into_response())
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+struct VerifyPage {
+    ctx: PageCtx,
+    id: String,
+    error: String,
+    qr: String,
+    valid: bool,
+    checks: Vec<(&'static str, &'static str, String)>,
+}
+
+fn check_rows(checks: &[Check]) -> Vec<(&'static str, &'static str, String)> {
+    checks
+        .iter()
+        .map(|c| {
+            (
+                c.label,
+                match c.ok {
+                    Some(true) => "通过",
+                    Some(false) => "未通过",
+                    None => "未检查",
+                },
+                c.detail.clone(),
+            )
+        })
+        .collect()
+}
+
+#[derive(Deserialize, Default)]
+pub struct VerifyQuery {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    k: String,
+    #[serde(default)]
+    p: String,
+    #[serde(default)]
+    s: String,
+}
+
+/// Checks the QR's compact signed fields against a published key.
+async fn check_qr(state: &AppState, q: &VerifyQuery) -> Result<String, AppError> {
+    use base64::Engine;
+    if q.p.is_empty() {
+        return Ok(String::new());
+    }
+    let keys = state.store.published_keys().await?;
+    let Some(key) = keys.iter().find(|k| k.id == q.k) else {
+        return Ok("二维码签名密钥未知，二维码可能伪造".into());
+    };
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&q.p)
+        .map_err(|_| AppError::bad_request("二维码内容有误"))?;
+    let ok = (|| {
+        let pk = tongban_core::licence::proof::ed25519_from_multikey(&key.public_key).ok()?;
+        let sig: [u8; 64] = tongban_core::licence::proof::from_multibase(&q.s)
+            .ok()?
+            .try_into()
+            .ok()?;
+        use ed25519_dalek::Verifier;
+        ed25519_dalek::VerifyingKey::from_bytes(&pk)
+            .ok()?
+            .verify(&payload, &ed25519_dalek::Signature::from_bytes(&sig))
+            .ok()
+    })();
+    let fields: Value = serde_json::from_slice(&payload).unwrap_or(Value::Null);
+    Ok(match ok {
+        Some(()) => format!(
+            "二维码签名有效：证照编号 {}，持证主体 {}，有效期至 {}",
+            fields["n"].as_str().unwrap_or(""),
+            fields["h"].as_str().unwrap_or(""),
+            fields["v"].as_str().unwrap_or("长期")
+        ),
+        None => "二维码签名无效，证照面信息可能被篡改".into(),
+    })
+}
+
+pub async fn verify_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Query(q): Query<VerifyQuery>,
+) -> Result<Html<String>, PageError> {
+    let mut page = VerifyPage {
+        ctx: PageCtx::new(&viewer, &csrf),
+        id: q.id.clone(),
+        error: String::new(),
+        qr: check_qr(&state, &q).await?,
+        valid: false,
+        checks: vec![],
+    };
+    if !q.id.trim().is_empty() {
+        match state.store.licence(q.id.trim()).await {
+            Ok(l) => {
+                let checks = verify_online(&state, &l.vc).await?;
+                page.valid = vc::all_ok(&checks);
+                page.checks = check_rows(&checks);
+            }
+            Err(tongban_store::StoreError::NotFound(_)) => {
+                page.error = match tongban_core::licence::id::LicenceId::parse(q.id.trim()) {
+                    Err(e) => e.to_string(),
+                    Ok(_) => "本平台没有签发该电子证照".into(),
+                }
+            }
+            Err(e) => return Err(PageError(e.into())),
+        }
+    }
+    render(page)
+}
+
+pub async fn verify_upload(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    mp: Multipart,
+) -> Result<Html<String>, PageError> {
+    let (_, files) = crate::cases::read_form(mp).await?;
+    let mut page = VerifyPage {
+        ctx: PageCtx::new(&viewer, &csrf),
+        id: String::new(),
+        error: String::new(),
+        qr: String::new(),
+        valid: false,
+        checks: vec![],
+    };
+    match files
+        .first()
+        .map(|f| serde_json::from_slice::<Value>(&f.bytes))
+    {
+        Some(Ok(credential)) => {
+            let checks = verify_online(&state, &credential).await?;
+            page.valid = vc::all_ok(&checks);
+            page.checks = check_rows(&checks);
+        }
+        Some(Err(e)) => page.error = format!("不是有效的 JSON 文件：{e}"),
+        None => page.error = "请选择证照 JSON 文件".into(),
+    }
+    render(page)
+}
+
+// ---- API ------------------------------------------------------------------------------
+
+pub async fn api_keys(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    state.store.issuer_keys(state.now()).await?;
+    Ok(Json(json!({ "keys": state.store.published_keys().await? })))
+}
+
+pub async fn api_status_list(
+    State(state): State<AppState>,
+    Path(purpose): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (revocation, suspension) = state.store.status_bitstrings().await?;
+    let list = match purpose.as_str() {
+        "revocation" => revocation,
+        "suspension" => suspension,
+        other => return Err(AppError::not_found(format!("没有状态列表 {other}")).into()),
+    };
+    let keys = state.store.issuer_keys(state.now()).await?;
+    let created = state
+        .now()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let vc = vc::status_list_credential(
+        &state.base_url,
+        &purpose,
+        &list,
+        &keys.ed25519.1,
+        &keys.ed25519.0,
+        &created,
+    )
+    .map_err(AppError::internal)?;
+    Ok(Json(vc))
+}
+
+#[derive(Deserialize)]
+pub struct VerifyBody {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    credential: Option<Value>,
+}
+
+pub async fn api_verify(
+    State(state): State<AppState>,
+    Json(b): Json<VerifyBody>,
+) -> Result<Json<Value>, ApiError> {
+    let credential = match (b.credential, b.id) {
+        (Some(c), _) => c,
+        (None, Some(id)) => match state.store.licence(&id).await {
+            Ok(l) => l.vc,
+            Err(tongban_store::StoreError::NotFound(_)) => {
+                tongban_core::licence::id::LicenceId::parse(&id)
+                    .map_err(|e| AppError::bad_request(e.to_string()))?;
+                return Err(AppError::not_found("本平台没有签发该电子证照").into());
+            }
+            Err(e) => return Err(e.into()),
+        },
+        (None, None) => return Err(AppError::bad_request("请提供 id 或 credential").into()),
+    };
+    let checks = verify_online(&state, &credential).await?;
+    Ok(Json(
+        json!({ "valid": vc::all_ok(&checks), "checks": checks }),
+    ))
+}
+
+pub async fn api_list(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+) -> Result<Json<Value>, ApiError> {
+    let list: Vec<Value> = visible_licences(&state, &user)
+        .await?
+        .iter()
+        .map(summary)
+        .collect();
+    Ok(Json(json!({ "licences": list })))
+}
+
+fn summary(l: &Licence) -> Value {
+    json!({ "licence_id": l.licence_id, "type_code": l.type_code, "name": l.type_name, "number": l.number, "version": l.version, "holder": holder_of(l), "issued_on": l.issued_on, "valid_until": l.valid_until, "status": l.status, "status_reason": l.status_reason, "case_no": l.case_no })
+}
+
+pub async fn api_get(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let l = licence_for(&state, &user, &id).await?;
+    let uses: Vec<Value> = state
+        .store
+        .licence_uses(&l.licence_id)
+        .await?
+        .into_iter()
+        .map(|(c, u, p, at)| json!({ "case_no": c, "by": u, "purpose": p, "at": at }))
+        .collect();
+    let mut v = summary(&l);
+    v["vc"] = l.vc;
+    v["uses"] = json!(uses);
+    Ok(Json(v))
+}
+
+#[derive(Deserialize)]
+pub struct StatusBody {
+    action: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn api_status(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<String>,
+    Json(b): Json<StatusBody>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(summary(
+        &change_status(&state, &user, &id, &b.action, &b.reason).await?,
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct LookupQuery {
+    #[serde(default)]
+    purpose: String,
+}
+
+/// A department looks up the holder's licences for a case it handles; the look-up is
+/// recorded against each licence with its purpose.
+pub async fn api_case_holder_licences(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(no): Path<String>,
+    Query(q): Query<LookupQuery>,
+) -> Result<Json<Value>, ApiError> {
+    if !user.role.needs_department() && user.role != Role::Clerk {
+        return Err(AppError::forbidden().into());
+    }
+    if q.purpose.trim().chars().count() < 2 {
+        return Err(AppError::bad_request("查询电子证照必须说明用途 purpose").into());
+    }
+    let (case, _) = crate::cases::case_for(&state, &user, &no).await?;
+    let licences = state.store.licences_of_holder(case.applicant_id).await?;
+    for l in &licences {
+        state
+            .store
+            .record_licence_use(
+                &l.licence_id,
+                &no,
+                &user.username,
+                &format!("查询：{}", q.purpose.trim()),
+                state.now(),
+            )
+            .await?;
+    }
+    Ok(Json(
+        json!({ "licences": licences.iter().map(summary).collect::<Vec<_>>() }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct TypeBody {
+    code: String,
+    name: String,
+    #[serde(default)]
+    validity_years: i64,
+    #[serde(default)]
+    fields: Vec<String>,
+    #[serde(default)]
+    items: Vec<String>,
+}
+
+/// Registers a licence type and the items whose approval issues it.
+pub async fn api_define_type(
+    State(state): State<AppState>,
+    crate::auth::Admin(_): crate::auth::Admin,
+    Json(b): Json<TypeBody>,
+) -> Result<Response, ApiError> {
+    state
+        .store
+        .upsert_licence_type(&b.code, &b.name, b.validity_years, &b.fields, state.now())
+        .await?;
+    for item in &b.items {
+        state.store.set_item_licence_type(item, &b.code).await?;
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "code": b.code, "items": b.items.len() })),
+    )
+        .into_response())
+}
