@@ -669,7 +669,7 @@ async fn insert_applicant(
     applicant_from_row(&r)
 }
 
-async fn message(
+pub(crate) async fn message(
     conn: &mut AnyConnection,
     applicant_id: i64,
     case_no: &str,

@@ -448,6 +448,17 @@ impl Store {
             now,
         )
         .await?;
+        crate::cases::message(
+            &mut tx,
+            holder.id,
+            case_no,
+            now,
+            &format!(
+                "您的电子证照「{}」（编号 {number}）已签发，可在证照夹查看、下载和核验。",
+                ty.name
+            ),
+        )
+        .await?;
         tx.commit().await?;
         self.licence(&id.to_string()).await.map(Some)
     }

@@ -256,6 +256,7 @@ async fn online_application_through_correction_approval_and_post() {
                 "step_passed",
                 "step_passed",
                 "completed",
+                "licence_issued",
                 "delivery_registered",
                 "receipt_confirmed"
             ]
