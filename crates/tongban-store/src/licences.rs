@@ -207,7 +207,7 @@ impl Store {
                 "SELECT id FROM licence_keys WHERE algorithm = $1 AND valid_until IS NULL",
             )
             .bind(algorithm)
-            .fetch_optional(self.w())
+            .fetch_optional(self.r())
             .await?;
             if current.is_none() {
                 self.new_issuer_key(algorithm, now).await?;
@@ -216,7 +216,7 @@ impl Store {
         let load = |algorithm: &'static str| async move {
             let r = sqlx::query("SELECT id, secret_key FROM licence_keys WHERE algorithm = $1 AND valid_until IS NULL ORDER BY valid_from DESC, id LIMIT 1")
                 .bind(algorithm)
-                .fetch_one(self.w())
+                .fetch_one(self.r())
                 .await?;
             let secret: [u8; 32] = hex::decode(get_str(&r, "secret_key")?)
                 .ok()
@@ -475,7 +475,7 @@ impl Store {
     pub async fn licence_of_case(&self, case_no: &str) -> Result<Option<Licence>> {
         let r = sqlx::query(&format!("SELECT {LICENCE_COLS} FROM licences l JOIN licence_types t ON t.code = l.type_code WHERE l.case_no = $1"))
             .bind(case_no)
-            .fetch_optional(self.w())
+            .fetch_optional(self.r())
             .await?;
         r.as_ref().map(licence_from_row).transpose()
     }
@@ -483,7 +483,7 @@ impl Store {
     pub async fn licences_of_holder(&self, applicant_id: i64) -> Result<Vec<Licence>> {
         let rows = sqlx::query(&format!("SELECT {LICENCE_COLS} FROM licences l JOIN licence_types t ON t.code = l.type_code WHERE l.holder_applicant_id = $1 ORDER BY l.id DESC"))
             .bind(applicant_id)
-            .fetch_all(self.w())
+            .fetch_all(self.r())
             .await?;
         rows.iter().map(licence_from_row).collect()
     }

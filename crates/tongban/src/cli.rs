@@ -78,6 +78,48 @@ enum Command {
     /// Electronic licence tools.
     #[command(subcommand)]
     Licence(LicenceCmd),
+    /// Benchmarks (see BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Complete case lifecycles over HTTP against a server process started for the run
+    /// (or --url), with the storage limit of the same disk and backend.
+    Lifecycle {
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Seconds to run.
+        #[arg(long, default_value = "30s")]
+        duration: String,
+        /// Target an already running server instead of starting one.
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Seed a realistic city of N cases (every state, 2019–2026) into --database-url.
+    Seed {
+        #[arg(long, default_value_t = 100_000)]
+        cases: usize,
+    },
+    /// Query latencies against a server on the seeded database, and bytes per case.
+    Queries {
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
+    /// The 3-step approval in process with durable writes (for bench/compare.sh).
+    Engine {
+        #[arg(long, default_value_t = 500)]
+        instances: usize,
+    },
+}
+
+fn parse_seconds(s: &str) -> anyhow::Result<std::time::Duration> {
+    let n: f64 = s
+        .trim_end_matches('s')
+        .parse()
+        .with_context(|| format!("duration {s:?} should look like 30s"))?;
+    Ok(std::time::Duration::from_secs_f64(n))
 }
 
 #[derive(Subcommand)]
@@ -335,6 +377,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         }
                         Some(p) => anyhow::bail!("ledger verification FAILED: {p}"),
                     }
+                }
+            }
+        }
+        Command::Bench(cmd) => {
+            init_logging(false);
+            let url = cli.global.database_url.clone();
+            match cmd {
+                BenchCmd::Lifecycle {
+                    clients,
+                    duration,
+                    url: target,
+                } => crate::bench::lifecycle(url, target, clients, parse_seconds(&duration)?).await,
+                BenchCmd::Seed { cases } => {
+                    let cfg = config::load(&overrides(&cli.global, None))?;
+                    crate::bench::seed(&cfg.database_url, cases).await
+                }
+                BenchCmd::Queries { samples } => {
+                    let cfg = config::load(&overrides(&cli.global, None))?;
+                    crate::bench::queries(Some(cfg.database_url), samples).await
+                }
+                BenchCmd::Engine { instances } => {
+                    let cfg = config::load(&overrides(&cli.global, None))?;
+                    crate::bench::engine(&cfg.database_url, instances).await
                 }
             }
         }

@@ -1,0 +1,906 @@
+//! The project's benchmark: whole case lifecycles over real HTTP against a real server
+//! process, the storage limit of the same disk and backend, a seeded city for query
+//! latencies, and the in-process engine for the SpiffWorkflow comparison.
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tongban_core::case::{
+    default_steps, Actor, Case, Channel, Command as CaseCommand, Delivery, Event, Limits,
+};
+use tongban_store::Store;
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n";
+/// The item every simulated lifecycle applies for: a permit that issues a licence.
+const ITEM: &str = "食品经营许可证核发";
+
+/// A `tongban serve` child process on a fresh port.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub database_url: String,
+    pub data_dir: std::path::PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+impl Server {
+    /// Seeds the demo city into the database (idempotent), then starts the server.
+    pub async fn start(database_url: Option<String>) -> Result<Server> {
+        let tmp = tempfile::Builder::new()
+            .prefix("tongban-bench")
+            .tempdir_in(std::env::current_dir()?)?;
+        let data_dir = tmp.path().to_path_buf();
+        let url = database_url
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("tongban.db").display()));
+        {
+            let store = Store::open(&url).await?;
+            let now = chrono::Utc::now();
+            crate::demo::seed(&store, now).await?;
+            crate::demo::seed_licence_types(&store, now).await?;
+            store.close().await;
+        }
+        let port = free_port()?;
+        let child = Command::new(std::env::current_exe()?)
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(&data_dir)
+            .args(["--database-url", &url])
+            .env("TONGBAN_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .context("start the server")?;
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        for _ in 0..200 {
+            if http
+                .get(format!("{base}/healthz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return Ok(Server {
+                    child,
+                    base,
+                    database_url: url,
+                    data_dir,
+                    _tmp: Some(tmp),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("the server did not come up")
+    }
+
+    /// Peak resident set size of the server process (VmHWM), in MiB.
+    pub fn peak_rss_mib(&self) -> Option<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let kb: f64 = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()?;
+        Some(kb / 1024.0)
+    }
+}
+
+#[derive(Default)]
+struct Latencies(HashMap<&'static str, Vec<u64>>);
+
+impl Latencies {
+    fn add(&mut self, op: &'static str, micros: u64) {
+        self.0.entry(op).or_default().push(micros);
+    }
+    fn merge(&mut self, other: Latencies) {
+        for (k, v) in other.0 {
+            self.0.entry(k).or_default().extend(v);
+        }
+    }
+}
+
+fn pct(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+async fn call(
+    http: &reqwest::Client,
+    lat: &mut Latencies,
+    op: &'static str,
+    req: reqwest::RequestBuilder,
+) -> Result<Value> {
+    let _ = http;
+    let t = Instant::now();
+    let r = req.send().await?;
+    let status = r.status();
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    lat.add(op, t.elapsed().as_micros() as u64);
+    if !status.is_success() {
+        bail!("{op}: {status} {v}");
+    }
+    Ok(v)
+}
+
+async fn login(http: &reqwest::Client, base: &str, user: &str, password: &str) -> Result<String> {
+    let v: Value = http
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({ "username": user, "password": password }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    v["token"]
+        .as_str()
+        .map(str::to_string)
+        .with_context(|| format!("login {user}: {v}"))
+}
+
+fn resident_id(n: u64) -> String {
+    // 17 digits: region, a birth date, a sequence; then the check character.
+    let body = format!(
+        "431302{:04}{:02}{:02}{:03}",
+        1950 + (n / 3000) % 60,
+        (n / 100) % 12 + 1,
+        (n / 4) % 28 + 1,
+        n % 1000
+    );
+    tongban_core::ids::ResidentId::with_check_char(&body[..17])
+        .map(|r| r.as_str().to_string())
+        .unwrap_or_default()
+}
+
+struct Staff {
+    clerk: String,
+    approver: String,
+    head: String,
+}
+
+/// One complete lifecycle; returns the number of requests made.
+async fn one_lifecycle(
+    http: &reqwest::Client,
+    base: &str,
+    applicant: &str,
+    staff: &Staff,
+    item: &str,
+    required: &[String],
+    lat: &mut Latencies,
+) -> Result<u32> {
+    let file = call(
+        http,
+        lat,
+        "upload",
+        http.post(format!("{base}/api/v1/files"))
+            .bearer_auth(applicant)
+            .body(PDF.to_vec()),
+    )
+    .await?;
+    let materials: Vec<Value> = required
+        .iter()
+        .map(|m| json!({ "name": m, "sha256": file["sha256"] }))
+        .collect();
+    let case = call(
+        http,
+        lat,
+        "submit",
+        http.post(format!("{base}/api/v1/cases")).bearer_auth(applicant).json(&json!({ "item": item, "delivery": "post", "address": "娄星区长青中街1号 测试收件人", "materials": materials })),
+    )
+    .await?;
+    let no = case["case_no"]
+        .as_str()
+        .context("no case number")?
+        .to_string();
+    let mut version = case["version"].clone();
+    let steps: [(&'static str, &str, Value); 6] = [
+        ("accept", &staff.clerk, json!({ "action": "accept" })),
+        (
+            "承办",
+            &staff.approver,
+            json!({ "action": "pass", "opinion": "同意" }),
+        ),
+        (
+            "审核",
+            &staff.approver,
+            json!({ "action": "pass", "opinion": "同意" }),
+        ),
+        (
+            "批准+证照",
+            &staff.head,
+            json!({ "action": "pass", "opinion": "准予" }),
+        ),
+        (
+            "deliver",
+            &staff.clerk,
+            json!({ "action": "register_delivery", "waybill": "EA000000001CN" }),
+        ),
+        ("confirm", applicant, json!({ "action": "confirm_receipt" })),
+    ];
+    for (op, token, mut body) in steps {
+        body["expected_version"] = version;
+        let c = call(
+            http,
+            lat,
+            op,
+            http.post(format!("{base}/api/v1/cases/{no}/commands"))
+                .bearer_auth(token)
+                .json(&body),
+        )
+        .await?;
+        version = c["version"].clone();
+    }
+    if case_status(http, base, applicant, &no).await? != "delivered" {
+        bail!("case {no} did not end delivered");
+    }
+    Ok(9)
+}
+
+async fn case_status(http: &reqwest::Client, base: &str, token: &str, no: &str) -> Result<String> {
+    let v: Value = http
+        .get(format!("{base}/api/v1/cases/{no}"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(v["status"].as_str().unwrap_or("").to_string())
+}
+
+/// `tongban bench lifecycle`.
+pub async fn lifecycle(
+    database_url: Option<String>,
+    url: Option<String>,
+    clients: usize,
+    duration: Duration,
+) -> Result<()> {
+    let server = match &url {
+        Some(_) => None,
+        None => Some(Server::start(database_url.clone()).await?),
+    };
+    let base = url
+        .clone()
+        .or_else(|| server.as_ref().map(|s| s.base.clone()))
+        .context("no server")?;
+    let backend = server
+        .as_ref()
+        .map(|s| {
+            if s.database_url.starts_with("postgres") {
+                "PostgreSQL"
+            } else {
+                "SQLite (WAL, synchronous=FULL)"
+            }
+        })
+        .unwrap_or("remote");
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients * 2)
+        .build()?;
+    let pw = crate::demo::DEMO_PASSWORD;
+    let staff = Arc::new(Staff {
+        clerk: login(&http, &base, "clerk", pw).await?,
+        approver: login(&http, &base, "approver", pw).await?,
+        head: login(&http, &base, "head", pw).await?,
+    });
+    let items: Value = http
+        .get(format!("{base}/api/v1/items?q={ITEM}"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let item = items["items"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|i| i["columns"]["实施主体"] == "市市场监督管理局")
+        })
+        .context("benchmark item missing")?;
+    let code = item["impl_code"].as_str().unwrap_or_default().to_string();
+    let required: Vec<String> = item["materials"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .filter(|x| x["材料必要性"] == "必要")
+                .filter_map(|x| x["材料名称"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    // One applicant account per client.
+    let run_id: u32 = rand::random::<u32>() % 1_000_000;
+    let mut applicants = Vec::new();
+    for c in 0..clients {
+        let username = format!("bench{run_id}c{c}");
+        let id_number = resident_id(u64::from(run_id) * 64 + c as u64);
+        let r = http
+            .post(format!("{base}/api/v1/applicants"))
+            .json(&json!({ "kind": "person", "name": format!("压测申请人{c}"), "id_number": id_number, "mobile": "13800000000", "username": username, "password": "bench2026pw" }))
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            bail!(
+                "register {username}: {}",
+                r.text().await.unwrap_or_default()
+            );
+        }
+        applicants.push(login(&http, &base, &username, "bench2026pw").await?);
+    }
+    println!(
+        "bench lifecycle: {clients} clients for {:.0?} against {base} ({backend})",
+        duration
+    );
+    let start = Instant::now();
+    let deadline = start + duration;
+    let mut tasks = Vec::new();
+    for token in applicants {
+        let (http, base, staff, code, required) = (
+            http.clone(),
+            base.clone(),
+            staff.clone(),
+            code.clone(),
+            required.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Latencies::default();
+            let (mut done, mut requests, mut errors) = (0u64, 0u64, 0u64);
+            while Instant::now() < deadline {
+                match one_lifecycle(&http, &base, &token, &staff, &code, &required, &mut lat).await
+                {
+                    Ok(n) => {
+                        done += 1;
+                        requests += u64::from(n);
+                    }
+                    Err(e) => {
+                        errors += 1;
+                        if errors <= 3 {
+                            eprintln!("error: {e:#}");
+                        }
+                    }
+                }
+            }
+            (done, requests, errors, lat)
+        }));
+    }
+    let (mut done, mut requests, mut errors, mut lat) = (0, 0, 0, Latencies::default());
+    for t in tasks {
+        let (d, r, e, l) = t.await?;
+        done += d;
+        requests += r;
+        errors += e;
+        lat.merge(l);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "lifecycles: {done} in {secs:.1} s = {:.1} /s",
+        done as f64 / secs
+    );
+    println!("requests:   {requests} = {:.1} /s", requests as f64 / secs);
+    println!("errors:     {errors}");
+    println!(
+        "{:<12} {:>8} {:>9} {:>9} {:>9}",
+        "operation", "count", "p50 ms", "p95 ms", "p99 ms"
+    );
+    let mut all: Vec<u64> = Vec::new();
+    let mut ops: Vec<_> = lat.0.into_iter().collect();
+    ops.sort_by_key(|(k, _)| *k);
+    for (op, mut v) in ops {
+        v.sort_unstable();
+        println!(
+            "{op:<12} {:>8} {:>9.2} {:>9.2} {:>9.2}",
+            v.len(),
+            pct(&v, 0.5),
+            pct(&v, 0.95),
+            pct(&v, 0.99)
+        );
+        all.extend(v);
+    }
+    all.sort_unstable();
+    println!(
+        "{:<12} {:>8} {:>9.2} {:>9.2} {:>9.2}",
+        "all",
+        all.len(),
+        pct(&all, 0.5),
+        pct(&all, 0.95),
+        pct(&all, 0.99)
+    );
+    // 9 ledger events per lifecycle (submitted, accepted, 3 steps passed, completed,
+    // licence issued, delivery registered, receipt confirmed) in 7 transactions.
+    let events_per_s = done as f64 * 9.0 / secs;
+    let tx_per_s = done as f64 * 7.0 / secs;
+    if let Some(s) = &server {
+        if let Some(rss) = s.peak_rss_mib() {
+            println!("server peak RSS: {rss:.1} MiB");
+        }
+        let limit = storage_limit(&s.database_url, &s.data_dir, 3.0).await?;
+        println!(
+            "storage limit (durable two-row transactions, same disk and backend): {limit:.0} /s"
+        );
+        println!("committed events: {events_per_s:.0} /s = {:.3} of the storage limit ({tx_per_s:.0} transactions/s = {:.3})", events_per_s / limit, tx_per_s / limit);
+    }
+    if errors > 0 {
+        bail!("{errors} lifecycles failed");
+    }
+    Ok(())
+}
+
+/// Durable two-row transactions per second, one after another on one connection, as our
+/// store's single writer commits them (SQLite in a file beside the data; PostgreSQL in a
+/// scratch table of the same database).
+pub async fn storage_limit(database_url: &str, dir: &std::path::Path, seconds: f64) -> Result<f64> {
+    use tongban_store::sqlx::{self, Connection, Executor};
+    sqlx::any::install_default_drivers();
+    let (url, table) = if database_url.starts_with("sqlite") {
+        (
+            format!("sqlite://{}?mode=rwc", dir.join("limit.db").display()),
+            "bench_limit".to_string(),
+        )
+    } else {
+        (
+            database_url.to_string(),
+            format!("bench_limit_{}", rand::random::<u32>()),
+        )
+    };
+    let mut conn = sqlx::AnyConnection::connect(&url).await?;
+    if url.starts_with("sqlite") {
+        conn.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+            .await?;
+    }
+    conn.execute(format!("CREATE TABLE {table} (id BIGINT, payload TEXT)").as_str())
+        .await?;
+    let payload = "x".repeat(400);
+    let insert = format!("INSERT INTO {table} (id, payload) VALUES ($1, $2)");
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed().as_secs_f64() < seconds {
+        let mut tx = conn.begin().await?;
+        for k in 0..2 {
+            sqlx::query(&insert)
+                .bind((n * 2 + k) as i64)
+                .bind(&payload)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        n += 1;
+    }
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    conn.execute(format!("DROP TABLE {table}").as_str()).await?;
+    Ok(rate)
+}
+
+/// `tongban bench engine`: the 3-step approval in process, each write durable — the
+/// counterpart of bench/spiff_approval.py. One instance = create (申办) + accept and 承办
+/// + 审核 + 批准 (办结): four durable transactions, as SpiffWorkflow's create + 3 steps.
+pub async fn engine(database_url: &str, instances: usize) -> Result<()> {
+    let store = Store::open(database_url).await?;
+    let now = chrono::Utc::now();
+    let dept = store
+        .create_department(
+            "bench",
+            &tongban_core::ids::Uscc::with_check_char("11431900MA0000001")?,
+            &format!("压测部门{}", rand::random::<u16>()),
+            "",
+            now,
+        )
+        .await?;
+    let applicant = store
+        .create_applicant(
+            &tongban_store::cases::NewApplicant {
+                kind: "person",
+                name: "压测",
+                id_number: &resident_id(rand::random::<u32>() as u64),
+                mobile: "",
+                legal_rep: "",
+                verified: true,
+            },
+            None,
+            now,
+        )
+        .await?;
+    let cal = tongban_core::calendar::WorkCalendar::builtin();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+    let limits = Limits {
+        immediate: false,
+        promised: 10,
+        promised_unit: tongban_core::calendar::TimeUnit::WorkingDays,
+        legal: 20,
+        legal_unit: tongban_core::calendar::TimeUnit::WorkingDays,
+        joint: false,
+    };
+    let none = tongban_store::supervision::SupervisionWrite::default();
+    let start = Instant::now();
+    for _ in 0..instances {
+        let first = Event::Submitted {
+            channel: Channel::Online,
+            delivery: Delivery::Electronic,
+            materials: vec![],
+            received_on: today,
+            steps: default_steps(),
+            limits: limits.clone(),
+        };
+        let (rec, _) = store
+            .open_case(
+                tongban_store::cases::NewCase {
+                    impl_code: "BENCH",
+                    item_name: "压测事项",
+                    department_id: dept.id,
+                    applicant_id: applicant.id,
+                    created_by: 0,
+                    idem_key: None,
+                    first,
+                },
+                "bench",
+                now,
+                &none,
+            )
+            .await?;
+        let mut case: Case = rec.state;
+        let mut version = rec.version;
+        let steps: [Vec<(CaseCommand, Actor)>; 3] = [
+            vec![
+                (CaseCommand::Accept, Actor::Clerk),
+                (
+                    CaseCommand::Pass {
+                        opinion: "同意".into(),
+                    },
+                    Actor::Approver,
+                ),
+            ],
+            vec![(
+                CaseCommand::Pass {
+                    opinion: "同意".into(),
+                },
+                Actor::Approver,
+            )],
+            vec![(
+                CaseCommand::Pass {
+                    opinion: "准予".into(),
+                },
+                Actor::Head,
+            )],
+        ];
+        for step in steps {
+            let mut events = Vec::new();
+            for (cmd, actor) in step {
+                let evs = case.decide(&cmd, actor, today, &cal)?;
+                for e in &evs {
+                    case.apply(e);
+                }
+                events.extend(evs);
+            }
+            let rec = store
+                .append_case_events(&rec.case_no, version, &events, "bench", now, &none)
+                .await?;
+            version = rec.version;
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "engine: {instances} instances in {secs:.3} s = {:.1} instances/s",
+        instances as f64 / secs
+    );
+    store.close().await;
+    Ok(())
+}
+
+/// `tongban bench seed`: a realistic city of `cases` cases spread over 2019–2026 in every
+/// state, with their ledger events, for query latencies and bytes per case.
+pub async fn seed(database_url: &str, cases: usize) -> Result<()> {
+    let store = Store::open(database_url).await?;
+    let now = chrono::Utc::now();
+    crate::demo::seed(&store, now).await?;
+    crate::demo::seed_licence_types(&store, now).await?;
+    {
+        let state = tongban_web::new_state(
+            store.clone(),
+            Arc::new(tongban_web::clock::SystemClock),
+            &std::env::temp_dir(),
+        );
+        crate::demo::seed_cases(&state).await?;
+    }
+    let items: Vec<_> = store
+        .all_items()
+        .await?
+        .into_iter()
+        .filter(|i| {
+            i.item.item_type.is_application()
+                && i.item.kind == tongban_core::catalog::CaseKind::Promised
+        })
+        .collect();
+    let zhangsan = store
+        .applicant_by_id_number("431302198503150024")
+        .await?
+        .context("demo applicant missing")?;
+    let people = (cases / 20).max(10);
+    let run: u32 = rand::random::<u32>() % 100_000;
+    let mut applicant_ids = Vec::with_capacity(people);
+    for chunk in (0..people).collect::<Vec<_>>().chunks(2000) {
+        let batch: Vec<(String, String)> = chunk
+            .iter()
+            .map(|n| (format!("居民{n}"), format!("S{run:05}{n:012}")))
+            .collect();
+        applicant_ids.extend(store.bulk_insert_applicants(&batch, now).await?);
+    }
+    let cal = tongban_core::calendar::WorkCalendar::builtin();
+    let start = Instant::now();
+    let mut rng_state: u64 = u64::from(run) * 2654435761 + 1;
+    let mut next = move || {
+        rng_state ^= rng_state << 13;
+        rng_state ^= rng_state >> 7;
+        rng_state ^= rng_state << 17;
+        rng_state
+    };
+    let first_day = chrono::NaiveDate::from_ymd_opt(2019, 1, 2).expect("date");
+    let span_days = (chrono::NaiveDate::from_ymd_opt(2026, 11, 20).expect("date") - first_day)
+        .num_days() as u64;
+    let mut batch = Vec::with_capacity(1000);
+    for n in 0..cases {
+        let it = &items[(next() % items.len() as u64) as usize];
+        let day = first_day + chrono::Duration::days((next() % span_days) as i64);
+        let applicant = if n % 20_000 == 0 {
+            zhangsan.id
+        } else {
+            applicant_ids[(next() % applicant_ids.len() as u64) as usize]
+        };
+        let limits = Limits {
+            immediate: false,
+            promised: it.item.promised_limit.max(1),
+            promised_unit: it.item.promised_unit,
+            legal: it.item.legal_limit.max(it.item.promised_limit.max(1)),
+            legal_unit: it.item.legal_unit,
+            joint: false,
+        };
+        let first = Event::Submitted {
+            channel: if n % 3 == 0 {
+                Channel::Window
+            } else {
+                Channel::Online
+            },
+            delivery: Delivery::Electronic,
+            materials: vec![],
+            received_on: day,
+            steps: default_steps(),
+            limits,
+        };
+        let mut case = Case::open(&first)?;
+        let mut events = vec![first];
+        let roll = next() % 100;
+        let plan: Vec<(CaseCommand, Actor)> = match roll {
+            0..=9 => vec![],
+            10..=14 => vec![(
+                CaseCommand::RequestCorrection {
+                    items: vec!["补充材料".into()],
+                },
+                Actor::Clerk,
+            )],
+            15..=17 => vec![(
+                CaseCommand::NotAccept {
+                    reasons: "不属于受理范围".into(),
+                },
+                Actor::Clerk,
+            )],
+            18..=20 => vec![(
+                CaseCommand::Withdraw {
+                    reason: "申请人撤回".into(),
+                },
+                Actor::Applicant,
+            )],
+            21..=35 => vec![
+                (CaseCommand::Accept, Actor::Clerk),
+                (
+                    CaseCommand::Pass {
+                        opinion: "同意".into(),
+                    },
+                    Actor::Approver,
+                ),
+            ],
+            36..=37 => vec![
+                (CaseCommand::Accept, Actor::Clerk),
+                (
+                    CaseCommand::StartSpecial {
+                        procedure: "检测".into(),
+                        reason: "送检".into(),
+                    },
+                    Actor::Approver,
+                ),
+            ],
+            _ => vec![
+                (CaseCommand::Accept, Actor::Clerk),
+                (
+                    CaseCommand::Pass {
+                        opinion: "同意".into(),
+                    },
+                    Actor::Approver,
+                ),
+                (
+                    CaseCommand::Pass {
+                        opinion: "同意".into(),
+                    },
+                    Actor::Approver,
+                ),
+                (
+                    CaseCommand::Pass {
+                        opinion: "准予".into(),
+                    },
+                    Actor::Head,
+                ),
+                (
+                    CaseCommand::RegisterDelivery {
+                        waybill: String::new(),
+                    },
+                    Actor::Clerk,
+                ),
+            ],
+        };
+        let mut d = day;
+        for (cmd, actor) in plan {
+            d = cal.add_working_days(d, 1).unwrap_or(d);
+            let evs = case.decide(&cmd, actor, d, &cal)?;
+            for e in &evs {
+                case.apply(e);
+            }
+            events.extend(evs);
+        }
+        let submitted_at = day.and_hms_opt(1, 0, 0).expect("time").and_utc();
+        batch.push(tongban_store::cases::BulkCase {
+            case_no: format!("S{run:05}{n:010}"),
+            impl_code: it.item.impl_code.clone(),
+            item_name: it.item.name.clone(),
+            department_id: it.department_id,
+            applicant_id: applicant,
+            submitted_at,
+            state: case,
+            events,
+        });
+        if batch.len() == 1000 {
+            store.bulk_insert_cases(&batch, "seed").await?;
+            batch.clear();
+            if (n + 1) % 50_000 == 0 {
+                println!(
+                    "  {} cases ({:.0} /s)",
+                    n + 1,
+                    (n + 1) as f64 / start.elapsed().as_secs_f64()
+                );
+            }
+        }
+    }
+    if !batch.is_empty() {
+        store.bulk_insert_cases(&batch, "seed").await?;
+    }
+    println!(
+        "seeded {cases} cases in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    store.close().await;
+    Ok(())
+}
+
+/// `tongban bench queries`: p50/p99 of the reads people wait for, against a server on the
+/// seeded database, and the database's bytes per case.
+pub async fn queries(database_url: Option<String>, samples: usize) -> Result<()> {
+    let server = Server::start(database_url).await?;
+    let base = server.base.clone();
+    let http = reqwest::Client::new();
+    let pw = crate::demo::DEMO_PASSWORD;
+    let (approver, supervisor, zhangsan, clerk) = (
+        login(&http, &base, "approver", pw).await?,
+        login(&http, &base, "supervisor", pw).await?,
+        login(&http, &base, "zhangsan", pw).await?,
+        login(&http, &base, "clerk", pw).await?,
+    );
+    let store = Store::open(&server.database_url).await?;
+    let (sample_cases, total) = store
+        .find_cases(&tongban_store::cases::CaseFilter {
+            limit: 50,
+            ..Default::default()
+        })
+        .await?;
+    let licence = store
+        .all_licences()
+        .await?
+        .into_iter()
+        .next()
+        .map(|l| l.licence_id);
+    let sqlite_path = server
+        .database_url
+        .strip_prefix("sqlite://")
+        .map(std::path::PathBuf::from);
+    let bytes = store.database_bytes(sqlite_path.as_deref()).await?;
+    store.close().await;
+    println!(
+        "bench queries: {total} cases, {} MiB in the database = {:.0} bytes per case",
+        bytes / 1024 / 1024,
+        bytes as f64 / total.max(1) as f64
+    );
+    let case_no = sample_cases
+        .first()
+        .map(|c| c.case_no.clone())
+        .unwrap_or_default();
+    let id_number = "431302198503150024";
+    let mut ops: Vec<(&str, reqwest::RequestBuilder)> = vec![
+        (
+            "inbox page",
+            http.get(format!("{base}/api/v1/inbox"))
+                .bearer_auth(&approver),
+        ),
+        (
+            "search by number",
+            http.get(format!("{base}/api/v1/cases?q={case_no}"))
+                .bearer_auth(&clerk),
+        ),
+        (
+            "search by applicant",
+            http.get(format!("{base}/api/v1/cases?q={id_number}"))
+                .bearer_auth(&clerk),
+        ),
+        (
+            "applicant's list",
+            http.get(format!("{base}/api/v1/my/cases"))
+                .bearer_auth(&zhangsan),
+        ),
+        (
+            "catalog indicators",
+            http.get(format!("{base}/api/v1/catalog/stats")),
+        ),
+        (
+            "supervision board",
+            http.get(format!("{base}/api/v1/supervision/records?open=true"))
+                .bearer_auth(&supervisor),
+        ),
+    ];
+    if let Some(id) = &licence {
+        ops.push((
+            "licence verify",
+            http.post(format!("{base}/api/v1/licences/verify"))
+                .json(&json!({ "id": id })),
+        ));
+    }
+    println!(
+        "{:<22} {:>8} {:>9} {:>9}",
+        "query", "samples", "p50 ms", "p99 ms"
+    );
+    for (name, req) in ops {
+        let mut v = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let r = req.try_clone().context("clone request")?;
+            let t = Instant::now();
+            let resp = r.send().await?;
+            let ok = resp.status().is_success();
+            let _ = resp.bytes().await?;
+            v.push(t.elapsed().as_micros() as u64);
+            if !ok {
+                bail!("{name} failed");
+            }
+        }
+        v.sort_unstable();
+        println!(
+            "{name:<22} {:>8} {:>9.2} {:>9.2}",
+            v.len(),
+            pct(&v, 0.5),
+            pct(&v, 0.99)
+        );
+    }
+    if let Some(rss) = server.peak_rss_mib() {
+        println!("server peak RSS: {rss:.1} MiB");
+    }
+    Ok(())
+}
