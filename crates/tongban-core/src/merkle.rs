@@ -281,3 +281,78 @@ mod tests {
         }
     }
 }
+
+/// The right edge of the tree: roots of the perfect subtrees that make up the first
+/// `size` leaves, largest first. Appending is O(log n) and so is the root, so a signed
+/// checkpoint never has to read the whole ledger.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Frontier {
+    pub size: u64,
+    pub nodes: Vec<Hash>,
+}
+
+impl Frontier {
+    pub fn push(&mut self, leaf: Hash) {
+        let mut h = leaf;
+        let mut k = self.size;
+        while k & 1 == 1 {
+            let left = self.nodes.pop().expect("a node for every set bit");
+            h = node_hash(&left, &h);
+            k >>= 1;
+        }
+        self.nodes.push(h);
+        self.size += 1;
+    }
+
+    pub fn root(&self) -> Hash {
+        let mut it = self.nodes.iter().rev();
+        match it.next() {
+            None => empty_root(),
+            Some(last) => it.fold(*last, |acc, left| node_hash(left, &acc)),
+        }
+    }
+
+    /// `size:hex,hex,…`
+    pub fn encode(&self) -> String {
+        format!(
+            "{}:{}",
+            self.size,
+            self.nodes
+                .iter()
+                .map(hex::encode)
+                .collect::<Vec<_>>()
+                .join(",")
+        )
+    }
+
+    pub fn decode(s: &str) -> Option<Frontier> {
+        let (size, nodes) = s.split_once(':')?;
+        let nodes = nodes
+            .split(',')
+            .filter(|x| !x.is_empty())
+            .map(|x| hex::decode(x).ok()?.try_into().ok())
+            .collect::<Option<Vec<Hash>>>()?;
+        let size: u64 = size.parse().ok()?;
+        (nodes.len() as u32 == size.count_ones()).then_some(Frontier { size, nodes })
+    }
+}
+
+#[cfg(test)]
+mod frontier_tests {
+    use super::*;
+
+    #[test]
+    fn frontier_root_equals_the_tree_root_for_every_size() {
+        let leaves: Vec<Hash> = (0..300)
+            .map(|i| leaf_hash(format!("e{i}").as_bytes()))
+            .collect();
+        let mut f = Frontier::default();
+        assert_eq!(f.root(), empty_root());
+        for (n, l) in leaves.iter().enumerate() {
+            f.push(*l);
+            assert_eq!(f.root(), root(&leaves[..=n]), "size {}", n + 1);
+            assert_eq!(Frontier::decode(&f.encode()), Some(f.clone()));
+        }
+        assert_eq!(Frontier::decode("3:00"), None);
+    }
+}

@@ -345,8 +345,8 @@ impl Store {
         }
         let s = &rec.state;
         let updated = sqlx::query(
-            "UPDATE cases SET status = $1, step_name = $2, version = $3, accepted_on = $4, promised_due = $5, legal_due = $6, state = $7, updated_at = $8 \
-             WHERE id = $9 AND version = $10",
+            "UPDATE cases SET status = $1, step_name = $2, version = $3, accepted_on = $4, promised_due = $5, legal_due = $6, state = $7, updated_at = $8, \
+             inbox_due = $11 WHERE id = $9 AND version = $10",
         )
         .bind(s.status.code())
         .bind(s.current_step().map(|st| st.name.clone()).unwrap_or_default())
@@ -358,6 +358,7 @@ impl Store {
         .bind(now_text(now))
         .bind(rec.id)
         .bind(expected_version)
+        .bind(inbox_due(s))
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {
@@ -498,9 +499,13 @@ impl Store {
             wh.push(format!("c.submitted_at < ${i}"));
             args.push(v.clone());
         }
+        if f.by_deadline {
+            // The department inbox: cases with the department, by deadline (one index scan).
+            wh.push("c.inbox_due IS NOT NULL".to_string());
+        }
         let where_sql = wh.join(" AND ");
         let order = if f.by_deadline {
-            "CASE WHEN c.promised_due IS NULL THEN 1 ELSE 0 END, c.promised_due, c.id"
+            "c.inbox_due, c.id"
         } else {
             "c.id DESC"
         };
@@ -696,14 +701,18 @@ async fn append_events(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let head =
-        sqlx::query("UPDATE ledger_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
-            .bind(events.len() as i64)
-            .fetch_one(&mut *conn)
-            .await?;
+    let head = sqlx::query(
+        "UPDATE ledger_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash, frontier",
+    )
+    .bind(events.len() as i64)
+    .fetch_one(&mut *conn)
+    .await?;
     let last_seq = get_i64(&head, "seq")?;
     let mut prev = get_str(&head, "hash")?;
     let mut seq = last_seq - events.len() as i64;
+    // Keep the Merkle frontier in step; a missing or stale one is rebuilt at the next checkpoint.
+    let mut frontier = tongban_core::merkle::Frontier::decode(&get_str(&head, "frontier")?)
+        .filter(|f| f.size as i64 == seq);
     let at = now_text(now);
     for (i, e) in events.iter().enumerate() {
         seq += 1;
@@ -714,6 +723,9 @@ async fn append_events(
         })
         .to_string();
         let hash = chain_hash(&prev, &entry);
+        if let Some(f) = frontier.as_mut() {
+            f.push(tongban_core::merkle::leaf_hash(entry.as_bytes()));
+        }
         sqlx::query("INSERT INTO ledger_events (seq, case_id, case_version, kind, actor, at, entry, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(seq)
             .bind(case_id)
@@ -728,8 +740,9 @@ async fn append_events(
             .await?;
         prev = hash;
     }
-    sqlx::query("UPDATE ledger_head SET hash = $1 WHERE id = 1")
+    sqlx::query("UPDATE ledger_head SET hash = $1, frontier = $2 WHERE id = 1")
         .bind(&prev)
+        .bind(frontier.map(|f| f.encode()).unwrap_or_default())
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -843,8 +856,8 @@ impl Store {
         for c in cases {
             let s = &c.state;
             let r = sqlx::query(
-                "INSERT INTO cases (case_no, impl_code, item_name, department_id, applicant_id, created_by, channel, status, step_name, version, submitted_at, accepted_on, promised_due, legal_due, state, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $10, $11, $12, $13, $14, $10) RETURNING id",
+                "INSERT INTO cases (case_no, impl_code, item_name, department_id, applicant_id, created_by, channel, status, step_name, version, submitted_at, accepted_on, promised_due, legal_due, state, updated_at, inbox_due) \
+                 VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $10, $11, $12, $13, $14, $10, $15) RETURNING id",
             )
             .bind(&c.case_no)
             .bind(&c.impl_code)
@@ -860,6 +873,7 @@ impl Store {
             .bind(s.promised_due.map(|d| d.to_string()))
             .bind(s.legal_due.map(|d| d.to_string()))
             .bind(json(s)?)
+            .bind(inbox_due(s))
             .fetch_one(&mut *tx)
             .await?;
             append_events(
@@ -915,4 +929,11 @@ impl Store {
             }
         }
     }
+}
+
+/// The deadline a department inbox sorts by, set only while the case is with the department.
+pub(crate) fn inbox_due(s: &Case) -> Option<String> {
+    matches!(s.status, Status::InApproval | Status::Suspended)
+        .then(|| s.promised_due.map(|d| d.to_string()))
+        .flatten()
 }

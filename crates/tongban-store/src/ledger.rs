@@ -213,13 +213,34 @@ impl Store {
     }
 
     /// Signs a checkpoint of the current tree (or returns the stored one for this size).
+    /// The root comes from the frontier kept with the ledger head (O(log n)); when that is
+    /// missing it is rebuilt once from the events.
     pub async fn checkpoint(&self, now: DateTime<Utc>) -> Result<Checkpoint> {
-        let size = self.ledger_size().await?;
+        let head = sqlx::query("SELECT seq, frontier FROM ledger_head WHERE id = 1")
+            .fetch_one(self.r())
+            .await?;
+        let size = get_i64(&head, "seq")? as u64;
         if let Some(c) = self.checkpoint_at(size).await? {
             return Ok(c);
         }
-        let hashes = self.leaf_hashes(size).await?;
-        let root = merkle::root(&hashes);
+        let root = match merkle::Frontier::decode(&get_str(&head, "frontier")?)
+            .filter(|f| f.size == size)
+        {
+            Some(f) => f.root(),
+            None => {
+                let mut f = merkle::Frontier::default();
+                for h in self.leaf_hashes(size).await? {
+                    f.push(h);
+                }
+                // Store the rebuilt frontier unless the ledger moved on meanwhile.
+                sqlx::query("UPDATE ledger_head SET frontier = $1 WHERE id = 1 AND seq = $2")
+                    .bind(f.encode())
+                    .bind(size as i64)
+                    .execute(self.w())
+                    .await?;
+                f.root()
+            }
+        };
         let (key_id, key) = self.signing_key(now).await?;
         let time = now_text(now);
         let signature = hex::encode(

@@ -138,10 +138,6 @@ impl Store {
         let fields =
             serde_json::to_string(fields).map_err(|e| StoreError::Internal(e.to_string()))?;
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM licence_types WHERE code = $1 AND NOT EXISTS (SELECT 1 FROM licences WHERE type_code = $1)")
-            .bind(code)
-            .execute(&mut *tx)
-            .await?;
         sqlx::query("INSERT INTO licence_types (code, name, validity_years, fields, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = $2, validity_years = $3, fields = $4")
             .bind(code)
             .bind(name.trim())
@@ -558,10 +554,13 @@ impl Store {
 
     /// Whether the ledger records this exact licence as issued.
     pub async fn licence_on_ledger(&self, licence_id: &str, vc_sha256: &str) -> Result<bool> {
+        // Only the events of the case the licence names are read (an indexed look-up);
+        // a licence the platform never issued has no such case and is not on the ledger.
         let rows = sqlx::query(
-            "SELECT entry FROM ledger_events WHERE kind = 'licence_issued' AND entry LIKE $1",
+            "SELECT e.entry FROM licences l JOIN cases c ON c.case_no = l.case_no \
+             JOIN ledger_events e ON e.case_id = c.id WHERE l.licence_id = $1 AND e.kind = 'licence_issued'",
         )
-        .bind(format!("%{licence_id}%"))
+        .bind(licence_id)
         .fetch_all(self.r())
         .await?;
         Ok(rows.iter().any(|r| {

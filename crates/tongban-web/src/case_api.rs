@@ -17,7 +17,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use tongban_core::case::{Channel, MaterialRef, Status};
+use tongban_core::case::{Channel, MaterialRef};
 use tongban_core::roles::Role;
 use tongban_store::cases::{CaseFilter, CaseRecord};
 
@@ -333,14 +333,9 @@ pub async fn inbox(
     }
     let filter = CaseFilter {
         department_id: user.department_id,
-        statuses: vec![
-            Status::Submitted,
-            Status::InApproval,
-            Status::Suspended,
-            Status::Completed,
-        ],
+        // Cases with the department (in approval or in a special procedure), by deadline.
         by_deadline: true,
-        limit: 200,
+        limit: 50,
         ..Default::default()
     };
     let (recs, total) = state.store.find_cases(&filter).await?;

@@ -857,14 +857,9 @@ pub async fn inbox(
         .unwrap_or_default();
     let filter = CaseFilter {
         department_id: Some(dept),
-        statuses: vec![
-            Status::Submitted,
-            Status::InApproval,
-            Status::Suspended,
-            Status::Completed,
-        ],
+        // Cases with the department (in approval or in a special procedure), by deadline.
         by_deadline: true,
-        limit: 200,
+        limit: 50,
         ..Default::default()
     };
     list_page(

@@ -754,7 +754,9 @@ pub async fn seed(database_url: &str, cases: usize) -> Result<()> {
         let mut d = day;
         for (cmd, actor) in plan {
             d = cal.add_working_days(d, 1).unwrap_or(d);
-            let evs = case.decide(&cmd, actor, d, &cal)?;
+            let Ok(evs) = case.decide(&cmd, actor, d, &cal) else {
+                break;
+            };
             for e in &evs {
                 case.apply(e);
             }
@@ -762,7 +764,13 @@ pub async fn seed(database_url: &str, cases: usize) -> Result<()> {
         }
         let submitted_at = day.and_hms_opt(1, 0, 0).expect("time").and_utc();
         batch.push(tongban_store::cases::BulkCase {
-            case_no: format!("S{run:05}{n:010}"),
+            // 办件编号 as the platform makes them: region + date + 6-digit sequence.
+            case_no: format!(
+                "{:06}{}{:06}",
+                431_900 + run % 100,
+                day.format("%Y%m%d"),
+                n % 1_000_000
+            ),
             impl_code: it.item.impl_code.clone(),
             item_name: it.item.name.clone(),
             department_id: it.department_id,
