@@ -459,10 +459,20 @@ impl Store {
         }
         if let Some(v) = &f.applicant_query {
             let i = next();
-            wh.push(format!("c.applicant_id IN (SELECT id FROM applicants WHERE name LIKE ${i} OR id_number = ${})", i + 1));
-            next();
-            args.push(format!("%{v}%"));
-            args.push(v.to_ascii_uppercase());
+            // A certificate number is looked up exactly (indexed); anything else by name.
+            let is_code = tongban_core::ids::ResidentId::parse(v).is_ok()
+                || tongban_core::ids::Uscc::parse(v).is_ok();
+            if is_code {
+                wh.push(format!(
+                    "c.applicant_id IN (SELECT id FROM applicants WHERE id_number = ${i})"
+                ));
+                args.push(v.to_ascii_uppercase());
+            } else {
+                wh.push(format!(
+                    "c.applicant_id IN (SELECT id FROM applicants WHERE name LIKE ${i})"
+                ));
+                args.push(format!("%{v}%"));
+            }
         }
         if let Some(v) = &f.impl_code {
             let i = next();
@@ -711,7 +721,9 @@ async fn append_events(
     let mut prev = get_str(&head, "hash")?;
     let mut seq = last_seq - events.len() as i64;
     // Keep the Merkle frontier in step; a missing or stale one is rebuilt at the next checkpoint.
-    let mut frontier = tongban_core::merkle::Frontier::decode(&get_str(&head, "frontier")?)
+    let stored = get_str(&head, "frontier")?;
+    let mut frontier = tongban_core::merkle::Frontier::decode(&stored)
+        .or_else(|| (seq == 0).then(tongban_core::merkle::Frontier::default))
         .filter(|f| f.size as i64 == seq);
     let at = now_text(now);
     for (i, e) in events.iter().enumerate() {

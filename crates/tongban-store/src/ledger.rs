@@ -228,9 +228,22 @@ impl Store {
         {
             Some(f) => f.root(),
             None => {
+                // Streamed, so rebuilding over millions of events needs little memory.
+                use futures_util::TryStreamExt;
                 let mut f = merkle::Frontier::default();
-                for h in self.leaf_hashes(size).await? {
-                    f.push(h);
+                let mut rows =
+                    sqlx::query("SELECT entry FROM ledger_events WHERE seq <= $1 ORDER BY seq")
+                        .bind(size as i64)
+                        .fetch(self.r());
+                while let Some(r) = rows.try_next().await? {
+                    f.push(merkle::leaf_hash(get_str(&r, "entry")?.as_bytes()));
+                }
+                drop(rows);
+                if f.size != size {
+                    return Err(StoreError::Internal(format!(
+                        "ledger has {} events, head says {size}",
+                        f.size
+                    )));
                 }
                 // Store the rebuilt frontier unless the ledger moved on meanwhile.
                 sqlx::query("UPDATE ledger_head SET frontier = $1 WHERE id = 1 AND seq = $2")

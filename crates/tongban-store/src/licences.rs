@@ -629,3 +629,26 @@ fn sha2_prefix(s: &str) -> Vec<u8> {
     use sha2::Digest;
     sha2::Sha256::digest(s.as_bytes()).to_vec()
 }
+
+impl Store {
+    /// Approved cases whose item issues a licence but that have none (an issuance that
+    /// failed after the decision was recorded).
+    pub async fn cases_missing_licences(&self) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT c.case_no, c.state FROM cases c JOIN item_licence_types i ON i.impl_code = c.impl_code \
+             WHERE c.status IN ('completed', 'dispatched', 'delivered') \
+             AND NOT EXISTS (SELECT 1 FROM licences l WHERE l.case_no = c.case_no) ORDER BY c.id",
+        )
+        .fetch_all(self.r())
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let state: tongban_core::case::Case = serde_json::from_str(&get_str(r, "state")?)
+                .map_err(|e| StoreError::Internal(e.to_string()))?;
+            if state.outcome == Some(tongban_core::case::Outcome::Approved) {
+                out.push(get_str(r, "case_no")?);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -17,6 +17,8 @@ pub struct SupervisionWrite {
     /// Timer rules that hold now; open timer records not listed here are resolved.
     pub timer_holding: Vec<(Rule, String)>,
     pub next_check_on: Option<NaiveDate>,
+    /// Leave open timer records alone (when their rules could not be evaluated).
+    pub keep_open_timers: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -131,7 +133,8 @@ pub(crate) async fn apply_supervision(
         let Some(rule) = Rule::parse(&rule) else {
             continue;
         };
-        if rule.is_timer()
+        if !sup.keep_open_timers
+            && rule.is_timer()
             && !sup
                 .timer_holding
                 .iter()
@@ -237,6 +240,7 @@ impl Store {
             raise: vec![finding.clone()],
             timer_holding: open_timer_keys(&mut tx, rec.id).await?,
             next_check_on: current_next_check(&mut tx, rec.id).await?,
+            keep_open_timers: true,
         };
         apply_supervision(&mut tx, rec.id, &rec.case_no, rec.department_id, &sup, now).await?;
         tx.commit().await?;

@@ -23,9 +23,18 @@ use tongban_store::cases::{CaseFilter, CaseRecord};
 
 async fn case_json(state: &AppState, rec: &CaseRecord) -> Result<Value, AppError> {
     let cal = state.calendar().await?;
-    let (_, remaining) = remaining_text(state.today(), rec, &cal);
+    Ok(case_value(state.today(), &cal, rec))
+}
+
+/// A case as the API shows it (lists compute the calendar once for all rows).
+fn case_value(
+    today: chrono::NaiveDate,
+    cal: &tongban_core::calendar::WorkCalendar,
+    rec: &CaseRecord,
+) -> Value {
+    let (_, remaining) = remaining_text(today, rec, cal);
     let s = &rec.state;
-    Ok(json!({
+    json!({
         "case_no": rec.case_no,
         "impl_code": rec.impl_code,
         "item_name": rec.item_name,
@@ -42,13 +51,13 @@ async fn case_json(state: &AppState, rec: &CaseRecord) -> Result<Value, AppError
         "legal_due": s.legal_due,
         "remaining_working_days": remaining,
         "correction_items": s.correction_items,
-        "correction_notice_days_left": s.correction_notice_days_left(state.today(), &cal).ok().flatten(),
+        "correction_notice_days_left": s.correction_notice_days_left(today, cal).ok().flatten(),
         "outcome": s.outcome,
         "waybill": s.waybill,
         "paused_days": s.paused_days,
         "extension_days": s.extension_days,
         "materials": s.materials,
-    }))
+    })
 }
 
 pub async fn register(
@@ -291,10 +300,11 @@ pub async fn my_cases(
             ..Default::default()
         })
         .await?;
-    let mut out = Vec::new();
-    for r in &recs {
-        out.push(case_json(&state, r).await?);
-    }
+    let cal = state.calendar().await?;
+    let out: Vec<Value> = recs
+        .iter()
+        .map(|r| case_value(state.today(), &cal, r))
+        .collect();
     let messages: Vec<Value> = state
         .store
         .messages(a.id, 50)
@@ -317,10 +327,11 @@ pub async fn search(
     }
     let filter = search_filter(&user, &q)?;
     let (recs, total) = state.store.find_cases(&filter).await?;
-    let mut out = Vec::new();
-    for r in &recs {
-        out.push(case_json(&state, r).await?);
-    }
+    let cal = state.calendar().await?;
+    let out: Vec<Value> = recs
+        .iter()
+        .map(|r| case_value(state.today(), &cal, r))
+        .collect();
     Ok(Json(json!({ "total": total, "cases": out })))
 }
 
@@ -339,10 +350,11 @@ pub async fn inbox(
         ..Default::default()
     };
     let (recs, total) = state.store.find_cases(&filter).await?;
-    let mut out = Vec::new();
-    for r in &recs {
-        out.push(case_json(&state, r).await?);
-    }
+    let cal = state.calendar().await?;
+    let out: Vec<Value> = recs
+        .iter()
+        .map(|r| case_value(state.today(), &cal, r))
+        .collect();
     Ok(Json(json!({ "total": total, "cases": out })))
 }
 

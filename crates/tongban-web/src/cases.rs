@@ -203,6 +203,7 @@ pub fn timers_for(
         timer_holding,
         next_check_on: next_check(after, today, cal, &state.thresholds)
             .map_err(|e| AppError::bad_request(e.to_string()))?,
+        keep_open_timers: false,
     })
 }
 

@@ -54,6 +54,11 @@ pub async fn verify_online(state: &AppState, credential: &Value) -> Result<Vec<C
             suspension,
         }),
         Some(ledger),
+        Some(
+            &state
+                .now()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ),
     ))
 }
 

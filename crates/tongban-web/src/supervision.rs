@@ -36,12 +36,14 @@ pub async fn run_once(state: &AppState) -> Result<(usize, usize), AppError> {
                         raise: found,
                         next_check_on: next_check(&rec.state, today, &cal, &t)
                             .unwrap_or(today.succ_opt()),
+                        keep_open_timers: false,
                     },
                     // Outside the known calendar: keep what is open, look again tomorrow.
                     Err(_) => SupervisionWrite {
                         raise: vec![],
                         timer_holding: vec![],
                         next_check_on: today.succ_opt(),
+                        keep_open_timers: true,
                     },
                 }
             })

@@ -150,6 +150,9 @@ enum LicenceCmd {
     },
     /// Retire the issuer keys in force and create new ones.
     RotateKeys,
+    /// Issue the licences of approved cases that have none (an issuance that failed after
+    /// the decision was recorded).
+    IssueMissing,
     /// Verify a licence file fully offline: signatures, key validity, identifier and,
     /// with --status, revocation and suspension. No server, no database.
     Verify {
@@ -435,8 +438,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     suspension,
                 });
             }
-            let checks =
-                tongban_core::licence::vc::verify(&credential, &key_list, lists.as_ref(), None);
+            let checks = tongban_core::licence::vc::verify(
+                &credential,
+                &key_list,
+                lists.as_ref(),
+                None,
+                Some(&chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            );
             for c in &checks {
                 let mark = match c.ok {
                     Some(true) => "PASS",
@@ -654,6 +662,21 @@ async fn licence(cmd: LicenceCmd, store: &Store, cfg: &config::Config) -> anyhow
                 "new keys: {}",
                 store.rotate_issuer_keys(now).await?.join(", ")
             );
+        }
+        LicenceCmd::IssueMissing => {
+            let mut state =
+                tongban_web::new_state(store.clone(), Arc::new(SystemClock), &cfg.data_dir);
+            state.base_url = cfg.public_url.clone();
+            let missing = store.cases_missing_licences().await?;
+            let mut issued = 0;
+            for no in &missing {
+                match tongban_web::licences::issue_for_case(&state, no).await {
+                    Ok(Some(_)) => issued += 1,
+                    Ok(None) => {}
+                    Err(e) => eprintln!("{no}: {}", e.message),
+                }
+            }
+            println!("{issued} of {} missing licences issued", missing.len());
         }
         LicenceCmd::Verify { .. } => unreachable!("handled without a database"),
     }

@@ -164,11 +164,13 @@ pub struct StatusLists {
 
 /// Verifies a signed licence. `ledger` is Some(true/false) when the verifier could look
 /// the issuance up on the ledger, None offline.
+/// `now` (RFC 3339, UTC) checks the validity period; None skips that check.
 pub fn verify(
     vc: &Value,
     keys: &[PublishedKey],
     status: Option<&StatusLists>,
     ledger: Option<bool>,
+    now: Option<&str>,
 ) -> Vec<Check> {
     let mut checks = Vec::new();
     let id_text = vc
@@ -242,6 +244,29 @@ pub fn verify(
             ));
         }
     }
+    let from = vc.get("validFrom").and_then(Value::as_str).unwrap_or("");
+    let until = vc.get("validUntil").and_then(Value::as_str);
+    checks.push(match now {
+        None => Check::new("validity", "在有效期内", None, "未提供当前时间"),
+        Some(now) if now < from => Check::new(
+            "validity",
+            "在有效期内",
+            Some(false),
+            format!("尚未生效（{from} 起）"),
+        ),
+        Some(now) if until.is_some_and(|u| now > u) => Check::new(
+            "validity",
+            "在有效期内",
+            Some(false),
+            format!("已过有效期（{} 止）", until.unwrap_or("")),
+        ),
+        Some(_) => Check::new(
+            "validity",
+            "在有效期内",
+            Some(true),
+            format!("{from} 至 {}", until.unwrap_or("长期")),
+        ),
+    });
     checks.push(Check::new(
         "key_valid_at_issuance",
         "签发时密钥有效",

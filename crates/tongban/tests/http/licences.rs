@@ -167,6 +167,7 @@ async fn issued_on_approval_verified_and_reused_instead_of_paper() {
                 "identifier",
                 "signature_eddsa",
                 "signature_sm2",
+                "validity",
                 "key_valid_at_issuance",
                 "status",
                 "ledger"
