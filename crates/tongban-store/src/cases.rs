@@ -868,8 +868,8 @@ impl Store {
         for c in cases {
             let s = &c.state;
             let r = sqlx::query(
-                "INSERT INTO cases (case_no, impl_code, item_name, department_id, applicant_id, created_by, channel, status, step_name, version, submitted_at, accepted_on, promised_due, legal_due, state, updated_at, inbox_due) \
-                 VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $10, $11, $12, $13, $14, $10, $15) RETURNING id",
+                "INSERT INTO cases (case_no, impl_code, item_name, department_id, applicant_id, created_by, channel, status, step_name, version, submitted_at, accepted_on, promised_due, legal_due, state, updated_at, inbox_due, next_check_on) \
+                 VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $10, $11, $12, $13, $14, $10, $15, $16) RETURNING id",
             )
             .bind(&c.case_no)
             .bind(&c.impl_code)
@@ -886,6 +886,8 @@ impl Store {
             .bind(s.legal_due.map(|d| d.to_string()))
             .bind(json(s)?)
             .bind(inbox_due(s))
+            // Open cases are due for the supervision worker's first look right away.
+            .bind(s.status.is_open().then(|| c.submitted_at.date_naive().to_string()))
             .fetch_one(&mut *tx)
             .await?;
             append_events(

@@ -140,7 +140,7 @@ pub(crate) async fn apply_supervision(
                 .iter()
                 .any(|(r2, c2)| *r2 == rule && *c2 == cause)
         {
-            sqlx::query("UPDATE supervision_records SET resolved_at = $1, resolution = $2 WHERE case_id = $3 AND rule = $4 AND cause = $5 AND resolved_at IS NULL")
+            let done = sqlx::query("UPDATE supervision_records SET resolved_at = $1, resolution = $2 WHERE case_id = $3 AND rule = $4 AND cause = $5 AND resolved_at IS NULL")
                 .bind(now_text(now))
                 .bind("原因已消除（办件已办结、期限已变更或已受理）")
                 .bind(case_id)
@@ -148,6 +148,15 @@ pub(crate) async fn apply_supervision(
                 .bind(&cause)
                 .execute(&mut *conn)
                 .await?;
+            if done.rows_affected() > 0 {
+                count_open(
+                    conn,
+                    department_id,
+                    rule.severity().code(),
+                    -(done.rows_affected() as i64),
+                )
+                .await?;
+            }
         }
     }
     let mut raised = 0;
@@ -179,6 +188,9 @@ pub(crate) async fn apply_supervision(
         .bind(now_text(now))
         .execute(&mut *conn)
         .await?;
+        if done.rows_affected() > 0 {
+            count_open(conn, department_id, f.rule.severity().code(), 1).await?;
+        }
         raised += done.rows_affected() as usize;
     }
     Ok(raised)
@@ -261,7 +273,7 @@ impl Store {
             n += 1;
             sql.push_str(&format!(" AND case_no = ${n}"));
         }
-        sql.push_str(" ORDER BY id DESC LIMIT 500");
+        sql.push_str(" ORDER BY id DESC LIMIT 200");
         let mut q = sqlx::query(&sql);
         if let Some(d) = f.department_id {
             q = q.bind(d);
@@ -419,12 +431,16 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if !escalate && !order.record_no.is_empty() {
-            sqlx::query("UPDATE supervision_records SET resolved_at = $1, resolution = $2 WHERE record_no = $3 AND resolved_at IS NULL")
+            let done = sqlx::query("UPDATE supervision_records SET resolved_at = $1, resolution = $2 WHERE record_no = $3 AND resolved_at IS NULL")
                 .bind(now_text(now))
                 .bind(format!("督办办结：{}", note.trim()))
                 .bind(&order.record_no)
                 .execute(&mut *tx)
                 .await?;
+            if done.rows_affected() > 0 {
+                let r = self.supervision_record(&order.record_no).await?;
+                count_open(&mut tx, r.department_id, &r.severity, -1).await?;
+            }
         }
         let event = Event::SupervisionClosed {
             order_no: order_no.into(),
@@ -438,7 +454,7 @@ impl Store {
 
     /// Counts of open records per (department, severity).
     pub async fn open_record_counts(&self) -> Result<Vec<(i64, String, i64)>> {
-        let rows = sqlx::query("SELECT department_id, severity, COUNT(*) AS n FROM supervision_records WHERE resolved_at IS NULL GROUP BY department_id, severity")
+        let rows = sqlx::query("SELECT department_id, severity, n FROM supervision_open_counts WHERE n > 0 ORDER BY department_id, severity")
             .fetch_all(self.r())
             .await?;
         rows.iter()
@@ -495,4 +511,23 @@ async fn current_next_check(conn: &mut AnyConnection, case_id: i64) -> Result<Op
         .await?;
     Ok(r.try_get::<Option<String>, _>("next_check_on")?
         .and_then(|s| s.parse().ok()))
+}
+
+/// Keeps the open-record counters in step, in the caller's transaction.
+async fn count_open(
+    conn: &mut AnyConnection,
+    department_id: i64,
+    severity: &str,
+    delta: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO supervision_open_counts (department_id, severity, n) VALUES ($1, $2, $3) \
+         ON CONFLICT (department_id, severity) DO UPDATE SET n = supervision_open_counts.n + $3",
+    )
+    .bind(department_id)
+    .bind(severity)
+    .bind(delta)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -620,7 +620,16 @@ pub async fn api_records(
             case_no: q.case_no,
         })
         .await?;
-    Ok(Json(json!({ "records": records })))
+    // The board's totals come from counters kept with the records, not from a scan.
+    let counts: Vec<Value> = state
+        .store
+        .open_record_counts()
+        .await?
+        .into_iter()
+        .filter(|(d, _, _)| dept.is_none_or(|x| x == *d))
+        .map(|(d, severity, n)| json!({ "department_id": d, "severity": severity, "open": n }))
+        .collect();
+    Ok(Json(json!({ "counts": counts, "records": records })))
 }
 
 #[derive(Deserialize)]

@@ -798,6 +798,20 @@ pub async fn seed(database_url: &str, cases: usize) -> Result<()> {
         "seeded {cases} cases in {:.1} s",
         start.elapsed().as_secs_f64()
     );
+    // Supervision looks at the open cases as the live worker would.
+    let state = tongban_web::new_state(
+        store.clone(),
+        Arc::new(tongban_web::clock::SystemClock),
+        &std::env::temp_dir(),
+    );
+    let t = Instant::now();
+    let (checked, raised) = tongban_web::supervision::run_once(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    println!(
+        "supervision pass: {checked} open cases checked, {raised} records raised in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     store.close().await;
     Ok(())
 }

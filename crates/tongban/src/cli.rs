@@ -81,6 +81,15 @@ enum Command {
     /// Benchmarks (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCmd),
+    /// Electronic supervision tools.
+    #[command(subcommand)]
+    Supervision(SupervisionCmd),
+}
+
+#[derive(Subcommand)]
+enum SupervisionCmd {
+    /// Run one pass of the supervision worker now (the server runs one every minute).
+    Run,
 }
 
 #[derive(Subcommand)]
@@ -382,6 +391,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 }
             }
+        }
+        Command::Supervision(SupervisionCmd::Run) => {
+            let cfg = config::load(&overrides(&cli.global, None))?;
+            let store = open(&cfg).await?;
+            let state = tongban_web::new_state(store, Arc::new(SystemClock), &cfg.data_dir);
+            let (checked, raised) = tongban_web::supervision::run_once(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            println!("supervision pass: {checked} cases checked, {raised} records raised");
+            Ok(())
         }
         Command::Bench(cmd) => {
             init_logging(false);

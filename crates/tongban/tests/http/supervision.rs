@@ -76,6 +76,17 @@ async fn open_rules(app: &App, case_no: &str) -> Vec<String> {
     r
 }
 
+async fn open_total(app: &App) -> i64 {
+    let sup = app.token("supervisor").await;
+    let (_, v) = get(app, &sup, "/api/v1/supervision/records?open=true").await;
+    v["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["open"].as_i64().unwrap())
+        .sum()
+}
+
 fn advance_to(app: &App, day: &str) {
     use tongban_web::clock::Clock;
     let target = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
@@ -108,6 +119,11 @@ async fn warnings_fire_on_the_right_working_day_and_resolve_on_decision() {
         advance_to(&app, "2026-03-17");
         run_once(&app.state).await.unwrap();
         assert_eq!(open_rules(&app, &no).await, vec!["red_card"]);
+        assert_eq!(
+            open_total(&app).await,
+            1,
+            "counters follow raising and resolving"
+        );
         // The board shows it.
         let (browser, _) = app.sign_in("supervisor").await;
         let html = browser
@@ -134,6 +150,7 @@ async fn warnings_fire_on_the_right_working_day_and_resolve_on_decision() {
             v = c["version"].as_i64().unwrap();
         }
         assert!(open_rules(&app, &no).await.is_empty());
+        assert_eq!(open_total(&app).await, 0);
         let sup = app.token("supervisor").await;
         let (_, all) = get(
             &app,
