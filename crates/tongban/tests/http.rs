@@ -160,6 +160,34 @@ pub fn csrf_of(html: &str) -> String {
     rest[..rest.find('"').unwrap()].to_string()
 }
 
+/// A small PDF, recognised as PDF by its content.
+pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n";
+
+/// POSTs JSON with a bearer token: (status, JSON body or null).
+pub async fn post(app: &App, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    let r = Client::new()
+        .post(app.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// GETs with a bearer token: (status, JSON body or null).
+pub async fn get(app: &App, token: &str, path: &str) -> (StatusCode, Value) {
+    let r = Client::new()
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
 pub async fn apps() -> Vec<App> {
     let mut v = Vec::new();
     for db in TestDb::all().await {

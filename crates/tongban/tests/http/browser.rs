@@ -4,12 +4,10 @@
 //! Skipped when Chromium or chromedriver is missing, unless TONGBAN_REQUIRE_BROWSER=1
 //! (CI installs Debian's chromium and chromium-driver and sets it).
 
-use super::{apps, App};
+use super::{apps, App, PDF};
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n";
 
 struct Driver {
     child: Child,

@@ -2,34 +2,9 @@
 //! and offline, a tamper matrix with the failing check named, revocation, and reuse
 //! instead of paper with every use logged.
 
-use super::{apps, App};
+use super::{apps, get, post, App, PDF};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
-
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n";
-
-async fn post(app: &App, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
-    let r = Client::new()
-        .post(app.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
-async fn get(app: &App, token: &str, path: &str) -> (StatusCode, Value) {
-    let r = Client::new()
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
 
 fn item(
     app_items: &[tongban_store::catalog::StoredItem],

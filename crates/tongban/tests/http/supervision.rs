@@ -2,33 +2,10 @@
 //! working-day moment, the stopped clock, auto-resolution, 督办, flagged attempts, and
 //! two nodes raising each warning once.
 
-use super::{apps, App};
-use reqwest::{Client, StatusCode};
+use super::{apps, get, post, App};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tongban_web::supervision::run_once;
-
-async fn post(app: &App, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
-    let r = Client::new()
-        .post(app.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
-async fn get(app: &App, token: &str, path: &str) -> (StatusCode, Value) {
-    let r = Client::new()
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
 
 /// Opens a window case for 食品经营许可证核发 (promised 10 working days) and accepts it
 /// today (Mon 2 Mar 2026 in the test clock).

@@ -1,33 +1,8 @@
 //! The approval workflow over real HTTP on both backends.
 
-use super::{apps, App};
+use super::{apps, get, post, App, PDF};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
-
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n";
-
-async fn post(app: &App, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
-    let r = Client::new()
-        .post(app.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
-async fn get(app: &App, token: &str, path: &str) -> (StatusCode, Value) {
-    let r = Client::new()
-        .get(app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
 
 async fn upload(app: &App, token: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
     let r = Client::new()
