@@ -922,3 +922,85 @@ pub(crate) async fn current_materials(
         None => Ok(vec![]),
     }
 }
+
+/// An item's approval workflow: its steps and whether it is processed jointly (联合办理,
+/// which raises the extension cap to 15 working days).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ItemWorkflow {
+    pub steps: Vec<tongban_core::case::Step>,
+    pub joint: bool,
+}
+
+impl Store {
+    /// The item's configured workflow, or None for the default 承办 → 审核 → 批准.
+    pub async fn item_workflow(&self, impl_code: &str) -> Result<Option<ItemWorkflow>> {
+        let r = sqlx::query("SELECT steps, joint FROM item_workflows WHERE impl_code = $1")
+            .bind(impl_code)
+            .fetch_optional(self.r())
+            .await?;
+        r.map(|r| {
+            Ok(ItemWorkflow {
+                steps: serde_json::from_str(&get_str(&r, "steps")?)
+                    .map_err(|e| StoreError::Internal(e.to_string()))?,
+                joint: get_i64(&r, "joint")? != 0,
+            })
+        })
+        .transpose()
+    }
+
+    /// Sets an item's workflow. Steps need a name and a department role (审批人员 or
+    /// 部门负责人); step limits are working days.
+    pub async fn set_item_workflow(
+        &self,
+        actor: &str,
+        impl_code: &str,
+        w: &ItemWorkflow,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        use tongban_core::case::Actor;
+        self.item(impl_code).await?;
+        if w.steps.is_empty() || w.steps.len() > 8 {
+            return Err(StoreError::Invalid("审批环节应为1-8个".into()));
+        }
+        for s in &w.steps {
+            if s.name.trim().is_empty() {
+                return Err(StoreError::Invalid("审批环节名称必填".into()));
+            }
+            if !matches!(s.role, Actor::Approver | Actor::Head) {
+                return Err(StoreError::Invalid(format!(
+                    "「{}」环节应由部门审批人员或部门负责人办理",
+                    s.name
+                )));
+            }
+            if s.limit_days == Some(0) {
+                return Err(StoreError::Invalid(format!(
+                    "「{}」环节时限应大于0",
+                    s.name
+                )));
+            }
+        }
+        let steps = json(&w.steps)?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO item_workflows (impl_code, steps, joint, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (impl_code) DO UPDATE SET steps = $2, joint = $3, updated_by = $4, updated_at = $5",
+        )
+        .bind(impl_code)
+        .bind(&steps)
+        .bind(i64::from(w.joint))
+        .bind(actor)
+        .bind(now_text(now))
+        .execute(&mut *tx)
+        .await?;
+        audit(
+            &mut tx,
+            now,
+            actor,
+            "item.workflow",
+            &format!("{impl_code} {steps} joint={}", w.joint),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

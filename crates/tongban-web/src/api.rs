@@ -429,3 +429,45 @@ pub async fn unlock_user(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Deserialize)]
+pub struct WorkflowBody {
+    steps: Vec<tongban_core::case::Step>,
+    #[serde(default)]
+    joint: bool,
+}
+
+/// Configures an item's approval steps (role and optional limit per step).
+pub async fn set_workflow(
+    State(state): State<AppState>,
+    Admin(u): Admin,
+    Path(code): Path<String>,
+    Json(b): Json<WorkflowBody>,
+) -> Result<Json<Value>, ApiError> {
+    let w = tongban_store::catalog::ItemWorkflow {
+        steps: b.steps,
+        joint: b.joint,
+    };
+    state
+        .store
+        .set_item_workflow(&u.username, &code, &w, state.now())
+        .await?;
+    Ok(Json(json!(w)))
+}
+
+pub async fn get_workflow(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    state.store.item(&code).await?;
+    let w =
+        state
+            .store
+            .item_workflow(&code)
+            .await?
+            .unwrap_or(tongban_store::catalog::ItemWorkflow {
+                steps: tongban_core::case::default_steps(),
+                joint: false,
+            });
+    Ok(Json(json!(w)))
+}

@@ -437,10 +437,15 @@ pub async fn submit(
         legal_unit: it.legal_unit,
         joint: false,
     };
-    let steps = if limits.immediate {
-        vec![]
-    } else {
-        default_steps()
+    let workflow = state.store.item_workflow(&it.impl_code).await?;
+    let limits = Limits {
+        joint: workflow.as_ref().is_some_and(|w| w.joint),
+        ..limits
+    };
+    let steps = match (limits.immediate, workflow) {
+        (true, _) => vec![],
+        (false, Some(w)) => w.steps,
+        (false, None) => default_steps(),
     };
     let first = Event::Submitted {
         channel: s.channel,

@@ -139,6 +139,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/items", get(api::list_items))
         .route("/api/v1/items/{code}", get(api::get_item))
+        .route("/api/v1/items/{code}/workflow", get(api::get_workflow))
+        .route(
+            "/api/v1/admin/items/{code}/workflow",
+            axum::routing::put(api::set_workflow),
+        )
         .route("/api/v1/catalog/stats", get(api::catalog_stats))
         .route("/api/v1/departments", get(api::departments))
         .route("/api/v1/halls", get(api::halls))

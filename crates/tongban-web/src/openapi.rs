@@ -7,6 +7,18 @@ use serde_json::{json, Value};
 pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
     (
         "get",
+        "/api/v1/items/{impl_code}/workflow",
+        "An item's approval steps (role and limit per step) and joint processing",
+        false,
+    ),
+    (
+        "put",
+        "/api/v1/admin/items/{impl_code}/workflow",
+        "Configure an item's approval steps: {steps: [{name, role, limit_days}], joint}",
+        true,
+    ),
+    (
+        "get",
         "/api/v1/items",
         "Search and browse items (q, dept, theme, audience, hall, page)",
         false,

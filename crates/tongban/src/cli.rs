@@ -275,6 +275,7 @@ async fn serve(cfg: &config::Config, store: Store) -> anyhow::Result<()> {
         .with_context(|| format!("listen address {:?} is not HOST:PORT", cfg.listen))?;
     let mut state = tongban_web::new_state(store.clone(), Arc::new(SystemClock), &cfg.data_dir);
     state.base_url = cfg.public_url.clone();
+    state.thresholds = cfg.thresholds;
     tongban_web::supervision::spawn_worker(state.clone());
     // Sign a checkpoint of the ledger every few minutes (and on demand through the API).
     tokio::spawn(async move {
@@ -395,7 +396,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Supervision(SupervisionCmd::Run) => {
             let cfg = config::load(&overrides(&cli.global, None))?;
             let store = open(&cfg).await?;
-            let state = tongban_web::new_state(store, Arc::new(SystemClock), &cfg.data_dir);
+            let mut state = tongban_web::new_state(store, Arc::new(SystemClock), &cfg.data_dir);
+            state.thresholds = cfg.thresholds;
             let (checked, raised) = tongban_web::supervision::run_once(&state)
                 .await
                 .map_err(|e| anyhow::anyhow!(e.message))?;

@@ -15,6 +15,10 @@ pub struct FileConfig {
     pub data_dir: Option<String>,
     pub log_format: Option<String>,
     pub public_url: Option<String>,
+    /// Supervision: yellow card when this many working days or fewer remain.
+    pub supervision_yellow_days: Option<i64>,
+    /// Supervision: yellow card when this share (%) of the promised limit is used.
+    pub supervision_yellow_percent: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -26,6 +30,7 @@ pub struct Config {
     /// The address people and verifiers reach this platform at (licences and QR codes
     /// point here). Defaults to http:// + the listen address.
     pub public_url: String,
+    pub thresholds: tongban_core::supervision::Thresholds,
 }
 
 /// Values given on the command line or in the environment (clap reads both).
@@ -76,7 +81,24 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
         .unwrap_or_else(|| format!("http://{listen}"))
         .trim_end_matches('/')
         .to_string();
+    let defaults = tongban_core::supervision::Thresholds::default();
+    let thresholds = tongban_core::supervision::Thresholds {
+        yellow_remaining_days: file
+            .supervision_yellow_days
+            .unwrap_or(defaults.yellow_remaining_days),
+        yellow_used_percent: file
+            .supervision_yellow_percent
+            .unwrap_or(defaults.yellow_used_percent),
+    };
+    if !(0..=30).contains(&thresholds.yellow_remaining_days)
+        || !(1..=100).contains(&thresholds.yellow_used_percent)
+    {
+        anyhow::bail!(
+            "supervision thresholds out of range: yellow_days 0-30, yellow_percent 1-100"
+        );
+    }
     Ok(Config {
+        thresholds,
         public_url,
         listen,
         database_url,
@@ -116,6 +138,33 @@ mod tests {
         .unwrap();
         assert_eq!(c.listen, "127.0.0.1:1");
         assert_eq!(c.database_url, "postgres://x@h/db");
+    }
+
+    #[test]
+    fn supervision_thresholds_are_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("t.toml");
+        let load_with = |text: &str| {
+            std::fs::write(&f, text).unwrap();
+            load(&Overrides {
+                config_file: Some(f.clone()),
+                ..Default::default()
+            })
+        };
+        let c =
+            load_with("supervision_yellow_days = 3\nsupervision_yellow_percent = 70\n").unwrap();
+        assert_eq!(
+            (
+                c.thresholds.yellow_remaining_days,
+                c.thresholds.yellow_used_percent
+            ),
+            (3, 70)
+        );
+        assert_eq!(
+            load_with("").unwrap().thresholds,
+            tongban_core::supervision::Thresholds::default()
+        );
+        assert!(load_with("supervision_yellow_percent = 0\n").is_err());
     }
 
     #[test]

@@ -474,6 +474,7 @@ const ADMIN_PAGES: &[(&str, &str)] = &[
 const ADMIN_API: &[(&str, &str)] = &[
     ("POST", "/api/v1/admin/items"),
     ("PUT", "/api/v1/admin/items/CODE"),
+    ("PUT", "/api/v1/admin/items/CODE/workflow"),
     ("POST", "/api/v1/admin/items/CODE/retire"),
     ("POST", "/api/v1/admin/items/CODE/restore"),
     ("GET", "/api/v1/admin/items/CODE/versions"),

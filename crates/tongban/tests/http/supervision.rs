@@ -363,3 +363,84 @@ async fn two_nodes_raise_each_warning_once() {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn configured_steps_with_limits_and_joint_processing() {
+    for app in apps().await {
+        let admin = app.token("admin").await;
+        let items = app.db().store.all_items().await.unwrap();
+        let item = items
+            .iter()
+            .find(|i| {
+                i.item.department == "市市场监督管理局" && i.item.name == "食品经营许可证核发"
+            })
+            .unwrap();
+        let code = item.item.impl_code.clone();
+        let workflow = json!({ "steps": [
+            { "name": "受理审查", "role": "approver", "limit_days": 2 },
+            { "name": "局长审批", "role": "head", "limit_days": null }
+        ], "joint": true });
+        // Only administrators configure; a clerk role on a step is refused.
+        let bad = json!({ "steps": [{ "name": "收件", "role": "clerk", "limit_days": 1 }] });
+        let r = reqwest::Client::new()
+            .put(app.url(&format!("/api/v1/admin/items/{code}/workflow")))
+            .bearer_auth(&admin)
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let r = reqwest::Client::new()
+            .put(app.url(&format!("/api/v1/admin/items/{code}/workflow")))
+            .bearer_auth(&app.token("head").await)
+            .json(&workflow)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let r = reqwest::Client::new()
+            .put(app.url(&format!("/api/v1/admin/items/{code}/workflow")))
+            .bearer_auth(&admin)
+            .json(&workflow)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let (_, w) = get(&app, "", &format!("/api/v1/items/{code}/workflow")).await;
+        assert_eq!(w["steps"][0]["name"], "受理审查");
+
+        // A case follows the configured steps; its first step has a 2-working-day limit.
+        let case = accepted_case(&app, "43130219700101009").await;
+        assert_eq!(case["step"], "受理审查");
+        let no = case["case_no"].as_str().unwrap().to_string();
+        // Accepted Mon 2 Mar: the step is due Wed 4 Mar; on Thu 5 Mar it is overdue while
+        // the case as a whole is still in time (promised 10 working days).
+        advance_to(&app, "2026-03-04");
+        run_once(&app.state).await.unwrap();
+        assert!(open_rules(&app, &no).await.is_empty());
+        advance_to(&app, "2026-03-05");
+        run_once(&app.state).await.unwrap();
+        assert_eq!(open_rules(&app, &no).await, vec!["step_overdue"]);
+        // Passing the step ends that record.
+        let approver = app.token("approver").await;
+        let (_, now) = get(&app, &approver, &format!("/api/v1/cases/{no}")).await;
+        let (s, c) = post(
+            &app,
+            &approver,
+            &format!("/api/v1/cases/{no}/commands"),
+            json!({ "expected_version": now["version"], "action": "pass", "opinion": "同意" }),
+        )
+        .await;
+        assert_eq!((s, c["step"].as_str()), (StatusCode::OK, Some("局长审批")));
+        assert!(open_rules(&app, &no).await.is_empty());
+        // Joint processing: the head may extend by up to 15 working days.
+        let head = app.token("head").await;
+        let (s, c) = post(&app, &head, &format!("/api/v1/cases/{no}/commands"), json!({ "expected_version": c["version"], "action": "extend", "days": 15, "reason": "联合审查" })).await;
+        assert_eq!(
+            (s, c["extension_days"].as_u64()),
+            (StatusCode::OK, Some(15)),
+            "{c}"
+        );
+        app.stop().await;
+    }
+}
