@@ -261,6 +261,9 @@ pub enum Event {
         received_on: NaiveDate,
         steps: Vec<Step>,
         limits: Limits,
+        /// What the applicant filled in on the form (e.g. the licence's own fields).
+        #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+        details: serde_json::Map<String, serde_json::Value>,
     },
     CorrectionRequested {
         items: Vec<String>,
@@ -532,6 +535,7 @@ impl Case {
             received_on,
             steps,
             limits,
+            ..
         } = first
         else {
             return Err(Refusal::Invalid("办件必须以申办事件开始".into()));
@@ -1029,6 +1033,7 @@ mod tests {
             received_on: d(on),
             steps: default_steps(),
             limits: l,
+            details: Default::default(),
         };
         Case::open(&first).unwrap()
     }
@@ -1447,6 +1452,7 @@ mod tests {
             received_on: d("2026-02-13"),
             steps: default_steps(),
             limits: limits(5, 20),
+            details: Default::default(),
         };
         assert!(Case::open(&bad_address).is_err());
     }

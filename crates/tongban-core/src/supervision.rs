@@ -395,6 +395,7 @@ mod tests {
                 legal_unit: TimeUnit::WorkingDays,
                 joint: false,
             },
+            details: Default::default(),
         };
         let mut c = Case::open(&first).unwrap();
         for e in c
@@ -521,6 +522,7 @@ mod tests {
                 legal_unit: TimeUnit::WorkingDays,
                 joint: false,
             },
+            details: Default::default(),
         };
         let c = Case::open(&first).unwrap();
         // Received Thu 12 Feb: notice due 5 working days later = Thu 26 Feb

@@ -117,6 +117,9 @@ pub struct ApplyBody {
     applicant: Option<HashMap<String, String>>,
     #[serde(default)]
     channel: Option<String>,
+    /// Form details, e.g. the fields of the licence the approval issues ({"经营项目": "…"}).
+    #[serde(default)]
+    details: HashMap<String, String>,
 }
 
 pub async fn apply(
@@ -187,6 +190,7 @@ pub async fn apply(
             delivery,
             materials,
             idem_key: b.idempotency_key.as_deref(),
+            details: crate::cases::details_from(b.details.iter())?,
         },
     )
     .await?;

@@ -62,6 +62,8 @@ struct ApplyPage {
     item_name: String,
     applicant: String,
     materials: Vec<ApplyMaterial>,
+    /// Fields of the licence this item issues, to be filled in by the applicant.
+    licence_fields: Vec<String>,
     idem: String,
     error: String,
 }
@@ -87,6 +89,12 @@ async fn apply_page(
         .into_iter()
         .filter(|l| l.usable_on(today))
         .collect();
+    let licence_fields = state
+        .store
+        .item_licence_type(code)
+        .await?
+        .map(|t| t.fields)
+        .unwrap_or_default();
     render(ApplyPage {
         ctx: PageCtx::new(viewer, csrf),
         code: code.to_string(),
@@ -109,6 +117,7 @@ async fn apply_page(
                     }),
             })
             .collect(),
+        licence_fields,
         idem: new_key(),
         error,
     })
@@ -196,6 +205,12 @@ pub async fn apply_submit(
                 delivery,
                 materials,
                 idem_key: Some(f(&fields, "idempotency_key")),
+                details: crate::cases::details_from(
+                    fields.iter().filter(|(k, _)| k.starts_with("detail_")),
+                )?
+                .into_iter()
+                .map(|(k, v)| (k.trim_start_matches("detail_").to_string(), v))
+                .collect(),
             },
         )
         .await
@@ -979,6 +994,7 @@ pub async fn window_submit(
                 delivery,
                 materials,
                 idem_key: Some(f(&fields, "idempotency_key")),
+                details: Default::default(),
             },
         )
         .await

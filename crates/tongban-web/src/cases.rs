@@ -361,6 +361,8 @@ pub struct Submission<'a> {
     pub delivery: Delivery,
     pub materials: Vec<MaterialRef>,
     pub idem_key: Option<&'a str>,
+    /// Form details (e.g. the fields the resulting licence prints).
+    pub details: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Opens a case for an item in service. Online applications must bring every required
@@ -454,6 +456,7 @@ pub async fn submit(
         received_on: state.today(),
         steps,
         limits,
+        details: s.details.clone(),
     };
     let opened =
         tongban_core::case::Case::open(&first).map_err(|e| AppError::bad_request(e.to_string()))?;
@@ -628,4 +631,25 @@ pub fn parse_yuan(s: &str) -> Result<u64, AppError> {
     yuan.checked_mul(100)
         .and_then(|y| y.checked_add(fen))
         .ok_or_else(bad)
+}
+
+/// Checks form details: at most 20 short text fields.
+pub fn details_from<'a>(
+    pairs: impl Iterator<Item = (&'a String, &'a String)>,
+) -> Result<serde_json::Map<String, serde_json::Value>, AppError> {
+    let mut out = serde_json::Map::new();
+    for (k, v) in pairs {
+        let (k, v) = (k.trim(), v.trim());
+        if k.is_empty() || v.is_empty() {
+            continue;
+        }
+        if k.chars().count() > 30 || v.chars().count() > 300 {
+            return Err(AppError::bad_request(format!("申请信息「{k}」过长")));
+        }
+        out.insert(k.to_string(), serde_json::Value::String(v.to_string()));
+    }
+    if out.len() > 20 {
+        return Err(AppError::bad_request("申请信息项过多"));
+    }
+    Ok(out)
 }

@@ -24,7 +24,28 @@ use tongban_store::licences::{Licence, StatusChange};
 /// Issues the licence of an approved case whose item issues one (no-op otherwise).
 pub async fn issue_for_case(state: &AppState, case_no: &str) -> Result<Option<Licence>, AppError> {
     let case = state.store.case_by_no(case_no).await?;
+    // The licence prints its type's fields as the applicant filled them in.
+    let details = state
+        .store
+        .case_events(case.id)
+        .await?
+        .into_iter()
+        .find_map(|e| match e.event {
+            tongban_core::case::Event::Submitted { details, .. } => Some(details),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let declared = state
+        .store
+        .item_licence_type(&case.impl_code)
+        .await?
+        .map(|t| t.fields)
+        .unwrap_or_default();
     let mut fields = Map::new();
+    for name in declared {
+        let value = details.get(&name).cloned().unwrap_or_else(|| json!("—"));
+        fields.insert(name, value);
+    }
     fields.insert("事项".into(), json!(case.item_name));
     fields.insert("办件编号".into(), json!(case.case_no));
     Ok(state

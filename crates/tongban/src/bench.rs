@@ -536,6 +536,7 @@ pub async fn engine(database_url: &str, instances: usize) -> Result<()> {
             received_on: today,
             steps: default_steps(),
             limits: limits.clone(),
+            details: Default::default(),
         };
         let (rec, _) = store
             .open_case(
@@ -680,6 +681,7 @@ pub async fn seed(database_url: &str, cases: usize) -> Result<()> {
             received_on: day,
             steps: default_steps(),
             limits,
+            details: Default::default(),
         };
         let mut case = Case::open(&first)?;
         let mut events = vec![first];

@@ -394,6 +394,7 @@ pub async fn seed_cases(state: &tongban_web::AppState) -> anyhow::Result<usize> 
                 delivery: Delivery::Electronic,
                 materials: vec![],
                 idem_key: None,
+                details: Default::default(),
             },
         )
         .await

@@ -52,7 +52,7 @@ async fn approved(app: &App, name: &str, use_licence: Option<&str>) -> Value {
         app,
         &ent,
         "/api/v1/cases",
-        json!({ "item": it.item.impl_code, "delivery": "electronic", "materials": materials }),
+        json!({ "item": it.item.impl_code, "delivery": "electronic", "materials": materials, "details": { "经营项目": "预包装食品销售（含冷藏冷冻食品）" } }),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{case}");
@@ -125,6 +125,13 @@ async fn issued_on_approval_verified_and_reused_instead_of_paper() {
         assert_eq!(l["case_no"], case["case_no"]);
         let id = l["licence_id"].as_str().unwrap().to_string();
         assert!(tongban_core::licence::id::LicenceId::parse(&id).is_ok());
+        // The licence carries its type's fields as the applicant filled them in.
+        let ent0 = app.token("enterprise").await;
+        let (_, full) = get(&app, &ent0, &format!("/api/v1/licences/{id}")).await;
+        assert_eq!(
+            full["vc"]["credentialSubject"]["fields"]["经营项目"],
+            "预包装食品销售（含冷藏冷冻食品）"
+        );
         // Verified online, every check passing, issuance on the ledger.
         let report = post(&app, "", "/api/v1/licences/verify", json!({ "id": id }))
             .await
@@ -511,6 +518,8 @@ async fn offline_verification_and_the_printed_form() {
                 "食品经营许可证",
                 "娄星市星辰科技有限公司",
                 "市市场监督管理局",
+                "经营项目",
+                "预包装食品销售",
                 &id[..30],
             ] {
                 assert!(text.contains(needle), "pdftotext lacks {needle}: {text}");
