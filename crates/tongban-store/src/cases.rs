@@ -313,10 +313,12 @@ impl Store {
 
     /// Appends decided events to a case if it is still at `expected_version`; otherwise
     /// reports a conflict and stores nothing.
+    /// Appends decided events to `current` (the case as the decision saw it) if it is still
+    /// at that version; otherwise reports a conflict and stores nothing. The new state is
+    /// folded from `current`, so the row is not read again inside the write.
     pub async fn append_case_events(
         &self,
-        case_no: &str,
-        expected_version: i64,
+        current: &CaseRecord,
         events: &[Event],
         actor: &str,
         now: DateTime<Utc>,
@@ -325,28 +327,17 @@ impl Store {
         if events.is_empty() {
             return Err(StoreError::Invalid("没有要记录的事件".into()));
         }
-        let mut tx = self.begin_write().await?;
-        let r = sqlx::query(&format!(
-            "SELECT {CASE_COLS} FROM cases c WHERE c.case_no = $1"
-        ))
-        .bind(case_no)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("办件 {case_no}")))?;
-        let mut rec = case_from_row(&r)?;
-        if rec.version != expected_version {
-            return Err(StoreError::Conflict(format!(
-                "办件 {case_no} 已被他人处理（当前版本 {}，您看到的是版本 {expected_version}），请刷新后重试",
-                rec.version
-            )));
-        }
+        let case_no = current.case_no.as_str();
+        let expected_version = current.version;
+        let mut rec = current.clone();
         for e in events {
             rec.state.apply(e);
         }
         let s = &rec.state;
+        let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE cases SET status = $1, step_name = $2, version = $3, accepted_on = $4, promised_due = $5, legal_due = $6, state = $7, updated_at = $8, \
-             inbox_due = $11 WHERE id = $9 AND version = $10",
+             inbox_due = $11, next_check_on = $12 WHERE id = $9 AND version = $10 RETURNING open_records",
         )
         .bind(s.status.code())
         .bind(s.current_step().map(|st| st.name.clone()).unwrap_or_default())
@@ -359,23 +350,28 @@ impl Store {
         .bind(rec.id)
         .bind(expected_version)
         .bind(inbox_due(s))
-        .execute(&mut *tx)
+        .bind(sup.next_check_on.map(|d| d.to_string()))
+        .fetch_optional(&mut *tx)
         .await?;
-        if updated.rows_affected() != 1 {
+        let Some(updated) = updated else {
             return Err(StoreError::Conflict(format!(
-                "办件 {case_no} 已被他人处理，请刷新后重试"
+                "办件 {case_no} 已被他人处理（您看到的是版本 {expected_version}），请刷新后重试"
             )));
-        }
+        };
+        let open_records = get_i64(&updated, "open_records")?;
         append_events(&mut tx, rec.id, expected_version, events, actor, now).await?;
-        crate::supervision::apply_supervision(
-            &mut tx,
-            rec.id,
-            case_no,
-            rec.department_id,
-            sup,
-            now,
-        )
-        .await?;
+        // Nothing open and nothing to raise: supervision has nothing to write.
+        if open_records > 0 || !sup.raise.is_empty() {
+            crate::supervision::apply_supervision(
+                &mut tx,
+                rec.id,
+                case_no,
+                rec.department_id,
+                sup,
+                now,
+            )
+            .await?;
+        }
         let last = events.last().expect("non-empty");
         message(
             &mut tx,

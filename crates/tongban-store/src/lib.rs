@@ -86,7 +86,7 @@ impl Store {
                 }
                 let url = format!("sqlite://{path}?mode=rwc");
                 let write = sqlite_pool(&url, 1).await?;
-                let read = sqlite_pool(&url, 4).await?;
+                let read = sqlite_pool(&url, 2).await?;
                 Store {
                     write,
                     read,

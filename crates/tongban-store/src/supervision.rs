@@ -156,6 +156,7 @@ pub(crate) async fn apply_supervision(
                     -(done.rows_affected() as i64),
                 )
                 .await?;
+                case_open_records(conn, case_id, -(done.rows_affected() as i64)).await?;
             }
         }
     }
@@ -190,6 +191,7 @@ pub(crate) async fn apply_supervision(
         .await?;
         if done.rows_affected() > 0 {
             count_open(conn, department_id, f.rule.severity().code(), 1).await?;
+            case_open_records(conn, case_id, 1).await?;
         }
         raised += done.rows_affected() as usize;
     }
@@ -440,6 +442,10 @@ impl Store {
             if done.rows_affected() > 0 {
                 let r = self.supervision_record(&order.record_no).await?;
                 count_open(&mut tx, r.department_id, &r.severity, -1).await?;
+                sqlx::query("UPDATE cases SET open_records = open_records - 1 WHERE case_no = $1")
+                    .bind(&r.case_no)
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
         let event = Event::SupervisionClosed {
@@ -529,5 +535,14 @@ async fn count_open(
     .bind(delta)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+async fn case_open_records(conn: &mut AnyConnection, case_id: i64, delta: i64) -> Result<()> {
+    sqlx::query("UPDATE cases SET open_records = open_records + $1 WHERE id = $2")
+        .bind(delta)
+        .bind(case_id)
+        .execute(conn)
+        .await?;
     Ok(())
 }

@@ -112,14 +112,7 @@ pub async fn execute(
     let sup = supervise(state, &rec, &events, &cal).await?;
     let rec = state
         .store
-        .append_case_events(
-            case_no,
-            expected_version,
-            &events,
-            &user.username,
-            state.now(),
-            &sup,
-        )
+        .append_case_events(&rec, &events, &user.username, state.now(), &sup)
         .await?;
     notify(
         state,

@@ -554,8 +554,8 @@ pub async fn engine(database_url: &str, instances: usize) -> Result<()> {
                 &none,
             )
             .await?;
-        let mut case: Case = rec.state;
-        let mut version = rec.version;
+        let mut case: Case = rec.state.clone();
+        let mut current = rec;
         let steps: [Vec<(CaseCommand, Actor)>; 3] = [
             vec![
                 (CaseCommand::Accept, Actor::Clerk),
@@ -588,10 +588,9 @@ pub async fn engine(database_url: &str, instances: usize) -> Result<()> {
                 }
                 events.extend(evs);
             }
-            let rec = store
-                .append_case_events(&rec.case_no, version, &events, "bench", now, &none)
+            current = store
+                .append_case_events(&current, &events, "bench", now, &none)
                 .await?;
-            version = rec.version;
         }
     }
     let secs = start.elapsed().as_secs_f64();
