@@ -169,11 +169,19 @@ impl Store {
     }
 
     /// Names the licence type an item's approval issues.
-    pub async fn set_item_licence_type(&self, impl_code: &str, type_code: &str) -> Result<()> {
+    /// Names the licence type an item's approval issues; with `reissue` the approval
+    /// re-issues the holder's current licence of that type as its next version.
+    pub async fn set_item_licence_type(
+        &self,
+        impl_code: &str,
+        type_code: &str,
+        reissue: bool,
+    ) -> Result<()> {
         self.item(impl_code).await?;
-        sqlx::query("INSERT INTO item_licence_types (impl_code, type_code) VALUES ($1, $2) ON CONFLICT (impl_code) DO UPDATE SET type_code = $2")
+        sqlx::query("INSERT INTO item_licence_types (impl_code, type_code, reissue) VALUES ($1, $2, $3) ON CONFLICT (impl_code) DO UPDATE SET type_code = $2, reissue = $3")
             .bind(impl_code)
             .bind(type_code)
+            .bind(i64::from(reissue))
             .execute(self.w())
             .await
             .map_err(|e| if crate::is_unique_violation(&e) { e.into() } else { StoreError::Invalid(format!("证照类型 {type_code} 未登记：{e}")) })?;
@@ -198,34 +206,44 @@ impl Store {
 
     /// The issuer keys in force, created on first use.
     pub async fn issuer_keys(&self, now: DateTime<Utc>) -> Result<IssuerKeys> {
-        for algorithm in ["Ed25519", "SM2"] {
-            let current = sqlx::query(
-                "SELECT id FROM licence_keys WHERE algorithm = $1 AND valid_until IS NULL",
-            )
-            .bind(algorithm)
-            .fetch_optional(self.r())
-            .await?;
-            if current.is_none() {
-                self.new_issuer_key(algorithm, now).await?;
+        // One read in the common case: the keys in force, newest first per algorithm.
+        for _ in 0..2 {
+            let rows = sqlx::query("SELECT id, algorithm, secret_key FROM licence_keys WHERE valid_until IS NULL ORDER BY valid_from DESC, id")
+                .fetch_all(self.r())
+                .await?;
+            let pick = |algorithm: &str| -> Result<Option<(String, [u8; 32])>> {
+                let Some(r) = rows
+                    .iter()
+                    .find(|r| get_str(r, "algorithm").is_ok_and(|a| a == algorithm))
+                else {
+                    return Ok(None);
+                };
+                let secret: [u8; 32] = hex::decode(get_str(r, "secret_key")?)
+                    .ok()
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| StoreError::Internal("corrupt issuer key".into()))?;
+                Ok(Some((get_str(r, "id")?, secret)))
+            };
+            match (pick("Ed25519")?, pick("SM2")?) {
+                (Some((ed_id, ed)), Some(sm)) => {
+                    return Ok(IssuerKeys {
+                        ed25519: (ed_id, ed25519_dalek::SigningKey::from_bytes(&ed)),
+                        sm2: sm,
+                    });
+                }
+                (ed, sm) => {
+                    if ed.is_none() {
+                        self.new_issuer_key("Ed25519", now).await?;
+                    }
+                    if sm.is_none() {
+                        self.new_issuer_key("SM2", now).await?;
+                    }
+                }
             }
         }
-        let load = |algorithm: &'static str| async move {
-            let r = sqlx::query("SELECT id, secret_key FROM licence_keys WHERE algorithm = $1 AND valid_until IS NULL ORDER BY valid_from DESC, id LIMIT 1")
-                .bind(algorithm)
-                .fetch_one(self.r())
-                .await?;
-            let secret: [u8; 32] = hex::decode(get_str(&r, "secret_key")?)
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| StoreError::Internal("corrupt issuer key".into()))?;
-            Ok::<_, StoreError>((get_str(&r, "id")?, secret))
-        };
-        let (ed_id, ed) = load("Ed25519").await?;
-        let (sm_id, sm) = load("SM2").await?;
-        Ok(IssuerKeys {
-            ed25519: (ed_id, ed25519_dalek::SigningKey::from_bytes(&ed)),
-            sm2: (sm_id, sm),
-        })
+        Err(StoreError::Internal(
+            "issuer keys could not be created".into(),
+        ))
     }
 
     async fn new_issuer_key(&self, algorithm: &str, now: DateTime<Utc>) -> Result<String> {
@@ -317,11 +335,11 @@ impl Store {
         let issuer = tongban_core::ids::Uscc::parse(&dept.code)
             .map_err(|e| StoreError::Internal(e.to_string()))?;
         let keys = self.issuer_keys(now).await?;
-        let previous = self
-            .licences_of_holder(holder.id)
-            .await?
-            .into_iter()
-            .find(|l| l.type_code == ty.code && l.status == "valid");
+        let previous = if self.item_reissues(&case.impl_code).await? {
+            self.current_licence(holder.id, &ty.code).await?
+        } else {
+            None
+        };
         let mut tx = self.begin_write().await?;
         let id = match &previous {
             Some(p) => LicenceId::parse(&p.licence_id)
@@ -650,5 +668,35 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+impl Store {
+    async fn item_reissues(&self, impl_code: &str) -> Result<bool> {
+        let r = sqlx::query("SELECT reissue FROM item_licence_types WHERE impl_code = $1")
+            .bind(impl_code)
+            .fetch_optional(self.r())
+            .await?;
+        Ok(match r {
+            Some(r) => get_i64(&r, "reissue")? != 0,
+            None => false,
+        })
+    }
+
+    /// The holder's newest valid licence of a type.
+    pub async fn current_licence(
+        &self,
+        applicant_id: i64,
+        type_code: &str,
+    ) -> Result<Option<Licence>> {
+        let r = sqlx::query(&format!(
+            "SELECT {LICENCE_COLS} FROM licences l JOIN licence_types t ON t.code = l.type_code \
+             WHERE l.holder_applicant_id = $1 AND l.type_code = $2 AND l.status = 'valid' ORDER BY l.id DESC LIMIT 1"
+        ))
+        .bind(applicant_id)
+        .bind(type_code)
+        .fetch_optional(self.r())
+        .await?;
+        r.as_ref().map(licence_from_row).transpose()
     }
 }

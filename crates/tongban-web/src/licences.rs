@@ -721,6 +721,9 @@ pub struct TypeBody {
     fields: Vec<String>,
     #[serde(default)]
     items: Vec<String>,
+    /// Items whose approval re-issues the holder's licence as its next version (变更, 延续).
+    #[serde(default)]
+    reissue_items: Vec<String>,
 }
 
 /// Registers a licence type and the items whose approval issues it.
@@ -734,7 +737,16 @@ pub async fn api_define_type(
         .upsert_licence_type(&b.code, &b.name, b.validity_years, &b.fields, state.now())
         .await?;
     for item in &b.items {
-        state.store.set_item_licence_type(item, &b.code).await?;
+        state
+            .store
+            .set_item_licence_type(item, &b.code, false)
+            .await?;
+    }
+    for item in &b.reissue_items {
+        state
+            .store
+            .set_item_licence_type(item, &b.code, true)
+            .await?;
     }
     Ok((
         StatusCode::CREATED,

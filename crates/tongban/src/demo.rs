@@ -322,8 +322,12 @@ pub async fn seed_licence_types(store: &Store, now: DateTime<Utc>) -> anyhow::Re
         for it in items.iter().filter(|i| {
             i.item.department == *dept && patterns.iter().any(|p| i.item.name.contains(p))
         }) {
+            // 变更, 延续, 补办 re-issue the holder's licence as its next version; 核发 issues a new one.
+            let reissue = ["变更", "延续", "补办", "换发"]
+                .iter()
+                .any(|k| it.item.name.contains(k));
             store
-                .set_item_licence_type(&it.item.impl_code, code)
+                .set_item_licence_type(&it.item.impl_code, code, reissue)
                 .await?;
             mapped += 1;
         }
