@@ -2,6 +2,20 @@
 //! its pinyin-free variants) finds two-character words such as 食品 without a tokenizer;
 //! results are ranked so that a match at the start of the name comes first.
 
+/// Pinyin initials of a name (食品经营许可 → "spjyxk"); other characters are kept, lower-cased.
+/// People type these on phones and at the window to find an item fast.
+pub fn initials(name: &str) -> String {
+    use pinyin::ToPinyin;
+    name.chars()
+        .zip(name.to_pinyin())
+        .filter_map(|(c, p)| match p {
+            Some(p) => p.plain().chars().next(),
+            None if c.is_ascii_alphanumeric() => Some(c.to_ascii_lowercase()),
+            None => None,
+        })
+        .collect()
+}
+
 /// Normalises a query: trims, drops ASCII/full-width spaces.
 pub fn normalise(q: &str) -> String {
     q.chars()
@@ -58,6 +72,20 @@ mod tests {
         assert!(a > b && b > 0);
         assert_eq!(score("食品 不动产", "食品经营许可", "", &[]), 0);
         assert!(score("食品　许可", "食品经营许可", "", &[]) > 0);
+    }
+
+    #[test]
+    fn pinyin_initials() {
+        assert_eq!(initials("食品经营许可证核发"), "spjyxkzhf");
+        assert_eq!(initials("A级纳税人（2026）"), "ajnsr2026");
+        assert!(
+            score(
+                "spjy",
+                "食品经营许可证核发",
+                "",
+                &[&initials("食品经营许可证核发")]
+            ) > 0
+        );
     }
 
     #[test]

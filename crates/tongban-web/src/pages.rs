@@ -150,7 +150,11 @@ pub fn find_items<'a>(view: &'a CatalogView, q: &ItemQuery) -> Vec<&'a StoredIte
             if q.q.trim().is_empty() {
                 Some((1, i))
             } else {
-                let materials: Vec<&str> = i.materials.iter().map(|m| m.name.as_str()).collect();
+                let mut materials: Vec<&str> =
+                    i.materials.iter().map(|m| m.name.as_str()).collect();
+                if let Some(ini) = view.initials.get(&i.item.impl_code) {
+                    materials.push(ini);
+                }
                 let s =
                     tongban_core::search::score(&q.q, &i.item.name, &i.item.department, &materials);
                 (s > 0).then_some((s, i))

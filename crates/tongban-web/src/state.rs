@@ -42,6 +42,8 @@ pub struct CatalogView {
     pub by_department: Vec<(Department, CatalogStats)>,
     pub by_hall: Vec<(String, CatalogStats)>,
     pub item_counts: HashMap<i64, usize>,
+    /// Pinyin initials of each item's name, by 实施编码 (search by 首字母).
+    pub initials: HashMap<String, String>,
 }
 
 impl CatalogView {
@@ -162,7 +164,17 @@ impl AppState {
             .enumerate()
             .map(|(n, i)| (i.item.impl_code.clone(), n))
             .collect();
+        let initials = items
+            .iter()
+            .map(|i| {
+                (
+                    i.item.impl_code.clone(),
+                    tongban_core::search::initials(&i.item.name),
+                )
+            })
+            .collect();
         Ok(CatalogView {
+            initials,
             rev,
             items,
             by_code,

@@ -246,6 +246,21 @@ async fn public_search_finds_two_character_chinese_words() {
             .await
             .unwrap();
         assert_eq!(v["total"], 0);
+        // Pinyin initials find items too (spjyxkzhf = 食品经营许可证核发).
+        let v: Value = reqwest::get(app.url("/api/v1/items?q=spjyxkzhf"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["name"] == "食品经营许可证核发"),
+            "{v}"
+        );
         let html = reqwest::get(app.url("/items?q=火星移民"))
             .await
             .unwrap()
