@@ -1004,3 +1004,46 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Renames a window, changes its kind, or takes it out of service (kept, never deleted).
+    pub async fn update_window(
+        &self,
+        actor: &str,
+        id: i64,
+        name: &str,
+        kind: &str,
+        retired: bool,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(StoreError::Invalid("窗口名称必填".into()));
+        }
+        if kind != "comprehensive" && kind != "dedicated" {
+            return Err(StoreError::Invalid("窗口类型应为综合窗口或专窗".into()));
+        }
+        let mut tx = self.begin_write().await?;
+        let done =
+            sqlx::query("UPDATE hall_windows SET name = $1, kind = $2, retired = $3 WHERE id = $4")
+                .bind(name)
+                .bind(kind)
+                .bind(i64::from(retired))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("窗口 {id}")));
+        }
+        audit(
+            &mut tx,
+            now,
+            actor,
+            "window.update",
+            &format!("{id} {name} {kind} retired={retired}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -297,3 +297,67 @@ async fn every_change_is_a_version_and_retired_items_are_kept() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn windows_are_renamed_and_retired_never_deleted() {
+    for db in TestDb::all().await {
+        let hall = db
+            .store
+            .create_hall(
+                "admin",
+                "市民之家",
+                tongban_store::catalog::HallKind::Comprehensive,
+                "",
+                "",
+                now(),
+            )
+            .await
+            .unwrap();
+        let w = db
+            .store
+            .create_window(
+                "admin",
+                hall.id,
+                "1",
+                "综合受理窗口",
+                "comprehensive",
+                now(),
+            )
+            .await
+            .unwrap();
+        assert!(
+            db.store
+                .create_window("admin", hall.id, "1", "重复", "comprehensive", now())
+                .await
+                .is_err(),
+            "window numbers are unique per hall"
+        );
+        assert!(db
+            .store
+            .update_window("admin", w.id, " ", "comprehensive", false, now())
+            .await
+            .is_err());
+        assert!(db
+            .store
+            .update_window("admin", w.id, "x", "vip", false, now())
+            .await
+            .is_err());
+        assert!(matches!(
+            db.store
+                .update_window("admin", 9999, "x", "dedicated", false, now())
+                .await,
+            Err(tongban_store::StoreError::NotFound(_))
+        ));
+        db.store
+            .update_window("admin", w.id, "税务专窗", "dedicated", true, now())
+            .await
+            .unwrap();
+        let ws = db.store.hall_windows(hall.id).await.unwrap();
+        assert_eq!(ws.len(), 1);
+        assert_eq!(
+            (ws[0].name.as_str(), ws[0].kind.as_str(), ws[0].retired),
+            ("税务专窗", "dedicated", true)
+        );
+        db.cleanup().await;
+    }
+}

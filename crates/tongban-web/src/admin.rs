@@ -666,7 +666,7 @@ struct HallAdminRow {
     address: String,
     hours: String,
     retired: bool,
-    windows: String,
+    windows: Vec<tongban_store::catalog::HallWindow>,
 }
 
 #[derive(Template)]
@@ -694,26 +694,7 @@ async fn halls_page(
             address: h.address,
             hours: h.hours,
             retired: h.retired,
-            windows: if windows.is_empty() {
-                "（无）".into()
-            } else {
-                windows
-                    .iter()
-                    .map(|w| {
-                        format!(
-                            "{}号{}{}",
-                            w.number,
-                            w.name,
-                            if w.kind == "comprehensive" {
-                                "（综合）"
-                            } else {
-                                ""
-                            }
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("、")
-            },
+            windows,
         });
     }
     render(HallsPage {
@@ -1194,4 +1175,26 @@ pub async fn load_calendar(
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }
+}
+
+pub async fn update_window(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Admin(u): Admin,
+    Path(id): Path<i64>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
+    let r = state
+        .store
+        .update_window(
+            &u.username,
+            id,
+            field(&f, "name"),
+            field(&f, "kind"),
+            f.contains_key("retired"),
+            state.now(),
+        )
+        .await;
+    hall_result(&state, &viewer, &csrf, r).await
 }

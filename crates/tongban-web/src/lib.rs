@@ -123,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/halls", get(admin::halls).post(admin::create_hall))
         .route("/admin/halls/{id}", post(admin::update_hall))
         .route("/admin/halls/{id}/windows", post(admin::create_window))
+        .route("/admin/windows/{id}", post(admin::update_window))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::update_user))
         .route("/admin/users/{id}/unlock", post(admin::unlock_user))

@@ -478,6 +478,7 @@ const ADMIN_PAGES: &[(&str, &str)] = &[
     ("POST", "/admin/halls"),
     ("POST", "/admin/halls/1"),
     ("POST", "/admin/halls/1/windows"),
+    ("POST", "/admin/windows/1"),
     ("GET", "/admin/users"),
     ("POST", "/admin/users"),
     ("POST", "/admin/users/1"),
