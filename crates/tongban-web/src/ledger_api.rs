@@ -36,10 +36,18 @@ pub struct Range {
     end: u64,
 }
 
+/// The exact leaf bytes carry what happened on each case (actors, reasons, file names), so
+/// they are for auditors, supervisors and administrators; checkpoints and proofs, which are
+/// hashes only, stay public.
 pub async fn entries(
     State(state): State<AppState>,
+    crate::auth::SignedIn(user): crate::auth::SignedIn,
     Query(r): Query<Range>,
 ) -> Result<Json<Value>, ApiError> {
+    use tongban_core::roles::Role;
+    if !matches!(user.role, Role::Auditor | Role::Supervisor | Role::Admin) {
+        return Err(AppError::forbidden().into());
+    }
     let size = state.store.ledger_size().await?;
     if r.start >= r.end || r.end > size {
         return Err(AppError::bad_request(format!("需要 0 ≤ start < end ≤ {size}")).into());

@@ -263,7 +263,7 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
     (
         "get",
         "/api/v1/ledger/entries",
-        "Exact leaf bytes of ledger entries [start, end)",
+        "Exact leaf bytes of ledger entries [start, end) (auditors, supervisors, administrators)",
         false,
     ),
     (

@@ -76,9 +76,32 @@ async fn proofs_verify_with_an_independent_implementation() {
             &forged, public
         ));
 
-        let leaves = get(&app, &format!("/api/v1/ledger/entries?start=0&end={size}")).await
-            ["entries"]
-            .clone();
+        // The leaf bytes are for auditors: anonymous callers and applicants are refused.
+        let path = format!("/api/v1/ledger/entries?start=0&end={size}");
+        assert_eq!(
+            reqwest::get(app.url(&path)).await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+        let zs = app.token("zhangsan").await;
+        assert_eq!(
+            Client::new()
+                .get(app.url(&path))
+                .bearer_auth(&zs)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::FORBIDDEN
+        );
+        let auditor = app.token("auditor").await;
+        let r = Client::new()
+            .get(app.url(&path))
+            .bearer_auth(&auditor)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let leaves = r.json::<Value>().await.unwrap()["entries"].clone();
         let mut inclusion = vec![];
         let mut consistency = vec![];
         for s in 1..=size {
@@ -138,7 +161,12 @@ async fn proofs_verify_with_an_independent_implementation() {
             "/api/v1/ledger/proof/consistency?from=0&to=3",
             "/api/v1/ledger/entries?start=5&end=2",
         ] {
-            let r = reqwest::get(app.url(bad)).await.unwrap();
+            let r = Client::new()
+                .get(app.url(bad))
+                .bearer_auth(&auditor)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
         }
         assert!(app
