@@ -546,3 +546,30 @@ async fn case_open_records(conn: &mut AnyConnection, case_id: i64, delta: i64) -
         .await?;
     Ok(())
 }
+
+impl Store {
+    /// Records raised per (item, rule) in one department since a time.
+    pub async fn record_counts_by_item(
+        &self,
+        since: &str,
+        department_id: i64,
+    ) -> Result<Vec<(String, String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT c.impl_code, r.rule, COUNT(*) AS n FROM supervision_records r JOIN cases c ON c.id = r.case_id \
+             WHERE r.raised_at >= $1 AND r.department_id = $2 GROUP BY c.impl_code, r.rule",
+        )
+        .bind(since)
+        .bind(department_id)
+        .fetch_all(self.r())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    get_str(r, "impl_code")?,
+                    get_str(r, "rule")?,
+                    get_i64(r, "n")?,
+                ))
+            })
+            .collect()
+    }
+}

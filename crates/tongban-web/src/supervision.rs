@@ -475,18 +475,18 @@ struct DeptFigure {
 }
 
 /// Per-department figures for cases submitted since `since` (YYYY-MM-DD).
-async fn figures(
-    state: &AppState,
-    since: &str,
-    dept: Option<i64>,
-) -> Result<Vec<DeptFigure>, AppError> {
-    let cal = state.calendar().await?;
-    let view = state.catalog().await?;
-    let decided = state.store.decided_cases_since(since).await?;
-    let counts = state.store.record_counts_since(since).await?;
-    let mut per: BTreeMap<i64, (usize, usize, u64, usize)> = BTreeMap::new();
-    for c in &decided {
-        let e = per.entry(c.department_id).or_default();
+/// Per group: (decided, on time, working days used, cases timed).
+type Tally = (usize, usize, u64, usize);
+
+/// Adds up decided cases per group: how many, how many on time, working days used.
+fn tally<K: Ord>(
+    decided: &[tongban_store::cases::CaseRecord],
+    key: impl Fn(&tongban_store::cases::CaseRecord) -> K,
+    cal: &tongban_core::calendar::WorkCalendar,
+) -> BTreeMap<K, Tally> {
+    let mut per: BTreeMap<K, Tally> = BTreeMap::new();
+    for c in decided {
+        let e = per.entry(key(c)).or_default();
         e.0 += 1;
         if let (Some(done), Some(due)) = (c.state.completed_on, c.state.promised_due) {
             if done <= due {
@@ -500,13 +500,102 @@ async fn figures(
             }
         }
     }
+    per
+}
+
+/// On-time rate and average working days of one group, as shown.
+fn shown((n, ok, days, timed): Tally) -> (f64, String, String) {
+    let rate = if n == 0 { 0.0 } else { ok as f64 / n as f64 };
+    let on_time = if n == 0 {
+        "—".into()
+    } else {
+        format!("{:.1}%", rate * 100.0)
+    };
+    let avg = if timed == 0 {
+        "—".into()
+    } else {
+        format!("{:.1}", days as f64 / timed as f64)
+    };
+    (rate, on_time, avg)
+}
+
+#[derive(serde::Serialize)]
+struct ItemFigure {
+    impl_code: String,
+    name: String,
+    decided: usize,
+    on_time_rate: f64,
+    on_time: String,
+    average_working_days: String,
+    yellow_cards: i64,
+    red_cards: i64,
+}
+
+/// The same figures per item of one department.
+async fn item_figures(
+    state: &AppState,
+    since: &str,
+    dept: i64,
+) -> Result<Vec<ItemFigure>, AppError> {
+    let cal = state.calendar().await?;
+    let decided: Vec<_> = state
+        .store
+        .decided_cases_since(since)
+        .await?
+        .into_iter()
+        .filter(|c| c.department_id == dept)
+        .collect();
+    let names: HashMap<String, String> = decided
+        .iter()
+        .map(|c| (c.impl_code.clone(), c.item_name.clone()))
+        .collect();
+    let counts = state.store.record_counts_by_item(since, dept).await?;
+    let mut per = tally(&decided, |c| c.impl_code.clone(), &cal);
+    for (code, _, _) in &counts {
+        per.entry(code.clone()).or_default();
+    }
+    Ok(per
+        .into_iter()
+        .map(|(code, t)| {
+            let (rate, on_time, avg) = shown(t);
+            let count = |rule: Rule| {
+                counts
+                    .iter()
+                    .filter(|(c, r, _)| *c == code && r == rule.code())
+                    .map(|c| c.2)
+                    .sum::<i64>()
+            };
+            ItemFigure {
+                name: names.get(&code).cloned().unwrap_or_default(),
+                decided: t.0,
+                on_time_rate: rate,
+                on_time,
+                average_working_days: avg,
+                yellow_cards: count(Rule::YellowCard),
+                red_cards: count(Rule::RedCard),
+                impl_code: code,
+            }
+        })
+        .collect())
+}
+
+async fn figures(
+    state: &AppState,
+    since: &str,
+    dept: Option<i64>,
+) -> Result<Vec<DeptFigure>, AppError> {
+    let cal = state.calendar().await?;
+    let view = state.catalog().await?;
+    let decided = state.store.decided_cases_since(since).await?;
+    let counts = state.store.record_counts_since(since).await?;
+    let mut per = tally(&decided, |c| c.department_id, &cal);
     for (d, _, _) in &counts {
         per.entry(*d).or_default();
     }
     Ok(per
         .into_iter()
         .filter(|(d, _)| dept.is_none_or(|x| x == *d))
-        .map(|(d, (n, ok, days, timed))| {
+        .map(|(d, t)| {
             let count = |rule: Rule| {
                 counts
                     .iter()
@@ -514,25 +603,17 @@ async fn figures(
                     .map(|c| c.2)
                     .sum::<i64>()
             };
-            let rate = if n == 0 { 0.0 } else { ok as f64 / n as f64 };
+            let (on_time_rate, on_time, avg_days) = shown(t);
             DeptFigure {
                 id: d,
                 name: view
                     .department(d)
                     .map(|x| x.name.clone())
                     .unwrap_or_else(|| format!("部门{d}")),
-                decided: n,
-                on_time_rate: rate,
-                on_time: if n == 0 {
-                    "—".into()
-                } else {
-                    format!("{:.1}%", rate * 100.0)
-                },
-                avg_days: if timed == 0 {
-                    "—".into()
-                } else {
-                    format!("{:.1}", days as f64 / timed as f64)
-                },
+                decided: t.0,
+                on_time_rate,
+                on_time,
+                avg_days,
                 yellow: count(Rule::YellowCard),
                 red: count(Rule::RedCard),
                 other: counts
@@ -555,12 +636,17 @@ struct StatsPage {
     from: String,
     chart: String,
     rows: Vec<DeptFigure>,
+    items: Vec<ItemFigure>,
+    dept_name: String,
 }
 
 #[derive(Deserialize, Default)]
 pub struct PeriodQuery {
     #[serde(default)]
     from: String,
+    /// With a department: the figures per item of that department.
+    #[serde(default)]
+    dept: Option<i64>,
 }
 
 fn period_start(state: &AppState, q: &PeriodQuery) -> Result<String, AppError> {
@@ -587,12 +673,26 @@ pub async fn stats(
         .filter(|r| r.decided > 0)
         .map(|r| (r.name.clone(), r.on_time_rate, r.on_time.clone()))
         .collect();
+    let (items, dept_name) = match q.dept {
+        Some(d) if dept.is_none_or(|own| own == d) => {
+            let name = rows
+                .iter()
+                .find(|r| r.id == d)
+                .map(|r| r.name.clone())
+                .unwrap_or_default();
+            (item_figures(&state, &from, d).await?, name)
+        }
+        Some(_) => return Err(PageError(AppError::forbidden())),
+        None => (vec![], String::new()),
+    };
     render(StatsPage {
         ctx: PageCtx::new(&viewer, &csrf),
         period: format!("{from} 起受理的办件"),
         chart: bar_chart(&chart_rows, 1.0),
         from,
         rows,
+        items,
+        dept_name,
     })
 }
 
@@ -701,5 +801,12 @@ pub async fn api_departments(
         .into_iter()
         .map(|r| json!({ "department_id": r.id, "name": r.name, "decided": r.decided, "on_time_rate": r.on_time_rate, "average_working_days": r.avg_days, "yellow_cards": r.yellow, "red_cards": r.red, "other_records": r.other }))
         .collect();
-    Ok(Json(json!({ "from": from, "departments": rows })))
+    let mut out = json!({ "from": from, "departments": rows });
+    if let Some(d) = q.dept {
+        if dept.is_some_and(|own| own != d) {
+            return Err(AppError::forbidden().into());
+        }
+        out["items"] = json!(item_figures(&state, &from, d).await?);
+    }
+    Ok(Json(out))
 }

@@ -159,6 +159,45 @@ async fn warnings_fire_on_the_right_working_day_and_resolve_on_decision() {
             (scj["yellow_cards"].as_i64(), scj["red_cards"].as_i64()),
             (Some(1), Some(1))
         );
+        // And per item of the department, on the page too.
+        let (_, by_item) = get(
+            &app,
+            &sup,
+            &format!(
+                "/api/v1/supervision/departments?from=2026-01-01&dept={}",
+                scj["department_id"]
+            ),
+        )
+        .await;
+        let it = &by_item["items"][0];
+        assert_eq!(
+            (
+                it["name"].as_str(),
+                it["decided"].as_u64(),
+                it["red_cards"].as_i64()
+            ),
+            (Some("食品经营许可证核发"), Some(1), Some(1))
+        );
+        let html = browser
+            .get(app.url(&format!(
+                "/supervision/stats?from=2026-01-01&dept={}",
+                scj["department_id"]
+            )))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("按事项") && html.contains("食品经营许可证核发"));
+        // A department head may not read another department's items.
+        let (s, _) = get(
+            &app,
+            &app.token("head").await,
+            "/api/v1/supervision/departments?from=2026-01-01&dept=9999",
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
         app.stop().await;
     }
 }
