@@ -361,3 +361,30 @@ async fn windows_are_renamed_and_retired_never_deleted() {
         db.cleanup().await;
     }
 }
+
+/// The two migration sets are the same schema: they may differ only where the dialects
+/// do (auto-increment keys). Catches a change made to one backend and forgotten in the other.
+#[test]
+fn sqlite_and_postgres_migrations_do_not_drift() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let list = |b: &str| {
+        let mut v: Vec<_> = std::fs::read_dir(dir.join(b))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    };
+    let (sqlite, postgres) = (list("sqlite"), list("postgres"));
+    assert_eq!(sqlite, postgres, "the same migrations on both backends");
+    assert!(sqlite.len() >= 10);
+    for name in &sqlite {
+        let s = std::fs::read_to_string(dir.join("sqlite").join(name)).unwrap();
+        let p = std::fs::read_to_string(dir.join("postgres").join(name)).unwrap();
+        assert_eq!(
+            s.replace("id INTEGER PRIMARY KEY", "id BIGSERIAL PRIMARY KEY"),
+            p,
+            "{name} differs beyond the dialect"
+        );
+    }
+}

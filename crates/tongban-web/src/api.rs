@@ -256,11 +256,7 @@ pub async fn retire_item(
     Path(code): Path<String>,
     Json(b): Json<ReasonBody>,
 ) -> Result<Json<Value>, ApiError> {
-    state
-        .store
-        .set_item_status(&u.username, &code, true, &b.reason, state.now())
-        .await?;
-    Ok(Json(item_json(&state.store.item(&code).await?)))
+    set_status(&state, &u.username, &code, true, &b.reason).await
 }
 
 pub async fn restore_item(
@@ -269,11 +265,21 @@ pub async fn restore_item(
     Path(code): Path<String>,
     Json(b): Json<ReasonBody>,
 ) -> Result<Json<Value>, ApiError> {
+    set_status(&state, &u.username, &code, false, &b.reason).await
+}
+
+async fn set_status(
+    state: &AppState,
+    actor: &str,
+    code: &str,
+    retire: bool,
+    reason: &str,
+) -> Result<Json<Value>, ApiError> {
     state
         .store
-        .set_item_status(&u.username, &code, false, &b.reason, state.now())
+        .set_item_status(actor, code, retire, reason, state.now())
         .await?;
-    Ok(Json(item_json(&state.store.item(&code).await?)))
+    Ok(Json(item_json(&state.store.item(code).await?)))
 }
 
 pub async fn item_versions(
