@@ -167,7 +167,7 @@ impl Store {
             &format!("{username} {}", u.role.code()),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(user)
     }
 
@@ -227,7 +227,7 @@ impl Store {
             &format!("{id} role={} active={active}", role.code()),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         user_from_row(&row)
     }
 
@@ -242,7 +242,7 @@ impl Store {
             return Err(StoreError::NotFound(format!("用户 {id}")));
         }
         audit(&mut tx, now, actor, "user.unlock", &id.to_string()).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -314,7 +314,7 @@ impl Store {
                 )
                 .await?;
             }
-            tx.commit().await?;
+            self.commit(tx).await?;
             return Ok(Err(LoginError::BadCredentials));
         }
         sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
@@ -331,7 +331,7 @@ impl Store {
             .bind(now_text(now + Duration::hours(SESSION_HOURS)))
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(Ok((user, token)))
     }
 
@@ -354,6 +354,7 @@ impl Store {
             .bind(token_hash(token))
             .execute(self.w())
             .await?;
+        self.durable().await?;
         Ok(())
     }
 }

@@ -155,7 +155,7 @@ impl Store {
     ) -> Result<Applicant> {
         let mut tx = self.begin_write().await?;
         let ap = insert_applicant(&mut tx, a, user_id, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(ap)
     }
 
@@ -177,7 +177,7 @@ impl Store {
             crate::accounts::insert_user(&mut tx, username, password_hash, a.name, role, None, now)
                 .await?;
         let ap = insert_applicant(&mut tx, a, Some(user.id), now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok((user, ap))
     }
 
@@ -285,7 +285,7 @@ impl Store {
             &format!("您的「{}」申请已收到，办件编号 {case_no}。", nc.item_name),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok((self.case_by_no(&case_no).await?, true))
     }
 
@@ -386,7 +386,7 @@ impl Store {
             ),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         rec.status = rec.state.status;
         rec.version = rec.state.version;
         Ok(rec)
@@ -571,6 +571,7 @@ impl Store {
             .bind(now_text(now))
             .execute(self.w())
             .await?;
+        self.durable().await?;
         Ok(())
     }
 
@@ -593,12 +594,7 @@ impl Store {
     }
 
     pub async fn calendar_rev(&self) -> Result<i64> {
-        get_i64(
-            &sqlx::query("SELECT value FROM meta WHERE key = 'calendar_rev'")
-                .fetch_one(self.r())
-                .await?,
-            "value",
-        )
+        self.meta_rev("calendar_rev").await
     }
 
     pub async fn save_calendar_year(
@@ -624,7 +620,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         crate::catalog::audit(&mut tx, now, actor, "calendar.load", &year.to_string()).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
+        self.revs_changed();
         Ok(())
     }
 }
@@ -896,7 +893,7 @@ impl Store {
             )
             .await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -917,7 +914,7 @@ impl Store {
                 .await?;
             ids.push(get_i64(&r, "id")?);
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(ids)
     }
 

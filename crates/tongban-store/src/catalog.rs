@@ -212,10 +212,7 @@ impl Store {
 
     /// A counter bumped by every catalog write; caches compare it to know they are stale.
     pub async fn catalog_rev(&self) -> Result<i64> {
-        let row = sqlx::query("SELECT value FROM meta WHERE key = 'catalog_rev'")
-            .fetch_one(self.r())
-            .await?;
-        get_i64(&row, "value")
+        self.meta_rev("catalog_rev").await
     }
 
     pub async fn departments(&self) -> Result<Vec<Department>> {
@@ -367,7 +364,8 @@ impl Store {
         )
         .await?;
         bump_rev(&mut tx).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
+        self.revs_changed();
         department_from_row(&row)
     }
 
@@ -405,7 +403,8 @@ impl Store {
         )
         .await?;
         bump_rev(&mut tx).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
+        self.revs_changed();
         department_from_row(&row)
     }
 
@@ -443,7 +442,8 @@ impl Store {
         })?;
         audit(&mut tx, now, actor, "hall.create", name).await?;
         bump_rev(&mut tx).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
+        self.revs_changed();
         hall_from_row(&row)
     }
 
@@ -475,7 +475,8 @@ impl Store {
         .ok_or_else(|| StoreError::NotFound(format!("大厅 {id}")))?;
         audit(&mut tx, now, actor, "hall.update", &id.to_string()).await?;
         bump_rev(&mut tx).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
+        self.revs_changed();
         hall_from_row(&row)
     }
 
@@ -527,7 +528,7 @@ impl Store {
             &format!("{hall_id}/{number}"),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(HallWindow {
             id: get_i64(&row, "id")?,
             hall_id,
@@ -559,7 +560,8 @@ impl Store {
         if outcome != WriteOutcome::Unchanged {
             bump_rev(&mut tx).await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
+        self.revs_changed();
         Ok(outcome)
     }
 
@@ -621,7 +623,8 @@ impl Store {
         )
         .await?;
         bump_rev(&mut tx).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
+        self.revs_changed();
         Ok(())
     }
 
@@ -1000,7 +1003,7 @@ impl Store {
             &format!("{impl_code} {steps} joint={}", w.joint),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 }
@@ -1043,7 +1046,7 @@ impl Store {
             &format!("{id} {name} {kind} retired={retired}"),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 }

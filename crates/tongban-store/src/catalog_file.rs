@@ -411,7 +411,8 @@ impl Store {
             ),
         )
         .await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        self.commit(tx).await?;
+        self.revs_changed();
         Ok(report)
     }
 }

@@ -179,6 +179,7 @@ impl Store {
             .bind(now_text(now))
             .execute(self.w())
             .await?;
+        self.durable().await?;
         // Another node may have created one at the same moment: use whichever is stored.
         Box::pin(self.signing_key_existing()).await
     }
@@ -251,6 +252,7 @@ impl Store {
                     .bind(size as i64)
                     .execute(self.w())
                     .await?;
+                self.durable().await?;
                 f.root()
             }
         };
@@ -268,6 +270,7 @@ impl Store {
             .bind(&signature)
             .execute(self.w())
             .await?;
+        self.durable().await?;
         self.checkpoint_at(size)
             .await?
             .ok_or_else(|| StoreError::Internal("checkpoint vanished".into()))

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod cases;
 pub mod catalog;
 pub mod catalog_file;
+pub mod group_sync;
 pub mod ledger;
 pub mod licences;
 pub mod objects;
@@ -52,6 +53,23 @@ pub struct Store {
     write: AnyPool,
     read: AnyPool,
     backend: Backend,
+    /// SQLite only: the group commit that makes committed writes durable (see group_sync).
+    sync: Option<std::sync::Arc<group_sync::GroupSync>>,
+    revs: std::sync::Arc<RevCache>,
+}
+
+/// How long a node trusts the catalog and calendar revisions it read. Every request checks
+/// them (to rebuild its cached catalog view and calendar when an administrator changes
+/// them); re-reading them once a second instead of per request saves two database round
+/// trips per request. Changes made through this process are seen at once (the writer
+/// invalidates); changes made by another node or the CLI are seen within this interval.
+const REV_TTL: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Default)]
+struct RevCache {
+    /// Bumped by every local change, so a read that raced a change is not cached.
+    generation: std::sync::atomic::AtomicU64,
+    values: std::sync::Mutex<Vec<(&'static str, i64, std::time::Instant, u64)>>,
 }
 
 static DRIVERS: std::sync::Once = std::sync::Once::new();
@@ -85,12 +103,18 @@ impl Store {
                     }
                 }
                 let url = format!("sqlite://{path}?mode=rwc");
-                let write = sqlite_pool(&url, 1).await?;
-                let read = sqlite_pool(&url, 2).await?;
+                // The writer commits without waiting for the disk; `durable` waits for the
+                // shared sync instead. Readers never write.
+                let write = sqlite_pool(&url, 1, "NORMAL").await?;
+                let read = sqlite_pool(&url, 2, "FULL").await?;
                 Store {
                     write,
                     read,
                     backend,
+                    sync: Some(std::sync::Arc::new(group_sync::GroupSync::start(
+                        Path::new(path),
+                    ))),
+                    revs: Default::default(),
                 }
             }
             Backend::Postgres => {
@@ -103,6 +127,8 @@ impl Store {
                     write: pool.clone(),
                     read: pool,
                     backend,
+                    sync: None,
+                    revs: Default::default(),
                 }
             }
         };
@@ -119,7 +145,7 @@ impl Store {
                     .await?
             }
         }
-        Ok(())
+        self.durable().await
     }
 
     pub fn backend(&self) -> Backend {
@@ -139,12 +165,115 @@ impl Store {
         }
     }
 
+    /// Commits a write transaction and returns once it is durable. Every write goes
+    /// through here (or through `durable` after an autocommit statement): nothing is
+    /// acknowledged before it is on disk.
+    pub(crate) async fn commit(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Any>,
+    ) -> std::result::Result<(), StoreError> {
+        tx.commit().await?;
+        self.durable().await
+    }
+
+    /// Waits until every write committed so far is on disk. PostgreSQL commits durably by
+    /// itself (`synchronous_commit=on`, grouping concurrent commits in its own WAL flush).
+    pub(crate) async fn durable(&self) -> Result<()> {
+        match &self.sync {
+            Some(s) => s.durable().await.map_err(StoreError::Internal),
+            None => Ok(()),
+        }
+    }
+
+    /// Tickets made durable so far by the SQLite group commit (None on PostgreSQL).
+    pub fn synced_writes(&self) -> Option<u64> {
+        self.sync.as_ref().map(|s| s.synced_ticket())
+    }
+
+    /// A revision counter of the `meta` table (`catalog_rev`, `calendar_rev`), trusted for
+    /// `REV_TTL` after it was read.
+    pub(crate) async fn meta_rev(&self, key: &'static str) -> Result<i64> {
+        use std::sync::atomic::Ordering;
+        let generation = self.revs.generation.load(Ordering::Acquire);
+        {
+            let values = self.revs.values.lock().expect("rev cache");
+            if let Some((_, v, at, g)) = values.iter().find(|(k, ..)| *k == key) {
+                if *g == generation && at.elapsed() < REV_TTL {
+                    return Ok(*v);
+                }
+            }
+        }
+        let v = get_i64(
+            &sqlx::query("SELECT value FROM meta WHERE key = $1")
+                .bind(key)
+                .fetch_one(&self.read)
+                .await?,
+            "value",
+        )?;
+        let mut values = self.revs.values.lock().expect("rev cache");
+        values.retain(|(k, ..)| *k != key);
+        values.push((key, v, std::time::Instant::now(), generation));
+        Ok(v)
+    }
+
+    /// Called after committing a change that bumped a `meta` revision.
+    pub(crate) fn revs_changed(&self) {
+        self.revs
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
     pub(crate) fn w(&self) -> &AnyPool {
         &self.write
     }
 
     pub(crate) fn r(&self) -> &AnyPool {
         &self.read
+    }
+
+    /// The benchmark's storage limit: a scratch table written by `probe_pair`.
+    pub async fn probe_create(&self, table: &str) -> Result<()> {
+        let table = probe_table(table)?;
+        sqlx::query(&format!(
+            "CREATE TABLE IF NOT EXISTS {table} (id BIGINT, payload TEXT)"
+        ))
+        .execute(&self.write)
+        .await?;
+        self.durable().await
+    }
+
+    /// One durable two-row transaction, committed the way every write of the store is.
+    pub async fn probe_pair(&self, table: &str, id: i64, payload: &str) -> Result<()> {
+        let table = probe_table(table)?;
+        let insert = format!("INSERT INTO {table} (id, payload) VALUES ($1, $2)");
+        let mut tx = self.begin_write().await?;
+        for k in 0..2 {
+            sqlx::query(&insert)
+                .bind(id * 2 + k)
+                .bind(payload)
+                .execute(&mut *tx)
+                .await?;
+        }
+        self.commit(tx).await
+    }
+
+    /// Rows in a probe table, read on the read side (what a reader would see).
+    pub async fn probe_count(&self, table: &str) -> Result<i64> {
+        let table = probe_table(table)?;
+        get_i64(
+            &sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+                .fetch_one(&self.read)
+                .await?,
+            "n",
+        )
+    }
+
+    pub async fn probe_drop(&self, table: &str) -> Result<()> {
+        let table = probe_table(table)?;
+        sqlx::query(&format!("DROP TABLE IF EXISTS {table}"))
+            .execute(&self.write)
+            .await?;
+        self.durable().await
     }
 
     pub async fn ping(&self) -> Result<()> {
@@ -158,16 +287,23 @@ impl Store {
     }
 }
 
-async fn sqlite_pool(url: &str, max: u32) -> Result<AnyPool> {
+async fn sqlite_pool(url: &str, max: u32, synchronous: &'static str) -> Result<AnyPool> {
     Ok(AnyPoolOptions::new()
         .max_connections(max)
         .min_connections(1)
-        .after_connect(|conn, _| {
+        // An embedded connection cannot drop like a socket; pinging it on every checkout
+        // would cost a round trip to its thread per query.
+        .test_before_acquire(false)
+        .after_connect(move |conn, _| {
             Box::pin(async move {
-                // WAL for concurrent readers; FULL so an acknowledged write survives power loss.
+                // WAL for concurrent readers. The writer's durability comes from the group
+                // commit (NORMAL plus a shared WAL sync before acknowledging).
                 conn.execute(
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
-                     PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;",
+                    format!(
+                        "PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; \
+                         PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;"
+                    )
+                    .as_str(),
                 )
                 .await?;
                 Ok(())
@@ -175,6 +311,17 @@ async fn sqlite_pool(url: &str, max: u32) -> Result<AnyPool> {
         })
         .connect(url)
         .await?)
+}
+
+/// Scratch table names for the storage-limit probe: `bench_` and letters, digits, `_`.
+fn probe_table(name: &str) -> Result<&str> {
+    if name.starts_with("bench_") && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        Ok(name)
+    } else {
+        Err(StoreError::Invalid(format!(
+            "not a probe table name: {name}"
+        )))
+    }
 }
 
 /// Hides the password of a database URL so it can be logged.

@@ -146,7 +146,7 @@ impl Store {
             .bind(now_text(now))
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -185,6 +185,7 @@ impl Store {
             .execute(self.w())
             .await
             .map_err(|e| if crate::is_unique_violation(&e) { e.into() } else { StoreError::Invalid(format!("证照类型 {type_code} 未登记：{e}")) })?;
+        self.durable().await?;
         Ok(())
     }
 
@@ -277,6 +278,7 @@ impl Store {
             .bind(now_text(now))
             .execute(self.w())
             .await?;
+        self.durable().await?;
         Ok(id)
     }
 
@@ -287,6 +289,7 @@ impl Store {
             .bind(now_text(now))
             .execute(self.w())
             .await?;
+        self.durable().await?;
         let later = now + chrono::Duration::milliseconds(1);
         Ok(vec![
             self.new_issuer_key("Ed25519", later).await?,
@@ -473,7 +476,7 @@ impl Store {
             ),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         self.licence(&id.to_string()).await.map(Some)
     }
 
@@ -546,7 +549,7 @@ impl Store {
             reason: reason.into(),
         };
         crate::cases::append_in_tx(&mut tx, &l.case_no, &[event], actor, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         self.licence(licence_id).await
     }
 
@@ -601,7 +604,7 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         record_use(&mut tx, licence_id, case_no, used_by, purpose, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 

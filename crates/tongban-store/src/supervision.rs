@@ -237,7 +237,7 @@ impl Store {
                 apply_supervision(&mut tx, rec.id, &rec.case_no, rec.department_id, &sup, now)
                     .await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok((rows.len(), raised))
     }
 
@@ -257,7 +257,7 @@ impl Store {
             keep_open_timers: true,
         };
         apply_supervision(&mut tx, rec.id, &rec.case_no, rec.department_id, &sup, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -337,7 +337,7 @@ impl Store {
             due,
         };
         crate::cases::append_in_tx(&mut tx, &record.case_no, &[event], by, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         self.order(&order_no).await
     }
 
@@ -395,7 +395,7 @@ impl Store {
             answer: answer.into(),
         };
         crate::cases::append_in_tx(&mut tx, &order.case_no, &[event], by, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         self.order(order_no).await
     }
 
@@ -454,7 +454,7 @@ impl Store {
             note: note.trim().into(),
         };
         crate::cases::append_in_tx(&mut tx, &order.case_no, &[event], by, now).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         self.order(order_no).await
     }
 

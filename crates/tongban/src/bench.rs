@@ -65,7 +65,11 @@ impl Server {
             ])
             .arg(&data_dir)
             .args(["--database-url", &url])
-            .env("TONGBAN_LOG", "warn")
+            // TONGBAN_BENCH_SERVER_LOG (e.g. "warn,sqlx::query=debug") looks inside a run.
+            .env(
+                "TONGBAN_LOG",
+                std::env::var("TONGBAN_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::null())
             .spawn()
             .context("start the server")?;
@@ -289,7 +293,7 @@ pub async fn lifecycle(
             if s.database_url.starts_with("postgres") {
                 "PostgreSQL"
             } else {
-                "SQLite (WAL, synchronous=FULL)"
+                "SQLite (WAL, group commit: acknowledged after the shared fsync)"
             }
         })
         .unwrap_or("remote");
@@ -430,9 +434,9 @@ pub async fn lifecycle(
         if let Some(rss) = s.peak_rss_mib() {
             println!("server peak RSS: {rss:.1} MiB");
         }
-        let limit = storage_limit(&s.database_url, &s.data_dir, 3.0).await?;
+        let limit = storage_limit(&s.database_url, &s.data_dir, clients, 3.0).await?;
         println!(
-            "storage limit (durable two-row transactions, same disk and backend): {limit:.0} /s"
+            "storage limit (durable two-row transactions, {clients} writers, same disk and backend): {limit:.0} /s"
         );
         println!("committed events: {events_per_s:.0} /s = {:.3} of the storage limit ({tx_per_s:.0} transactions/s = {:.3})", events_per_s / limit, tx_per_s / limit);
     }
@@ -442,55 +446,54 @@ pub async fn lifecycle(
     Ok(())
 }
 
-/// Durable two-row transactions per second, one after another on one connection, as our
-/// store's single writer commits them (SQLite in a file beside the data; PostgreSQL in a
-/// scratch table of the same database).
-pub async fn storage_limit(database_url: &str, dir: &std::path::Path, seconds: f64) -> Result<f64> {
-    use tongban_store::sqlx::{self, Connection, Executor};
-    sqlx::any::install_default_drivers();
-    let (url, table) = if database_url.starts_with("sqlite") {
-        (
-            format!("sqlite://{}?mode=rwc", dir.join("limit.db").display()),
-            "bench_limit".to_string(),
-        )
+/// Durable two-row transactions per second on the same disk and backend, written the way
+/// our store writes them: `writers` concurrent writers through the store's write path, each
+/// acknowledged only once durable (group-committed on SQLite, in a file beside the data; on
+/// PostgreSQL in a scratch table of the same database).
+pub async fn storage_limit(
+    database_url: &str,
+    dir: &std::path::Path,
+    writers: usize,
+    seconds: f64,
+) -> Result<f64> {
+    let url = if database_url.starts_with("sqlite") {
+        format!("sqlite://{}", dir.join("limit.db").display())
     } else {
-        (
-            database_url.to_string(),
-            format!("bench_limit_{}", rand::random::<u32>()),
-        )
+        database_url.to_string()
     };
-    let mut conn = sqlx::AnyConnection::connect(&url).await?;
-    if url.starts_with("sqlite") {
-        conn.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
-            .await?;
-    }
-    conn.execute(format!("CREATE TABLE {table} (id BIGINT, payload TEXT)").as_str())
-        .await?;
-    let payload = "x".repeat(400);
-    let insert = format!("INSERT INTO {table} (id, payload) VALUES ($1, $2)");
+    let store = Store::open(&url).await?;
+    let table = format!("bench_limit_{}", rand::random::<u32>());
+    store.probe_create(&table).await?;
+    let payload: Arc<str> = "x".repeat(400).into();
     let start = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..writers.max(1) {
+        let (store, table, payload) = (store.clone(), table.clone(), payload.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while start.elapsed().as_secs_f64() < seconds {
+                store
+                    .probe_pair(&table, (w as i64) << 40 | n as i64, &payload)
+                    .await?;
+                n += 1;
+            }
+            anyhow::Ok(n)
+        }));
+    }
     let mut n = 0u64;
-    while start.elapsed().as_secs_f64() < seconds {
-        let mut tx = conn.begin().await?;
-        for k in 0..2 {
-            sqlx::query(&insert)
-                .bind((n * 2 + k) as i64)
-                .bind(&payload)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        n += 1;
+    for t in tasks {
+        n += t.await??;
     }
     let rate = n as f64 / start.elapsed().as_secs_f64();
-    conn.execute(format!("DROP TABLE {table}").as_str()).await?;
+    store.probe_drop(&table).await?;
+    store.close().await;
     Ok(rate)
 }
 
 /// `tongban bench engine`: the 3-step approval in process, each write durable — the
 /// counterpart of bench/spiff_approval.py. One instance = create (申办) + accept and 承办
 /// + 审核 + 批准 (办结): four durable transactions, as SpiffWorkflow's create + 3 steps.
-pub async fn engine(database_url: &str, instances: usize) -> Result<()> {
+pub async fn engine(database_url: &str, instances: usize, concurrency: usize) -> Result<()> {
     let store = Store::open(database_url).await?;
     let now = chrono::Utc::now();
     let dept = store
@@ -516,7 +519,6 @@ pub async fn engine(database_url: &str, instances: usize) -> Result<()> {
             now,
         )
         .await?;
-    let cal = tongban_core::calendar::WorkCalendar::builtin();
     let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
     let limits = Limits {
         immediate: false,
@@ -526,79 +528,93 @@ pub async fn engine(database_url: &str, instances: usize) -> Result<()> {
         legal_unit: tongban_core::calendar::TimeUnit::WorkingDays,
         joint: false,
     };
-    let none = tongban_store::supervision::SupervisionWrite::default();
     let start = Instant::now();
-    for _ in 0..instances {
-        let first = Event::Submitted {
-            channel: Channel::Online,
-            delivery: Delivery::Electronic,
-            materials: vec![],
-            received_on: today,
-            steps: default_steps(),
-            limits: limits.clone(),
-            details: Default::default(),
-        };
-        let (rec, _) = store
-            .open_case(
-                tongban_store::cases::NewCase {
-                    impl_code: "BENCH",
-                    item_name: "压测事项",
-                    department_id: dept.id,
-                    applicant_id: applicant.id,
-                    created_by: 0,
-                    idem_key: None,
-                    first,
-                },
-                "bench",
-                now,
-                &none,
-            )
-            .await?;
-        let mut case: Case = rec.state.clone();
-        let mut current = rec;
-        let steps: [Vec<(CaseCommand, Actor)>; 3] = [
-            vec![
-                (CaseCommand::Accept, Actor::Clerk),
-                (
-                    CaseCommand::Pass {
-                        opinion: "同意".into(),
-                    },
-                    Actor::Approver,
-                ),
-            ],
-            vec![(
-                CaseCommand::Pass {
-                    opinion: "同意".into(),
-                },
-                Actor::Approver,
-            )],
-            vec![(
-                CaseCommand::Pass {
-                    opinion: "准予".into(),
-                },
-                Actor::Head,
-            )],
-        ];
-        for step in steps {
-            let mut events = Vec::new();
-            for (cmd, actor) in step {
-                let evs = case.decide(&cmd, actor, today, &cal)?;
-                for e in &evs {
-                    case.apply(e);
-                }
-                events.extend(evs);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut workers = Vec::new();
+    for _ in 0..concurrency.max(1) {
+        let (store, next, limits) = (store.clone(), next.clone(), limits.clone());
+        let (dept_id, applicant_id) = (dept.id, applicant.id);
+        workers.push(tokio::spawn(async move {
+            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < instances {
+                engine_instance(&store, dept_id, applicant_id, &limits, today, now).await?;
             }
-            current = store
-                .append_case_events(&current, &events, "bench", now, &none)
-                .await?;
-        }
+            anyhow::Ok(())
+        }));
+    }
+    for w in workers {
+        w.await??;
     }
     let secs = start.elapsed().as_secs_f64();
     println!(
-        "engine: {instances} instances in {secs:.3} s = {:.1} instances/s",
+        "engine: {instances} instances, {concurrency} at a time, in {secs:.3} s = {:.1} instances/s",
         instances as f64 / secs
     );
     store.close().await;
+    Ok(())
+}
+
+/// One instance of the 3-step approval: four transactions, each durable before the next.
+async fn engine_instance(
+    store: &Store,
+    department_id: i64,
+    applicant_id: i64,
+    limits: &Limits,
+    today: chrono::NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    let cal = tongban_core::calendar::WorkCalendar::builtin();
+    let none = tongban_store::supervision::SupervisionWrite::default();
+    let first = Event::Submitted {
+        channel: Channel::Online,
+        delivery: Delivery::Electronic,
+        materials: vec![],
+        received_on: today,
+        steps: default_steps(),
+        limits: limits.clone(),
+        details: Default::default(),
+    };
+    let (rec, _) = store
+        .open_case(
+            tongban_store::cases::NewCase {
+                impl_code: "BENCH",
+                item_name: "压测事项",
+                department_id,
+                applicant_id,
+                created_by: 0,
+                idem_key: None,
+                first,
+            },
+            "bench",
+            now,
+            &none,
+        )
+        .await?;
+    let mut case: Case = rec.state.clone();
+    let mut current = rec;
+    let pass = |opinion: &str| CaseCommand::Pass {
+        opinion: opinion.into(),
+    };
+    let steps: [Vec<(CaseCommand, Actor)>; 3] = [
+        vec![
+            (CaseCommand::Accept, Actor::Clerk),
+            (pass("同意"), Actor::Approver),
+        ],
+        vec![(pass("同意"), Actor::Approver)],
+        vec![(pass("准予"), Actor::Head)],
+    ];
+    for step in steps {
+        let mut events = Vec::new();
+        for (cmd, actor) in step {
+            let evs = case.decide(&cmd, actor, today, &cal)?;
+            for e in &evs {
+                case.apply(e);
+            }
+            events.extend(evs);
+        }
+        current = store
+            .append_case_events(&current, &events, "bench", now, &none)
+            .await?;
+    }
     Ok(())
 }
 

@@ -120,6 +120,10 @@ enum BenchCmd {
     Engine {
         #[arg(long, default_value_t = 500)]
         instances: usize,
+        /// Instances driven at once (each one's steps still one after another, each
+        /// durable before the next); 1 compares step for step with a single-threaded engine.
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
     },
 }
 
@@ -421,9 +425,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     let cfg = config::load(&overrides(&cli.global, None))?;
                     crate::bench::queries(Some(cfg.database_url), samples).await
                 }
-                BenchCmd::Engine { instances } => {
+                BenchCmd::Engine {
+                    instances,
+                    concurrency,
+                } => {
                     let cfg = config::load(&overrides(&cli.global, None))?;
-                    crate::bench::engine(&cfg.database_url, instances).await
+                    crate::bench::engine(&cfg.database_url, instances, concurrency).await
                 }
             }
         }
