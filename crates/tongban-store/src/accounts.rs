@@ -2,6 +2,7 @@
 //! database (so several server nodes share them) and only a hash of the token is stored.
 
 use crate::catalog::audit;
+use crate::db::Row as AnyRow;
 use crate::{
     get_i64, get_opt_i64, get_str, is_unique_violation, now_text, Result, Store, StoreError,
 };
@@ -11,7 +12,6 @@ use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::any::AnyRow;
 use tongban_core::roles::Role;
 
 /// Failed logins in a row that lock an account.
@@ -51,10 +51,7 @@ fn user_from_row(row: &AnyRow) -> Result<User> {
             .ok_or_else(|| StoreError::Internal(format!("unknown role {role}")))?,
         department_id: get_opt_i64(row, "department_id")?,
         active: get_i64(row, "active")? != 0,
-        locked_until: {
-            use sqlx::Row;
-            row.try_get::<Option<String>, _>("locked_until")?
-        },
+        locked_until: { row.try_get::<Option<String>, _>("locked_until")? },
         failed_logins: get_i64(row, "failed_logins")?,
     })
 }
@@ -141,7 +138,7 @@ impl Store {
         }
         let mut tx = self.begin_write().await?;
         if let Some(d) = u.department_id {
-            let found = sqlx::query("SELECT id FROM departments WHERE id = $1")
+            let found = crate::db::query("SELECT id FROM departments WHERE id = $1")
                 .bind(d)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -172,14 +169,14 @@ impl Store {
     }
 
     pub async fn users(&self) -> Result<Vec<User>> {
-        let rows = sqlx::query(&format!("SELECT {USER_COLS} FROM users ORDER BY id"))
+        let rows = crate::db::query(&format!("SELECT {USER_COLS} FROM users ORDER BY id"))
             .fetch_all(self.r())
             .await?;
         rows.iter().map(user_from_row).collect()
     }
 
     pub async fn user(&self, id: i64) -> Result<User> {
-        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
+        let row = crate::db::query(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.r())
             .await?
@@ -203,7 +200,7 @@ impl Store {
             )));
         }
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(&format!(
+        let row = crate::db::query(&format!(
             "UPDATE users SET role = $1, department_id = $2, active = $3 WHERE id = $4 RETURNING {USER_COLS}"
         ))
         .bind(role.code())
@@ -214,7 +211,7 @@ impl Store {
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("用户 {id}")))?;
         if !active {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            crate::db::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -233,11 +230,12 @@ impl Store {
 
     pub async fn unlock_user(&self, actor: &str, id: i64, now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let done =
-            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+        let done = crate::db::query(
+            "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("用户 {id}")));
         }
@@ -254,7 +252,7 @@ impl Store {
         password: &str,
         now: DateTime<Utc>,
     ) -> Result<std::result::Result<(User, String), LoginError>> {
-        let row = sqlx::query(&format!(
+        let row = crate::db::query(&format!(
             "SELECT {USER_COLS}, password_hash FROM users WHERE username = $1"
         ))
         .bind(username.trim())
@@ -288,7 +286,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         if !ok || !user.active {
             // Counted in the database, so parallel guesses cannot undercount.
-            let row = sqlx::query(
+            let row = crate::db::query(
                 "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
             )
             .bind(user.id)
@@ -298,11 +296,13 @@ impl Store {
             let locked = (failed >= LOCKOUT_THRESHOLD)
                 .then(|| now_text(now + Duration::minutes(LOCKOUT_MINUTES)));
             if locked.is_some() {
-                sqlx::query("UPDATE users SET failed_logins = 0, locked_until = $1 WHERE id = $2")
-                    .bind(locked.clone())
-                    .bind(user.id)
-                    .execute(&mut *tx)
-                    .await?;
+                crate::db::query(
+                    "UPDATE users SET failed_logins = 0, locked_until = $1 WHERE id = $2",
+                )
+                .bind(locked.clone())
+                .bind(user.id)
+                .execute(&mut *tx)
+                .await?;
             }
             if locked.is_some() {
                 audit(
@@ -317,14 +317,14 @@ impl Store {
             self.commit(tx).await?;
             return Ok(Err(LoginError::BadCredentials));
         }
-        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+        crate::db::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
             .bind(user.id)
             .execute(&mut *tx)
             .await?;
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let token = hex::encode(bytes);
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        crate::db::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash(&token))
             .bind(user.id)
             .bind(now_text(now))
@@ -337,7 +337,7 @@ impl Store {
 
     /// The user of a live session.
     pub async fn session_user(&self, token: &str, now: DateTime<Utc>) -> Result<Option<User>> {
-        let row = sqlx::query(&format!(
+        let row = crate::db::query(&format!(
             "SELECT u.{} FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
             USER_COLS.replace(", ", ", u.")
@@ -350,7 +350,7 @@ impl Store {
     }
 
     pub async fn logout(&self, token: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        crate::db::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash(token))
             .execute(self.w())
             .await?;
@@ -361,7 +361,7 @@ impl Store {
 
 /// Inserts a user row inside a transaction (shared by staff creation and applicant sign-up).
 pub(crate) async fn insert_user(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut crate::db::Conn,
     username: &str,
     password_hash: &str,
     display_name: &str,
@@ -383,7 +383,7 @@ pub(crate) async fn insert_user(
     if display_name.trim().is_empty() {
         return Err(StoreError::Invalid("姓名必填".into()));
     }
-    let row = sqlx::query(&format!(
+    let row = crate::db::query(&format!(
         "INSERT INTO users (username, password_hash, display_name, role, department_id, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLS}"
     ))

@@ -1,12 +1,12 @@
 //! Applicants and cases. Every action appends events to the hash-chained ledger, and the
 //! case projection (status, deadlines, inbox columns) is updated in the same transaction.
 
+use crate::db::Conn as AnyConnection;
+use crate::db::Row as AnyRow;
 use crate::{get_i64, get_str, is_unique_violation, now_text, Result, Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 use tongban_core::case::{Case, Event, Status};
 
 #[derive(Debug, Clone, Serialize)]
@@ -182,7 +182,7 @@ impl Store {
     }
 
     pub async fn applicant(&self, id: i64) -> Result<Applicant> {
-        let r = sqlx::query(&format!(
+        let r = crate::db::query(&format!(
             "SELECT {APPLICANT_COLS} FROM applicants WHERE id = $1"
         ))
         .bind(id)
@@ -193,7 +193,7 @@ impl Store {
     }
 
     pub async fn applicant_of_user(&self, user_id: i64) -> Result<Option<Applicant>> {
-        let r = sqlx::query(&format!(
+        let r = crate::db::query(&format!(
             "SELECT {APPLICANT_COLS} FROM applicants WHERE user_id = $1"
         ))
         .bind(user_id)
@@ -203,7 +203,7 @@ impl Store {
     }
 
     pub async fn applicant_by_id_number(&self, id_number: &str) -> Result<Option<Applicant>> {
-        let r = sqlx::query(&format!(
+        let r = crate::db::query(&format!(
             "SELECT {APPLICANT_COLS} FROM applicants WHERE id_number = $1"
         ))
         .bind(id_number.trim().to_ascii_uppercase())
@@ -229,21 +229,21 @@ impl Store {
         let state = Case::open(&nc.first).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let day = crate::cases::beijing_day(now);
         let mut tx = self.begin_write().await?;
-        sqlx::query(
+        crate::db::query(
             "INSERT INTO case_counters (day, n) VALUES ($1, 0) ON CONFLICT (day) DO NOTHING",
         )
         .bind(&day)
         .execute(&mut *tx)
         .await?;
         let n = get_i64(
-            &sqlx::query("UPDATE case_counters SET n = n + 1 WHERE day = $1 RETURNING n")
+            &crate::db::query("UPDATE case_counters SET n = n + 1 WHERE day = $1 RETURNING n")
                 .bind(&day)
                 .fetch_one(&mut *tx)
                 .await?,
             "n",
         )?;
         let case_no = format!("{REGION_CODE}{day}{n:06}");
-        let inserted = sqlx::query(
+        let inserted = crate::db::query(
             "INSERT INTO cases (case_no, impl_code, item_name, department_id, applicant_id, created_by, idem_key, channel, status, step_name, version, submitted_at, state, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', 1, $10, $11, $10) RETURNING id",
         )
@@ -290,7 +290,7 @@ impl Store {
     }
 
     async fn case_by_idem(&self, created_by: i64, key: &str) -> Result<Option<CaseRecord>> {
-        let r = sqlx::query(&format!(
+        let r = crate::db::query(&format!(
             "SELECT {CASE_COLS} FROM cases c WHERE c.created_by = $1 AND c.idem_key = $2"
         ))
         .bind(created_by)
@@ -301,7 +301,7 @@ impl Store {
     }
 
     pub async fn case_by_no(&self, case_no: &str) -> Result<CaseRecord> {
-        let r = sqlx::query(&format!(
+        let r = crate::db::query(&format!(
             "SELECT {CASE_COLS} FROM cases c WHERE c.case_no = $1"
         ))
         .bind(case_no)
@@ -335,7 +335,7 @@ impl Store {
         }
         let s = &rec.state;
         let mut tx = self.begin_write().await?;
-        let updated = sqlx::query(
+        let updated = crate::db::query(
             "UPDATE cases SET status = $1, step_name = $2, version = $3, accepted_on = $4, promised_due = $5, legal_due = $6, state = $7, updated_at = $8, \
              inbox_due = $11, next_check_on = $12 WHERE id = $9 AND version = $10 RETURNING open_records",
         )
@@ -393,7 +393,7 @@ impl Store {
     }
 
     pub async fn case_events(&self, case_id: i64) -> Result<Vec<LedgerEntry>> {
-        let rows = sqlx::query("SELECT seq, case_version, actor, at, entry, hash FROM ledger_events WHERE case_id = $1 ORDER BY case_version")
+        let rows = crate::db::query("SELECT seq, case_version, actor, at, entry, hash FROM ledger_events WHERE case_id = $1 ORDER BY case_version")
             .bind(case_id)
             .fetch_all(self.r())
             .await?;
@@ -417,7 +417,7 @@ impl Store {
     /// Recomputes the hash chain; returns the first sequence number that does not match.
     pub async fn verify_chain(&self) -> Result<Option<i64>> {
         let rows =
-            sqlx::query("SELECT seq, entry, prev_hash, hash FROM ledger_events ORDER BY seq")
+            crate::db::query("SELECT seq, entry, prev_hash, hash FROM ledger_events ORDER BY seq")
                 .fetch_all(self.r())
                 .await?;
         let mut prev = "0".repeat(64);
@@ -522,12 +522,12 @@ impl Store {
             f.offset.max(0)
         );
         let total = get_i64(
-            &bind_args(sqlx::query(&count_sql), &args, &ints)
+            &bind_args(crate::db::query(&count_sql), &args, &ints)
                 .fetch_one(self.r())
                 .await?,
             "n",
         )?;
-        let rows = bind_args(sqlx::query(&rows_sql), &args, &ints)
+        let rows = bind_args(crate::db::query(&rows_sql), &args, &ints)
             .fetch_all(self.r())
             .await?;
         Ok((
@@ -541,7 +541,7 @@ impl Store {
         applicant_id: i64,
         limit: i64,
     ) -> Result<Vec<(String, String, String)>> {
-        let rows = sqlx::query("SELECT case_no, at, text FROM messages WHERE applicant_id = $1 ORDER BY id DESC LIMIT $2")
+        let rows = crate::db::query("SELECT case_no, at, text FROM messages WHERE applicant_id = $1 ORDER BY id DESC LIMIT $2")
             .bind(applicant_id)
             .bind(limit)
             .fetch_all(self.r())
@@ -564,7 +564,7 @@ impl Store {
         media_type: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO files (sha256, size, media_type, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
+        crate::db::query("INSERT INTO files (sha256, size, media_type, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
             .bind(sha)
             .bind(size as i64)
             .bind(media_type)
@@ -576,7 +576,7 @@ impl Store {
     }
 
     pub async fn file_type(&self, sha: &str) -> Result<Option<String>> {
-        let r = sqlx::query("SELECT media_type FROM files WHERE sha256 = $1")
+        let r = crate::db::query("SELECT media_type FROM files WHERE sha256 = $1")
             .bind(sha)
             .fetch_optional(self.r())
             .await?;
@@ -585,7 +585,7 @@ impl Store {
 
     /// Working-day calendar years loaded by administrators: (year, source text).
     pub async fn calendar_years(&self) -> Result<Vec<(i64, String)>> {
-        let rows = sqlx::query("SELECT year, source FROM calendar_years ORDER BY year")
+        let rows = crate::db::query("SELECT year, source FROM calendar_years ORDER BY year")
             .fetch_all(self.r())
             .await?;
         rows.iter()
@@ -605,18 +605,18 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM calendar_years WHERE year = $1")
+        crate::db::query("DELETE FROM calendar_years WHERE year = $1")
             .bind(year)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO calendar_years (year, source, loaded_by, loaded_at) VALUES ($1, $2, $3, $4)")
+        crate::db::query("INSERT INTO calendar_years (year, source, loaded_by, loaded_at) VALUES ($1, $2, $3, $4)")
             .bind(year)
             .bind(source)
             .bind(actor)
             .bind(now_text(now))
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'calendar_rev'")
+        crate::db::query("UPDATE meta SET value = value + 1 WHERE key = 'calendar_rev'")
             .execute(&mut *tx)
             .await?;
         crate::catalog::audit(&mut tx, now, actor, "calendar.load", &year.to_string()).await?;
@@ -660,7 +660,7 @@ async fn insert_applicant(
     if a.kind == "enterprise" && a.legal_rep.trim().is_empty() {
         return Err(StoreError::Invalid("企业须填写法定代表人".into()));
     }
-    let r = sqlx::query(&format!(
+    let r = crate::db::query(&format!(
         "INSERT INTO applicants (kind, name, id_number, mobile, legal_rep, user_id, verified, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {APPLICANT_COLS}"
     ))
     .bind(a.kind)
@@ -684,13 +684,15 @@ pub(crate) async fn message(
     now: DateTime<Utc>,
     text: &str,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO messages (applicant_id, case_no, at, text) VALUES ($1, $2, $3, $4)")
-        .bind(applicant_id)
-        .bind(case_no)
-        .bind(now_text(now))
-        .bind(text)
-        .execute(conn)
-        .await?;
+    crate::db::query(
+        "INSERT INTO messages (applicant_id, case_no, at, text) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(applicant_id)
+    .bind(case_no)
+    .bind(now_text(now))
+    .bind(text)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -704,7 +706,7 @@ async fn append_events(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let head = sqlx::query(
+    let head = crate::db::query(
         "UPDATE ledger_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash, frontier",
     )
     .bind(events.len() as i64)
@@ -731,7 +733,7 @@ async fn append_events(
         if let Some(f) = frontier.as_mut() {
             f.push(tongban_core::merkle::leaf_hash(entry.as_bytes()));
         }
-        sqlx::query("INSERT INTO ledger_events (seq, case_id, case_version, kind, actor, at, entry, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        crate::db::query("INSERT INTO ledger_events (seq, case_id, case_version, kind, actor, at, entry, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(seq)
             .bind(case_id)
             .bind(case_version)
@@ -745,7 +747,7 @@ async fn append_events(
             .await?;
         prev = hash;
     }
-    sqlx::query("UPDATE ledger_head SET hash = $1, frontier = $2 WHERE id = 1")
+    crate::db::query("UPDATE ledger_head SET hash = $1, frontier = $2 WHERE id = 1")
         .bind(&prev)
         .bind(frontier.map(|f| f.encode()).unwrap_or_default())
         .execute(&mut *conn)
@@ -753,7 +755,7 @@ async fn append_events(
     Ok(())
 }
 
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+type AnyQuery<'q> = crate::db::Query<'q>;
 
 /// Binds the collected filter values in order: integers where `ints` says so, text otherwise.
 fn bind_args<'q>(mut q: AnyQuery<'q>, args: &[String], ints: &[(usize, i64)]) -> AnyQuery<'q> {
@@ -775,7 +777,7 @@ pub(crate) async fn append_in_tx(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let r = sqlx::query(&format!(
+    let r = crate::db::query(&format!(
         "SELECT {CASE_COLS} FROM cases c WHERE c.case_no = $1"
     ))
     .bind(case_no)
@@ -787,7 +789,7 @@ pub(crate) async fn append_in_tx(
     for e in events {
         rec.state.apply(e);
     }
-    let updated = sqlx::query(
+    let updated = crate::db::query(
         "UPDATE cases SET version = $1, state = $2, updated_at = $3 WHERE id = $4 AND version = $5",
     )
     .bind(rec.state.version)
@@ -815,7 +817,7 @@ impl Store {
         accepted_on: chrono::NaiveDate,
         exclude_id: i64,
     ) -> Result<usize> {
-        let r = sqlx::query(
+        let r = crate::db::query(
             "SELECT COUNT(*) AS n FROM cases WHERE impl_code = $1 AND department_id = $2 AND status IN ('in_approval', 'suspended') \
              AND accepted_on < $3 AND id <> $4",
         )
@@ -832,7 +834,7 @@ impl Store {
 impl Store {
     /// Decided cases (办结 and after) submitted since `since`, for department figures.
     pub async fn decided_cases_since(&self, since: &str) -> Result<Vec<CaseRecord>> {
-        let rows = sqlx::query(&format!(
+        let rows = crate::db::query(&format!(
             "SELECT {CASE_COLS} FROM cases c WHERE c.status IN ('completed', 'dispatched', 'delivered') AND c.submitted_at >= $1"
         ))
         .bind(since)
@@ -860,7 +862,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         for c in cases {
             let s = &c.state;
-            let r = sqlx::query(
+            let r = crate::db::query(
                 "INSERT INTO cases (case_no, impl_code, item_name, department_id, applicant_id, created_by, channel, status, step_name, version, submitted_at, accepted_on, promised_due, legal_due, state, updated_at, inbox_due, next_check_on) \
                  VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $8, $9, $10, $11, $12, $13, $14, $10, $15, $16) RETURNING id",
             )
@@ -906,7 +908,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let mut ids = Vec::with_capacity(people.len());
         for (name, id_number) in people {
-            let r = sqlx::query("INSERT INTO applicants (kind, name, id_number, verified, created_at) VALUES ('person', $1, $2, 1, $3) RETURNING id")
+            let r = crate::db::query("INSERT INTO applicants (kind, name, id_number, verified, created_at) VALUES ('person', $1, $2, 1, $3) RETURNING id")
                 .bind(name)
                 .bind(id_number)
                 .bind(now_text(now))
@@ -922,7 +924,7 @@ impl Store {
     pub async fn database_bytes(&self, sqlite_path: Option<&std::path::Path>) -> Result<u64> {
         match self.backend() {
             crate::Backend::Postgres => Ok(get_i64(
-                &sqlx::query("SELECT pg_database_size(current_database()) AS n")
+                &crate::db::query("SELECT pg_database_size(current_database()) AS n")
                     .fetch_one(self.r())
                     .await?,
                 "n",

@@ -1,13 +1,13 @@
 //! The catalog in the database: departments, halls and windows, items with their
 //! materials, and the version history of every item.
 
+use crate::db::Conn as AnyConnection;
+use crate::db::Row as AnyRow;
 use crate::{
     get_i64, get_opt_i64, get_str, is_unique_violation, now_text, Result, Store, StoreError,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::any::AnyRow;
-use sqlx::AnyConnection;
 use tongban_core::catalog::{Item, Material};
 use tongban_core::ids::Uscc;
 
@@ -217,32 +217,34 @@ impl Store {
 
     pub async fn departments(&self) -> Result<Vec<Department>> {
         let rows =
-            sqlx::query("SELECT id, code, name, phone, retired FROM departments ORDER BY id")
+            crate::db::query("SELECT id, code, name, phone, retired FROM departments ORDER BY id")
                 .fetch_all(self.r())
                 .await?;
         rows.iter().map(department_from_row).collect()
     }
 
     pub async fn department(&self, id: i64) -> Result<Department> {
-        let row =
-            sqlx::query("SELECT id, code, name, phone, retired FROM departments WHERE id = $1")
-                .bind(id)
-                .fetch_optional(self.r())
-                .await?
-                .ok_or_else(|| StoreError::NotFound(format!("部门 {id}")))?;
+        let row = crate::db::query(
+            "SELECT id, code, name, phone, retired FROM departments WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.r())
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("部门 {id}")))?;
         department_from_row(&row)
     }
 
     pub async fn halls(&self) -> Result<Vec<Hall>> {
-        let rows =
-            sqlx::query("SELECT id, name, kind, address, hours, retired FROM halls ORDER BY id")
-                .fetch_all(self.r())
-                .await?;
+        let rows = crate::db::query(
+            "SELECT id, name, kind, address, hours, retired FROM halls ORDER BY id",
+        )
+        .fetch_all(self.r())
+        .await?;
         rows.iter().map(hall_from_row).collect()
     }
 
     pub async fn hall_windows(&self, hall_id: i64) -> Result<Vec<HallWindow>> {
-        let rows = sqlx::query(
+        let rows = crate::db::query(
             "SELECT id, hall_id, number, name, kind, retired FROM hall_windows \
              WHERE hall_id = $1 ORDER BY id",
         )
@@ -265,14 +267,14 @@ impl Store {
 
     /// Every item, active and retired, in 实施编码 order.
     pub async fn all_items(&self) -> Result<Vec<StoredItem>> {
-        let rows = sqlx::query(&format!("SELECT {ITEM_COLS} FROM items ORDER BY impl_code"))
+        let rows = crate::db::query(&format!("SELECT {ITEM_COLS} FROM items ORDER BY impl_code"))
             .fetch_all(self.r())
             .await?;
         rows.iter().map(item_from_row).collect()
     }
 
     pub async fn item(&self, impl_code: &str) -> Result<StoredItem> {
-        let row = sqlx::query(&format!(
+        let row = crate::db::query(&format!(
             "SELECT {ITEM_COLS} FROM items WHERE impl_code = $1"
         ))
         .bind(impl_code)
@@ -284,7 +286,7 @@ impl Store {
 
     pub async fn item_versions(&self, impl_code: &str) -> Result<Vec<ItemVersion>> {
         let item = self.item(impl_code).await?;
-        let rows = sqlx::query(
+        let rows = crate::db::query(
             "SELECT version, actor, at, action, changes FROM item_versions \
              WHERE item_id = $1 ORDER BY version DESC",
         )
@@ -312,13 +314,14 @@ impl Store {
         version: i64,
     ) -> Result<(Item, Vec<Material>)> {
         let item = self.item(impl_code).await?;
-        let row =
-            sqlx::query("SELECT snapshot FROM item_versions WHERE item_id = $1 AND version = $2")
-                .bind(item.id)
-                .bind(version)
-                .fetch_optional(self.r())
-                .await?
-                .ok_or_else(|| StoreError::NotFound(format!("事项 {impl_code} 版本 {version}")))?;
+        let row = crate::db::query(
+            "SELECT snapshot FROM item_versions WHERE item_id = $1 AND version = $2",
+        )
+        .bind(item.id)
+        .bind(version)
+        .fetch_optional(self.r())
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("事项 {impl_code} 版本 {version}")))?;
         serde_json::from_str(&get_str(&row, "snapshot")?)
             .map_err(|e| StoreError::Internal(e.to_string()))
     }
@@ -338,7 +341,7 @@ impl Store {
             return Err(StoreError::Invalid("部门名称必填".into()));
         }
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(
+        let row = crate::db::query(
             "INSERT INTO departments (code, name, phone, created_at) VALUES ($1, $2, $3, $4) \
              RETURNING id, code, name, phone, retired",
         )
@@ -383,7 +386,7 @@ impl Store {
             return Err(StoreError::Invalid("部门名称必填".into()));
         }
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(
+        let row = crate::db::query(
             "UPDATE departments SET name = $1, phone = $2, retired = $3 WHERE id = $4 \
              RETURNING id, code, name, phone, retired",
         )
@@ -422,7 +425,7 @@ impl Store {
             return Err(StoreError::Invalid("大厅名称必填".into()));
         }
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(
+        let row = crate::db::query(
             "INSERT INTO halls (name, kind, address, hours, created_at) VALUES ($1, $2, $3, $4, $5) \
              RETURNING id, name, kind, address, hours, retired",
         )
@@ -461,7 +464,7 @@ impl Store {
             retired,
         } = *details;
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(
+        let row = crate::db::query(
             "UPDATE halls SET kind = $1, address = $2, hours = $3, retired = $4 WHERE id = $5 \
              RETURNING id, name, kind, address, hours, retired",
         )
@@ -497,14 +500,14 @@ impl Store {
             return Err(StoreError::Invalid("窗口类型应为综合窗口或专窗".into()));
         }
         let mut tx = self.begin_write().await?;
-        let exists = sqlx::query("SELECT id FROM halls WHERE id = $1")
+        let exists = crate::db::query("SELECT id FROM halls WHERE id = $1")
             .bind(hall_id)
             .fetch_optional(&mut *tx)
             .await?;
         if exists.is_none() {
             return Err(StoreError::NotFound(format!("大厅 {hall_id}")));
         }
-        let row = sqlx::query(
+        let row = crate::db::query(
             "INSERT INTO hall_windows (hall_id, number, name, kind) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(hall_id)
@@ -578,7 +581,7 @@ impl Store {
             return Err(StoreError::Invalid("退役事项必须说明原因".into()));
         }
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(&format!(
+        let row = crate::db::query(&format!(
             "SELECT {ITEM_COLS} FROM items WHERE impl_code = $1"
         ))
         .bind(impl_code)
@@ -598,13 +601,15 @@ impl Store {
             )));
         }
         let version = current.version + 1;
-        sqlx::query("UPDATE items SET status = $1, version = $2, updated_at = $3 WHERE id = $4")
-            .bind(target.code())
-            .bind(version)
-            .bind(now_text(now))
-            .bind(current.id)
-            .execute(&mut *tx)
-            .await?;
+        crate::db::query(
+            "UPDATE items SET status = $1, version = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(target.code())
+        .bind(version)
+        .bind(now_text(now))
+        .bind(current.id)
+        .execute(&mut *tx)
+        .await?;
         let changes = vec![FieldChange {
             field: "状态".into(),
             before: current.status.label().into(),
@@ -629,7 +634,7 @@ impl Store {
     }
 
     pub async fn audit_entries(&self, limit: i64) -> Result<Vec<(String, String, String, String)>> {
-        let rows = sqlx::query(
+        let rows = crate::db::query(
             "SELECT at, actor, action, detail FROM audit_log ORDER BY id DESC LIMIT $1",
         )
         .bind(limit)
@@ -649,7 +654,7 @@ impl Store {
 }
 
 pub(crate) async fn bump_rev(conn: &mut AnyConnection) -> Result<()> {
-    sqlx::query("UPDATE meta SET value = value + 1 WHERE key = 'catalog_rev'")
+    crate::db::query("UPDATE meta SET value = value + 1 WHERE key = 'catalog_rev'")
         .execute(conn)
         .await?;
     Ok(())
@@ -662,7 +667,7 @@ pub(crate) async fn audit(
     action: &str,
     detail: &str,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO audit_log (at, actor, action, detail) VALUES ($1, $2, $3, $4)")
+    crate::db::query("INSERT INTO audit_log (at, actor, action, detail) VALUES ($1, $2, $3, $4)")
         .bind(now_text(now))
         .bind(actor)
         .bind(action)
@@ -679,7 +684,7 @@ pub(crate) async fn find_department(
     item: &Item,
     create: Option<DateTime<Utc>>,
 ) -> Result<(i64, bool)> {
-    let row = sqlx::query("SELECT id, name FROM departments WHERE code = $1")
+    let row = crate::db::query("SELECT id, name FROM departments WHERE code = $1")
         .bind(item.department_code.as_str())
         .fetch_optional(&mut *conn)
         .await?;
@@ -695,7 +700,7 @@ pub(crate) async fn find_department(
             Ok((get_i64(&r, "id")?, false))
         }
         None if create.is_some() => {
-            let by_name = sqlx::query("SELECT code FROM departments WHERE name = $1")
+            let by_name = crate::db::query("SELECT code FROM departments WHERE name = $1")
                 .bind(&item.department)
                 .fetch_optional(&mut *conn)
                 .await?;
@@ -707,7 +712,7 @@ pub(crate) async fn find_department(
                     item.department_code
                 )));
             }
-            let r = sqlx::query("INSERT INTO departments (code, name, phone, created_at) VALUES ($1, $2, '', $3) RETURNING id")
+            let r = crate::db::query("INSERT INTO departments (code, name, phone, created_at) VALUES ($1, $2, '', $3) RETURNING id")
                 .bind(item.department_code.as_str())
                 .bind(&item.department)
                 .bind(now_text(create.unwrap_or_default()))
@@ -730,7 +735,7 @@ pub(crate) async fn find_hall(
     if item.hall.is_empty() {
         return Ok((None, false));
     }
-    let row = sqlx::query("SELECT id FROM halls WHERE name = $1")
+    let row = crate::db::query("SELECT id FROM halls WHERE name = $1")
         .bind(&item.hall)
         .fetch_optional(&mut *conn)
         .await?;
@@ -742,7 +747,7 @@ pub(crate) async fn find_hall(
             } else {
                 HallKind::SubCentre
             };
-            let r = sqlx::query("INSERT INTO halls (name, kind, address, hours, created_at) VALUES ($1, $2, '', '', $3) RETURNING id")
+            let r = crate::db::query("INSERT INTO halls (name, kind, address, hours, created_at) VALUES ($1, $2, '', '', $3) RETURNING id")
                 .bind(&item.hall)
                 .bind(kind.code())
                 .bind(now_text(create.unwrap_or_default()))
@@ -769,7 +774,7 @@ async fn insert_version(
     item: &Item,
     materials: &[Material],
 ) -> Result<()> {
-    sqlx::query(
+    crate::db::query(
         "INSERT INTO item_versions (item_id, version, actor, at, action, changes, snapshot) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -815,7 +820,7 @@ pub(crate) async fn save_item_tx(
     now: DateTime<Utc>,
     action: &str,
 ) -> Result<WriteOutcome> {
-    let existing = sqlx::query(&format!(
+    let existing = crate::db::query(&format!(
         "SELECT {ITEM_COLS} FROM items WHERE impl_code = $1"
     ))
     .bind(&item.impl_code)
@@ -830,7 +835,7 @@ pub(crate) async fn save_item_tx(
         .collect();
     match existing {
         None => {
-            let row = sqlx::query(
+            let row = crate::db::query(
                 "INSERT INTO items (impl_code, basic_code, name, item_type, department_id, hall_id, \
                  application, status, version, data, materials, search_text, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', 1, $8, $9, $10, $11) RETURNING id",
@@ -882,7 +887,7 @@ pub(crate) async fn save_item_tx(
                 return Ok(WriteOutcome::Unchanged);
             }
             let version = current.version + 1;
-            sqlx::query(
+            crate::db::query(
                 "UPDATE items SET basic_code = $1, name = $2, item_type = $3, department_id = $4, \
                  hall_id = $5, application = $6, version = $7, data = $8, materials = $9, \
                  search_text = $10, updated_at = $11 WHERE id = $12",
@@ -915,7 +920,7 @@ pub(crate) async fn current_materials(
     conn: &mut AnyConnection,
     impl_code: &str,
 ) -> Result<Vec<Material>> {
-    let row = sqlx::query("SELECT materials FROM items WHERE impl_code = $1")
+    let row = crate::db::query("SELECT materials FROM items WHERE impl_code = $1")
         .bind(impl_code)
         .fetch_optional(conn)
         .await?;
@@ -937,7 +942,7 @@ pub struct ItemWorkflow {
 impl Store {
     /// The item's configured workflow, or None for the default 承办 → 审核 → 批准.
     pub async fn item_workflow(&self, impl_code: &str) -> Result<Option<ItemWorkflow>> {
-        let r = sqlx::query("SELECT steps, joint FROM item_workflows WHERE impl_code = $1")
+        let r = crate::db::query("SELECT steps, joint FROM item_workflows WHERE impl_code = $1")
             .bind(impl_code)
             .fetch_optional(self.r())
             .await?;
@@ -984,7 +989,7 @@ impl Store {
         }
         let steps = json(&w.steps)?;
         let mut tx = self.begin_write().await?;
-        sqlx::query(
+        crate::db::query(
             "INSERT INTO item_workflows (impl_code, steps, joint, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (impl_code) DO UPDATE SET steps = $2, joint = $3, updated_by = $4, updated_at = $5",
         )
@@ -1027,14 +1032,15 @@ impl Store {
             return Err(StoreError::Invalid("窗口类型应为综合窗口或专窗".into()));
         }
         let mut tx = self.begin_write().await?;
-        let done =
-            sqlx::query("UPDATE hall_windows SET name = $1, kind = $2, retired = $3 WHERE id = $4")
-                .bind(name)
-                .bind(kind)
-                .bind(i64::from(retired))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+        let done = crate::db::query(
+            "UPDATE hall_windows SET name = $1, kind = $2, retired = $3 WHERE id = $4",
+        )
+        .bind(name)
+        .bind(kind)
+        .bind(i64::from(retired))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("窗口 {id}")));
         }

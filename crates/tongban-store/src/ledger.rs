@@ -110,7 +110,7 @@ pub fn verify_checkpoint_signature(c: &Checkpoint, public_hex: &str) -> bool {
 impl Store {
     /// Leaf bytes of events [start, end) (0-based indexes; leaf i is event seq i+1).
     pub async fn ledger_leaves(&self, start: u64, end: u64) -> Result<Vec<LedgerLeaf>> {
-        let rows = sqlx::query(
+        let rows = crate::db::query(
             "SELECT seq, entry FROM ledger_events WHERE seq > $1 AND seq <= $2 ORDER BY seq",
         )
         .bind(start as i64)
@@ -131,7 +131,7 @@ impl Store {
 
     pub async fn ledger_size(&self) -> Result<u64> {
         Ok(get_i64(
-            &sqlx::query("SELECT seq FROM ledger_head WHERE id = 1")
+            &crate::db::query("SELECT seq FROM ledger_head WHERE id = 1")
                 .fetch_one(self.r())
                 .await?,
             "seq",
@@ -140,7 +140,7 @@ impl Store {
 
     /// Leaf hashes of the first `size` events, recomputed from the stored bytes.
     pub async fn leaf_hashes(&self, size: u64) -> Result<Vec<Hash>> {
-        let rows = sqlx::query("SELECT entry FROM ledger_events WHERE seq <= $1 ORDER BY seq")
+        let rows = crate::db::query("SELECT entry FROM ledger_events WHERE seq <= $1 ORDER BY seq")
             .bind(size as i64)
             .fetch_all(self.r())
             .await?;
@@ -159,7 +159,7 @@ impl Store {
 
     /// The checkpoint signing key, created on first use.
     async fn signing_key(&self, now: DateTime<Utc>) -> Result<(String, SigningKey)> {
-        let row = sqlx::query("SELECT id, secret_key FROM signing_keys WHERE purpose = 'ledger' AND retired_at IS NULL ORDER BY created_at DESC LIMIT 1")
+        let row = crate::db::query("SELECT id, secret_key FROM signing_keys WHERE purpose = 'ledger' AND retired_at IS NULL ORDER BY created_at DESC LIMIT 1")
             .fetch_optional(self.w())
             .await?;
         if let Some(r) = row {
@@ -172,7 +172,7 @@ impl Store {
         let key = SigningKey::generate(&mut rand::rngs::OsRng);
         let public = hex::encode(key.verifying_key().to_bytes());
         let id = format!("ledger-{}", &public[..16]);
-        sqlx::query("INSERT INTO signing_keys (id, purpose, public_key, secret_key, created_at) VALUES ($1, 'ledger', $2, $3, $4) ON CONFLICT (id) DO NOTHING")
+        crate::db::query("INSERT INTO signing_keys (id, purpose, public_key, secret_key, created_at) VALUES ($1, 'ledger', $2, $3, $4) ON CONFLICT (id) DO NOTHING")
             .bind(&id)
             .bind(&public)
             .bind(hex::encode(key.to_bytes()))
@@ -185,7 +185,7 @@ impl Store {
     }
 
     async fn signing_key_existing(&self) -> Result<(String, SigningKey)> {
-        let r = sqlx::query("SELECT id, secret_key FROM signing_keys WHERE purpose = 'ledger' AND retired_at IS NULL ORDER BY created_at, id LIMIT 1")
+        let r = crate::db::query("SELECT id, secret_key FROM signing_keys WHERE purpose = 'ledger' AND retired_at IS NULL ORDER BY created_at, id LIMIT 1")
             .fetch_one(self.w())
             .await?;
         let secret: [u8; 32] = hex::decode(get_str(&r, "secret_key")?)
@@ -197,12 +197,11 @@ impl Store {
 
     /// Public keys that sign checkpoints: (key id, public key hex, created, retired).
     pub async fn ledger_keys(&self) -> Result<Vec<(String, String, String, Option<String>)>> {
-        let rows = sqlx::query("SELECT id, public_key, created_at, retired_at FROM signing_keys WHERE purpose = 'ledger' ORDER BY created_at")
+        let rows = crate::db::query("SELECT id, public_key, created_at, retired_at FROM signing_keys WHERE purpose = 'ledger' ORDER BY created_at")
             .fetch_all(self.r())
             .await?;
         rows.iter()
             .map(|r| {
-                use sqlx::Row;
                 Ok((
                     get_str(r, "id")?,
                     get_str(r, "public_key")?,
@@ -217,7 +216,7 @@ impl Store {
     /// The root comes from the frontier kept with the ledger head (O(log n)); when that is
     /// missing it is rebuilt once from the events.
     pub async fn checkpoint(&self, now: DateTime<Utc>) -> Result<Checkpoint> {
-        let head = sqlx::query("SELECT seq, frontier FROM ledger_head WHERE id = 1")
+        let head = crate::db::query("SELECT seq, frontier FROM ledger_head WHERE id = 1")
             .fetch_one(self.r())
             .await?;
         let size = get_i64(&head, "seq")? as u64;
@@ -229,17 +228,23 @@ impl Store {
         {
             Some(f) => f.root(),
             None => {
-                // Streamed, so rebuilding over millions of events needs little memory.
-                use futures_util::TryStreamExt;
+                // Read in pages, so rebuilding over millions of events needs little memory.
                 let mut f = merkle::Frontier::default();
-                let mut rows =
-                    sqlx::query("SELECT entry FROM ledger_events WHERE seq <= $1 ORDER BY seq")
-                        .bind(size as i64)
-                        .fetch(self.r());
-                while let Some(r) = rows.try_next().await? {
-                    f.push(merkle::leaf_hash(get_str(&r, "entry")?.as_bytes()));
+                let mut after = 0i64;
+                loop {
+                    let rows = crate::db::query(
+                        "SELECT seq, entry FROM ledger_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 10000",
+                    )
+                    .bind(after)
+                    .bind(size as i64)
+                    .fetch_all(self.r())
+                    .await?;
+                    let Some(last) = rows.last() else { break };
+                    after = get_i64(last, "seq")?;
+                    for r in &rows {
+                        f.push(merkle::leaf_hash(get_str(r, "entry")?.as_bytes()));
+                    }
                 }
-                drop(rows);
                 if f.size != size {
                     return Err(StoreError::Internal(format!(
                         "ledger has {} events, head says {size}",
@@ -247,7 +252,7 @@ impl Store {
                     )));
                 }
                 // Store the rebuilt frontier unless the ledger moved on meanwhile.
-                sqlx::query("UPDATE ledger_head SET frontier = $1 WHERE id = 1 AND seq = $2")
+                crate::db::query("UPDATE ledger_head SET frontier = $1 WHERE id = 1 AND seq = $2")
                     .bind(f.encode())
                     .bind(size as i64)
                     .execute(self.w())
@@ -262,7 +267,7 @@ impl Store {
             key.sign(merkle::checkpoint_text(ORIGIN, size, &root, &time).as_bytes())
                 .to_bytes(),
         );
-        sqlx::query("INSERT INTO ledger_checkpoints (size, root, at, key_id, signature) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (size) DO NOTHING")
+        crate::db::query("INSERT INTO ledger_checkpoints (size, root, at, key_id, signature) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (size) DO NOTHING")
             .bind(size as i64)
             .bind(hex::encode(root))
             .bind(&time)
@@ -277,7 +282,7 @@ impl Store {
     }
 
     pub async fn checkpoint_at(&self, size: u64) -> Result<Option<Checkpoint>> {
-        let r = sqlx::query(
+        let r = crate::db::query(
             "SELECT size, root, at, key_id, signature FROM ledger_checkpoints WHERE size = $1",
         )
         .bind(size as i64)
@@ -287,7 +292,7 @@ impl Store {
     }
 
     pub async fn checkpoints(&self) -> Result<Vec<Checkpoint>> {
-        let rows = sqlx::query(
+        let rows = crate::db::query(
             "SELECT size, root, at, key_id, signature FROM ledger_checkpoints ORDER BY size",
         )
         .fetch_all(self.r())
@@ -299,7 +304,7 @@ impl Store {
     /// signed checkpoint. Names the first event that no longer matches.
     pub async fn verify_ledger(&self) -> Result<LedgerReport> {
         let rows =
-            sqlx::query("SELECT seq, entry, prev_hash, hash FROM ledger_events ORDER BY seq")
+            crate::db::query("SELECT seq, entry, prev_hash, hash FROM ledger_events ORDER BY seq")
                 .fetch_all(self.r())
                 .await?;
         let mut problem = None;
@@ -374,7 +379,7 @@ impl Store {
     }
 }
 
-fn checkpoint_from_row(r: &sqlx::any::AnyRow) -> Result<Checkpoint> {
+fn checkpoint_from_row(r: &crate::db::Row) -> Result<Checkpoint> {
     Ok(Checkpoint {
         origin: ORIGIN.to_string(),
         size: get_i64(r, "size")? as u64,

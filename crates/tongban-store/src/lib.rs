@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod cases;
 pub mod catalog;
 pub mod catalog_file;
+pub mod db;
 pub mod group_sync;
 pub mod ledger;
 pub mod licences;
@@ -13,8 +14,8 @@ pub mod objects;
 pub mod supervision;
 pub mod testing;
 
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Executor};
+use db::{Db, Row as AnyRow};
+use sqlx::any::AnyPoolOptions;
 use std::path::Path;
 use std::time::Duration;
 
@@ -37,7 +38,7 @@ pub enum StoreError {
     #[error("{0}")]
     Invalid(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[from] db::DbError),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("internal error: {0}")]
@@ -46,12 +47,18 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        StoreError::Database(e.into())
+    }
+}
+
 /// The database handle. Writes go through `write` (a single connection on SQLite, so
 /// writers queue in-process instead of fighting over the file lock); reads use `read`.
 #[derive(Clone, Debug)]
 pub struct Store {
-    write: AnyPool,
-    read: AnyPool,
+    write: Db,
+    read: Db,
     backend: Backend,
     /// SQLite only: the group commit that makes committed writes durable (see group_sync).
     sync: Option<std::sync::Arc<group_sync::GroupSync>>,
@@ -102,11 +109,24 @@ impl Store {
                         })?;
                     }
                 }
+                // The schema is migrated through sqlx's SQLite driver on a connection of
+                // its own; everything else runs through rusqlite (see db.rs).
                 let url = format!("sqlite://{path}?mode=rwc");
-                // The writer commits without waiting for the disk; `durable` waits for the
-                // shared sync instead. Readers never write.
-                let write = sqlite_pool(&url, 1, "NORMAL").await?;
-                let read = sqlite_pool(&url, 2, "FULL").await?;
+                let migrator = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .connect(&url)
+                    .await?;
+                sqlx::migrate!("migrations/sqlite").run(&migrator).await?;
+                migrator.close().await;
+                let shared = db::SqliteShared::open(Path::new(path))?;
+                let write = Db::Sqlite {
+                    shared: shared.clone(),
+                    writer: true,
+                };
+                let read = Db::Sqlite {
+                    shared,
+                    writer: false,
+                };
                 Store {
                     write,
                     read,
@@ -124,8 +144,8 @@ impl Store {
                     .connect(url)
                     .await?;
                 Store {
-                    write: pool.clone(),
-                    read: pool,
+                    write: Db::Postgres(pool.clone()),
+                    read: Db::Postgres(pool),
                     backend,
                     sync: None,
                     revs: Default::default(),
@@ -137,13 +157,9 @@ impl Store {
     }
 
     pub async fn migrate(&self) -> Result<()> {
-        match self.backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.write).await?,
-            Backend::Postgres => {
-                sqlx::migrate!("migrations/postgres")
-                    .run(&self.write)
-                    .await?
-            }
+        // SQLite is migrated when opened (before its rusqlite connections exist).
+        if let Db::Postgres(pool) = &self.write {
+            sqlx::migrate!("migrations/postgres").run(pool).await?;
         }
         self.durable().await
     }
@@ -156,22 +172,14 @@ impl Store {
     /// IMMEDIATE): a transaction that reads first and upgrades later can be refused
     /// outright when another process writes at the same moment; one that waits its turn
     /// cannot.
-    pub(crate) async fn begin_write(
-        &self,
-    ) -> std::result::Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.write.begin().await,
-        }
+    pub(crate) async fn begin_write(&self) -> std::result::Result<db::Tx, db::DbError> {
+        self.write.begin().await
     }
 
     /// Commits a write transaction and returns once it is durable. Every write goes
     /// through here (or through `durable` after an autocommit statement): nothing is
     /// acknowledged before it is on disk.
-    pub(crate) async fn commit(
-        &self,
-        tx: sqlx::Transaction<'static, sqlx::Any>,
-    ) -> std::result::Result<(), StoreError> {
+    pub(crate) async fn commit(&self, tx: db::Tx) -> std::result::Result<(), StoreError> {
         tx.commit().await?;
         self.durable().await
     }
@@ -204,7 +212,7 @@ impl Store {
             }
         }
         let v = get_i64(
-            &sqlx::query("SELECT value FROM meta WHERE key = $1")
+            &db::query("SELECT value FROM meta WHERE key = $1")
                 .bind(key)
                 .fetch_one(&self.read)
                 .await?,
@@ -223,18 +231,18 @@ impl Store {
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
-    pub(crate) fn w(&self) -> &AnyPool {
+    pub(crate) fn w(&self) -> &Db {
         &self.write
     }
 
-    pub(crate) fn r(&self) -> &AnyPool {
+    pub(crate) fn r(&self) -> &Db {
         &self.read
     }
 
     /// The benchmark's storage limit: a scratch table written by `probe_pair`.
     pub async fn probe_create(&self, table: &str) -> Result<()> {
         let table = probe_table(table)?;
-        sqlx::query(&format!(
+        db::query(&format!(
             "CREATE TABLE IF NOT EXISTS {table} (id BIGINT, payload TEXT)"
         ))
         .execute(&self.write)
@@ -248,7 +256,7 @@ impl Store {
         let insert = format!("INSERT INTO {table} (id, payload) VALUES ($1, $2)");
         let mut tx = self.begin_write().await?;
         for k in 0..2 {
-            sqlx::query(&insert)
+            db::query(&insert)
                 .bind(id * 2 + k)
                 .bind(payload)
                 .execute(&mut *tx)
@@ -261,7 +269,7 @@ impl Store {
     pub async fn probe_count(&self, table: &str) -> Result<i64> {
         let table = probe_table(table)?;
         get_i64(
-            &sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+            &db::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
                 .fetch_one(&self.read)
                 .await?,
             "n",
@@ -270,14 +278,14 @@ impl Store {
 
     pub async fn probe_drop(&self, table: &str) -> Result<()> {
         let table = probe_table(table)?;
-        sqlx::query(&format!("DROP TABLE IF EXISTS {table}"))
+        db::query(&format!("DROP TABLE IF EXISTS {table}"))
             .execute(&self.write)
             .await?;
         self.durable().await
     }
 
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.read).await?;
+        db::query("SELECT 1").execute(&self.read).await?;
         Ok(())
     }
 
@@ -285,32 +293,6 @@ impl Store {
         self.write.close().await;
         self.read.close().await;
     }
-}
-
-async fn sqlite_pool(url: &str, max: u32, synchronous: &'static str) -> Result<AnyPool> {
-    Ok(AnyPoolOptions::new()
-        .max_connections(max)
-        .min_connections(1)
-        // An embedded connection cannot drop like a socket; pinging it on every checkout
-        // would cost a round trip to its thread per query.
-        .test_before_acquire(false)
-        .after_connect(move |conn, _| {
-            Box::pin(async move {
-                // WAL for concurrent readers. The writer's durability comes from the group
-                // commit (NORMAL plus a shared WAL sync before acknowledging).
-                conn.execute(
-                    format!(
-                        "PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; \
-                         PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;"
-                    )
-                    .as_str(),
-                )
-                .await?;
-                Ok(())
-            })
-        })
-        .connect(url)
-        .await?)
 }
 
 /// Scratch table names for the storage-limit probe: `bench_` and letters, digits, `_`.
@@ -340,29 +322,18 @@ pub(crate) fn now_text(now: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 pub(crate) fn get_str(row: &AnyRow, col: &str) -> Result<String> {
-    use sqlx::Row;
     Ok(row.try_get::<String, _>(col)?)
 }
 
 pub(crate) fn get_i64(row: &AnyRow, col: &str) -> Result<i64> {
-    use sqlx::Row;
     Ok(row.try_get::<i64, _>(col)?)
 }
 
 pub(crate) fn get_opt_i64(row: &AnyRow, col: &str) -> Result<Option<i64>> {
-    use sqlx::Row;
     Ok(row.try_get::<Option<i64>, _>(col)?)
 }
 
 /// True for a unique-constraint violation on either backend.
-pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Database(db) => {
-            db.code().as_deref() == Some("23505")
-                || db.code().as_deref() == Some("2067")
-                || db.code().as_deref() == Some("1555")
-                || db.message().contains("UNIQUE constraint failed")
-        }
-        _ => false,
-    }
+pub(crate) fn is_unique_violation(e: &db::DbError) -> bool {
+    e.is_unique_violation()
 }

@@ -2,12 +2,12 @@
 //! current issuer keys, recorded on the case ledger in the same transaction), status,
 //! uses as evidence, and the key registry.
 
+use crate::db::Conn as AnyConnection;
+use crate::db::Row as AnyRow;
 use crate::{get_i64, get_str, now_text, Result, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 use tongban_core::case::Event;
 use tongban_core::licence::id::LicenceId;
 use tongban_core::licence::status::{Bitstring, MIN_BITS};
@@ -138,7 +138,7 @@ impl Store {
         let fields =
             serde_json::to_string(fields).map_err(|e| StoreError::Internal(e.to_string()))?;
         let mut tx = self.begin_write().await?;
-        sqlx::query("INSERT INTO licence_types (code, name, validity_years, fields, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = $2, validity_years = $3, fields = $4")
+        crate::db::query("INSERT INTO licence_types (code, name, validity_years, fields, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET name = $2, validity_years = $3, fields = $4")
             .bind(code)
             .bind(name.trim())
             .bind(validity_years)
@@ -151,7 +151,7 @@ impl Store {
     }
 
     pub async fn licence_types(&self) -> Result<Vec<LicenceType>> {
-        let rows = sqlx::query(
+        let rows = crate::db::query(
             "SELECT code, name, validity_years, fields FROM licence_types ORDER BY code",
         )
         .fetch_all(self.r())
@@ -178,7 +178,7 @@ impl Store {
         reissue: bool,
     ) -> Result<()> {
         self.item(impl_code).await?;
-        sqlx::query("INSERT INTO item_licence_types (impl_code, type_code, reissue) VALUES ($1, $2, $3) ON CONFLICT (impl_code) DO UPDATE SET type_code = $2, reissue = $3")
+        crate::db::query("INSERT INTO item_licence_types (impl_code, type_code, reissue) VALUES ($1, $2, $3) ON CONFLICT (impl_code) DO UPDATE SET type_code = $2, reissue = $3")
             .bind(impl_code)
             .bind(type_code)
             .bind(i64::from(reissue))
@@ -190,7 +190,7 @@ impl Store {
     }
 
     pub async fn item_licence_type(&self, impl_code: &str) -> Result<Option<LicenceType>> {
-        let r = sqlx::query("SELECT t.code, t.name, t.validity_years, t.fields FROM item_licence_types i JOIN licence_types t ON t.code = i.type_code WHERE i.impl_code = $1")
+        let r = crate::db::query("SELECT t.code, t.name, t.validity_years, t.fields FROM item_licence_types i JOIN licence_types t ON t.code = i.type_code WHERE i.impl_code = $1")
             .bind(impl_code)
             .fetch_optional(self.r())
             .await?;
@@ -209,7 +209,7 @@ impl Store {
     pub async fn issuer_keys(&self, now: DateTime<Utc>) -> Result<IssuerKeys> {
         // One read in the common case: the keys in force, newest first per algorithm.
         for _ in 0..2 {
-            let rows = sqlx::query("SELECT id, algorithm, secret_key FROM licence_keys WHERE valid_until IS NULL ORDER BY valid_from DESC, id")
+            let rows = crate::db::query("SELECT id, algorithm, secret_key FROM licence_keys WHERE valid_until IS NULL ORDER BY valid_from DESC, id")
                 .fetch_all(self.r())
                 .await?;
             let pick = |algorithm: &str| -> Result<Option<(String, [u8; 32])>> {
@@ -270,7 +270,7 @@ impl Store {
             algorithm.to_lowercase(),
             &hex::encode(sha2_prefix(&public))[..12]
         );
-        sqlx::query("INSERT INTO licence_keys (id, algorithm, public_key, secret_key, valid_from) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING")
+        crate::db::query("INSERT INTO licence_keys (id, algorithm, public_key, secret_key, valid_from) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING")
             .bind(&id)
             .bind(algorithm)
             .bind(&public)
@@ -285,7 +285,7 @@ impl Store {
     /// Retires the keys in force and makes new ones. Old keys stay published with their
     /// validity, so what they signed still verifies.
     pub async fn rotate_issuer_keys(&self, now: DateTime<Utc>) -> Result<Vec<String>> {
-        sqlx::query("UPDATE licence_keys SET valid_until = $1 WHERE valid_until IS NULL")
+        crate::db::query("UPDATE licence_keys SET valid_until = $1 WHERE valid_until IS NULL")
             .bind(now_text(now))
             .execute(self.w())
             .await?;
@@ -298,7 +298,7 @@ impl Store {
     }
 
     pub async fn published_keys(&self) -> Result<Vec<PublishedKey>> {
-        let rows = sqlx::query("SELECT id, algorithm, public_key, valid_from, valid_until FROM licence_keys ORDER BY valid_from, id").fetch_all(self.r()).await?;
+        let rows = crate::db::query("SELECT id, algorithm, public_key, valid_from, valid_until FROM licence_keys ORDER BY valid_from, id").fetch_all(self.r()).await?;
         rows.iter()
             .map(|r| {
                 Ok(PublishedKey {
@@ -350,12 +350,14 @@ impl Store {
                 .next_version(),
             None => {
                 let key = format!("LIC{}{}{}", ty.code, issuer, today.format("%Y"));
-                sqlx::query("INSERT INTO case_counters (day, n) VALUES ($1, 0) ON CONFLICT (day) DO NOTHING").bind(&key).execute(&mut *tx).await?;
+                crate::db::query("INSERT INTO case_counters (day, n) VALUES ($1, 0) ON CONFLICT (day) DO NOTHING").bind(&key).execute(&mut *tx).await?;
                 let n = get_i64(
-                    &sqlx::query("UPDATE case_counters SET n = n + 1 WHERE day = $1 RETURNING n")
-                        .bind(&key)
-                        .fetch_one(&mut *tx)
-                        .await?,
+                    &crate::db::query(
+                        "UPDATE case_counters SET n = n + 1 WHERE day = $1 RETURNING n",
+                    )
+                    .bind(&key)
+                    .fetch_one(&mut *tx)
+                    .await?,
                     "n",
                 )?;
                 LicenceId::new(
@@ -367,15 +369,17 @@ impl Store {
                 .map_err(|e| StoreError::Internal(e.to_string()))?
             }
         };
-        sqlx::query(
+        crate::db::query(
             "INSERT INTO case_counters (day, n) VALUES ('LICIDX', -1) ON CONFLICT (day) DO NOTHING",
         )
         .execute(&mut *tx)
         .await?;
         let index = get_i64(
-            &sqlx::query("UPDATE case_counters SET n = n + 1 WHERE day = 'LICIDX' RETURNING n")
-                .fetch_one(&mut *tx)
-                .await?,
+            &crate::db::query(
+                "UPDATE case_counters SET n = n + 1 WHERE day = 'LICIDX' RETURNING n",
+            )
+            .fetch_one(&mut *tx)
+            .await?,
             "n",
         )?;
         if index as usize >= MIN_BITS {
@@ -427,7 +431,7 @@ impl Store {
         )
         .map_err(|e| StoreError::Internal(e.to_string()))?;
         let digest = vc::digest(&signed).map_err(|e| StoreError::Internal(e.to_string()))?;
-        sqlx::query(
+        crate::db::query(
             "INSERT INTO licences (licence_id, type_code, serial, version, number, holder_applicant_id, issuer_department_id, case_no, issued_on, valid_until, status, status_index, vc, vc_sha256, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'valid', $11, $12, $13, $14)",
         )
@@ -448,7 +452,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if let Some(p) = &previous {
-            sqlx::query("UPDATE licences SET status = 'superseded', status_reason = $1 WHERE licence_id = $2")
+            crate::db::query("UPDATE licences SET status = 'superseded', status_reason = $1 WHERE licence_id = $2")
                 .bind(format!("换发为 {id}"))
                 .bind(&p.licence_id)
                 .execute(&mut *tx)
@@ -481,7 +485,7 @@ impl Store {
     }
 
     pub async fn licence(&self, licence_id: &str) -> Result<Licence> {
-        let r = sqlx::query(&format!("SELECT {LICENCE_COLS} FROM licences l JOIN licence_types t ON t.code = l.type_code WHERE l.licence_id = $1"))
+        let r = crate::db::query(&format!("SELECT {LICENCE_COLS} FROM licences l JOIN licence_types t ON t.code = l.type_code WHERE l.licence_id = $1"))
             .bind(licence_id.trim())
             .fetch_optional(self.r())
             .await?
@@ -490,7 +494,7 @@ impl Store {
     }
 
     pub async fn licence_of_case(&self, case_no: &str) -> Result<Option<Licence>> {
-        let r = sqlx::query(&format!("SELECT {LICENCE_COLS} FROM licences l JOIN licence_types t ON t.code = l.type_code WHERE l.case_no = $1"))
+        let r = crate::db::query(&format!("SELECT {LICENCE_COLS} FROM licences l JOIN licence_types t ON t.code = l.type_code WHERE l.case_no = $1"))
             .bind(case_no)
             .fetch_optional(self.r())
             .await?;
@@ -498,7 +502,7 @@ impl Store {
     }
 
     pub async fn licences_of_holder(&self, applicant_id: i64) -> Result<Vec<Licence>> {
-        let rows = sqlx::query(&format!("SELECT {LICENCE_COLS} FROM licences l JOIN licence_types t ON t.code = l.type_code WHERE l.holder_applicant_id = $1 ORDER BY l.id DESC"))
+        let rows = crate::db::query(&format!("SELECT {LICENCE_COLS} FROM licences l JOIN licence_types t ON t.code = l.type_code WHERE l.holder_applicant_id = $1 ORDER BY l.id DESC"))
             .bind(applicant_id)
             .fetch_all(self.r())
             .await?;
@@ -506,7 +510,7 @@ impl Store {
     }
 
     pub async fn all_licences(&self) -> Result<Vec<Licence>> {
-        let rows = sqlx::query(&format!("SELECT {LICENCE_COLS} FROM licences l JOIN licence_types t ON t.code = l.type_code ORDER BY l.id")).fetch_all(self.r()).await?;
+        let rows = crate::db::query(&format!("SELECT {LICENCE_COLS} FROM licences l JOIN licence_types t ON t.code = l.type_code ORDER BY l.id")).fetch_all(self.r()).await?;
         rows.iter().map(licence_from_row).collect()
     }
 
@@ -537,12 +541,14 @@ impl Store {
             )));
         }
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE licences SET status = $1, status_reason = $2 WHERE licence_id = $3")
-            .bind(change.status())
-            .bind(reason)
-            .bind(&l.licence_id)
-            .execute(&mut *tx)
-            .await?;
+        crate::db::query(
+            "UPDATE licences SET status = $1, status_reason = $2 WHERE licence_id = $3",
+        )
+        .bind(change.status())
+        .bind(reason)
+        .bind(&l.licence_id)
+        .execute(&mut *tx)
+        .await?;
         let event = Event::LicenceStatusChanged {
             licence_id: l.licence_id.clone(),
             status: change.status().into(),
@@ -555,9 +561,10 @@ impl Store {
 
     /// The revocation and suspension bitstrings as they stand.
     pub async fn status_bitstrings(&self) -> Result<(Bitstring, Bitstring)> {
-        let rows = sqlx::query("SELECT status, status_index FROM licences WHERE status <> 'valid'")
-            .fetch_all(self.r())
-            .await?;
+        let rows =
+            crate::db::query("SELECT status, status_index FROM licences WHERE status <> 'valid'")
+                .fetch_all(self.r())
+                .await?;
         let (mut revoked, mut suspended) = (Bitstring::default(), Bitstring::default());
         for r in &rows {
             let i = get_i64(r, "status_index")? as usize;
@@ -577,7 +584,7 @@ impl Store {
     pub async fn licence_on_ledger(&self, licence_id: &str, vc_sha256: &str) -> Result<bool> {
         // Only the events of the case the licence names are read (an indexed look-up);
         // a licence the platform never issued has no such case and is not on the ledger.
-        let rows = sqlx::query(
+        let rows = crate::db::query(
             "SELECT e.entry FROM licences l JOIN cases c ON c.case_no = l.case_no \
              JOIN ledger_events e ON e.case_id = c.id WHERE l.licence_id = $1 AND e.kind = 'licence_issued'",
         )
@@ -613,7 +620,7 @@ impl Store {
         &self,
         licence_id: &str,
     ) -> Result<Vec<(String, String, String, String)>> {
-        let rows = sqlx::query("SELECT case_no, used_by, purpose, at FROM licence_uses WHERE licence_id = $1 ORDER BY id DESC").bind(licence_id).fetch_all(self.r()).await?;
+        let rows = crate::db::query("SELECT case_no, used_by, purpose, at FROM licence_uses WHERE licence_id = $1 ORDER BY id DESC").bind(licence_id).fetch_all(self.r()).await?;
         rows.iter()
             .map(|r| {
                 Ok((
@@ -635,7 +642,7 @@ pub(crate) async fn record_use(
     purpose: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO licence_uses (licence_id, case_no, used_by, purpose, at) VALUES ($1, $2, $3, $4, $5)")
+    crate::db::query("INSERT INTO licence_uses (licence_id, case_no, used_by, purpose, at) VALUES ($1, $2, $3, $4, $5)")
         .bind(licence_id)
         .bind(case_no)
         .bind(used_by)
@@ -655,7 +662,7 @@ impl Store {
     /// Approved cases whose item issues a licence but that have none (an issuance that
     /// failed after the decision was recorded).
     pub async fn cases_missing_licences(&self) -> Result<Vec<String>> {
-        let rows = sqlx::query(
+        let rows = crate::db::query(
             "SELECT c.case_no, c.state FROM cases c JOIN item_licence_types i ON i.impl_code = c.impl_code \
              WHERE c.status IN ('completed', 'dispatched', 'delivered') \
              AND NOT EXISTS (SELECT 1 FROM licences l WHERE l.case_no = c.case_no) ORDER BY c.id",
@@ -676,7 +683,7 @@ impl Store {
 
 impl Store {
     async fn item_reissues(&self, impl_code: &str) -> Result<bool> {
-        let r = sqlx::query("SELECT reissue FROM item_licence_types WHERE impl_code = $1")
+        let r = crate::db::query("SELECT reissue FROM item_licence_types WHERE impl_code = $1")
             .bind(impl_code)
             .fetch_optional(self.r())
             .await?;
@@ -692,7 +699,7 @@ impl Store {
         applicant_id: i64,
         type_code: &str,
     ) -> Result<Option<Licence>> {
-        let r = sqlx::query(&format!(
+        let r = crate::db::query(&format!(
             "SELECT {LICENCE_COLS} FROM licences l JOIN licence_types t ON t.code = l.type_code \
              WHERE l.holder_applicant_id = $1 AND l.type_code = $2 AND l.status = 'valid' ORDER BY l.id DESC LIMIT 1"
         ))

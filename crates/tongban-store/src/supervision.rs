@@ -2,11 +2,11 @@
 //! events that cause them; a unique key per (case, rule, cause) makes every occurrence
 //! raised exactly once, however many nodes look at the case.
 
+use crate::db::Conn as AnyConnection;
+use crate::db::Row as AnyRow;
 use crate::{get_i64, get_str, now_text, Result, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
 use tongban_core::case::Event;
 use tongban_core::supervision::{Finding, Rule};
 
@@ -94,12 +94,14 @@ fn order_from_row(r: &AnyRow) -> Result<SupervisionOrder> {
 
 async fn next_number(conn: &mut AnyConnection, prefix: &str, now: DateTime<Utc>) -> Result<String> {
     let key = format!("{prefix}{}", crate::cases::beijing_day(now));
-    sqlx::query("INSERT INTO case_counters (day, n) VALUES ($1, 0) ON CONFLICT (day) DO NOTHING")
-        .bind(&key)
-        .execute(&mut *conn)
-        .await?;
+    crate::db::query(
+        "INSERT INTO case_counters (day, n) VALUES ($1, 0) ON CONFLICT (day) DO NOTHING",
+    )
+    .bind(&key)
+    .execute(&mut *conn)
+    .await?;
     let n = get_i64(
-        &sqlx::query("UPDATE case_counters SET n = n + 1 WHERE day = $1 RETURNING n")
+        &crate::db::query("UPDATE case_counters SET n = n + 1 WHERE day = $1 RETURNING n")
             .bind(&key)
             .fetch_one(&mut *conn)
             .await?,
@@ -117,12 +119,12 @@ pub(crate) async fn apply_supervision(
     sup: &SupervisionWrite,
     now: DateTime<Utc>,
 ) -> Result<usize> {
-    sqlx::query("UPDATE cases SET next_check_on = $1 WHERE id = $2")
+    crate::db::query("UPDATE cases SET next_check_on = $1 WHERE id = $2")
         .bind(sup.next_check_on.map(|d| d.to_string()))
         .bind(case_id)
         .execute(&mut *conn)
         .await?;
-    let open = sqlx::query(
+    let open = crate::db::query(
         "SELECT rule, cause FROM supervision_records WHERE case_id = $1 AND resolved_at IS NULL",
     )
     .bind(case_id)
@@ -140,7 +142,7 @@ pub(crate) async fn apply_supervision(
                 .iter()
                 .any(|(r2, c2)| *r2 == rule && *c2 == cause)
         {
-            let done = sqlx::query("UPDATE supervision_records SET resolved_at = $1, resolution = $2 WHERE case_id = $3 AND rule = $4 AND cause = $5 AND resolved_at IS NULL")
+            let done = crate::db::query("UPDATE supervision_records SET resolved_at = $1, resolution = $2 WHERE case_id = $3 AND rule = $4 AND cause = $5 AND resolved_at IS NULL")
                 .bind(now_text(now))
                 .bind("原因已消除（办件已办结、期限已变更或已受理）")
                 .bind(case_id)
@@ -162,7 +164,7 @@ pub(crate) async fn apply_supervision(
     }
     let mut raised = 0;
     for f in &sup.raise {
-        let exists = sqlx::query(
+        let exists = crate::db::query(
             "SELECT id FROM supervision_records WHERE case_id = $1 AND rule = $2 AND cause = $3",
         )
         .bind(case_id)
@@ -174,7 +176,7 @@ pub(crate) async fn apply_supervision(
             continue;
         }
         let record_no = next_number(conn, "JC", now).await?;
-        let done = sqlx::query(
+        let done = crate::db::query(
             "INSERT INTO supervision_records (record_no, rule, cause, case_id, case_no, department_id, severity, detail, raised_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (case_id, rule, cause) DO NOTHING",
         )
@@ -221,7 +223,7 @@ impl Store {
             crate::Backend::Sqlite => "",
         };
         let mut tx = self.begin_write().await?;
-        let rows = sqlx::query(&format!(
+        let rows = crate::db::query(&format!(
             "SELECT c.id, c.case_no, c.impl_code, c.item_name, c.department_id, c.applicant_id, c.status, c.version, c.submitted_at, c.state \
              FROM cases c WHERE c.next_check_on IS NOT NULL AND c.next_check_on <= $1 ORDER BY c.next_check_on LIMIT $2{lock}"
         ))
@@ -276,7 +278,7 @@ impl Store {
             sql.push_str(&format!(" AND case_no = ${n}"));
         }
         sql.push_str(" ORDER BY id DESC LIMIT 200");
-        let mut q = sqlx::query(&sql);
+        let mut q = crate::db::query(&sql);
         if let Some(d) = f.department_id {
             q = q.bind(d);
         }
@@ -291,7 +293,7 @@ impl Store {
     }
 
     pub async fn supervision_record(&self, record_no: &str) -> Result<SupervisionRecord> {
-        let r = sqlx::query(&format!(
+        let r = crate::db::query(&format!(
             "SELECT {RECORD_COLS} FROM supervision_records WHERE record_no = $1"
         ))
         .bind(record_no)
@@ -317,7 +319,7 @@ impl Store {
         let record = self.supervision_record(record_no).await?;
         let mut tx = self.begin_write().await?;
         let order_no = next_number(&mut tx, "DB", now).await?;
-        sqlx::query(
+        crate::db::query(
             "INSERT INTO supervision_orders (order_no, record_no, case_no, department_id, instruction, due_on, status, issued_by, issued_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8)",
         )
@@ -342,7 +344,7 @@ impl Store {
     }
 
     pub async fn order(&self, order_no: &str) -> Result<SupervisionOrder> {
-        let r = sqlx::query(&format!(
+        let r = crate::db::query(&format!(
             "SELECT {ORDER_COLS} FROM supervision_orders WHERE order_no = $1"
         ))
         .bind(order_no)
@@ -354,8 +356,8 @@ impl Store {
 
     pub async fn orders(&self, department_id: Option<i64>) -> Result<Vec<SupervisionOrder>> {
         let rows = match department_id {
-            Some(d) => sqlx::query(&format!("SELECT {ORDER_COLS} FROM supervision_orders WHERE department_id = $1 ORDER BY id DESC LIMIT 200")).bind(d).fetch_all(self.r()).await?,
-            None => sqlx::query(&format!("SELECT {ORDER_COLS} FROM supervision_orders ORDER BY id DESC LIMIT 200")).fetch_all(self.r()).await?,
+            Some(d) => crate::db::query(&format!("SELECT {ORDER_COLS} FROM supervision_orders WHERE department_id = $1 ORDER BY id DESC LIMIT 200")).bind(d).fetch_all(self.r()).await?,
+            None => crate::db::query(&format!("SELECT {ORDER_COLS} FROM supervision_orders ORDER BY id DESC LIMIT 200")).fetch_all(self.r()).await?,
         };
         rows.iter().map(order_from_row).collect()
     }
@@ -380,7 +382,7 @@ impl Store {
             )));
         }
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query("UPDATE supervision_orders SET status = 'answered', answer = $1, answered_by = $2, answered_at = $3 WHERE order_no = $4 AND status = 'open'")
+        let done = crate::db::query("UPDATE supervision_orders SET status = 'answered', answer = $1, answered_by = $2, answered_at = $3 WHERE order_no = $4 AND status = 'open'")
             .bind(answer)
             .bind(by)
             .bind(now_text(now))
@@ -425,7 +427,7 @@ impl Store {
             ));
         }
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE supervision_orders SET status = $1, closing_note = $2, closed_at = $3 WHERE order_no = $4")
+        crate::db::query("UPDATE supervision_orders SET status = $1, closing_note = $2, closed_at = $3 WHERE order_no = $4")
             .bind(if escalate { "escalated" } else { "closed" })
             .bind(note.trim())
             .bind(now_text(now))
@@ -433,7 +435,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if !escalate && !order.record_no.is_empty() {
-            let done = sqlx::query("UPDATE supervision_records SET resolved_at = $1, resolution = $2 WHERE record_no = $3 AND resolved_at IS NULL")
+            let done = crate::db::query("UPDATE supervision_records SET resolved_at = $1, resolution = $2 WHERE record_no = $3 AND resolved_at IS NULL")
                 .bind(now_text(now))
                 .bind(format!("督办办结：{}", note.trim()))
                 .bind(&order.record_no)
@@ -442,10 +444,12 @@ impl Store {
             if done.rows_affected() > 0 {
                 let r = self.supervision_record(&order.record_no).await?;
                 count_open(&mut tx, r.department_id, &r.severity, -1).await?;
-                sqlx::query("UPDATE cases SET open_records = open_records - 1 WHERE case_no = $1")
-                    .bind(&r.case_no)
-                    .execute(&mut *tx)
-                    .await?;
+                crate::db::query(
+                    "UPDATE cases SET open_records = open_records - 1 WHERE case_no = $1",
+                )
+                .bind(&r.case_no)
+                .execute(&mut *tx)
+                .await?;
             }
         }
         let event = Event::SupervisionClosed {
@@ -460,7 +464,7 @@ impl Store {
 
     /// Counts of open records per (department, severity).
     pub async fn open_record_counts(&self) -> Result<Vec<(i64, String, i64)>> {
-        let rows = sqlx::query("SELECT department_id, severity, n FROM supervision_open_counts WHERE n > 0 ORDER BY department_id, severity")
+        let rows = crate::db::query("SELECT department_id, severity, n FROM supervision_open_counts WHERE n > 0 ORDER BY department_id, severity")
             .fetch_all(self.r())
             .await?;
         rows.iter()
@@ -476,7 +480,7 @@ impl Store {
 
     /// Records raised per (department, rule) since a time (all, open or resolved).
     pub async fn record_counts_since(&self, since: &str) -> Result<Vec<(i64, String, i64)>> {
-        let rows = sqlx::query("SELECT department_id, rule, COUNT(*) AS n FROM supervision_records WHERE raised_at >= $1 GROUP BY department_id, rule")
+        let rows = crate::db::query("SELECT department_id, rule, COUNT(*) AS n FROM supervision_records WHERE raised_at >= $1 GROUP BY department_id, rule")
             .bind(since)
             .fetch_all(self.r())
             .await?;
@@ -493,7 +497,7 @@ impl Store {
 }
 
 async fn open_timer_keys(conn: &mut AnyConnection, case_id: i64) -> Result<Vec<(Rule, String)>> {
-    let rows = sqlx::query(
+    let rows = crate::db::query(
         "SELECT rule, cause FROM supervision_records WHERE case_id = $1 AND resolved_at IS NULL",
     )
     .bind(case_id)
@@ -511,7 +515,7 @@ async fn open_timer_keys(conn: &mut AnyConnection, case_id: i64) -> Result<Vec<(
 }
 
 async fn current_next_check(conn: &mut AnyConnection, case_id: i64) -> Result<Option<NaiveDate>> {
-    let r = sqlx::query("SELECT next_check_on FROM cases WHERE id = $1")
+    let r = crate::db::query("SELECT next_check_on FROM cases WHERE id = $1")
         .bind(case_id)
         .fetch_one(conn)
         .await?;
@@ -526,7 +530,7 @@ async fn count_open(
     severity: &str,
     delta: i64,
 ) -> Result<()> {
-    sqlx::query(
+    crate::db::query(
         "INSERT INTO supervision_open_counts (department_id, severity, n) VALUES ($1, $2, $3) \
          ON CONFLICT (department_id, severity) DO UPDATE SET n = supervision_open_counts.n + $3",
     )
@@ -539,7 +543,7 @@ async fn count_open(
 }
 
 async fn case_open_records(conn: &mut AnyConnection, case_id: i64, delta: i64) -> Result<()> {
-    sqlx::query("UPDATE cases SET open_records = open_records + $1 WHERE id = $2")
+    crate::db::query("UPDATE cases SET open_records = open_records + $1 WHERE id = $2")
         .bind(delta)
         .bind(case_id)
         .execute(conn)
@@ -554,7 +558,7 @@ impl Store {
         since: &str,
         department_id: i64,
     ) -> Result<Vec<(String, String, i64)>> {
-        let rows = sqlx::query(
+        let rows = crate::db::query(
             "SELECT c.impl_code, r.rule, COUNT(*) AS n FROM supervision_records r JOIN cases c ON c.id = r.case_id \
              WHERE r.raised_at >= $1 AND r.department_id = $2 GROUP BY c.impl_code, r.rule",
         )

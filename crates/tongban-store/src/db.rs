@@ -1,0 +1,655 @@
+//! The one query interface of the store, over two drivers (ADR 0007).
+//!
+//! SQL is written once, in the dialect both backends accept, with `$1…$n` parameters, and
+//! run through `query(sql).bind(…).fetch_*(target)`. Underneath:
+//!
+//! - **SQLite** runs in-process through rusqlite, on the calling thread. A statement is a
+//!   few microseconds of work; handing each one to a driver thread and waiting to be woken
+//!   (as an async driver must) cost more than the statement itself, and under load half the
+//!   server's time went to those thread switches. Reads take a connection from a small
+//!   pool; writes take the single write connection, held for the transaction (an async
+//!   mutex, so waiting writers queue instead of fighting over the file lock).
+//! - **PostgreSQL** runs through sqlx's async driver, as before.
+//!
+//! Rows come back as `Row` (column names and values), the same on both backends.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Weak};
+
+/// A bound parameter or a column value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// NULL, with the type PostgreSQL should give it.
+    Null(Kind),
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Int,
+    Real,
+    Text,
+    Blob,
+}
+
+/// Types that can be bound as parameters.
+pub trait Bind {
+    const KIND: Kind;
+    fn into_value(self) -> Value;
+}
+
+macro_rules! bind_int {
+    ($($t:ty),*) => {$(
+        impl Bind for $t {
+            const KIND: Kind = Kind::Int;
+            fn into_value(self) -> Value {
+                Value::Int(self as i64)
+            }
+        }
+    )*};
+}
+bind_int!(i64, i32, u32, u16, u8, usize);
+
+impl Bind for bool {
+    const KIND: Kind = Kind::Int;
+    fn into_value(self) -> Value {
+        Value::Int(i64::from(self))
+    }
+}
+impl Bind for f64 {
+    const KIND: Kind = Kind::Real;
+    fn into_value(self) -> Value {
+        Value::Real(self)
+    }
+}
+impl Bind for String {
+    const KIND: Kind = Kind::Text;
+    fn into_value(self) -> Value {
+        Value::Text(self)
+    }
+}
+impl Bind for &str {
+    const KIND: Kind = Kind::Text;
+    fn into_value(self) -> Value {
+        Value::Text(self.to_string())
+    }
+}
+impl Bind for &String {
+    const KIND: Kind = Kind::Text;
+    fn into_value(self) -> Value {
+        Value::Text(self.clone())
+    }
+}
+impl Bind for Vec<u8> {
+    const KIND: Kind = Kind::Blob;
+    fn into_value(self) -> Value {
+        Value::Blob(self)
+    }
+}
+impl Bind for &[u8] {
+    const KIND: Kind = Kind::Blob;
+    fn into_value(self) -> Value {
+        Value::Blob(self.to_vec())
+    }
+}
+impl<T: Bind> Bind for Option<T> {
+    const KIND: Kind = T::KIND;
+    fn into_value(self) -> Value {
+        match self {
+            Some(v) => v.into_value(),
+            None => Value::Null(T::KIND),
+        }
+    }
+}
+impl<T: Bind + Clone> Bind for &Option<T> {
+    const KIND: Kind = T::KIND;
+    fn into_value(self) -> Value {
+        self.clone().into_value()
+    }
+}
+
+/// A database failure, with the backend's error code when it has one (SQLSTATE on
+/// PostgreSQL, the extended result code on SQLite).
+#[derive(Debug, Clone)]
+pub struct DbError {
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.code {
+            Some(c) => write!(f, "{} (code {c})", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for DbError {}
+
+impl DbError {
+    fn new(message: impl Into<String>) -> DbError {
+        DbError {
+            code: None,
+            message: message.into(),
+        }
+    }
+
+    /// A unique-constraint violation on either backend.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self.code.as_deref(), Some("23505" | "2067" | "1555"))
+            || self.message.contains("UNIQUE constraint failed")
+    }
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(e: sqlx::Error) -> DbError {
+        match &e {
+            sqlx::Error::Database(db) => DbError {
+                code: db.code().map(|c| c.to_string()),
+                message: db.message().to_string(),
+            },
+            other => DbError::new(other.to_string()),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> DbError {
+        match &e {
+            rusqlite::Error::SqliteFailure(f, msg) => DbError {
+                code: Some(f.extended_code.to_string()),
+                message: msg.clone().unwrap_or_else(|| f.to_string()),
+            },
+            other => DbError::new(other.to_string()),
+        }
+    }
+}
+
+/// One result row.
+#[derive(Debug, Clone)]
+pub struct Row {
+    columns: Arc<[String]>,
+    values: Vec<Value>,
+}
+
+/// Types a column can be read as.
+pub trait Decode: Sized {
+    fn decode(v: &Value) -> Option<Self>;
+}
+
+impl Decode for i64 {
+    fn decode(v: &Value) -> Option<i64> {
+        match v {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+}
+impl Decode for f64 {
+    fn decode(v: &Value) -> Option<f64> {
+        match v {
+            Value::Real(f) => Some(*f),
+            Value::Int(i) => Some(*i as f64),
+            _ => None,
+        }
+    }
+}
+impl Decode for bool {
+    fn decode(v: &Value) -> Option<bool> {
+        match v {
+            Value::Int(i) => Some(*i != 0),
+            _ => None,
+        }
+    }
+}
+impl Decode for String {
+    fn decode(v: &Value) -> Option<String> {
+        match v {
+            Value::Text(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+}
+impl Decode for Vec<u8> {
+    fn decode(v: &Value) -> Option<Vec<u8>> {
+        match v {
+            Value::Blob(b) => Some(b.clone()),
+            Value::Text(s) => Some(s.as_bytes().to_vec()),
+            _ => None,
+        }
+    }
+}
+impl<T: Decode> Decode for Option<T> {
+    fn decode(v: &Value) -> Option<Option<T>> {
+        match v {
+            Value::Null(_) => Some(None),
+            other => T::decode(other).map(Some),
+        }
+    }
+}
+
+impl Row {
+    /// The value of column `col` as `T`; an error names the column when it is missing or
+    /// of another type. (The second type parameter keeps sqlx's call shape.)
+    pub fn try_get<T: Decode, I: AsRef<str>>(&self, col: I) -> Result<T, DbError> {
+        let col = col.as_ref();
+        let i = self
+            .columns
+            .iter()
+            .position(|c| c == col)
+            .ok_or_else(|| DbError::new(format!("no column {col} in the result")))?;
+        T::decode(&self.values[i]).ok_or_else(|| {
+            DbError::new(format!(
+                "column {col} holds {:?}, not {}",
+                self.values[i],
+                std::any::type_name::<T>()
+            ))
+        })
+    }
+}
+
+/// A statement with its parameters.
+#[must_use = "a query does nothing until it is executed"]
+pub struct Query<'q> {
+    sql: &'q str,
+    args: Vec<Value>,
+}
+
+pub fn query(sql: &str) -> Query<'_> {
+    Query {
+        sql,
+        args: Vec::new(),
+    }
+}
+
+/// What an `execute` did.
+#[derive(Debug, Clone, Copy)]
+pub struct Done {
+    rows_affected: u64,
+}
+
+impl Done {
+    pub fn rows_affected(&self) -> u64 {
+        self.rows_affected
+    }
+}
+
+/// Where a query runs: a pool (each statement on its own) or a transaction.
+pub enum Target<'a> {
+    Db(&'a Db),
+    Conn(&'a mut Conn),
+}
+
+impl<'a> From<&'a Db> for Target<'a> {
+    fn from(d: &'a Db) -> Target<'a> {
+        Target::Db(d)
+    }
+}
+impl<'a> From<&'a mut Conn> for Target<'a> {
+    fn from(c: &'a mut Conn) -> Target<'a> {
+        Target::Conn(c)
+    }
+}
+
+impl<'q> Query<'q> {
+    pub fn bind<T: Bind>(mut self, v: T) -> Query<'q> {
+        self.args.push(v.into_value());
+        self
+    }
+
+    pub async fn execute<'a>(self, t: impl Into<Target<'a>>) -> Result<Done, DbError> {
+        let (_, n) = run(t.into(), self.sql, self.args, false).await?;
+        Ok(Done { rows_affected: n })
+    }
+
+    pub async fn fetch_all<'a>(self, t: impl Into<Target<'a>>) -> Result<Vec<Row>, DbError> {
+        Ok(run(t.into(), self.sql, self.args, true).await?.0)
+    }
+
+    pub async fn fetch_optional<'a>(
+        self,
+        t: impl Into<Target<'a>>,
+    ) -> Result<Option<Row>, DbError> {
+        Ok(self.fetch_all(t).await?.into_iter().next())
+    }
+
+    pub async fn fetch_one<'a>(self, t: impl Into<Target<'a>>) -> Result<Row, DbError> {
+        self.fetch_optional(t)
+            .await?
+            .ok_or_else(|| DbError::new("no rows returned by a query that expected one"))
+    }
+}
+
+async fn run(
+    t: Target<'_>,
+    sql: &str,
+    args: Vec<Value>,
+    rows: bool,
+) -> Result<(Vec<Row>, u64), DbError> {
+    match t {
+        Target::Db(Db::Postgres(pool)) => pg_run(pool, sql, args, rows).await,
+        Target::Db(Db::Sqlite { shared, writer }) => {
+            if *writer {
+                let conn = shared.writer.lock().await;
+                sqlite_run(&conn, sql, &args, rows)
+            } else {
+                shared.with_reader(|c| sqlite_run(c, sql, &args, rows))
+            }
+        }
+        Target::Conn(Conn::Postgres(tx)) => pg_run(&mut **tx, sql, args, rows).await,
+        Target::Conn(Conn::Sqlite(guard)) => sqlite_run(guard, sql, &args, rows),
+    }
+}
+
+// ---- PostgreSQL ---------------------------------------------------------------------
+
+async fn pg_run<'e, E>(
+    e: E,
+    sql: &str,
+    args: Vec<Value>,
+    rows: bool,
+) -> Result<(Vec<Row>, u64), DbError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let mut q = sqlx::query(sql);
+    for a in args {
+        q = match a {
+            Value::Null(Kind::Int) => q.bind(None::<i64>),
+            Value::Null(Kind::Real) => q.bind(None::<f64>),
+            Value::Null(Kind::Text) => q.bind(None::<String>),
+            Value::Null(Kind::Blob) => q.bind(None::<Vec<u8>>),
+            Value::Int(i) => q.bind(i),
+            Value::Real(f) => q.bind(f),
+            Value::Text(s) => q.bind(s),
+            Value::Blob(b) => q.bind(b),
+        };
+    }
+    if !rows {
+        let r = q.execute(e).await?;
+        return Ok((Vec::new(), r.rows_affected()));
+    }
+    let fetched = q.fetch_all(e).await?;
+    let n = fetched.len() as u64;
+    let mut out = Vec::with_capacity(fetched.len());
+    let mut columns: Option<Arc<[String]>> = None;
+    for r in &fetched {
+        use sqlx::{Column, Row as _, TypeInfo as _, ValueRef as _};
+        let cols = columns
+            .get_or_insert_with(|| r.columns().iter().map(|c| c.name().to_string()).collect())
+            .clone();
+        let mut values = Vec::with_capacity(cols.len());
+        for i in 0..cols.len() {
+            let raw = r.try_get_raw(i)?;
+            let kind = raw.type_info().name().to_ascii_uppercase();
+            let null = raw.is_null();
+            let v = match kind.as_str() {
+                "SMALLINT" | "INTEGER" | "BIGINT" | "INT2" | "INT4" | "INT8" => {
+                    opt(r.try_get::<Option<i64>, _>(i)?, Value::Int, Kind::Int)
+                }
+                "BOOLEAN" | "BOOL" => opt(
+                    r.try_get::<Option<bool>, _>(i)?.map(i64::from),
+                    Value::Int,
+                    Kind::Int,
+                ),
+                "REAL" | "DOUBLE" | "FLOAT4" | "FLOAT8" => {
+                    opt(r.try_get::<Option<f64>, _>(i)?, Value::Real, Kind::Real)
+                }
+                "BLOB" | "BYTEA" => {
+                    opt(r.try_get::<Option<Vec<u8>>, _>(i)?, Value::Blob, Kind::Blob)
+                }
+                "NULL" => Value::Null(Kind::Text),
+                _ if null => Value::Null(Kind::Text),
+                _ => Value::Text(r.try_get::<String, _>(i)?),
+            };
+            values.push(v);
+        }
+        out.push(Row {
+            columns: cols,
+            values,
+        });
+    }
+    Ok((out, n))
+}
+
+fn opt<T>(v: Option<T>, f: impl FnOnce(T) -> Value, kind: Kind) -> Value {
+    v.map(f).unwrap_or(Value::Null(kind))
+}
+
+// ---- SQLite -------------------------------------------------------------------------
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Null(_) => ValueRef::Null,
+            Value::Int(i) => ValueRef::Integer(*i),
+            Value::Real(f) => ValueRef::Real(*f),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+/// Parameter names `$1…$n`, made once.
+fn param_name(k: usize) -> &'static str {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| (0..=64).map(|k| format!("${k}")).collect());
+    names.get(k).map(String::as_str).unwrap_or("$?")
+}
+
+fn sqlite_run(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    args: &[Value],
+    _rows: bool,
+) -> Result<(Vec<Row>, u64), DbError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    if args.len() > 64 {
+        return Err(DbError::new("more than 64 parameters in one statement"));
+    }
+    // `$k` are named parameters to SQLite; bind each by its name, whatever order or
+    // repetition the statement uses.
+    for (k, a) in args.iter().enumerate() {
+        if let Some(idx) = stmt.parameter_index(param_name(k + 1))? {
+            stmt.raw_bind_parameter(idx, a)?;
+        }
+    }
+    let ncol = stmt.column_count();
+    if ncol == 0 {
+        let n = stmt.raw_execute()?;
+        return Ok((Vec::new(), n as u64));
+    }
+    let columns: Arc<[String]> = stmt.column_names().iter().map(|c| c.to_string()).collect();
+    let mut out = Vec::new();
+    let mut rows = stmt.raw_query();
+    while let Some(r) = rows.next()? {
+        use rusqlite::types::ValueRef;
+        let mut values = Vec::with_capacity(ncol);
+        for i in 0..ncol {
+            values.push(match r.get_ref(i)? {
+                ValueRef::Null => Value::Null(Kind::Text),
+                ValueRef::Integer(n) => Value::Int(n),
+                ValueRef::Real(f) => Value::Real(f),
+                ValueRef::Text(t) => Value::Text(
+                    std::str::from_utf8(t)
+                        .map_err(|e| DbError::new(format!("column is not UTF-8: {e}")))?
+                        .to_string(),
+                ),
+                ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+            });
+        }
+        out.push(Row {
+            columns: columns.clone(),
+            values,
+        });
+    }
+    let n = out.len() as u64;
+    Ok((out, n))
+}
+
+/// The SQLite side of a store: one write connection and a few readers, shared by every
+/// `Store` opened on the same file in this process (so two of them queue on one writer
+/// instead of blocking each other on the file lock).
+pub struct SqliteShared {
+    path: PathBuf,
+    writer: Arc<tokio::sync::Mutex<rusqlite::Connection>>,
+    readers: Mutex<Vec<rusqlite::Connection>>,
+}
+
+impl std::fmt::Debug for SqliteShared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteShared")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+/// Readers kept for reuse; more are opened when every one is busy and closed after.
+const IDLE_READERS: usize = 4;
+
+fn open_sqlite(path: &Path, writer: bool) -> Result<rusqlite::Connection, DbError> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // WAL for concurrent readers. The writer commits with NORMAL: its durability comes
+    // from the group commit (a shared WAL sync before any write is acknowledged).
+    conn.execute_batch(if writer {
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+    } else {
+        "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
+    })?;
+    conn.set_prepared_statement_cache_capacity(256);
+    Ok(conn)
+}
+
+impl SqliteShared {
+    /// The shared handle for `path`, opened if this process has none.
+    pub fn open(path: &Path) -> Result<Arc<SqliteShared>, DbError> {
+        static OPEN: Mutex<Option<HashMap<PathBuf, Weak<SqliteShared>>>> = Mutex::new(None);
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let mut open = OPEN.lock().expect("open databases");
+        let map = open.get_or_insert_with(HashMap::new);
+        map.retain(|_, w| w.strong_count() > 0);
+        if let Some(s) = map.get(&key).and_then(Weak::upgrade) {
+            return Ok(s);
+        }
+        let shared = Arc::new(SqliteShared {
+            path: path.to_path_buf(),
+            writer: Arc::new(tokio::sync::Mutex::new(open_sqlite(path, true)?)),
+            readers: Mutex::new(Vec::new()),
+        });
+        map.insert(key, Arc::downgrade(&shared));
+        Ok(shared)
+    }
+
+    fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let conn = self.readers.lock().expect("readers").pop();
+        let conn = match conn {
+            Some(c) => c,
+            None => open_sqlite(&self.path, false)?,
+        };
+        let r = f(&conn);
+        let mut idle = self.readers.lock().expect("readers");
+        if idle.len() < IDLE_READERS {
+            idle.push(conn);
+        }
+        r
+    }
+}
+
+/// A connection pool: the read side or the write side of a store.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Postgres(sqlx::AnyPool),
+    Sqlite {
+        shared: Arc<SqliteShared>,
+        writer: bool,
+    },
+}
+
+/// A connection inside a transaction.
+pub enum Conn {
+    Postgres(sqlx::Transaction<'static, sqlx::Any>),
+    Sqlite(tokio::sync::OwnedMutexGuard<rusqlite::Connection>),
+}
+
+/// A write transaction; rolled back when dropped uncommitted.
+pub struct Tx {
+    conn: Option<Conn>,
+}
+
+impl std::ops::Deref for Tx {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        self.conn.as_ref().expect("transaction in use")
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Conn {
+        self.conn.as_mut().expect("transaction in use")
+    }
+}
+
+impl Db {
+    /// Starts a write transaction. On SQLite it takes the write lock up front (BEGIN
+    /// IMMEDIATE): a transaction that reads first and upgrades later can be refused
+    /// outright when another process writes at the same moment; one that waits its turn
+    /// cannot.
+    pub async fn begin(&self) -> Result<Tx, DbError> {
+        match self {
+            Db::Postgres(pool) => Ok(Tx {
+                conn: Some(Conn::Postgres(pool.begin().await?)),
+            }),
+            Db::Sqlite { shared, .. } => {
+                let guard = shared.writer.clone().lock_owned().await;
+                guard.execute_batch("BEGIN IMMEDIATE")?;
+                Ok(Tx {
+                    conn: Some(Conn::Sqlite(guard)),
+                })
+            }
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Postgres(pool) => pool.close().await,
+            Db::Sqlite { shared, .. } => shared.readers.lock().expect("readers").clear(),
+        }
+    }
+}
+
+impl Tx {
+    /// Commits (without waiting for durability: the store does that, see group_sync).
+    pub async fn commit(mut self) -> Result<(), DbError> {
+        match self.conn.take().expect("transaction in use") {
+            Conn::Postgres(tx) => Ok(tx.commit().await?),
+            Conn::Sqlite(guard) => match guard.execute_batch("COMMIT") {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    let _ = guard.execute_batch("ROLLBACK");
+                    Err(e.into())
+                }
+            },
+        }
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        if let Some(Conn::Sqlite(guard)) = &self.conn {
+            // Not committed: undo before the write connection is handed on.
+            if !guard.is_autocommit() {
+                let _ = guard.execute_batch("ROLLBACK");
+            }
+        }
+    }
+}
