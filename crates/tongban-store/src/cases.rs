@@ -263,8 +263,10 @@ impl Store {
         let id = match inserted {
             Ok(r) => get_i64(&r, "id")?,
             Err(e) if is_unique_violation(&e) && nc.idem_key.is_some() => {
-                // A concurrent retry won the race: hand back its case.
+                // A concurrent retry won the race: hand back its case (once the winner's
+                // write is committed, so a reader sees it).
                 drop(tx);
+                self.w().settle().await?;
                 let existing = self
                     .case_by_idem(nc.created_by, nc.idem_key.unwrap_or_default())
                     .await?;

@@ -15,7 +15,9 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
+use tokio::sync::watch;
 
 /// A bound parameter or a column value.
 #[derive(Debug, Clone, PartialEq)]
@@ -335,14 +337,26 @@ async fn run(
         Target::Db(Db::Postgres(pool)) => pg_run(pool, sql, args, rows).await,
         Target::Db(Db::Sqlite { shared, writer }) => {
             if *writer {
-                let conn = shared.writer.lock().await;
-                sqlite_run(&conn, sql, &args, rows)
+                // A statement on the write side is a transaction of its own (it joins the
+                // open batch like any other, and returns once the batch is committed).
+                let mut tx = Db::Sqlite {
+                    shared: shared.clone(),
+                    writer: true,
+                }
+                .begin()
+                .await?;
+                let r = match &mut *tx {
+                    Conn::Sqlite(g) => sqlite_run(&g.conn, sql, &args, rows)?,
+                    Conn::Postgres(_) => unreachable!("a SQLite store"),
+                };
+                tx.commit().await?;
+                Ok(r)
             } else {
                 shared.with_reader(|c| sqlite_run(c, sql, &args, rows))
             }
         }
         Target::Conn(Conn::Postgres(tx)) => pg_run(&mut **tx, sql, args, rows).await,
-        Target::Conn(Conn::Sqlite(guard)) => sqlite_run(guard, sql, &args, rows),
+        Target::Conn(Conn::Sqlite(guard)) => sqlite_run(&guard.conn, sql, &args, rows),
     }
 }
 
@@ -498,8 +512,89 @@ fn sqlite_run(
 /// instead of blocking each other on the file lock).
 pub struct SqliteShared {
     path: PathBuf,
-    writer: Arc<tokio::sync::Mutex<rusqlite::Connection>>,
+    writer: Arc<tokio::sync::Mutex<Writer>>,
+    /// Writers queued for the write connection; while there are any, a finished
+    /// transaction leaves the batch open for them instead of committing it.
+    waiting: AtomicUsize,
+    /// Outcome of the batches: the last one settled, and recent failures.
+    settled: watch::Sender<Settled>,
     readers: Mutex<Vec<rusqlite::Connection>>,
+}
+
+/// The write connection and the batch it has open.
+///
+/// Group commit at the SQL level: each store transaction runs as a SAVEPOINT inside one
+/// outer transaction (a *batch*), and the batch is committed when nobody is queued behind
+/// it, when it holds `MAX_BATCH` transactions, or when it has been open `MAX_BATCH_AGE`.
+/// Consecutive transactions touch the same hot pages (the ledger head, index tails), so a
+/// batch writes each page to the log once instead of once per transaction. A transaction
+/// returns only after its batch is committed (and the store then waits for the WAL sync,
+/// see group_sync): nothing is acknowledged early. A failed transaction rolls back to its
+/// savepoint and leaves the rest of the batch alone; a failed batch COMMIT fails every
+/// transaction in it.
+pub struct Writer {
+    conn: rusqlite::Connection,
+    batch: Option<OpenBatch>,
+    next_batch: u64,
+}
+
+struct OpenBatch {
+    id: u64,
+    done: usize,
+    opened: std::time::Instant,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Settled {
+    upto: u64,
+    failed: Vec<(u64, String)>,
+}
+
+const MAX_BATCH: usize = 256;
+const MAX_BATCH_AGE: std::time::Duration = std::time::Duration::from_millis(20);
+
+impl Writer {
+    /// Commits the open batch, if any, and publishes the outcome.
+    fn settle(&mut self, settled: &watch::Sender<Settled>) {
+        let Some(b) = self.batch.take() else { return };
+        let outcome = self.conn.execute_batch("COMMIT").map_err(|e| {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            DbError::from(e).to_string()
+        });
+        settled.send_modify(|s| {
+            s.upto = b.id;
+            if let Err(e) = outcome {
+                tracing::error!(batch = b.id, error = %e, "batch commit failed");
+                s.failed.push((b.id, e));
+                let n = s.failed.len();
+                if n > 64 {
+                    s.failed.drain(..n - 64);
+                }
+            }
+        });
+    }
+}
+
+/// Counts a writer as queued until it holds the connection (or gives up waiting).
+struct Queued<'a>(&'a SqliteShared, Option<Arc<tokio::sync::Mutex<Writer>>>);
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        let before = self.0.waiting.fetch_sub(1, Ordering::AcqRel);
+        // Cancelled while queued, and the last one: whoever left the batch open for us
+        // expected us to commit it. Settle it from a task of its own.
+        if let Some(writer) = self.1.take() {
+            if before == 1 {
+                let settled = self.0.settled.clone();
+                if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                    rt.spawn(async move {
+                        let mut w = writer.lock().await;
+                        w.settle(&settled);
+                    });
+                }
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteShared {
@@ -540,7 +635,13 @@ impl SqliteShared {
         }
         let shared = Arc::new(SqliteShared {
             path: path.to_path_buf(),
-            writer: Arc::new(tokio::sync::Mutex::new(open_sqlite(path, true)?)),
+            writer: Arc::new(tokio::sync::Mutex::new(Writer {
+                conn: open_sqlite(path, true)?,
+                batch: None,
+                next_batch: 1,
+            })),
+            waiting: AtomicUsize::new(0),
+            settled: watch::channel(Settled::default()).0,
             readers: Mutex::new(Vec::new()),
         });
         map.insert(key, Arc::downgrade(&shared));
@@ -578,12 +679,14 @@ pub enum Db {
 /// A connection inside a transaction.
 pub enum Conn {
     Postgres(sqlx::Transaction<'static, sqlx::Any>),
-    Sqlite(tokio::sync::OwnedMutexGuard<rusqlite::Connection>),
+    Sqlite(tokio::sync::OwnedMutexGuard<Writer>),
 }
 
 /// A write transaction; rolled back when dropped uncommitted.
 pub struct Tx {
     conn: Option<Conn>,
+    /// SQLite: the shared state, to settle the batch and wait for it.
+    shared: Option<Arc<SqliteShared>>,
 }
 
 impl std::ops::Deref for Tx {
@@ -608,12 +711,31 @@ impl Db {
         match self {
             Db::Postgres(pool) => Ok(Tx {
                 conn: Some(Conn::Postgres(pool.begin().await?)),
+                shared: None,
             }),
             Db::Sqlite { shared, .. } => {
-                let guard = shared.writer.clone().lock_owned().await;
-                guard.execute_batch("BEGIN IMMEDIATE")?;
+                shared.waiting.fetch_add(1, Ordering::AcqRel);
+                let mut queued = Queued(shared, Some(shared.writer.clone()));
+                let mut guard = shared.writer.clone().lock_owned().await;
+                queued.1 = None;
+                drop(queued);
+                if guard.batch.is_none() {
+                    guard.conn.execute_batch("BEGIN IMMEDIATE")?;
+                    let id = guard.next_batch;
+                    guard.next_batch += 1;
+                    guard.batch = Some(OpenBatch {
+                        id,
+                        done: 0,
+                        opened: std::time::Instant::now(),
+                    });
+                }
+                if let Err(e) = guard.conn.execute_batch("SAVEPOINT tx") {
+                    guard.settle(&shared.settled);
+                    return Err(e.into());
+                }
                 Ok(Tx {
                     conn: Some(Conn::Sqlite(guard)),
+                    shared: Some(shared.clone()),
                 })
             }
         }
@@ -628,27 +750,83 @@ impl Db {
 }
 
 impl Tx {
-    /// Commits (without waiting for durability: the store does that, see group_sync).
+    /// Commits and returns once the commit is done (on SQLite: once the batch holding this
+    /// transaction is committed). Durability is the store's next step (see group_sync).
     pub async fn commit(mut self) -> Result<(), DbError> {
+        let shared = self.shared.take();
         match self.conn.take().expect("transaction in use") {
             Conn::Postgres(tx) => Ok(tx.commit().await?),
-            Conn::Sqlite(guard) => match guard.execute_batch("COMMIT") {
-                Ok(()) => Ok(()),
-                Err(e) => {
-                    let _ = guard.execute_batch("ROLLBACK");
-                    Err(e.into())
+            Conn::Sqlite(mut guard) => {
+                let shared = shared.expect("SQLite transaction has its store");
+                let batch = guard.batch.as_ref().map(|b| b.id).unwrap_or_default();
+                if let Err(e) = guard.conn.execute_batch("RELEASE tx") {
+                    let _ = guard.conn.execute_batch("ROLLBACK TO tx; RELEASE tx");
+                    finish(&mut guard, &shared);
+                    return Err(e.into());
                 }
-            },
+                if let Some(b) = guard.batch.as_mut() {
+                    b.done += 1;
+                }
+                finish(&mut guard, &shared);
+                drop(guard);
+                let mut rx = shared.settled.subscribe();
+                loop {
+                    {
+                        let s = rx.borrow_and_update();
+                        if s.upto >= batch {
+                            return match s.failed.iter().find(|(id, _)| *id == batch) {
+                                Some((_, e)) => Err(DbError::new(format!(
+                                    "the batch holding this transaction failed to commit: {e}"
+                                ))),
+                                None => Ok(()),
+                            };
+                        }
+                    }
+                    if rx.changed().await.is_err() {
+                        return Err(DbError::new("the database was closed"));
+                    }
+                }
+            }
         }
+    }
+}
+
+/// After a transaction: commit the batch unless someone is queued to continue it (and it
+/// is neither full nor old).
+fn finish(w: &mut Writer, shared: &SqliteShared) {
+    let keep_open = shared.waiting.load(Ordering::Acquire) > 0
+        && w.batch
+            .as_ref()
+            .is_some_and(|b| b.done < MAX_BATCH && b.opened.elapsed() < MAX_BATCH_AGE);
+    if !keep_open {
+        w.settle(&shared.settled);
     }
 }
 
 impl Drop for Tx {
     fn drop(&mut self) {
-        if let Some(Conn::Sqlite(guard)) = &self.conn {
-            // Not committed: undo before the write connection is handed on.
-            if !guard.is_autocommit() {
-                let _ = guard.execute_batch("ROLLBACK");
+        if let (Some(Conn::Sqlite(guard)), Some(shared)) = (&mut self.conn, &self.shared) {
+            // Not committed: undo this transaction (only) before the connection is handed on.
+            let _ = guard.conn.execute_batch("ROLLBACK TO tx; RELEASE tx");
+            finish(guard, shared);
+        }
+    }
+}
+
+impl Db {
+    /// Waits until everything written so far on this store's write side is committed (a
+    /// reader opened afterwards sees it).
+    pub async fn settle(&self) -> Result<(), DbError> {
+        match self {
+            Db::Postgres(_) => Ok(()),
+            Db::Sqlite { shared, .. } => {
+                let tx = Db::Sqlite {
+                    shared: shared.clone(),
+                    writer: true,
+                }
+                .begin()
+                .await?;
+                tx.commit().await
             }
         }
     }

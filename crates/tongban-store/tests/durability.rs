@@ -50,3 +50,90 @@ async fn probe_tables_are_checked_by_name() {
     assert!(err.is_err(), "only bench_ tables may be probed");
     db.cleanup().await;
 }
+
+/// Concurrent transactions share a batch on SQLite: the ones refused roll back alone, the
+/// others all land, on both backends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_transaction_in_a_batch_leaves_the_others_alone() {
+    use chrono::Utc;
+    use tongban_core::ids::Uscc;
+    use tongban_store::StoreError;
+    for db in TestDb::all().await {
+        let before = db.store.departments().await.unwrap().len();
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            for attempt in 0..2 {
+                let store = db.store.clone();
+                tasks.push(tokio::spawn(async move {
+                    let code = Uscc::with_check_char(&format!("1143190000{i:07}")).unwrap();
+                    store
+                        .create_department(
+                            "t",
+                            &code,
+                            &format!("并发部门{i}-{attempt}"),
+                            "",
+                            Utc::now(),
+                        )
+                        .await
+                }));
+            }
+        }
+        let (mut ok, mut conflicts) = (0, 0);
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(StoreError::Conflict(_)) => conflicts += 1,
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+        assert_eq!((ok, conflicts), (20, 20), "{:?}", db.backend);
+        assert_eq!(db.store.departments().await.unwrap().len(), before + 20);
+        db.cleanup().await;
+    }
+}
+
+/// Writers cancelled while queued for the write connection do not strand the batch that
+/// was left open for them: everyone else still gets an answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_writers_do_not_strand_a_batch() {
+    let db = TestDb::sqlite().await;
+    let table = "bench_cancel";
+    db.store.probe_create(table).await.unwrap();
+    for round in 0..5i64 {
+        let mut tasks = Vec::new();
+        for w in 0..40i64 {
+            let store = db.store.clone();
+            tasks.push(tokio::spawn(async move {
+                store.probe_pair(table, round * 1000 + w, "x").await
+            }));
+        }
+        // Cancel every other writer, wherever it is.
+        let mut kept = Vec::new();
+        for (i, t) in tasks.into_iter().enumerate() {
+            if i % 2 == 1 {
+                t.abort();
+            } else {
+                kept.push(t);
+            }
+        }
+        for t in kept {
+            tokio::time::timeout(std::time::Duration::from_secs(10), t)
+                .await
+                .expect("a writer was left waiting for a batch")
+                .unwrap()
+                .unwrap();
+        }
+    }
+    // And the connection is still usable afterwards.
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        db.store.probe_pair(table, 99_999, "x"),
+    )
+    .await
+    .expect("the write connection is stuck")
+    .unwrap();
+    let n = db.store.probe_count(table).await.unwrap();
+    assert!(n >= 2 * (5 * 20 + 1), "{n}");
+    assert_eq!(n % 2, 0, "a cancelled transaction left half its rows");
+    db.cleanup().await;
+}
