@@ -16,6 +16,7 @@
 //! database file after it. `fdatasync` flushes the file's pages whichever descriptor wrote
 //! them, so our own descriptor covers the frames SQLite wrote.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 use tokio::sync::watch;
@@ -111,6 +112,7 @@ impl Drop for GroupSync {
 
 fn run(shared: Arc<Shared>) {
     let mut done = 0u64;
+    let mut wal: Option<std::fs::File> = None;
     loop {
         let target = {
             let mut st = shared.state.lock().expect("sync state");
@@ -124,7 +126,7 @@ fn run(shared: Arc<Shared>) {
         };
         // Every ticket up to `target` was taken after its COMMIT returned, so its frames
         // are in the file before this sync starts.
-        match sync_file(&shared.wal) {
+        match sync_file(&shared.wal, &mut wal) {
             Ok(()) => {
                 done = target;
                 shared.synced.send_replace(target);
@@ -140,9 +142,21 @@ fn run(shared: Arc<Shared>) {
     }
 }
 
-fn sync_file(path: &std::path::Path) -> std::io::Result<()> {
+fn sync_file(path: &std::path::Path, open: &mut Option<std::fs::File>) -> std::io::Result<()> {
+    // The log file is kept open between syncs; SQLite keeps the same file while any
+    // connection is open (it is removed only when the last one closes, after a checkpoint
+    // into the synced database file), and it is opened again if that happened.
+    if let Some(f) = open.as_ref() {
+        if f.metadata().is_ok_and(|m| m.nlink() > 0) {
+            return f.sync_data();
+        }
+    }
     match std::fs::File::open(path) {
-        Ok(f) => f.sync_data(),
+        Ok(f) => {
+            let r = f.sync_data();
+            *open = Some(f);
+            r
+        }
         // No log file: nothing has been written since the last connection closed, and
         // SQLite checkpointed and synced the database file before removing it.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),

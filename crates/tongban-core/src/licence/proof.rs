@@ -143,8 +143,7 @@ pub fn sign_sm2(
     secret: &[u8; 32],
 ) -> Result<Value, ProofError> {
     use sm2::dsa::signature::Signer;
-    let key = sm2::dsa::SigningKey::from_bytes(SM2_DISTID, secret.into())
-        .map_err(|e| ProofError::Malformed(e.to_string()))?;
+    let key = sm2_signing_key(secret)?;
     let (config, doc) = canonical_parts(document, proof_options)?;
     let sig: sm2::dsa::Signature = key.sign(&sm3_hash_data(&config, &doc));
     let mut proof = proof_options
@@ -156,6 +155,29 @@ pub fn sign_sm2(
         Value::String(multibase(&sig.to_bytes())),
     );
     Ok(Value::Object(proof))
+}
+
+/// The SM2 signing key for `secret`. Making one derives its public key (a full scalar
+/// multiplication, as costly as the signature), so the few keys in force are kept.
+fn sm2_signing_key(secret: &[u8; 32]) -> Result<sm2::dsa::SigningKey, ProofError> {
+    static KEYS: std::sync::Mutex<Vec<([u8; 32], sm2::dsa::SigningKey)>> =
+        std::sync::Mutex::new(Vec::new());
+    if let Some((_, k)) = KEYS
+        .lock()
+        .expect("sm2 keys")
+        .iter()
+        .find(|(s, _)| s == secret)
+    {
+        return Ok(k.clone());
+    }
+    let key = sm2::dsa::SigningKey::from_bytes(SM2_DISTID, secret.into())
+        .map_err(|e| ProofError::Malformed(e.to_string()))?;
+    let mut keys = KEYS.lock().expect("sm2 keys");
+    if keys.len() >= 4 {
+        keys.remove(0);
+    }
+    keys.push((*secret, key.clone()));
+    Ok(key)
 }
 
 /// SEC1 uncompressed public key (65 bytes) of an SM2 secret key.
