@@ -141,6 +141,10 @@ impl Store {
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
+                    // No `SELECT 1` round trip before every checkout: a connection the
+                    // server dropped fails its next statement, that request gets an error
+                    // and sqlx discards the connection.
+                    .test_before_acquire(false)
                     .connect(url)
                     .await?;
                 Store {
