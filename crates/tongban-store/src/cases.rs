@@ -276,7 +276,6 @@ impl Store {
             }
             Err(e) => return Err(e.into()),
         };
-        append_events(&mut tx, id, 0, std::slice::from_ref(&nc.first), actor, now).await?;
         crate::supervision::apply_supervision(&mut tx, id, &case_no, nc.department_id, sup, now)
             .await?;
         message(
@@ -287,6 +286,9 @@ impl Store {
             &format!("您的「{}」申请已收到，办件编号 {case_no}。", nc.item_name),
         )
         .await?;
+        // The ledger head last: on PostgreSQL its row lock orders every writer, so it is
+        // held only from here to the commit.
+        append_events(&mut tx, id, 0, std::slice::from_ref(&nc.first), actor, now).await?;
         self.commit(tx).await?;
         Ok((self.case_by_no(&case_no).await?, true))
     }
@@ -361,7 +363,6 @@ impl Store {
             )));
         };
         let open_records = get_i64(&updated, "open_records")?;
-        append_events(&mut tx, rec.id, expected_version, events, actor, now).await?;
         // Nothing open and nothing to raise: supervision has nothing to write.
         if open_records > 0 || !sup.raise.is_empty() {
             crate::supervision::apply_supervision(
@@ -388,6 +389,8 @@ impl Store {
             ),
         )
         .await?;
+        // The ledger head last (its row lock orders writers on PostgreSQL).
+        append_events(&mut tx, rec.id, expected_version, events, actor, now).await?;
         self.commit(tx).await?;
         rec.status = rec.state.status;
         rec.version = rec.state.version;

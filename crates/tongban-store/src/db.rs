@@ -613,17 +613,15 @@ fn open_sqlite(path: &Path, writer: bool) -> Result<rusqlite::Connection, DbErro
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // WAL for concurrent readers. The writer commits with NORMAL: its durability comes
     // from the group commit (a shared WAL sync before any write is acknowledged).
-    // The writer's page cache holds a whole batch's dirty pages (64 MiB), so a batch is
-    // written to the log once, at its commit, instead of spilling pages part-way.
-    // Each transaction of a batch is a savepoint, whose undo pages (the sub-journal) stay
-    // in memory (temp_store=MEMORY) instead of a temporary file.
-    // Pages are read through a memory map rather than a read() per page: every write
-    // invalidates the other connections' page caches, so readers re-read hot pages often.
+    // The writer's page cache holds a whole batch's dirty pages (16 MiB, ~4,000 pages), so
+    // a batch is written to the log once, at its commit, instead of spilling part-way; each
+    // transaction of a batch is a savepoint whose undo pages stay in memory
+    // (temp_store=MEMORY) instead of a temporary file.
     conn.execute_batch(if writer {
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; \
-         PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+         PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;"
     } else {
-        "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA mmap_size=1073741824;"
+        "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
     })?;
     conn.set_prepared_statement_cache_capacity(256);
     Ok(conn)

@@ -458,17 +458,6 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        crate::cases::append_in_tx(
-            &mut tx,
-            case_no,
-            &[Event::LicenceIssued {
-                licence_id: id.to_string(),
-                vc_sha256: digest,
-            }],
-            "system",
-            now,
-        )
-        .await?;
         crate::cases::message(
             &mut tx,
             holder.id,
@@ -478,6 +467,18 @@ impl Store {
                 "您的电子证照「{}」（编号 {number}）已签发，可在证照夹查看、下载和核验。",
                 ty.name
             ),
+        )
+        .await?;
+        // The ledger head last (its row lock orders writers on PostgreSQL).
+        crate::cases::append_in_tx(
+            &mut tx,
+            case_no,
+            &[Event::LicenceIssued {
+                licence_id: id.to_string(),
+                vc_sha256: digest,
+            }],
+            "system",
+            now,
         )
         .await?;
         self.commit(tx).await?;
