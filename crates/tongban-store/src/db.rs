@@ -548,6 +548,9 @@ struct OpenBatch {
 struct Settled {
     upto: u64,
     failed: Vec<(u64, String)>,
+    /// Batches and transactions committed so far (for /metrics).
+    batches: u64,
+    transactions: u64,
 }
 
 const MAX_BATCH: usize = 256;
@@ -563,6 +566,10 @@ impl Writer {
         });
         settled.send_modify(|s| {
             s.upto = b.id;
+            if outcome.is_ok() {
+                s.batches += 1;
+                s.transactions += b.done as u64;
+            }
             if let Err(e) = outcome {
                 tracing::error!(batch = b.id, error = %e, "batch commit failed");
                 s.failed.push((b.id, e));
@@ -651,6 +658,12 @@ impl SqliteShared {
         });
         map.insert(key, Arc::downgrade(&shared));
         Ok(shared)
+    }
+
+    /// Batches and transactions committed through the write connection so far.
+    pub fn committed(&self) -> (u64, u64) {
+        let s = self.settled.borrow();
+        (s.batches, s.transactions)
     }
 
     fn with_reader<T>(

@@ -35,6 +35,7 @@ struct Shared {
     state: Mutex<State>,
     wake: Condvar,
     synced: watch::Sender<u64>,
+    syncs: std::sync::atomic::AtomicU64,
 }
 
 /// The syncer: one thread per database that turns committed tickets into durable ones.
@@ -61,6 +62,7 @@ impl GroupSync {
             state: Mutex::new(State::default()),
             wake: Condvar::new(),
             synced,
+            syncs: Default::default(),
         });
         let worker = shared.clone();
         std::thread::Builder::new()
@@ -97,9 +99,14 @@ impl GroupSync {
         }
     }
 
-    /// How many syncs have covered how many tickets (for tests and the benchmark).
+    /// The highest write ticket a finished sync has covered.
     pub(crate) fn synced_ticket(&self) -> u64 {
         *self.shared.synced.borrow()
+    }
+
+    /// WAL syncs done so far.
+    pub(crate) fn syncs(&self) -> u64 {
+        self.shared.syncs.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -128,6 +135,9 @@ fn run(shared: Arc<Shared>) {
         // are in the file before this sync starts.
         match sync_file(&shared.wal, &mut wal) {
             Ok(()) => {
+                shared
+                    .syncs
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 done = target;
                 shared.synced.send_replace(target);
             }

@@ -197,6 +197,20 @@ impl Store {
         }
     }
 
+    /// How the SQLite group commit is doing (None on PostgreSQL, which groups by itself).
+    pub fn write_stats(&self) -> Option<WriteStats> {
+        let (Db::Sqlite { shared, .. }, Some(sync)) = (&self.write, &self.sync) else {
+            return None;
+        };
+        let (batches, transactions) = shared.committed();
+        Some(WriteStats {
+            transactions,
+            batches,
+            syncs: sync.syncs(),
+            acknowledged: sync.synced_ticket(),
+        })
+    }
+
     /// Tickets made durable so far by the SQLite group commit (None on PostgreSQL).
     pub fn synced_writes(&self) -> Option<u64> {
         self.sync.as_ref().map(|s| s.synced_ticket())
@@ -297,6 +311,19 @@ impl Store {
         self.write.close().await;
         self.read.close().await;
     }
+}
+
+/// Counters of the SQLite write path since the store opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Transactions committed (each a savepoint of a batch).
+    pub transactions: u64,
+    /// Batches committed (one SQLite COMMIT each).
+    pub batches: u64,
+    /// `fdatasync` calls on the write-ahead log.
+    pub syncs: u64,
+    /// Writes acknowledged as durable.
+    pub acknowledged: u64,
 }
 
 /// Scratch table names for the storage-limit probe: `bench_` and letters, digits, `_`.

@@ -333,10 +333,36 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
+    let mut text = state.metrics.render();
+    if let Some(w) = state.store.write_stats() {
+        for (name, help, value) in [
+            (
+                "tongban_store_transactions_total",
+                "Write transactions committed (SQLite).",
+                w.transactions,
+            ),
+            (
+                "tongban_store_batches_total",
+                "Group-commit batches committed, one SQLite COMMIT each.",
+                w.batches,
+            ),
+            (
+                "tongban_store_wal_syncs_total",
+                "fdatasync calls on the SQLite write-ahead log.",
+                w.syncs,
+            ),
+            (
+                "tongban_store_acknowledged_writes_total",
+                "Writes acknowledged after a covering WAL sync.",
+                w.acknowledged,
+            ),
+        ] {
+            text.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
+            ));
+        }
+    }
+    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
 #[derive(serde::Deserialize)]

@@ -883,6 +883,26 @@ async fn operations_endpoints_and_bad_input_never_500() {
             .await
             .unwrap();
         assert!(m.contains("tongban_http_requests_total{class=\"2xx\"}"));
+        if app.state.store.backend() == tongban_store::Backend::Sqlite {
+            // The demo seeding wrote through the group commit: batches ≤ transactions,
+            // and every acknowledged write was covered by a sync.
+            let counter = |name: &str| -> u64 {
+                m.lines()
+                    .find_map(|l| l.strip_prefix(&format!("{name} ")))
+                    .unwrap_or_else(|| panic!("{name} missing from /metrics"))
+                    .parse()
+                    .unwrap()
+            };
+            let (tx, batches) = (
+                counter("tongban_store_transactions_total"),
+                counter("tongban_store_batches_total"),
+            );
+            assert!(tx > 0 && batches > 0 && batches <= tx, "{tx} {batches}");
+            assert!(counter("tongban_store_wal_syncs_total") > 0);
+            assert!(counter("tongban_store_acknowledged_writes_total") > 0);
+        } else {
+            assert!(!m.contains("tongban_store_batches_total"));
+        }
         let r = reqwest::get(app.url("/")).await.unwrap();
         assert!(r.headers().contains_key("x-request-id"));
         let doc: Value = reqwest::get(app.url("/api/v1/openapi.json"))
