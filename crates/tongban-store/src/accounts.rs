@@ -321,6 +321,12 @@ impl Store {
             .bind(user.id)
             .execute(&mut *tx)
             .await?;
+        // This user's expired sessions go now (indexed by user); others' go with the worker.
+        crate::db::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at <= $2")
+            .bind(user.id)
+            .bind(now_text(now))
+            .execute(&mut *tx)
+            .await?;
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let token = hex::encode(bytes);
@@ -347,6 +353,27 @@ impl Store {
         .fetch_optional(self.r())
         .await?;
         row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// Deletes every expired session; returns how many.
+    pub async fn purge_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
+        let done = crate::db::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now_text(now))
+            .execute(self.w())
+            .await?;
+        self.durable().await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Stored sessions of a user, live or expired.
+    pub async fn session_count(&self, user_id: i64) -> Result<i64> {
+        get_i64(
+            &crate::db::query("SELECT COUNT(*) AS n FROM sessions WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_one(self.r())
+                .await?,
+            "n",
+        )
     }
 
     pub async fn logout(&self, token: &str) -> Result<()> {

@@ -70,6 +70,12 @@ pub fn spawn_worker(state: AppState) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e.message, "supervision pass failed"),
             }
+            // Housekeeping on the same tick: sessions past their expiry.
+            match state.store.purge_expired_sessions(state.now()).await {
+                Ok(n) if n > 0 => tracing::info!(purged = n, "expired sessions removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "session purge failed"),
+            }
         }
     });
 }
