@@ -535,8 +535,10 @@ pub async fn engine(database_url: &str, instances: usize, concurrency: usize) ->
         let (store, next, limits) = (store.clone(), next.clone(), limits.clone());
         let (dept_id, applicant_id) = (dept.id, applicant.id);
         workers.push(tokio::spawn(async move {
+            // One calendar per worker, not one per instance inside the timed loop.
+            let cal = tongban_core::calendar::WorkCalendar::builtin();
             while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < instances {
-                engine_instance(&store, dept_id, applicant_id, &limits, today, now).await?;
+                engine_instance(&store, &cal, dept_id, applicant_id, &limits, today, now).await?;
             }
             anyhow::Ok(())
         }));
@@ -556,13 +558,13 @@ pub async fn engine(database_url: &str, instances: usize, concurrency: usize) ->
 /// One instance of the 3-step approval: four transactions, each durable before the next.
 async fn engine_instance(
     store: &Store,
+    cal: &tongban_core::calendar::WorkCalendar,
     department_id: i64,
     applicant_id: i64,
     limits: &Limits,
     today: chrono::NaiveDate,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
-    let cal = tongban_core::calendar::WorkCalendar::builtin();
     let none = tongban_store::supervision::SupervisionWrite::default();
     let first = Event::Submitted {
         channel: Channel::Online,
@@ -605,7 +607,7 @@ async fn engine_instance(
     for step in steps {
         let mut events = Vec::new();
         for (cmd, actor) in step {
-            let evs = case.decide(&cmd, actor, today, &cal)?;
+            let evs = case.decide(&cmd, actor, today, cal)?;
             for e in &evs {
                 case.apply(e);
             }
