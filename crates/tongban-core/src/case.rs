@@ -493,6 +493,106 @@ pub enum Command {
     },
 }
 
+/// What a command does, without its arguments: what the permission rules and the case
+/// page's buttons speak of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CaseAction {
+    RequestCorrection,
+    SubmitCorrection,
+    Accept,
+    NotAccept,
+    Pass,
+    Return,
+    Refuse,
+    StartSpecial,
+    EndSpecial,
+    Extend,
+    Withdraw,
+    RegisterDelivery,
+    ConfirmReceipt,
+    ChargeFee,
+}
+
+impl CaseAction {
+    pub const ALL: &'static [CaseAction] = &[
+        CaseAction::Accept,
+        CaseAction::RequestCorrection,
+        CaseAction::NotAccept,
+        CaseAction::SubmitCorrection,
+        CaseAction::Pass,
+        CaseAction::Return,
+        CaseAction::Refuse,
+        CaseAction::StartSpecial,
+        CaseAction::EndSpecial,
+        CaseAction::Extend,
+        CaseAction::ChargeFee,
+        CaseAction::RegisterDelivery,
+        CaseAction::ConfirmReceipt,
+        CaseAction::Withdraw,
+    ];
+
+    /// The `action` word of the API and the forms.
+    pub fn code(self) -> &'static str {
+        match self {
+            CaseAction::RequestCorrection => "request_correction",
+            CaseAction::SubmitCorrection => "submit_correction",
+            CaseAction::Accept => "accept",
+            CaseAction::NotAccept => "not_accept",
+            CaseAction::Pass => "pass",
+            CaseAction::Return => "return",
+            CaseAction::Refuse => "refuse",
+            CaseAction::StartSpecial => "start_special",
+            CaseAction::EndSpecial => "end_special",
+            CaseAction::Extend => "extend",
+            CaseAction::Withdraw => "withdraw",
+            CaseAction::RegisterDelivery => "register_delivery",
+            CaseAction::ConfirmReceipt => "confirm_receipt",
+            CaseAction::ChargeFee => "charge_fee",
+        }
+    }
+
+    /// The verb, as in "不能{verb}".
+    pub fn verb(self) -> &'static str {
+        match self {
+            CaseAction::RequestCorrection => "发出补正告知",
+            CaseAction::SubmitCorrection => "提交补正材料",
+            CaseAction::Accept => "受理",
+            CaseAction::NotAccept => "决定不予受理",
+            CaseAction::Pass => "审批通过",
+            CaseAction::Return => "退回",
+            CaseAction::Refuse => "不予批准",
+            CaseAction::StartSpecial => "启动特别程序",
+            CaseAction::EndSpecial => "结束特别程序",
+            CaseAction::Extend => "延长审批期限",
+            CaseAction::Withdraw => "撤件",
+            CaseAction::RegisterDelivery => "登记送达",
+            CaseAction::ConfirmReceipt => "确认收到",
+            CaseAction::ChargeFee => "登记收费",
+        }
+    }
+}
+
+impl Command {
+    pub fn action(&self) -> CaseAction {
+        match self {
+            Command::RequestCorrection { .. } => CaseAction::RequestCorrection,
+            Command::SubmitCorrection { .. } => CaseAction::SubmitCorrection,
+            Command::Accept => CaseAction::Accept,
+            Command::NotAccept { .. } => CaseAction::NotAccept,
+            Command::Pass { .. } => CaseAction::Pass,
+            Command::Return { .. } => CaseAction::Return,
+            Command::Refuse { .. } => CaseAction::Refuse,
+            Command::StartSpecial { .. } => CaseAction::StartSpecial,
+            Command::EndSpecial { .. } => CaseAction::EndSpecial,
+            Command::Extend { .. } => CaseAction::Extend,
+            Command::Withdraw { .. } => CaseAction::Withdraw,
+            Command::RegisterDelivery { .. } => CaseAction::RegisterDelivery,
+            Command::ConfirmReceipt => CaseAction::ConfirmReceipt,
+            Command::ChargeFee { .. } => CaseAction::ChargeFee,
+        }
+    }
+}
+
 /// Why a command was refused. Each says what is wrong in words a clerk understands.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -729,6 +829,87 @@ impl Case {
         }))
     }
 
+    /// May `actor` take `action` now? The one answer for both what [`Case::decide`] accepts
+    /// and which actions the case page offers. Ownership and department are checked before a
+    /// command reaches the core (an applicant reaches only their own case), so an
+    /// `Actor::Applicant` here is the case's applicant.
+    pub fn allowed(&self, action: CaseAction, actor: Actor) -> Result<(), Refusal> {
+        use CaseAction as A;
+        let staff = matches!(actor, Actor::Clerk | Actor::Approver | Actor::Head);
+        let not_permitted = |who: &str| Err(Refusal::NotPermitted(who.to_string()));
+        // Who: by role, before the state is looked at (so nobody learns more than they may).
+        match action {
+            A::RequestCorrection | A::NotAccept | A::RegisterDelivery | A::ChargeFee if !staff => {
+                return not_permitted(&format!("申请人不能{}", action.verb()))
+            }
+            A::Accept if !staff => return not_permitted("只有窗口或部门人员可以受理"),
+            A::SubmitCorrection if actor != Actor::Applicant => {
+                return not_permitted("补正材料须由申请人本人提交")
+            }
+            A::ConfirmReceipt if actor != Actor::Applicant => {
+                return not_permitted("只有申请人可以确认收到")
+            }
+            A::StartSpecial | A::EndSpecial if !matches!(actor, Actor::Approver | Actor::Head) => {
+                return not_permitted(&format!("只有审批人员或部门负责人可以{}", action.verb()))
+            }
+            A::Extend if actor != Actor::Head => {
+                return not_permitted("延长审批期限须经部门负责人批准")
+            }
+            A::Withdraw if !matches!(actor, Actor::Applicant | Actor::Clerk) => {
+                return not_permitted("撤件须由申请人提出（可由窗口人员代为登记）")
+            }
+            A::Pass | A::Return | A::Refuse if !staff => {
+                return not_permitted(&format!("申请人不能{}", action.verb()))
+            }
+            _ => {}
+        }
+        // When: by the case's state.
+        let in_state = match action {
+            A::RequestCorrection | A::Accept | A::NotAccept => self.status == Status::Submitted,
+            A::SubmitCorrection => self.status == Status::AwaitingCorrection,
+            A::Pass | A::Return | A::Refuse | A::StartSpecial => self.status == Status::InApproval,
+            A::EndSpecial => self.special.is_some(),
+            A::Extend => matches!(self.status, Status::InApproval | Status::Suspended),
+            A::Withdraw => self.status.is_open(),
+            A::RegisterDelivery => self.status == Status::Completed,
+            A::ConfirmReceipt => self.status == Status::Dispatched,
+            A::ChargeFee => matches!(
+                self.status,
+                Status::Submitted | Status::InApproval | Status::Suspended | Status::Completed
+            ),
+        };
+        if !in_state {
+            return Err(wrong(self.status, action.verb()));
+        }
+        // Approval steps: the step's role acts (a head may act on an approver's step).
+        if matches!(action, A::Pass | A::Return | A::Refuse) {
+            let step = self
+                .steps
+                .get(self.step)
+                .ok_or_else(|| Refusal::Invalid("没有待办审批环节".into()))?;
+            if step.role != actor && !(actor == Actor::Head && step.role == Actor::Approver) {
+                return Err(Refusal::NotPermitted(format!(
+                    "「{}」环节应由{}办理",
+                    step.name,
+                    role_label(step.role)
+                )));
+            }
+            if action == A::Return && self.step == 0 {
+                return Err(Refusal::Invalid("已是第一个审批环节，不能退回".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The actions `actor` may take now, in the order the case page shows them.
+    pub fn available(&self, actor: Actor) -> Vec<CaseAction> {
+        CaseAction::ALL
+            .iter()
+            .copied()
+            .filter(|a| self.allowed(*a, actor).is_ok())
+            .collect()
+    }
+
     /// Decides a command: the events to append, or why not.
     pub fn decide(
         &self,
@@ -737,20 +918,9 @@ impl Case {
         today: NaiveDate,
         cal: &WorkCalendar,
     ) -> Result<Vec<Event>, Refusal> {
-        let staff = matches!(actor, Actor::Clerk | Actor::Approver | Actor::Head);
-        let need_staff = |what: &str| -> Result<(), Refusal> {
-            if staff {
-                Ok(())
-            } else {
-                Err(Refusal::NotPermitted(format!("申请人不能{what}")))
-            }
-        };
+        self.allowed(cmd.action(), actor)?;
         match cmd {
             Command::RequestCorrection { items } => {
-                need_staff("发出补正告知")?;
-                if self.status != Status::Submitted {
-                    return Err(wrong(self.status, "发出补正告知"));
-                }
                 let items: Vec<String> = items
                     .iter()
                     .map(|s| s.trim().to_string())
@@ -765,9 +935,6 @@ impl Case {
                 Ok(vec![Event::CorrectionRequested { items, notice_due }])
             }
             Command::SubmitCorrection { materials } => {
-                if self.status != Status::AwaitingCorrection {
-                    return Err(wrong(self.status, "提交补正材料"));
-                }
                 if materials.is_empty() {
                     return Err(Refusal::Invalid("请提交补正材料".into()));
                 }
@@ -777,12 +944,6 @@ impl Case {
                 }])
             }
             Command::Accept => {
-                if !matches!(actor, Actor::Clerk | Actor::Approver | Actor::Head) {
-                    return Err(Refusal::NotPermitted("只有窗口或部门人员可以受理".into()));
-                }
-                if self.status != Status::Submitted {
-                    return Err(wrong(self.status, "受理"));
-                }
                 let (promised_due, legal_due) = self.dues(cal, today, 0, 0)?;
                 let mut events = vec![Event::Accepted {
                     on: today,
@@ -798,37 +959,14 @@ impl Case {
                 }
                 Ok(events)
             }
-            Command::NotAccept { reasons } => {
-                need_staff("决定不予受理")?;
-                if self.status != Status::Submitted {
-                    return Err(wrong(self.status, "决定不予受理"));
-                }
-                Ok(vec![Event::NotAccepted {
-                    reasons: required(reasons, "不予受理的理由")?,
-                }])
-            }
+            Command::NotAccept { reasons } => Ok(vec![Event::NotAccepted {
+                reasons: required(reasons, "不予受理的理由")?,
+            }]),
             Command::Pass { opinion }
             | Command::Return { opinion }
             | Command::Refuse { reasons: opinion } => {
-                let action = match cmd {
-                    Command::Pass { .. } => "审批通过",
-                    Command::Return { .. } => "退回",
-                    _ => "不予批准",
-                };
-                if self.status != Status::InApproval {
-                    return Err(wrong(self.status, action));
-                }
-                let step = self
-                    .steps
-                    .get(self.step)
-                    .ok_or_else(|| Refusal::Invalid("没有待办审批环节".into()))?;
-                if step.role != actor && !(actor == Actor::Head && step.role == Actor::Approver) {
-                    return Err(Refusal::NotPermitted(format!(
-                        "「{}」环节应由{}办理",
-                        step.name,
-                        role_label(step.role)
-                    )));
-                }
+                // `allowed` has checked that the step exists and is this actor's.
+                let step = &self.steps[self.step];
                 match cmd {
                     Command::Pass { .. } => {
                         let mut events = vec![Event::StepPassed {
@@ -846,17 +984,12 @@ impl Case {
                         }
                         Ok(events)
                     }
-                    Command::Return { .. } => {
-                        if self.step == 0 {
-                            return Err(Refusal::Invalid("已是第一个审批环节，不能退回".into()));
-                        }
-                        Ok(vec![Event::StepReturned {
-                            step: self.step,
-                            name: step.name.clone(),
-                            opinion: required(opinion, "退回意见")?,
-                            on: today,
-                        }])
-                    }
+                    Command::Return { .. } => Ok(vec![Event::StepReturned {
+                        step: self.step,
+                        name: step.name.clone(),
+                        opinion: required(opinion, "退回意见")?,
+                        on: today,
+                    }]),
                     _ => Ok(vec![Event::Completed {
                         outcome: Outcome::Refused,
                         on: today,
@@ -865,10 +998,6 @@ impl Case {
                 }
             }
             Command::StartSpecial { procedure, reason } => {
-                need_staff("启动特别程序")?;
-                if self.status != Status::InApproval {
-                    return Err(wrong(self.status, "启动特别程序"));
-                }
                 if !SPECIAL_KINDS.contains(&procedure.trim()) {
                     return Err(Refusal::Invalid(format!(
                         "特别程序种类应为：{}",
@@ -882,7 +1011,6 @@ impl Case {
                 }])
             }
             Command::EndSpecial { result } => {
-                need_staff("结束特别程序")?;
                 let Some((_, since)) = &self.special else {
                     return Err(wrong(self.status, "结束特别程序"));
                 };
@@ -908,14 +1036,6 @@ impl Case {
                 }])
             }
             Command::Extend { days, reason } => {
-                if actor != Actor::Head {
-                    return Err(Refusal::NotPermitted(
-                        "延长审批期限须经部门负责人批准".into(),
-                    ));
-                }
-                if !matches!(self.status, Status::InApproval | Status::Suspended) {
-                    return Err(wrong(self.status, "延长审批期限"));
-                }
                 let cap = if self.limits.joint {
                     EXTENSION_CAP_JOINT
                 } else {
@@ -939,22 +1059,10 @@ impl Case {
                     legal_due,
                 }])
             }
-            Command::Withdraw { reason } => {
-                if actor != Actor::Applicant && actor != Actor::Clerk {
-                    return Err(Refusal::NotPermitted("撤件须由申请人提出".into()));
-                }
-                if !self.status.is_open() {
-                    return Err(wrong(self.status, "撤件"));
-                }
-                Ok(vec![Event::Withdrawn {
-                    reason: required(reason, "撤件原因")?,
-                }])
-            }
+            Command::Withdraw { reason } => Ok(vec![Event::Withdrawn {
+                reason: required(reason, "撤件原因")?,
+            }]),
             Command::RegisterDelivery { waybill } => {
-                need_staff("登记送达")?;
-                if self.status != Status::Completed {
-                    return Err(wrong(self.status, "登记送达"));
-                }
                 let waybill = waybill.trim().to_string();
                 if matches!(self.delivery, Delivery::Post { .. })
                     && (waybill.len() < 8 || !waybill.chars().all(|c| c.is_ascii_alphanumeric()))
@@ -969,13 +1077,6 @@ impl Case {
                 }])
             }
             Command::ChargeFee { amount_fen, note } => {
-                need_staff("登记收费")?;
-                if !matches!(
-                    self.status,
-                    Status::Submitted | Status::InApproval | Status::Suspended | Status::Completed
-                ) {
-                    return Err(wrong(self.status, "登记收费"));
-                }
                 if *amount_fen == 0 {
                     return Err(Refusal::Invalid("收费金额应大于0".into()));
                 }
@@ -984,15 +1085,7 @@ impl Case {
                     note: note.trim().to_string(),
                 }])
             }
-            Command::ConfirmReceipt => {
-                if actor != Actor::Applicant {
-                    return Err(Refusal::NotPermitted("只有申请人可以确认收到".into()));
-                }
-                if self.status != Status::Dispatched {
-                    return Err(wrong(self.status, "确认收到"));
-                }
-                Ok(vec![Event::ReceiptConfirmed {}])
-            }
+            Command::ConfirmReceipt => Ok(vec![Event::ReceiptConfirmed {}]),
         }
     }
 }
@@ -1407,16 +1500,19 @@ mod tests {
     }
 
     #[test]
-    fn deadline_past_the_calendar_is_refused() {
+    fn a_deadline_in_an_unpublished_year_is_provisional_not_refused() {
+        // The State Council publishes next year's holidays late in the year: a case
+        // accepted in December is still accepted, on a weekends-only count for 2027.
         let cal = WorkCalendar::builtin();
         let c = new_case(limits(20, 20), Delivery::Window, "2026-12-20");
-        let e = c
+        let ev = c
             .decide(&Command::Accept, Actor::Clerk, d("2026-12-20"), &cal)
-            .unwrap_err();
-        assert!(
-            matches!(e, Refusal::Calendar(CalendarError::UnknownYear(2027))),
-            "{e}"
-        );
+            .unwrap();
+        let Event::Accepted { legal_due, .. } = &ev[0] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(*legal_due, d("2027-01-15"));
+        assert!(cal.depends_on_provisional(d("2026-12-20"), *legal_due));
     }
 
     #[test]

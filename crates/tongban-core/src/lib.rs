@@ -2,12 +2,16 @@
 //! Time and the working-day calendar are passed in, so every rule is a plain function.
 
 pub mod calendar;
+pub mod capability;
 pub mod case;
 pub mod catalog;
+pub mod codes;
 pub mod ids;
 pub mod indicators;
 pub mod licence;
 pub mod merkle;
+pub mod messages;
+pub mod money;
 pub mod roles;
 pub mod search;
 pub mod supervision;

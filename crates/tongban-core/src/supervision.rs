@@ -251,8 +251,6 @@ pub fn next_check(
         match timer_findings(case, d, cal, t) {
             Ok(f) if keys(&f) != now => return Ok(Some(d)),
             Ok(_) => {}
-            // Past the known calendar: look again on the first day of the unknown year.
-            Err(CalendarError::UnknownYear(_)) => return Ok(Some(d)),
             Err(e) => return Err(e),
         }
     }

@@ -327,6 +327,7 @@ impl Store {
         actor: &str,
         now: DateTime<Utc>,
         sup: &crate::supervision::SupervisionWrite,
+        jobs: &[crate::jobs::NewJob],
     ) -> Result<CaseRecord> {
         if events.is_empty() {
             return Err(StoreError::Invalid("没有要记录的事件".into()));
@@ -389,6 +390,8 @@ impl Store {
             ),
         )
         .await?;
+        // Follow-up work is written with the decision: it cannot be lost between them.
+        crate::jobs::enqueue(&mut tx, jobs, now).await?;
         // The ledger head last (its row lock orders writers on PostgreSQL).
         append_events(&mut tx, rec.id, expected_version, events, actor, now).await?;
         self.commit(tx).await?;

@@ -1056,3 +1056,19 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Records one line in the audit log in a transaction of its own (a refusal, a read of
+    /// personal data: things that change nothing else).
+    pub async fn record_audit(
+        &self,
+        now: DateTime<Utc>,
+        actor: &str,
+        action: &str,
+        detail: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        audit(&mut tx, now, actor, action, detail).await?;
+        self.commit(tx).await
+    }
+}

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod catalog_file;
 pub mod db;
 pub mod group_sync;
+pub mod jobs;
 pub mod ledger;
 pub mod licences;
 pub mod objects;

@@ -391,7 +391,7 @@ pub async fn history(
                 version: v.version,
                 action: action_label(&v.action),
                 actor: v.actor,
-                at: crate::clock::beijing_text(&v.at),
+                at: tongban_app::clock::beijing_text(&v.at),
                 changes: v.changes,
             })
             .collect(),
@@ -1049,7 +1049,7 @@ pub async fn audit(
         .audit_entries(200)
         .await?
         .into_iter()
-        .map(|(at, a, b, c)| (crate::clock::beijing_text(&at), a, b, c))
+        .map(|(at, a, b, c)| (tongban_app::clock::beijing_text(&at), a, b, c))
         .collect();
     render(AuditPage {
         ctx: PageCtx::new(&viewer, &csrf),

@@ -4,9 +4,6 @@ use crate::auth::{Admin, SignedIn};
 use crate::case_pages::{
     find_or_register, register_applicant, remaining_text, search_filter, ListQuery,
 };
-use crate::cases::{
-    case_for, command_from, execute, parse_delivery, store_uploads, submit, Submission, Upload,
-};
 use crate::error::{ApiError, AppError};
 use crate::AppState;
 use axum::body::Bytes;
@@ -17,13 +14,24 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use tongban_app::cases::{
+    case_for, command_from, execute, parse_delivery, store_uploads, submit, Submission, Upload,
+};
 use tongban_core::case::{Channel, MaterialRef};
 use tongban_core::roles::Role;
 use tongban_store::cases::{CaseFilter, CaseRecord};
 
 async fn case_json(state: &AppState, rec: &CaseRecord) -> Result<Value, AppError> {
     let cal = state.calendar().await?;
-    Ok(case_value(state.today(), &cal, rec))
+    let mut v = case_value(state.today(), &cal, rec);
+    // An approved case whose licence is still being signed says so (证照签发中).
+    let pending = rec.state.outcome == Some(tongban_core::case::Outcome::Approved)
+        && tongban_app::cases::licence_pending(state, &rec.case_no).await?;
+    v["licence_pending"] = Value::Bool(pending);
+    if pending {
+        v["licence_status"] = Value::String(tongban_core::messages::LICENCE_PENDING.into());
+    }
+    Ok(v)
 }
 
 /// A case as the API shows it (lists compute the calendar once for all rows).
@@ -190,7 +198,7 @@ pub async fn apply(
             delivery,
             materials,
             idem_key: b.idempotency_key.as_deref(),
-            details: crate::cases::details_from(b.details.iter())?,
+            details: tongban_app::cases::details_from(b.details.iter())?,
         },
     )
     .await?;

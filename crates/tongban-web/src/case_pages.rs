@@ -2,13 +2,8 @@
 //! pre-review desk, the department inbox, staff search, applicant sign-up.
 
 use crate::auth::{session_cookie, CsrfToken, SignedIn, Viewer};
-use crate::cases::{
-    available_actions, case_for, command_from, execute, parse_delivery, read_form, store_uploads,
-    submit, Access, Submission,
-};
-use crate::clock::beijing_text;
 use crate::error::{AppError, PageError};
-use crate::notify::RealNameVerifier;
+use crate::forms::read_form;
 use crate::pages::{render, PageCtx};
 use crate::AppState;
 use askama::Template;
@@ -18,6 +13,12 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use std::collections::HashMap;
+use tongban_app::cases::{
+    available_actions, case_for, command_from, execute, parse_delivery, store_uploads, submit,
+    Access, Submission,
+};
+use tongban_app::clock::beijing_text;
+use tongban_app::notify::RealNameVerifier;
 use tongban_core::case::{Channel, Delivery, Event, MaterialRef, Status, SPECIAL_KINDS};
 use tongban_core::roles::Role;
 use tongban_store::accounts::User;
@@ -205,7 +206,7 @@ pub async fn apply_submit(
                 delivery,
                 materials,
                 idem_key: Some(f(&fields, "idempotency_key")),
-                details: crate::cases::details_from(
+                details: tongban_app::cases::details_from(
                     fields.iter().filter(|(k, _)| k.starts_with("detail_")),
                 )?
                 .into_iter()
@@ -214,6 +215,7 @@ pub async fn apply_submit(
             },
         )
         .await
+        .map_err(AppError::from)
     }
     .await;
     match result {
@@ -247,6 +249,8 @@ struct CasePage {
     remaining: String,
     notice_left: String,
     correction: String,
+    /// The licence of this approved case is still being signed (outbox job pending).
+    licence_pending: bool,
     actions: Vec<ActionView>,
     special_kinds: &'static [&'static str],
     timeline: Vec<(&'static str, String, String, String)>,
@@ -272,6 +276,8 @@ fn action_label(a: &str) -> &'static str {
         "withdraw" => "撤回申请",
         "register_delivery" => "登记送达",
         "confirm_receipt" => "确认已收到",
+        "charge_fee" => "登记收费",
+        "submit_correction" => "提交补正材料",
         _ => "办理",
     }
 }
@@ -430,6 +436,8 @@ async fn case_page(
         remaining,
         notice_left,
         correction: s.correction_items.join("；"),
+        licence_pending: s.outcome == Some(tongban_core::case::Outcome::Approved)
+            && tongban_app::cases::licence_pending(state, &rec.case_no).await?,
         actions: available_actions(&rec, user, access)
             .into_iter()
             .map(|code| ActionView {
@@ -490,7 +498,9 @@ pub async fn case_act(
             .parse()
             .map_err(|_| AppError::bad_request("缺少办件版本号"))?;
         let cmd = command_from(&fields)?;
-        execute(&state, &user, &no, version, &cmd).await
+        execute(&state, &user, &no, version, &cmd)
+            .await
+            .map_err(AppError::from)
     }
     .await;
     match result {
@@ -546,6 +556,7 @@ pub async fn case_correction(
             &tongban_core::case::Command::SubmitCorrection { materials },
         )
         .await
+        .map_err(AppError::from)
     }
     .await;
     match result {
@@ -944,7 +955,7 @@ pub async fn find_or_register(state: &AppState, fields: &Fields) -> Result<Appli
         legal_rep: f(fields, "legal_rep"),
         verified: false,
     };
-    let verified = crate::notify::SimulatedRealName
+    let verified = tongban_app::notify::SimulatedRealName
         .verify(&new)
         .map_err(AppError::bad_request)?;
     Ok(state
@@ -998,6 +1009,7 @@ pub async fn window_submit(
             },
         )
         .await
+        .map_err(AppError::from)
     }
     .await;
     match result {
@@ -1057,7 +1069,7 @@ pub async fn register_applicant(
         legal_rep: f(fields, "legal_rep"),
         verified: false,
     };
-    let verified = crate::notify::SimulatedRealName
+    let verified = tongban_app::notify::SimulatedRealName
         .verify(&new)
         .map_err(AppError::bad_request)?;
     let password = f(fields, "password").to_string();

@@ -42,6 +42,24 @@ impl AppError {
     }
 }
 
+impl From<tongban_app::Error> for AppError {
+    fn from(e: tongban_app::Error) -> Self {
+        use tongban_app::ErrorKind as K;
+        let status = match e.kind {
+            K::Invalid | K::Refused => StatusCode::UNPROCESSABLE_ENTITY,
+            K::NotFound => StatusCode::NOT_FOUND,
+            K::Forbidden => StatusCode::FORBIDDEN,
+            K::Unauthorized => StatusCode::UNAUTHORIZED,
+            K::Conflict => StatusCode::CONFLICT,
+            K::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            K::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            K::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            K::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        AppError::new(status, e.code, e.message)
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -44,10 +44,12 @@ pub async fn entries(
     crate::auth::SignedIn(user): crate::auth::SignedIn,
     Query(r): Query<Range>,
 ) -> Result<Json<Value>, ApiError> {
-    use tongban_core::roles::Role;
-    if !matches!(user.role, Role::Auditor | Role::Supervisor | Role::Admin) {
-        return Err(AppError::forbidden().into());
-    }
+    tongban_app::authz::require_scope(
+        &state,
+        &user,
+        tongban_core::capability::Capability::ReadLedgerEntries,
+    )
+    .await?;
     let size = state.store.ledger_size().await?;
     if r.start >= r.end || r.end > size {
         return Err(AppError::bad_request(format!("需要 0 ≤ start < end ≤ {size}")).into());

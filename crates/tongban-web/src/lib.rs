@@ -6,14 +6,12 @@ pub mod api;
 pub mod auth;
 pub mod case_api;
 pub mod case_pages;
-pub mod cases;
 pub mod charts;
-pub mod clock;
 pub mod error;
+pub mod forms;
 pub mod ledger_api;
 pub mod licences;
 pub mod metrics;
-pub mod notify;
 pub mod openapi;
 pub mod pages;
 pub mod session;
@@ -21,6 +19,7 @@ pub mod state;
 pub mod supervision;
 
 pub use state::AppState;
+pub use tongban_app::{clock, notify};
 
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -30,7 +29,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use error::{ApiError, AppError};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -192,7 +190,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/licences/{id}/status", post(licences::api_status))
         .route(
             "/api/v1/cases/{no}/holder-licences",
-            get(licences::api_case_holder_licences),
+            post(licences::api_case_holder_licences),
         )
         .route(
             "/api/v1/admin/licence-types",
@@ -378,14 +376,21 @@ async fn calendar_deadline(
     let from = chrono::NaiveDate::parse_from_str(&q.from, "%Y-%m-%d").map_err(|_| {
         AppError::bad_request(format!("from 应为 YYYY-MM-DD 日期，而不是 {}", q.from))
     })?;
-    let due = state
-        .calendar()
-        .await?
+    let cal = state.calendar().await?;
+    let due = cal
         .add_working_days(from, q.working_days)
         .map_err(|e| AppError::bad_request(format!("无法计算期限：{e}")))?;
-    Ok(Json(
-        serde_json::json!({ "due": due.format("%Y-%m-%d").to_string() }),
-    ))
+    let provisional = cal.depends_on_provisional(from, due);
+    let mut body = serde_json::json!({
+        "due": due.format("%Y-%m-%d").to_string(),
+        "provisional": provisional,
+    });
+    if provisional {
+        body["note"] =
+            tongban_core::messages::provisional_note(&cal.provisional_years_between(from, due))
+                .into();
+    }
+    Ok(Json(body))
 }
 
 /// A bound server, ready to run. Tests bind port 0 and read the address.
@@ -445,10 +450,7 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-pub fn new_state(
-    store: tongban_store::Store,
-    clock: Arc<dyn clock::Clock>,
-    data_dir: &std::path::Path,
-) -> AppState {
-    AppState::new(store, clock, data_dir)
+/// The web state over an application.
+pub fn new_state(app: tongban_app::App) -> AppState {
+    AppState::new(app)
 }

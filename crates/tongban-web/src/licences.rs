@@ -3,7 +3,6 @@
 //! department look-ups for a case with the purpose recorded.
 
 use crate::auth::{CsrfToken, SignedIn, Viewer};
-use crate::clock::beijing_text;
 use crate::error::{ApiError, AppError, PageError};
 use crate::pages::{render, PageCtx};
 use crate::AppState;
@@ -14,104 +13,17 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::HashMap;
-use tongban_core::licence::vc::{self, Check, StatusLists};
-use tongban_core::roles::Role;
+use tongban_app::clock::beijing_text;
+use tongban_app::licences::verify_online;
+use tongban_core::capability::Capability;
+use tongban_core::licence::vc::{self, Check};
 use tongban_store::accounts::User;
 use tongban_store::licences::{Licence, StatusChange};
 
-/// Issues the licence of an approved case whose item issues one (no-op otherwise).
-pub async fn issue_for_case(state: &AppState, case_no: &str) -> Result<Option<Licence>, AppError> {
-    let case = state.store.case_by_no(case_no).await?;
-    // The licence prints its type's fields as the applicant filled them in.
-    let details = state
-        .store
-        .case_events(case.id)
-        .await?
-        .into_iter()
-        .find_map(|e| match e.event {
-            tongban_core::case::Event::Submitted { details, .. } => Some(details),
-            _ => None,
-        })
-        .unwrap_or_default();
-    let declared = state
-        .store
-        .item_licence_type(&case.impl_code)
-        .await?
-        .map(|t| t.fields)
-        .unwrap_or_default();
-    let mut fields = Map::new();
-    for name in declared {
-        let value = details.get(&name).cloned().unwrap_or_else(|| json!("—"));
-        fields.insert(name, value);
-    }
-    fields.insert("事项".into(), json!(case.item_name));
-    fields.insert("办件编号".into(), json!(case.case_no));
-    Ok(state
-        .store
-        .issue_licence(case_no, &state.base_url, fields, state.today(), state.now())
-        .await?)
-}
-
-/// Verification with everything the platform knows: keys, live status, ledger.
-pub async fn verify_online(state: &AppState, credential: &Value) -> Result<Vec<Check>, AppError> {
-    let keys = state.store.published_keys().await?;
-    let (revocation, suspension) = state.store.status_bitstrings().await?;
-    let id = credential
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .trim_start_matches("urn:oid:");
-    let ledger = match vc::digest(credential) {
-        Ok(d) => state.store.licence_on_ledger(id, &d).await?,
-        Err(_) => false,
-    };
-    Ok(vc::verify(
-        credential,
-        &keys,
-        Some(&StatusLists {
-            revocation,
-            suspension,
-        }),
-        Some(ledger),
-        Some(
-            &state
-                .now()
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        ),
-    ))
-}
-
-/// Who may see a licence: its holder, staff of the issuing department, and
-/// supervisors/auditors/administrators.
 async fn licence_for(state: &AppState, user: &User, id: &str) -> Result<Licence, AppError> {
-    let l = match state.store.licence(id).await {
-        Ok(l) => l,
-        Err(tongban_store::StoreError::NotFound(_)) => {
-            return Err(AppError::not_found(format!("没有电子证照 {id}")))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let allowed = match user.role {
-        Role::Person | Role::Enterprise => state
-            .store
-            .applicant_of_user(user.id)
-            .await?
-            .is_some_and(|a| a.id == l.holder_applicant_id),
-        Role::Approver | Role::Head => user.department_id == Some(l.issuer_department_id),
-        Role::Admin | Role::Supervisor | Role::Auditor | Role::Clerk => true,
-        Role::SharingOfficer => false,
-    };
-    if !allowed {
-        return Err(AppError::not_found(format!("没有电子证照 {id}")));
-    }
-    Ok(l)
-}
-
-fn can_manage(user: &User, l: &Licence) -> bool {
-    user.role == Role::Admin
-        || (user.role == Role::Head && user.department_id == Some(l.issuer_department_id))
+    Ok(tongban_app::licences::licence_for(state, user, id, Capability::ReadLicence).await?)
 }
 
 struct LicenceRow {
@@ -157,24 +69,6 @@ fn row(l: &Licence) -> LicenceRow {
     }
 }
 
-async fn visible_licences(state: &AppState, user: &User) -> Result<Vec<Licence>, AppError> {
-    Ok(match user.role {
-        Role::Person | Role::Enterprise => match state.store.applicant_of_user(user.id).await? {
-            Some(a) => state.store.licences_of_holder(a.id).await?,
-            None => vec![],
-        },
-        Role::Approver | Role::Head => state
-            .store
-            .all_licences()
-            .await?
-            .into_iter()
-            .filter(|l| user.department_id == Some(l.issuer_department_id))
-            .collect(),
-        Role::Admin | Role::Supervisor | Role::Auditor => state.store.all_licences().await?,
-        _ => return Err(AppError::forbidden()),
-    })
-}
-
 async fn list_page(
     state: &AppState,
     viewer: &Viewer,
@@ -182,7 +76,7 @@ async fn list_page(
     user: &User,
     error: String,
 ) -> Result<Html<String>, PageError> {
-    let licences = visible_licences(state, user).await?;
+    let licences = tongban_app::licences::visible_licences(state, user).await?;
     render(ListPage {
         ctx: PageCtx::new(viewer, csrf),
         heading: if user.role.is_applicant() {
@@ -191,7 +85,7 @@ async fn list_page(
             "电子证照".into()
         },
         error,
-        can_manage: matches!(user.role, Role::Admin | Role::Head),
+        can_manage: tongban_core::capability::holds(user.role, Capability::ManageLicence),
         rows: licences.iter().map(row).collect(),
     })
 }
@@ -274,34 +168,13 @@ pub async fn json_file(
         .into_response())
 }
 
-/// The QR text: the verify URL with compact key fields signed by the issuer key, so the
-/// printed face can be checked offline too.
-async fn qr_text(state: &AppState, l: &Licence) -> Result<String, AppError> {
-    use base64::Engine;
-    use ed25519_dalek::Signer;
-    let fields =
-        json!({ "id": l.licence_id, "n": l.number, "h": holder_of(l), "v": l.valid_until });
-    let canonical =
-        tongban_core::licence::jcs::canonicalize(&fields).map_err(AppError::internal)?;
-    let keys = state.store.issuer_keys(state.now()).await?;
-    let sig = keys.ed25519.1.sign(canonical.as_bytes());
-    Ok(format!(
-        "{}/verify?id={}&k={}&p={}&s={}",
-        state.base_url,
-        l.licence_id,
-        keys.ed25519.0,
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(canonical.as_bytes()),
-        tongban_core::licence::proof::multibase(&sig.to_bytes())
-    ))
-}
-
 pub async fn pdf_file(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let l = licence_for(&state, &user, &id).await?;
-    let qr = qr_text(&state, &l).await?;
+    let qr = tongban_app::licences::qr_url(&state, &l).await?;
     let subject = &l.vc["credentialSubject"];
     let mut lines = vec![
         ("证照编号".to_string(), l.number.clone()),
@@ -375,14 +248,14 @@ async fn change_status(
     action: &str,
     reason: &str,
 ) -> Result<Licence, AppError> {
-    let l = licence_for(state, user, id).await?;
-    if !can_manage(user, &l) {
-        return Err(AppError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "只有颁发部门负责人或管理员可以变更证照状态",
-        ));
-    }
+    let l = tongban_app::licences::licence_for(state, user, id, Capability::ManageLicence)
+        .await
+        .map_err(|e| match e.kind {
+            tongban_app::ErrorKind::Forbidden => {
+                e.with_message("只有颁发部门负责人或管理员可以变更证照状态")
+            }
+            _ => e,
+        })?;
     let change = StatusChange::parse(action)
         .ok_or_else(|| AppError::bad_request("操作应为 revoke、suspend、expire 或 restore"))?;
     Ok(state
@@ -421,9 +294,37 @@ struct VerifyPage {
     ctx: PageCtx,
     id: String,
     error: String,
-    qr: String,
+    /// The verdict in one line, shown first; `None` before anything was asked.
+    verdict: Option<VerdictView>,
     valid: bool,
     checks: Vec<(&'static str, &'static str, String)>,
+}
+
+struct VerdictView {
+    valid: bool,
+    label: &'static str,
+    reason: String,
+    name: String,
+    number: String,
+    holder: String,
+    issued: String,
+    until: String,
+}
+
+fn verdict_view(v: &tongban_app::licences::Verdict) -> VerdictView {
+    let l = v.licence.as_ref();
+    VerdictView {
+        valid: v.valid,
+        label: v.label,
+        reason: v.reason.clone(),
+        name: l.map(|l| l.type_name.clone()).unwrap_or_default(),
+        number: l.map(|l| l.number.clone()).unwrap_or_default(),
+        holder: l.map(holder_of).unwrap_or_default(),
+        issued: l.map(|l| l.issued_on.clone()).unwrap_or_default(),
+        until: l
+            .map(|l| l.valid_until.clone().unwrap_or_else(|| "长期".into()))
+            .unwrap_or_default(),
+    }
 }
 
 fn check_rows(checks: &[Check]) -> Vec<(&'static str, &'static str, String)> {
@@ -455,43 +356,8 @@ pub struct VerifyQuery {
     s: String,
 }
 
-/// Checks the QR's compact signed fields against a published key.
-async fn check_qr(state: &AppState, q: &VerifyQuery) -> Result<String, AppError> {
-    use base64::Engine;
-    if q.p.is_empty() {
-        return Ok(String::new());
-    }
-    let keys = state.store.published_keys().await?;
-    let Some(key) = keys.iter().find(|k| k.id == q.k) else {
-        return Ok("二维码签名密钥未知，二维码可能伪造".into());
-    };
-    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(&q.p)
-        .map_err(|_| AppError::bad_request("二维码内容有误"))?;
-    let ok = (|| {
-        let pk = tongban_core::licence::proof::ed25519_from_multikey(&key.public_key).ok()?;
-        let sig: [u8; 64] = tongban_core::licence::proof::from_multibase(&q.s)
-            .ok()?
-            .try_into()
-            .ok()?;
-        use ed25519_dalek::Verifier;
-        ed25519_dalek::VerifyingKey::from_bytes(&pk)
-            .ok()?
-            .verify(&payload, &ed25519_dalek::Signature::from_bytes(&sig))
-            .ok()
-    })();
-    let fields: Value = serde_json::from_slice(&payload).unwrap_or(Value::Null);
-    Ok(match ok {
-        Some(()) => format!(
-            "二维码签名有效：证照编号 {}，持证主体 {}，有效期至 {}",
-            fields["n"].as_str().unwrap_or(""),
-            fields["h"].as_str().unwrap_or(""),
-            fields["v"].as_str().unwrap_or("长期")
-        ),
-        None => "二维码签名无效，证照面信息可能被篡改".into(),
-    })
-}
-
+/// Verifies a licence by its identifier, its printed number, or the signed QR on it. The
+/// verdict (the live status) comes first; the technical checks follow.
 pub async fn verify_page(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -500,27 +366,32 @@ pub async fn verify_page(
 ) -> Result<Html<String>, PageError> {
     let mut page = VerifyPage {
         ctx: PageCtx::new(&viewer, &csrf),
-        id: q.id.clone(),
+        id: q.id.trim().to_string(),
         error: String::new(),
-        qr: check_qr(&state, &q).await?,
+        verdict: None,
         valid: false,
         checks: vec![],
     };
-    if !q.id.trim().is_empty() {
-        match state.store.licence(q.id.trim()).await {
-            Ok(l) => {
-                let checks = verify_online(&state, &l.vc).await?;
-                page.valid = vc::all_ok(&checks);
-                page.checks = check_rows(&checks);
-            }
-            Err(tongban_store::StoreError::NotFound(_)) => {
+    let outcome = if !q.p.is_empty() {
+        Some(tongban_app::licences::verify_qr(&state, &q.id, &q.k, &q.p, &q.s).await?)
+    } else if !q.id.trim().is_empty() {
+        match tongban_app::licences::find_licence(&state, &q.id).await? {
+            Some(l) => Some(tongban_app::licences::verdict_of(&state, l).await?),
+            None => {
                 page.error = match tongban_core::licence::id::LicenceId::parse(q.id.trim()) {
-                    Err(e) => e.to_string(),
                     Ok(_) => "本平台没有签发该电子证照".into(),
-                }
+                    Err(e) => format!("{e}（也可输入证照上印制的证照编号）"),
+                };
+                None
             }
-            Err(e) => return Err(PageError(e.into())),
         }
+    } else {
+        None
+    };
+    if let Some((verdict, checks)) = outcome {
+        page.valid = verdict.valid;
+        page.checks = check_rows(&checks);
+        page.verdict = Some(verdict_view(&verdict));
     }
     render(page)
 }
@@ -531,12 +402,12 @@ pub async fn verify_upload(
     csrf: CsrfToken,
     mp: Multipart,
 ) -> Result<Html<String>, PageError> {
-    let (_, files) = crate::cases::read_form(mp).await?;
+    let (_, files) = crate::forms::read_form(mp).await?;
     let mut page = VerifyPage {
         ctx: PageCtx::new(&viewer, &csrf),
         id: String::new(),
         error: String::new(),
-        qr: String::new(),
+        verdict: None,
         valid: false,
         checks: vec![],
     };
@@ -545,8 +416,36 @@ pub async fn verify_upload(
         .map(|f| serde_json::from_slice::<Value>(&f.bytes))
     {
         Some(Ok(credential)) => {
+            // The file's own checks decide whether it is genuine; the stored licence it
+            // names gives the live status.
             let checks = verify_online(&state, &credential).await?;
-            page.valid = vc::all_ok(&checks);
+            let id = credential["id"]
+                .as_str()
+                .unwrap_or("")
+                .trim_start_matches("urn:oid:");
+            let stored = tongban_app::licences::find_licence(&state, id).await?;
+            let failed: Vec<&str> = checks
+                .iter()
+                .filter(|c| c.ok == Some(false))
+                .map(|c| c.label)
+                .collect();
+            let verdict = match stored {
+                Some(l) if failed.is_empty() => {
+                    tongban_app::licences::verdict_of(&state, l).await?.0
+                }
+                licence => tongban_app::licences::Verdict {
+                    valid: false,
+                    label: "无效",
+                    reason: if failed.is_empty() {
+                        "本平台没有签发该电子证照".into()
+                    } else {
+                        format!("未通过：{}", failed.join("、"))
+                    },
+                    licence,
+                },
+            };
+            page.valid = verdict.valid;
+            page.verdict = Some(verdict_view(&verdict));
             page.checks = check_rows(&checks);
         }
         Some(Err(e)) => page.error = format!("不是有效的 JSON 文件：{e}"),
@@ -623,7 +522,7 @@ pub async fn api_list(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
 ) -> Result<Json<Value>, ApiError> {
-    let list: Vec<Value> = visible_licences(&state, &user)
+    let list: Vec<Value> = tongban_app::licences::visible_licences(&state, &user)
         .await?
         .iter()
         .map(summary)
@@ -673,39 +572,21 @@ pub async fn api_status(
 }
 
 #[derive(Deserialize)]
-pub struct LookupQuery {
+pub struct LookupBody {
     #[serde(default)]
     purpose: String,
 }
 
-/// A department looks up the holder's licences for a case it handles; the look-up is
-/// recorded against each licence with its purpose.
+/// A department looks up the holder's licences for a case it handles (`POST`: the look-up
+/// is recorded against each licence with its purpose).
 pub async fn api_case_holder_licences(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
     Path(no): Path<String>,
-    Query(q): Query<LookupQuery>,
+    Json(b): Json<LookupBody>,
 ) -> Result<Json<Value>, ApiError> {
-    if !user.role.needs_department() && user.role != Role::Clerk {
-        return Err(AppError::forbidden().into());
-    }
-    if q.purpose.trim().chars().count() < 2 {
-        return Err(AppError::bad_request("查询电子证照必须说明用途 purpose").into());
-    }
-    let (case, _) = crate::cases::case_for(&state, &user, &no).await?;
-    let licences = state.store.licences_of_holder(case.applicant_id).await?;
-    for l in &licences {
-        state
-            .store
-            .record_licence_use(
-                &l.licence_id,
-                &no,
-                &user.username,
-                &format!("查询：{}", q.purpose.trim()),
-                state.now(),
-            )
-            .await?;
-    }
+    let licences =
+        tongban_app::licences::look_up_holder_licences(&state, &user, &no, &b.purpose).await?;
     Ok(Json(
         json!({ "licences": licences.iter().map(summary).collect::<Vec<_>>() }),
     ))

@@ -152,9 +152,9 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     (
-        "get",
+        "post",
         "/api/v1/cases/{no}/holder-licences",
-        "A department looks up the applicant's licences for a case: purpose required, logged",
+        "A department looks up the applicant's licences for a case: {purpose} required, logged",
         false,
     ),
     (

@@ -4,12 +4,12 @@
 use crate::auth::{CsrfToken, Viewer};
 use crate::charts::bar_chart;
 use crate::error::PageError;
-use crate::state::CatalogView;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use serde::Deserialize;
+use tongban_app::CatalogView;
 use tongban_core::catalog::{Audience, Item, THEMES};
 use tongban_core::indicators::{CatalogStats, DEFINITIONS};
 use tongban_core::roles::Role;

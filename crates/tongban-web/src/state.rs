@@ -1,189 +1,28 @@
-//! Shared application state and the catalog view cached from the store.
+//! The web adapter's state: the application and this node's HTTP metrics.
 
-use crate::clock::Clock;
-use crate::error::AppError;
 use crate::metrics::Metrics;
-use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::RwLock;
-use tongban_core::calendar::{WorkCalendar, YearTable};
-use tongban_core::catalog::{DepthLevel, Item};
-use tongban_core::indicators::{catalog_stats, grouped_stats, CatalogStats};
-use tongban_store::catalog::{Department, Hall, ItemStatus, StoredItem};
-use tongban_store::Store;
-
-/// A calendar with the revision it was built at.
-type CalendarAt = (i64, Arc<WorkCalendar>);
+use tongban_app::App;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
-    pub clock: Arc<dyn Clock>,
+    pub app: App,
     pub metrics: Arc<Metrics>,
-    pub objects: tongban_store::objects::ObjectStore,
-    pub sms: Arc<dyn crate::notify::SmsGateway>,
-    /// Supervision thresholds (configuration).
-    pub thresholds: tongban_core::supervision::Thresholds,
-    /// The public address of this platform, used in licences (status lists, keys, QR).
-    pub base_url: String,
-    catalog: Arc<RwLock<Option<Arc<CatalogView>>>>,
-    calendar: Arc<RwLock<Option<CalendarAt>>>,
-}
-
-/// Everything the public pages read, rebuilt when the catalog revision changes (on any
-/// node: the revision lives in the database).
-pub struct CatalogView {
-    pub rev: i64,
-    pub items: Vec<StoredItem>,
-    pub by_code: HashMap<String, usize>,
-    pub departments: Vec<Department>,
-    pub halls: Vec<Hall>,
-    pub stats: CatalogStats,
-    pub by_department: Vec<(Department, CatalogStats)>,
-    pub by_hall: Vec<(String, CatalogStats)>,
-    pub item_counts: HashMap<i64, usize>,
-    /// Pinyin initials of each item's name, by 实施编码 (search by 首字母).
-    pub initials: HashMap<String, String>,
-}
-
-impl CatalogView {
-    pub fn active(&self) -> impl Iterator<Item = &StoredItem> {
-        self.items.iter().filter(|i| i.status == ItemStatus::Active)
-    }
-    pub fn get(&self, impl_code: &str) -> Option<&StoredItem> {
-        self.by_code.get(impl_code).map(|i| &self.items[*i])
-    }
-    pub fn department(&self, id: i64) -> Option<&Department> {
-        self.departments.iter().find(|d| d.id == id)
-    }
-    pub fn hall(&self, id: i64) -> Option<&Hall> {
-        self.halls.iter().find(|h| h.id == id)
-    }
-    pub fn hall_by_name(&self, name: &str) -> Option<&Hall> {
-        self.halls.iter().find(|h| h.name == name)
-    }
-    pub fn depth_level(item: &Item) -> DepthLevel {
-        item.depth_level()
-    }
 }
 
 impl AppState {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, data_dir: &std::path::Path) -> Self {
+    pub fn new(app: App) -> Self {
         AppState {
-            store,
-            clock,
+            app,
             metrics: Arc::new(Metrics::default()),
-            objects: tongban_store::objects::ObjectStore::new(data_dir.join("objects")),
-            sms: Arc::new(crate::notify::LoggingSms),
-            thresholds: tongban_core::supervision::Thresholds::default(),
-            base_url: "http://127.0.0.1:8080".into(),
-            catalog: Arc::new(RwLock::new(None)),
-            calendar: Arc::new(RwLock::new(None)),
         }
     }
+}
 
-    /// Today in Beijing: the date the legal clock counts in.
-    pub fn today(&self) -> chrono::NaiveDate {
-        let tz = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
-        self.now().with_timezone(&tz).date_naive()
-    }
-
-    /// The working-day calendar: the shipped years plus the years administrators loaded.
-    pub async fn calendar(&self) -> Result<Arc<WorkCalendar>, AppError> {
-        let rev = self.store.calendar_rev().await?;
-        if let Some((r, cal)) = self.calendar.read().await.as_ref() {
-            if *r == rev {
-                return Ok(cal.clone());
-            }
-        }
-        let mut cal = WorkCalendar::builtin();
-        for (year, source) in self.store.calendar_years().await? {
-            match YearTable::parse(&source) {
-                Ok(t) => cal.insert_year(t),
-                Err(e) => tracing::error!(year, error = %e, "stored calendar year does not parse"),
-            }
-        }
-        let cal = Arc::new(cal);
-        *self.calendar.write().await = Some((rev, cal.clone()));
-        Ok(cal)
-    }
-
-    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.clock.now()
-    }
-
-    /// The current catalog view; one cheap query checks that it is still fresh.
-    pub async fn catalog(&self) -> Result<Arc<CatalogView>, AppError> {
-        let rev = self.store.catalog_rev().await?;
-        if let Some(v) = self.catalog.read().await.as_ref() {
-            if v.rev == rev {
-                return Ok(v.clone());
-            }
-        }
-        let mut guard = self.catalog.write().await;
-        if let Some(v) = guard.as_ref() {
-            if v.rev == rev {
-                return Ok(v.clone());
-            }
-        }
-        let view = Arc::new(self.build_view(rev).await?);
-        *guard = Some(view.clone());
-        Ok(view)
-    }
-
-    async fn build_view(&self, rev: i64) -> Result<CatalogView, AppError> {
-        let items = self.store.all_items().await?;
-        let departments = self.store.departments().await?;
-        let halls = self.store.halls().await?;
-        let active: Vec<Item> = items
-            .iter()
-            .filter(|i| i.status == ItemStatus::Active)
-            .map(|i| i.item.clone())
-            .collect();
-        let stats = catalog_stats(&active);
-        let by_dept = grouped_stats(&active, |i| i.department_code.to_string());
-        let by_department = departments
-            .iter()
-            .filter_map(|d| by_dept.get(&d.code).map(|s| (d.clone(), s.clone())))
-            .collect();
-        let by_hall = grouped_stats(&active, |i| {
-            if i.hall.is_empty() {
-                "（未指定办理地点）".to_string()
-            } else {
-                i.hall.clone()
-            }
-        })
-        .into_iter()
-        .collect();
-        let mut item_counts = HashMap::new();
-        for i in items.iter().filter(|i| i.status == ItemStatus::Active) {
-            *item_counts.entry(i.department_id).or_insert(0) += 1;
-        }
-        let by_code = items
-            .iter()
-            .enumerate()
-            .map(|(n, i)| (i.item.impl_code.clone(), n))
-            .collect();
-        let initials = items
-            .iter()
-            .map(|i| {
-                (
-                    i.item.impl_code.clone(),
-                    tongban_core::search::initials(&i.item.name),
-                )
-            })
-            .collect();
-        Ok(CatalogView {
-            initials,
-            rev,
-            items,
-            by_code,
-            departments,
-            halls,
-            stats,
-            by_department,
-            by_hall,
-            item_counts,
-        })
+/// Handlers reach the application's store, clock and views through the state.
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
     }
 }

@@ -3,7 +3,6 @@
 
 use crate::auth::{CsrfToken, SignedIn, Viewer};
 use crate::charts::bar_chart;
-use crate::clock::beijing_text;
 use crate::error::{ApiError, AppError, PageError};
 use crate::pages::{render, PageCtx};
 use crate::AppState;
@@ -15,79 +14,23 @@ use axum::{Form, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
-use tongban_core::roles::Role;
-use tongban_core::supervision::{next_check, timer_findings, Rule};
+use tongban_app::clock::beijing_text;
+use tongban_core::capability::{self, Capability};
+use tongban_core::supervision::Rule;
 use tongban_store::accounts::User;
-use tongban_store::supervision::{RecordFilter, SupervisionWrite};
-
-/// Looks at every case whose next check is due, raises and resolves timer records.
-pub async fn run_once(state: &AppState) -> Result<(usize, usize), AppError> {
-    let cal = state.calendar().await?;
-    let today = state.today();
-    let t = state.thresholds;
-    let (mut checked, mut raised) = (0, 0);
-    loop {
-        let (n, r) = state
-            .store
-            .supervise_due(today, 200, state.now(), |rec| {
-                match timer_findings(&rec.state, today, &cal, &t) {
-                    Ok(found) => SupervisionWrite {
-                        timer_holding: found.iter().map(|f| (f.rule, f.cause.clone())).collect(),
-                        raise: found,
-                        next_check_on: next_check(&rec.state, today, &cal, &t)
-                            .unwrap_or(today.succ_opt()),
-                        keep_open_timers: false,
-                    },
-                    // Outside the known calendar: keep what is open, look again tomorrow.
-                    Err(_) => SupervisionWrite {
-                        raise: vec![],
-                        timer_holding: vec![],
-                        next_check_on: today.succ_opt(),
-                        keep_open_timers: true,
-                    },
-                }
-            })
-            .await?;
-        checked += n;
-        raised += r;
-        if n < 200 {
-            break;
-        }
-    }
-    Ok((checked, raised))
-}
-
-/// Runs the supervision worker every minute until the process ends.
-pub fn spawn_worker(state: AppState) {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
-        loop {
-            every.tick().await;
-            match run_once(&state).await {
-                Ok((checked, raised)) if checked > 0 => {
-                    tracing::info!(checked, raised, "supervision pass")
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e.message, "supervision pass failed"),
-            }
-            // Housekeeping on the same tick: sessions past their expiry.
-            match state.store.purge_expired_sessions(state.now()).await {
-                Ok(n) if n > 0 => tracing::info!(purged = n, "expired sessions removed"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "session purge failed"),
-            }
-        }
-    });
-}
+use tongban_store::supervision::RecordFilter;
 
 /// Who may see the board: supervisors, auditors and administrators see every department;
 /// department staff see their own.
-fn scope(user: &User) -> Result<Option<i64>, AppError> {
-    match user.role {
-        Role::Supervisor | Role::Auditor | Role::Admin => Ok(None),
-        Role::Head | Role::Approver => Ok(user.department_id.or(Some(-1))),
-        _ => Err(AppError::forbidden()),
-    }
+async fn scope(state: &AppState, user: &User) -> Result<Option<i64>, AppError> {
+    use tongban_core::capability::Scope;
+    Ok(
+        match tongban_app::authz::require_scope(state, user, Capability::ReadSupervision).await? {
+            Scope::Any => None,
+            // A department-scoped user without a department sees nothing.
+            Scope::Department | Scope::Own => Some(user.department_id.unwrap_or(-1)),
+        },
+    )
 }
 
 struct RecordRow {
@@ -142,7 +85,7 @@ async fn board_page(
     all: bool,
     error: String,
 ) -> Result<Html<String>, PageError> {
-    let dept = scope(user)?;
+    let dept = scope(state, user).await?;
     let view = state.catalog().await?;
     let name = |id: i64| {
         view.department(id)
@@ -209,7 +152,7 @@ async fn board_page(
                 raised_at: beijing_text(&r.raised_at),
             })
             .collect(),
-        can_order: user.role == Role::Supervisor,
+        can_order: capability::holds(user.role, Capability::IssueSupervisionOrder),
     })
 }
 
@@ -243,13 +186,9 @@ async fn issue(
     instruction: &str,
     due: &str,
 ) -> Result<tongban_store::supervision::SupervisionOrder, AppError> {
-    if user.role != Role::Supervisor {
-        return Err(AppError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "只有监察人员可以督办",
-        ));
-    }
+    tongban_app::authz::require_scope(state, user, Capability::IssueSupervisionOrder)
+        .await
+        .map_err(|e| e.with_message("只有监察人员可以督办"))?;
     let due = parse_due(due)?;
     if due < state.today() {
         return Err(AppError::bad_request("限办日期不能早于今天"));
@@ -298,13 +237,15 @@ async fn answer(
     text: &str,
 ) -> Result<tongban_store::supervision::SupervisionOrder, AppError> {
     let order = state.store.order(order_no).await?;
-    if !user.role.needs_department() || user.department_id != Some(order.department_id) {
-        return Err(AppError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "只有被督办部门可以反馈",
-        ));
-    }
+    tongban_app::authz::require(
+        state,
+        user,
+        Capability::AnswerSupervisionOrder,
+        tongban_app::authz::department_standing(user, order.department_id),
+        order_no,
+    )
+    .await
+    .map_err(|e| e.with_message("只有被督办部门可以反馈"))?;
     Ok(state
         .store
         .answer_order(order_no, text, &user.username, state.now())
@@ -318,13 +259,9 @@ async fn close(
     escalate: bool,
     note: &str,
 ) -> Result<tongban_store::supervision::SupervisionOrder, AppError> {
-    if user.role != Role::Supervisor {
-        return Err(AppError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "只有监察人员可以办结或升级督办",
-        ));
-    }
+    tongban_app::authz::require_scope(state, user, Capability::IssueSupervisionOrder)
+        .await
+        .map_err(|e| e.with_message("只有监察人员可以办结或升级督办"))?;
     Ok(state
         .store
         .close_order(order_no, escalate, note, &user.username, state.now())
@@ -364,7 +301,7 @@ async fn orders_page(
     user: &User,
     error: String,
 ) -> Result<Html<String>, PageError> {
-    let dept = scope(user)?;
+    let dept = scope(state, user).await?;
     let view = state.catalog().await?;
     let rows = state
         .store
@@ -373,9 +310,12 @@ async fn orders_page(
         .into_iter()
         .map(|o| OrderRow {
             can_answer: o.status == "open"
-                && user.role.needs_department()
-                && user.department_id == Some(o.department_id),
-            can_close: user.role == Role::Supervisor
+                && capability::permits(
+                    user.role,
+                    Capability::AnswerSupervisionOrder,
+                    tongban_app::authz::department_standing(user, o.department_id),
+                ),
+            can_close: capability::holds(user.role, Capability::IssueSupervisionOrder)
                 && (o.status == "open" || o.status == "answered"),
             status_label: match o.status.as_str() {
                 "open" => "待反馈",
@@ -671,7 +611,7 @@ pub async fn stats(
     SignedIn(user): SignedIn,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Html<String>, PageError> {
-    let dept = scope(&user)?;
+    let dept = scope(&state, &user).await?;
     let from = period_start(&state, &q)?;
     let rows = figures(&state, &from, dept).await?;
     let chart_rows: Vec<(String, f64, String)> = rows
@@ -717,7 +657,7 @@ pub async fn api_records(
     SignedIn(user): SignedIn,
     Query(q): Query<RecordsQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let dept = scope(&user)?;
+    let dept = scope(&state, &user).await?;
     let records = state
         .store
         .supervision_records(&RecordFilter {
@@ -791,7 +731,7 @@ pub async fn api_orders(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
 ) -> Result<Json<Value>, ApiError> {
-    let dept = scope(&user)?;
+    let dept = scope(&state, &user).await?;
     Ok(Json(json!({ "orders": state.store.orders(dept).await? })))
 }
 
@@ -800,7 +740,7 @@ pub async fn api_departments(
     SignedIn(user): SignedIn,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let dept = scope(&user)?;
+    let dept = scope(&state, &user).await?;
     let from = period_start(&state, &q)?;
     let rows: Vec<Value> = figures(&state, &from, dept)
         .await?

@@ -614,7 +614,7 @@ async fn engine_instance(
             events.extend(evs);
         }
         current = store
-            .append_case_events(&current, &events, "bench", now, &none)
+            .append_case_events(&current, &events, "bench", now, &none, &[])
             .await?;
     }
     Ok(())
@@ -628,9 +628,9 @@ pub async fn seed(database_url: &str, cases: usize) -> Result<()> {
     crate::demo::seed(&store, now).await?;
     crate::demo::seed_licence_types(&store, now).await?;
     {
-        let state = tongban_web::new_state(
+        let state = tongban_app::App::new(
             store.clone(),
-            Arc::new(tongban_web::clock::SystemClock),
+            Arc::new(tongban_app::clock::SystemClock),
             &std::env::temp_dir(),
         );
         crate::demo::seed_cases(&state).await?;
@@ -818,13 +818,13 @@ pub async fn seed(database_url: &str, cases: usize) -> Result<()> {
         start.elapsed().as_secs_f64()
     );
     // Supervision looks at the open cases as the live worker would.
-    let state = tongban_web::new_state(
+    let state = tongban_app::App::new(
         store.clone(),
-        Arc::new(tongban_web::clock::SystemClock),
+        Arc::new(tongban_app::clock::SystemClock),
         &std::env::temp_dir(),
     );
     let t = Instant::now();
-    let (checked, raised) = tongban_web::supervision::run_once(&state)
+    let (checked, raised) = tongban_app::supervision::run_once(&state)
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
     println!(

@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use tongban_app::clock::SystemClock;
 use tongban_store::{catalog_file, redact_url, Store};
-use tongban_web::clock::SystemClock;
 use tongban_web::Application;
 
 #[derive(Parser)]
@@ -272,15 +272,21 @@ async fn open(cfg: &config::Config) -> anyhow::Result<Store> {
         .with_context(|| format!("cannot open database {}", redact_url(&cfg.database_url)))
 }
 
+/// The application as configured: public address, supervision thresholds.
+fn app_of(cfg: &config::Config, store: Store) -> tongban_app::App {
+    let mut app = tongban_app::App::new(store, Arc::new(SystemClock), &cfg.data_dir);
+    app.base_url = cfg.public_url.clone();
+    app.thresholds = cfg.thresholds;
+    app
+}
+
 async fn serve(cfg: &config::Config, store: Store) -> anyhow::Result<()> {
     let addr: SocketAddr = cfg
         .listen
         .parse()
         .with_context(|| format!("listen address {:?} is not HOST:PORT", cfg.listen))?;
-    let mut state = tongban_web::new_state(store.clone(), Arc::new(SystemClock), &cfg.data_dir);
-    state.base_url = cfg.public_url.clone();
-    state.thresholds = cfg.thresholds;
-    tongban_web::supervision::spawn_worker(state.clone());
+    let app = app_of(cfg, store.clone());
+    tongban_app::spawn_workers(&app);
     // Sign a checkpoint of the ledger every few minutes (and on demand through the API).
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
@@ -291,12 +297,12 @@ async fn serve(cfg: &config::Config, store: Store) -> anyhow::Result<()> {
             }
         }
     });
-    let app = Application::build(state, addr)
+    let server = Application::build(tongban_web::new_state(app), addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
-    println!("通办 tongban 已启动：http://{}/", app.local_addr());
-    tracing::info!(addr = %app.local_addr(), database = %redact_url(&cfg.database_url), "serving");
-    app.run_until_stopped().await?;
+    println!("通办 tongban 已启动：http://{}/", server.local_addr());
+    tracing::info!(addr = %server.local_addr(), database = %redact_url(&cfg.database_url), "serving");
+    server.run_until_stopped().await?;
     Ok(())
 }
 
@@ -314,10 +320,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open(&cfg).await?;
             let report = crate::demo::seed(&store, chrono::Utc::now()).await?;
             crate::demo::seed_licence_types(&store, chrono::Utc::now()).await?;
-            let mut state =
-                tongban_web::new_state(store.clone(), Arc::new(SystemClock), &cfg.data_dir);
-            state.base_url = cfg.public_url.clone();
-            let cases = crate::demo::seed_cases(&state).await?;
+            let cases = crate::demo::seed_cases(&app_of(&cfg, store.clone())).await?;
             if cases > 0 {
                 println!("演示办件：{cases} 件（含已签发的电子证照，其中一件已吊销）");
             }
@@ -369,6 +372,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let due = cal.add_working_days(from, working_days)?;
             println!("{}", due.format("%Y-%m-%d"));
+            if cal.depends_on_provisional(from, due) {
+                let years = cal.provisional_years_between(from, due);
+                eprintln!("{}", tongban_core::messages::provisional_note(&years));
+            }
             Ok(())
         }
         Command::Ledger(cmd) => {
@@ -400,9 +407,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Supervision(SupervisionCmd::Run) => {
             let cfg = config::load(&overrides(&cli.global, None))?;
             let store = open(&cfg).await?;
-            let mut state = tongban_web::new_state(store, Arc::new(SystemClock), &cfg.data_dir);
-            state.thresholds = cfg.thresholds;
-            let (checked, raised) = tongban_web::supervision::run_once(&state)
+            let app = app_of(&cfg, store);
+            let (checked, raised) = tongban_app::supervision::run_once(&app)
                 .await
                 .map_err(|e| anyhow::anyhow!(e.message))?;
             println!("supervision pass: {checked} cases checked, {raised} records raised");
@@ -692,13 +698,11 @@ async fn licence(cmd: LicenceCmd, store: &Store, cfg: &config::Config) -> anyhow
             );
         }
         LicenceCmd::IssueMissing => {
-            let mut state =
-                tongban_web::new_state(store.clone(), Arc::new(SystemClock), &cfg.data_dir);
-            state.base_url = cfg.public_url.clone();
+            let app = app_of(cfg, store.clone());
             let missing = store.cases_missing_licences().await?;
             let mut issued = 0;
             for no in &missing {
-                match tongban_web::licences::issue_for_case(&state, no).await {
+                match tongban_app::licences::issue_for_case(&app, no).await {
                     Ok(Some(_)) => issued += 1,
                     Ok(None) => {}
                     Err(e) => eprintln!("{no}: {}", e.message),

@@ -6,5 +6,6 @@ pub mod id;
 pub mod jcs;
 pub mod pdf;
 pub mod proof;
+pub mod state;
 pub mod status;
 pub mod vc;

@@ -19,7 +19,7 @@ fn item(
 
 /// The enterprise applies online (uploads for every required material, or the given
 /// licence for the material that accepts it) and the case is approved.
-async fn approved(app: &App, name: &str, use_licence: Option<&str>) -> Value {
+pub(crate) async fn approved(app: &App, name: &str, use_licence: Option<&str>) -> Value {
     let ent = app.token("enterprise").await;
     let items = app.db().store.all_items().await.unwrap();
     let it = item(&items, name);
@@ -216,17 +216,27 @@ async fn issued_on_approval_verified_and_reused_instead_of_paper() {
         // A department looks the holder's licences up only for its case, with a purpose.
         let approver = app.token("approver").await;
         let no = second["case_no"].as_str().unwrap();
-        let (s, _) = get(
+        let (s, _) = post(
             &app,
             &approver,
             &format!("/api/v1/cases/{no}/holder-licences"),
+            json!({}),
         )
         .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-        let (s, found) = get(
+        // A GET reads and writes nothing: the look-up is a POST.
+        let (s, _) = get(
             &app,
             &approver,
             &format!("/api/v1/cases/{no}/holder-licences?purpose=核对经营资格"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
+        let (s, found) = post(
+            &app,
+            &approver,
+            &format!("/api/v1/cases/{no}/holder-licences"),
+            json!({ "purpose": "核对经营资格" }),
         )
         .await;
         assert_eq!(s, StatusCode::OK);
@@ -540,6 +550,104 @@ async fn offline_verification_and_the_printed_form() {
             .await
             .unwrap();
         assert!(html.contains("格式错误"));
+        app.stop().await;
+    }
+}
+
+/// The page's verdict line: the text of the element with id `verdict-label`.
+fn verdict_label(html: &str) -> String {
+    let at = html
+        .find("id=\"verdict-label\">")
+        .unwrap_or_else(|| panic!("no verdict on the page: {html}"));
+    let rest = &html[at + "id=\"verdict-label\">".len()..];
+    rest[..rest.find('<').unwrap()].to_string()
+}
+
+async fn page(app: &App, path_and_query: &str) -> String {
+    reqwest::get(app.url(path_and_query))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// A signed QR binds only the licence it names and never speaks for its status: a
+/// superseded or revoked licence's genuine QR cannot be shown as valid, alone or paired
+/// with another licence's identifier (security review finding 1, High).
+#[tokio::test]
+async fn qr_codes_bind_their_licence_and_show_the_live_status() {
+    for app in apps().await {
+        let first = approved(&app, "食品经营许可证核发", None).await;
+        let store = &app.db().store;
+        let la = store
+            .licence_of_case(first["case_no"].as_str().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let qr_a = tongban_app::licences::qr_url(&app.state, &la)
+            .await
+            .unwrap();
+        let query_a = &qr_a[qr_a.find("/verify?").unwrap()..];
+        assert_eq!(verdict_label(&page(&app, query_a).await), "有效");
+
+        // A second licence of the same type supersedes the first.
+        let second = approved(&app, "食品经营许可证核发", None).await;
+        let lb = store
+            .licence_of_case(second["case_no"].as_str().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let la_now = store.licence(&la.licence_id).await.unwrap();
+        let expected_a = if la_now.status == "superseded" {
+            "已被新版本替代"
+        } else {
+            "有效"
+        };
+        assert_eq!(verdict_label(&page(&app, query_a).await), expected_a);
+
+        // The old QR presented with the valid licence's identifier: refused, not 有效.
+        let spoof = query_a.replace(
+            &format!("id={}", la.licence_id),
+            &format!("id={}", lb.licence_id),
+        );
+        let html = page(&app, &spoof).await;
+        assert_eq!(verdict_label(&html), "无效", "{html}");
+        assert!(html.contains("二维码与所核验的证照不符"), "{html}");
+        assert!(!html.contains("核验通过"), "{html}");
+        // Without an identifier the QR's own licence is looked up and its status shown.
+        let bare = query_a.replace(&format!("id={}&", la.licence_id), "");
+        assert_eq!(verdict_label(&page(&app, &bare).await), expected_a);
+        // A tampered payload (one byte of the signature changed) is 无效.
+        let tampered = {
+            let at = query_a.find("&s=").unwrap() + 4;
+            let mut s = query_a.to_string();
+            let c = if &s[at..at + 1] == "A" { "B" } else { "A" };
+            s.replace_range(at..at + 1, c);
+            s
+        };
+        assert_eq!(verdict_label(&page(&app, &tampered).await), "无效");
+
+        // Revoked: the licence's own genuine QR says 已吊销.
+        let head = app.token("head").await;
+        let (s, e) = post(
+            &app,
+            &head,
+            &format!("/api/v1/licences/{}/status", lb.licence_id),
+            json!({ "action": "revoke", "reason": "以欺骗手段取得许可" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+        let qr_b = tongban_app::licences::qr_url(&app.state, &lb)
+            .await
+            .unwrap();
+        let html = page(&app, &qr_b[qr_b.find("/verify?").unwrap()..]).await;
+        assert_eq!(verdict_label(&html), "已吊销", "{html}");
+        assert!(html.contains("以欺骗手段取得许可"), "{html}");
+        // The printed number (证照编号) is accepted as well as the identifier.
+        let html = page(&app, &format!("/verify?id={}", lb.number)).await;
+        assert_eq!(verdict_label(&html), "已吊销", "{html}");
+        assert!(html.contains(&lb.number));
         app.stop().await;
     }
 }

@@ -5,7 +5,7 @@
 use super::{apps, get, post, App};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tongban_web::supervision::run_once;
+use tongban_app::supervision::run_once;
 
 /// Opens a window case for 食品经营许可证核发 (promised 10 working days) and accepts it
 /// today (Mon 2 Mar 2026 in the test clock).
@@ -65,7 +65,7 @@ async fn open_total(app: &App) -> i64 {
 }
 
 fn advance_to(app: &App, day: &str) {
-    use tongban_web::clock::Clock;
+    use tongban_app::clock::Clock;
     let target = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
         .unwrap()
         .and_hms_opt(1, 0, 0)
@@ -387,7 +387,8 @@ async fn two_nodes_raise_each_warning_once() {
         // A second node: its own store (pools) on the same database.
         let store2 = tongban_store::Store::open(&app.db().url).await.unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let node2 = tongban_web::new_state(store2, app.clock.clone(), dir.path());
+        let node2 =
+            tongban_web::new_state(tongban_app::App::new(store2, app.clock.clone(), dir.path()));
         let (a, b) = tokio::join!(run_once(&app.state), run_once(&node2));
         let (a, b) = (a.unwrap(), b.unwrap());
         // Every case was looked at once in all, and red-carded once.

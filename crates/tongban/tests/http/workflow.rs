@@ -649,14 +649,20 @@ async fn special_procedure_extension_and_a_loaded_calendar_year() {
             (StatusCode::OK, Some(10))
         );
 
-        // Past the known years the deadline is refused; an administrator loads 2027.
+        // Past the published years the deadline is provisional (weekends only) until an
+        // administrator loads 2027.
         let (s, e) = get(
             &app,
             &zs,
             "/api/v1/calendar/deadline?from=2026-12-28&working_days=5",
         )
         .await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(s, StatusCode::OK, "{e}");
+        assert_eq!(
+            (e["due"].as_str(), &e["provisional"]),
+            (Some("2027-01-04"), &json!(true)),
+            "{e}"
+        );
         let year = "year 2027\nholiday 2027-01-01\n";
         let (s, e) = post(
             &app,
@@ -690,6 +696,7 @@ async fn special_procedure_extension_and_a_loaded_calendar_year() {
         .await;
         // 29, 30, 31 Dec, then 1 Jan is a holiday: 4 and 5 Jan.
         assert_eq!(d["due"], "2027-01-05");
+        assert_eq!(d["provisional"], false);
         let (_, d) = get(
             &app,
             &zs,

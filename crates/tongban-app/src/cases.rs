@@ -2,19 +2,18 @@
 //! (受理 / 补正 / 不予受理), approval steps, special procedures, extension, withdrawal,
 //! delivery — every action decided by the core and appended to the case ledger.
 
-use crate::error::AppError;
-use crate::AppState;
-use axum::extract::Multipart;
-use axum::http::StatusCode;
+use crate::error::{Error, ErrorKind};
+use crate::App;
 use std::collections::HashMap;
 use tongban_core::case::{
-    default_steps, Actor, Channel, Command, Delivery, Event, Limits, MaterialRef, Refusal, Status,
+    default_steps, Actor, Channel, Command, Delivery, Event, Limits, MaterialRef, Refusal,
 };
 use tongban_core::catalog::{CaseKind, Necessity};
 use tongban_core::roles::Role;
 use tongban_store::accounts::User;
 use tongban_store::cases::{Applicant, CaseRecord, NewCase};
 use tongban_store::catalog::ItemStatus;
+use tongban_store::jobs::NewJob;
 use tongban_store::StoreError;
 
 /// Per-file upload limit.
@@ -37,69 +36,74 @@ pub enum Access {
     Staff,
 }
 
-/// Loads a case the user may see: applicants only their own (others get 404, so case
-/// numbers cannot be probed); department staff only their department's (403).
+/// Loads a case the user may see (capability `ReadCase`): applicants only their own
+/// (others get 404, so case numbers cannot be probed); department staff only their
+/// department's (403). Refusals are audited.
 pub async fn case_for(
-    state: &AppState,
+    state: &App,
     user: &User,
     case_no: &str,
-) -> Result<(CaseRecord, Access), AppError> {
+) -> Result<(CaseRecord, Access), Error> {
+    use tongban_core::capability::{Capability, Standing};
+    let hidden = || Error::not_found(tongban_core::messages::no_such_case(case_no));
     let rec = match state.store.case_by_no(case_no).await {
         Ok(r) => r,
-        Err(StoreError::NotFound(_)) => {
-            return Err(AppError::not_found(format!("没有办件 {case_no}")))
-        }
+        Err(StoreError::NotFound(_)) => return Err(hidden()),
         Err(e) => return Err(e.into()),
     };
-    if user.role.is_applicant() {
-        let mine = state.store.applicant_of_user(user.id).await?;
-        return match mine {
-            Some(a) if a.id == rec.applicant_id => Ok((rec, Access::Owner)),
-            _ => Err(AppError::not_found(format!("没有办件 {case_no}"))),
-        };
+    let standing = if user.role.is_applicant() {
+        match state.store.applicant_of_user(user.id).await? {
+            Some(a) if a.id == rec.applicant_id => Standing::Own,
+            _ => Standing::Other,
+        }
+    } else {
+        crate::authz::department_standing(user, rec.department_id)
+    };
+    match crate::authz::require(state, user, Capability::ReadCase, standing, case_no).await {
+        Ok(()) => {}
+        Err(e) if e.kind == ErrorKind::NotFound => return Err(hidden()),
+        Err(e) if user.role.needs_department() => {
+            return Err(
+                Error::forbidden_because(tongban_core::messages::NOT_YOUR_DEPARTMENT)
+                    .with_kind_of(&e),
+            )
+        }
+        Err(e) => return Err(e),
     }
-    if user.role.needs_department() && user.department_id != Some(rec.department_id) {
-        return Err(AppError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "该办件不属于您所在部门",
-        ));
-    }
-    Ok((rec, Access::Staff))
+    let access = if standing == Standing::Own {
+        Access::Owner
+    } else {
+        Access::Staff
+    };
+    Ok((rec, access))
 }
 
-fn refusal(e: Refusal) -> AppError {
-    match e {
-        Refusal::NotPermitted(m) => AppError::new(StatusCode::FORBIDDEN, "forbidden", m),
-        other => AppError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "refused",
-            other.to_string(),
-        ),
-    }
+fn refusal(e: Refusal) -> Error {
+    e.into()
 }
 
 /// Decides and records a command. Two people acting at once: one succeeds, the other
 /// gets a 409 conflict and nothing of theirs is stored.
 pub async fn execute(
-    state: &AppState,
+    state: &App,
     user: &User,
     case_no: &str,
     expected_version: i64,
     cmd: &Command,
-) -> Result<CaseRecord, AppError> {
+) -> Result<CaseRecord, Error> {
     let (rec, _) = case_for(state, user, case_no).await?;
     if rec.version != expected_version {
         // Someone acted since this user looked: say so, rather than judging the command
         // against a state they have not seen.
-        return Err(AppError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            format!("办件 {case_no} 已被他人处理（当前版本 {}，您看到的是版本 {expected_version}），请刷新后重试", rec.version),
-        ));
+        return Err(Error::conflict(tongban_core::messages::stale_case(
+            case_no,
+            rec.version,
+            expected_version,
+        )));
     }
-    let actor = actor_of(user.role)
-        .ok_or_else(|| AppError::new(StatusCode::FORBIDDEN, "forbidden", "您的角色不能办理办件"))?;
+    let actor = actor_of(user.role).ok_or_else(|| {
+        Error::forbidden_because(tongban_core::messages::ROLE_CANNOT_HANDLE_CASES)
+    })?;
     let cal = state.calendar().await?;
     let today = state.today();
     let events = match rec.state.decide(cmd, actor, today, &cal) {
@@ -110,9 +114,30 @@ pub async fn execute(
         }
     };
     let sup = supervise(state, &rec, &events, &cal).await?;
+    // An approval that issues a licence writes the issuance job with the decision.
+    let approved = events.iter().any(|e| {
+        matches!(
+            e,
+            Event::Completed {
+                outcome: tongban_core::case::Outcome::Approved,
+                ..
+            }
+        )
+    });
+    let jobs = if approved
+        && state
+            .store
+            .item_licence_type(&rec.impl_code)
+            .await?
+            .is_some()
+    {
+        vec![NewJob::issue_licence(case_no)]
+    } else {
+        vec![]
+    };
     let rec = state
         .store
-        .append_case_events(&rec, &events, &user.username, state.now(), &sup)
+        .append_case_events(&rec, &events, &user.username, state.now(), &sup, &jobs)
         .await?;
     notify(
         state,
@@ -120,35 +145,39 @@ pub async fn execute(
         &format!("办件{case_no}状态更新：{}", rec.status.label()),
     )
     .await;
-    if rec.status == Status::Completed
-        && rec.state.outcome == Some(tongban_core::case::Outcome::Approved)
-    {
-        // The decision is recorded; the licence follows it. A failure here leaves the case
-        // decided and is retried by `tongban licence issue-missing`.
-        match crate::licences::issue_for_case(state, case_no).await {
-            Ok(Some(l)) => {
-                notify(
-                    state,
-                    rec.applicant_id,
-                    &format!("您的电子证照「{}」已签发，可在证照夹查看", l.type_name),
-                )
-                .await;
-                return Ok(state.store.case_by_no(case_no).await?);
+    for job in &jobs {
+        if state.faults.stops_after_decision() {
+            break;
+        }
+        // Done at once when it can be; otherwise the worker retries it (the case page
+        // shows 证照签发中 meanwhile).
+        match crate::jobs::run_now(state, &job.key).await {
+            Ok(true) => return Ok(state.store.case_by_no(case_no).await?),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(case_no, error = %e.message, "follow-up job left to the worker")
             }
-            Ok(None) => {}
-            Err(e) => tracing::error!(case_no, error = %e.message, "licence issuance failed"),
         }
     }
     Ok(rec)
 }
 
+/// True while the licence of an approved case is still being signed (an outbox job).
+pub async fn licence_pending(state: &App, case_no: &str) -> Result<bool, Error> {
+    Ok(state
+        .store
+        .pending_job(tongban_store::jobs::ISSUE_LICENCE, case_no)
+        .await?
+        .is_some())
+}
+
 /// Supervision for a change: event rules on the new events, timer rules on the new state.
 async fn supervise(
-    state: &AppState,
+    state: &App,
     rec: &CaseRecord,
     events: &[Event],
     cal: &tongban_core::calendar::WorkCalendar,
-) -> Result<tongban_store::supervision::SupervisionWrite, AppError> {
+) -> Result<tongban_store::supervision::SupervisionWrite, Error> {
     use tongban_core::supervision::{event_findings, parse_fee_amounts, EventContext};
     let mut after = rec.state.clone();
     for e in events {
@@ -180,29 +209,29 @@ async fn supervise(
 
 /// Adds the timer rules that hold for `after` today and when to look again.
 pub fn timers_for(
-    state: &AppState,
+    state: &App,
     after: &tongban_core::case::Case,
     mut raise: Vec<tongban_core::supervision::Finding>,
     cal: &tongban_core::calendar::WorkCalendar,
-) -> Result<tongban_store::supervision::SupervisionWrite, AppError> {
+) -> Result<tongban_store::supervision::SupervisionWrite, Error> {
     use tongban_core::supervision::{next_check, timer_findings};
     let today = state.today();
     let timers = timer_findings(after, today, cal, &state.thresholds)
-        .map_err(|e| AppError::bad_request(e.to_string()))?;
+        .map_err(|e| Error::invalid(e.to_string()))?;
     let timer_holding = timers.iter().map(|f| (f.rule, f.cause.clone())).collect();
     raise.extend(timers);
     Ok(tongban_store::supervision::SupervisionWrite {
         raise,
         timer_holding,
         next_check_on: next_check(after, today, cal, &state.thresholds)
-            .map_err(|e| AppError::bad_request(e.to_string()))?,
+            .map_err(|e| Error::invalid(e.to_string()))?,
         keep_open_timers: false,
     })
 }
 
 /// 不予受理 / 不予批准 without reasons is refused by the core; supervision records the attempt.
 async fn flag_refusal_attempt(
-    state: &AppState,
+    state: &App,
     rec: &CaseRecord,
     cmd: &Command,
     e: &Refusal,
@@ -238,7 +267,7 @@ async fn flag_refusal_attempt(
     }
 }
 
-async fn notify(state: &AppState, applicant_id: i64, text: &str) {
+pub(crate) async fn notify(state: &App, applicant_id: i64, text: &str) {
     if let Ok(a) = state.store.applicant(applicant_id).await {
         state.sms.send(&a.mobile, text);
     }
@@ -251,53 +280,15 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
-/// Reads a multipart form into text fields and files (empty file inputs are skipped).
-pub async fn read_form(
-    mut mp: Multipart,
-) -> Result<(HashMap<String, String>, Vec<Upload>), AppError> {
-    let mut fields = HashMap::new();
-    let mut files = Vec::new();
-    while let Some(part) = mp
-        .next_field()
-        .await
-        .map_err(|e| AppError::bad_request(format!("上传内容无法读取（文件可能过大）：{e}")))?
-    {
-        let name = part.name().unwrap_or("").to_string();
-        match part.file_name().map(str::to_string) {
-            Some(file_name) => {
-                let bytes = part
-                    .bytes()
-                    .await
-                    .map_err(|e| AppError::bad_request(format!("上传内容无法读取：{e}")))?;
-                if !bytes.is_empty() {
-                    files.push(Upload {
-                        field: name,
-                        file_name,
-                        bytes: bytes.to_vec(),
-                    });
-                }
-            }
-            None => {
-                let text = part
-                    .text()
-                    .await
-                    .map_err(|e| AppError::bad_request(format!("表单内容无法读取：{e}")))?;
-                fields.insert(name, text);
-            }
-        }
-    }
-    Ok((fields, files))
-}
-
 /// Checks every file first (type by content, size), then stores them all.
 pub async fn store_uploads(
-    state: &AppState,
+    state: &App,
     files: &[Upload],
-) -> Result<Vec<(String, String, String)>, AppError> {
+) -> Result<Vec<(String, String, String)>, Error> {
     for f in files {
         if f.bytes.len() > MAX_MATERIAL_BYTES {
-            return Err(AppError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
+            return Err(Error::new(
+                ErrorKind::TooLarge,
                 "too_large",
                 format!(
                     "文件「{}」超过{}MB上限",
@@ -307,8 +298,8 @@ pub async fn store_uploads(
             ));
         }
         if tongban_store::objects::sniff_material(&f.bytes).is_none() {
-            return Err(AppError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            return Err(Error::new(
+                ErrorKind::UnsupportedType,
                 "unsupported_type",
                 format!(
                     "文件「{}」的内容不是 PDF、JPG、PNG 或 OFD（系统按文件内容识别，不看扩展名）",
@@ -325,8 +316,8 @@ pub async fn store_uploads(
         let bytes = f.bytes.clone();
         let sha = tokio::task::spawn_blocking(move || objects.put(&bytes))
             .await
-            .map_err(AppError::internal)?
-            .map_err(AppError::internal)?;
+            .map_err(Error::internal)?
+            .map_err(Error::internal)?;
         state
             .store
             .record_file(&sha, f.bytes.len(), media, state.now())
@@ -336,14 +327,14 @@ pub async fn store_uploads(
     Ok(out)
 }
 
-pub fn parse_delivery(method: &str, address: &str) -> Result<Delivery, AppError> {
+pub fn parse_delivery(method: &str, address: &str) -> Result<Delivery, Error> {
     match method {
         "window" | "窗口领取" | "" => Ok(Delivery::Window),
         "post" | "邮政寄递" => Ok(Delivery::Post {
             address: address.trim().to_string(),
         }),
         "electronic" | "电子送达" => Ok(Delivery::Electronic),
-        other => Err(AppError::bad_request(format!("送达方式无效：{other}"))),
+        other => Err(Error::invalid(format!("送达方式无效：{other}"))),
     }
 }
 
@@ -361,15 +352,15 @@ pub struct Submission<'a> {
 /// Opens a case for an item in service. Online applications must bring every required
 /// material; at the window the clerk checks originals on the spot.
 pub async fn submit(
-    state: &AppState,
+    state: &App,
     user: &User,
     s: Submission<'_>,
-) -> Result<(CaseRecord, bool), AppError> {
+) -> Result<(CaseRecord, bool), Error> {
     let view = state.catalog().await?;
     let item = view
         .get(s.impl_code)
         .filter(|i| i.status == ItemStatus::Active && i.item.item_type.is_application())
-        .ok_or_else(|| AppError::not_found(format!("没有可申请的事项 {}", s.impl_code)))?;
+        .ok_or_else(|| Error::not_found(format!("没有可申请的事项 {}", s.impl_code)))?;
     if s.channel != Channel::Window {
         let missing: Vec<&str> = item
             .materials
@@ -383,7 +374,7 @@ pub async fn submit(
             .map(|m| m.name.as_str())
             .collect();
         if !missing.is_empty() {
-            return Err(AppError::bad_request(format!(
+            return Err(Error::invalid(format!(
                 "缺少必要材料：{}",
                 missing.join("、")
             )));
@@ -404,18 +395,18 @@ pub async fn submit(
             .store
             .licence(&id)
             .await
-            .map_err(|_| AppError::bad_request(format!("电子证照 {id} 不存在")))?;
+            .map_err(|_| Error::invalid(format!("电子证照 {id} 不存在")))?;
         if l.holder_applicant_id != s.applicant.id {
-            return Err(AppError::bad_request(format!("电子证照 {id} 不属于申请人")));
+            return Err(Error::invalid(format!("电子证照 {id} 不属于申请人")));
         }
         if !l.usable_on(state.today()) {
-            return Err(AppError::bad_request(format!(
+            return Err(Error::invalid(format!(
                 "电子证照 {id} 当前状态为「{}」，不能作为申请材料",
                 l.status_label()
             )));
         }
         if wanted.is_empty() || wanted != l.type_code {
-            return Err(AppError::bad_request(format!(
+            return Err(Error::invalid(format!(
                 "材料「{}」不接受该类电子证照",
                 m.name
             )));
@@ -452,7 +443,7 @@ pub async fn submit(
         details: s.details.clone(),
     };
     let opened =
-        tongban_core::case::Case::open(&first).map_err(|e| AppError::bad_request(e.to_string()))?;
+        tongban_core::case::Case::open(&first).map_err(|e| Error::invalid(e.to_string()))?;
     let cal = state.calendar().await?;
     let ctx = tongban_core::supervision::EventContext {
         item_fully_online: it.depth_level() == tongban_core::catalog::DepthLevel::Four,
@@ -508,7 +499,7 @@ pub async fn submit(
 }
 
 /// Parses a command from form or JSON fields.
-pub fn command_from(fields: &HashMap<String, String>) -> Result<Command, AppError> {
+pub fn command_from(fields: &HashMap<String, String>) -> Result<Command, Error> {
     let f = |k: &str| fields.get(k).map(String::as_str).unwrap_or("").to_string();
     Ok(match f("action").as_str() {
         "accept" => Command::Accept,
@@ -538,7 +529,7 @@ pub fn command_from(fields: &HashMap<String, String>) -> Result<Command, AppErro
             days: f("days")
                 .trim()
                 .parse()
-                .map_err(|_| AppError::bad_request("延长天数应为正整数"))?,
+                .map_err(|_| Error::invalid("延长天数应为正整数"))?,
             reason: f("reason"),
         },
         "withdraw" => Command::Withdraw {
@@ -552,61 +543,30 @@ pub fn command_from(fields: &HashMap<String, String>) -> Result<Command, AppErro
             amount_fen: parse_yuan(&f("amount"))?,
             note: f("note"),
         },
-        other => return Err(AppError::bad_request(format!("未知操作：{other}"))),
+        other => return Err(Error::invalid(format!("未知操作：{other}"))),
     })
 }
 
-/// What the viewer may do now, for the buttons on the case page.
+/// What the viewer may do now, for the buttons on the case page: the same rule the core
+/// applies when the command arrives ([`tongban_core::case::Case::allowed`]).
 pub fn available_actions(rec: &CaseRecord, user: &User, access: Access) -> Vec<&'static str> {
-    let s = &rec.state;
     let Some(actor) = actor_of(user.role) else {
         return vec![];
     };
-    let mut v = vec![];
-    match (s.status, actor) {
-        (Status::Submitted, Actor::Clerk | Actor::Approver | Actor::Head) => {
-            v.extend(["accept", "request_correction", "not_accept"])
-        }
-        (Status::AwaitingCorrection, Actor::Applicant) if access == Access::Owner => {
-            v.push("submit_correction")
-        }
-        (Status::InApproval, a) if a != Actor::Applicant => {
-            if let Some(step) = s.current_step() {
-                if step.role == a || (a == Actor::Head && step.role == Actor::Approver) {
-                    v.extend(["pass", "return", "refuse"]);
-                }
-            }
-            if a != Actor::Clerk {
-                v.push("start_special");
-            }
-            if a == Actor::Head {
-                v.push("extend");
-            }
-        }
-        (Status::Suspended, a) if a != Actor::Applicant => {
-            if a != Actor::Clerk {
-                v.push("end_special");
-            }
-            if a == Actor::Head {
-                v.push("extend");
-            }
-        }
-        (Status::Completed, a) if a != Actor::Applicant => v.push("register_delivery"),
-        (Status::Dispatched, Actor::Applicant) if access == Access::Owner => {
-            v.push("confirm_receipt")
-        }
-        _ => {}
+    if actor == Actor::Applicant && access != Access::Owner {
+        return vec![];
     }
-    if s.status.is_open() && access == Access::Owner && s.status != Status::Completed {
-        v.push("withdraw");
-    }
-    v
+    rec.state
+        .available(actor)
+        .into_iter()
+        .map(|a| a.code())
+        .collect()
 }
 
 /// Parses an amount in yuan ("12", "12.5", "12.50") into fen.
-pub fn parse_yuan(s: &str) -> Result<u64, AppError> {
+pub fn parse_yuan(s: &str) -> Result<u64, Error> {
     let s = s.trim().trim_end_matches('元');
-    let bad = || AppError::bad_request(format!("金额格式有误：{s}"));
+    let bad = || Error::invalid(format!("金额格式有误：{s}"));
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
     if int.is_empty()
         || frac.len() > 2
@@ -629,7 +589,7 @@ pub fn parse_yuan(s: &str) -> Result<u64, AppError> {
 /// Checks form details: at most 20 short text fields.
 pub fn details_from<'a>(
     pairs: impl Iterator<Item = (&'a String, &'a String)>,
-) -> Result<serde_json::Map<String, serde_json::Value>, AppError> {
+) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
     let mut out = serde_json::Map::new();
     for (k, v) in pairs {
         let (k, v) = (k.trim(), v.trim());
@@ -637,12 +597,12 @@ pub fn details_from<'a>(
             continue;
         }
         if k.chars().count() > 30 || v.chars().count() > 300 {
-            return Err(AppError::bad_request(format!("申请信息「{k}」过长")));
+            return Err(Error::invalid(format!("申请信息「{k}」过长")));
         }
         out.insert(k.to_string(), serde_json::Value::String(v.to_string()));
     }
     if out.len() > 20 {
-        return Err(AppError::bad_request("申请信息项过多"));
+        return Err(Error::invalid("申请信息项过多"));
     }
     Ok(out)
 }

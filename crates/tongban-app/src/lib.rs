@@ -1,0 +1,26 @@
+//! The application layer: the use cases of tongban (catalog views, applicants, case submit
+//! and execute, licences, supervision, the outbox of follow-up jobs, demo seeding) over the
+//! store, with one error type that knows nothing of HTTP.
+//!
+//! Adapters call this crate: the web pages and JSON API (tongban-web) and the command line
+//! (tongban). They never call each other. See ARCHITECTURE.md.
+
+pub mod authz;
+pub mod cases;
+pub mod clock;
+pub mod error;
+pub mod jobs;
+pub mod licences;
+pub mod notify;
+mod state;
+pub mod supervision;
+
+pub use error::{Error, ErrorKind, Result};
+pub use state::{App, CatalogView};
+
+/// Starts the background workers of a serving node: supervision (every minute) and the
+/// outbox (every few seconds).
+pub fn spawn_workers(app: &App) {
+    supervision::spawn_worker(app.clone());
+    jobs::spawn_worker(app.clone());
+}

@@ -1,0 +1,67 @@
+//! Electronic supervision's worker: looks at the cases whose next check is due, raises and
+//! resolves timer records; the background loop that runs it (and the outbox) every so often.
+
+use crate::error::Error;
+use crate::App;
+use tongban_core::supervision::{next_check, timer_findings};
+use tongban_store::supervision::SupervisionWrite;
+
+/// Looks at every case whose next check is due, raises and resolves timer records.
+pub async fn run_once(state: &App) -> Result<(usize, usize), Error> {
+    let cal = state.calendar().await?;
+    let today = state.today();
+    let t = state.thresholds;
+    let (mut checked, mut raised) = (0, 0);
+    loop {
+        let (n, r) = state
+            .store
+            .supervise_due(today, 200, state.now(), |rec| {
+                match timer_findings(&rec.state, today, &cal, &t) {
+                    Ok(found) => SupervisionWrite {
+                        timer_holding: found.iter().map(|f| (f.rule, f.cause.clone())).collect(),
+                        raise: found,
+                        next_check_on: next_check(&rec.state, today, &cal, &t)
+                            .unwrap_or(today.succ_opt()),
+                        keep_open_timers: false,
+                    },
+                    // Outside the known calendar: keep what is open, look again tomorrow.
+                    Err(_) => SupervisionWrite {
+                        raise: vec![],
+                        timer_holding: vec![],
+                        next_check_on: today.succ_opt(),
+                        keep_open_timers: true,
+                    },
+                }
+            })
+            .await?;
+        checked += n;
+        raised += r;
+        if n < 200 {
+            break;
+        }
+    }
+    Ok((checked, raised))
+}
+
+/// Runs the supervision worker every minute until the process ends.
+pub fn spawn_worker(state: App) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            match run_once(&state).await {
+                Ok((checked, raised)) if checked > 0 => {
+                    tracing::info!(checked, raised, "supervision pass")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e.message, "supervision pass failed"),
+            }
+            // Housekeeping on the same tick: sessions past their expiry.
+            match state.store.purge_expired_sessions(state.now()).await {
+                Ok(n) if n > 0 => tracing::info!(purged = n, "expired sessions removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "session purge failed"),
+            }
+        }
+    });
+}

@@ -1,0 +1,34 @@
+//! User-facing texts shared by more than one place, in one module so that the pages, the API
+//! and the CLI say the same thing in the same words.
+
+pub const FORBIDDEN: &str = "无权访问该页面或操作";
+pub const SIGN_IN_FIRST: &str = "请先登录";
+pub const NOT_YOUR_DEPARTMENT: &str = "该办件不属于您所在部门";
+pub const ROLE_CANNOT_HANDLE_CASES: &str = "您的角色不能办理办件";
+pub const LICENCE_PENDING: &str = "证照签发中";
+
+/// "No such case" — the same words whether it does not exist or is not the viewer's, so
+/// case numbers cannot be probed.
+pub fn no_such_case(case_no: &str) -> String {
+    format!("没有办件 {case_no}")
+}
+
+pub fn no_such_licence(id: &str) -> String {
+    format!("没有电子证照 {id}")
+}
+
+/// Two people acted on the same version: the second is told to reload.
+pub fn stale_case(case_no: &str, current: i64, seen: i64) -> String {
+    format!(
+        "办件 {case_no} 已被他人处理（当前版本 {current}，您看到的是版本 {seen}），请刷新后重试"
+    )
+}
+
+/// A due date counted over a year whose holiday arrangement is not yet published.
+pub fn provisional_note(years: &[i32]) -> String {
+    let years: Vec<String> = years.iter().map(|y| format!("{y}年")).collect();
+    format!(
+        "暂定：{}节假日安排尚未公布，按周末休息计算，公布后自动重算",
+        years.join("、")
+    )
+}

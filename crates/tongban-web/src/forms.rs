@@ -1,0 +1,44 @@
+//! Reading browser forms: multipart uploads into text fields and files.
+
+use crate::error::AppError;
+use axum::extract::Multipart;
+use std::collections::HashMap;
+use tongban_app::cases::Upload;
+
+/// Reads a multipart form into text fields and files (empty file inputs are skipped).
+pub async fn read_form(
+    mut mp: Multipart,
+) -> Result<(HashMap<String, String>, Vec<Upload>), AppError> {
+    let mut fields = HashMap::new();
+    let mut files = Vec::new();
+    while let Some(part) = mp
+        .next_field()
+        .await
+        .map_err(|e| AppError::bad_request(format!("上传内容无法读取（文件可能过大）：{e}")))?
+    {
+        let name = part.name().unwrap_or("").to_string();
+        match part.file_name().map(str::to_string) {
+            Some(file_name) => {
+                let bytes = part
+                    .bytes()
+                    .await
+                    .map_err(|e| AppError::bad_request(format!("上传内容无法读取：{e}")))?;
+                if !bytes.is_empty() {
+                    files.push(Upload {
+                        field: name,
+                        file_name,
+                        bytes: bytes.to_vec(),
+                    });
+                }
+            }
+            None => {
+                let text = part
+                    .text()
+                    .await
+                    .map_err(|e| AppError::bad_request(format!("表单内容无法读取：{e}")))?;
+                fields.insert(name, text);
+            }
+        }
+    }
+    Ok((fields, files))
+}
