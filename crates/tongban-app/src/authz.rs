@@ -2,10 +2,13 @@
 //! ([`tongban_core::capability`]): does this user hold this capability over this resource?
 //! Every refusal is written to the audit log.
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::App;
 use tongban_core::capability::{self, Capability, Scope, Standing};
+use tongban_core::messages;
 use tongban_store::accounts::User;
+use tongban_store::cases::CaseRecord;
+use tongban_store::StoreError;
 
 /// How the refusal is answered: applicants asking for someone else's resource are told it
 /// does not exist (so identifiers cannot be probed); staff are told they may not.
@@ -79,4 +82,50 @@ pub fn department_standing(user: &User, department_id: i64) -> Standing {
     } else {
         Standing::Other
     }
+}
+
+/// How the viewer stands to a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Owner,
+    Staff,
+}
+
+/// Loads a case the user may see (capability `ReadCase`): applicants only their own
+/// (others get 404, so case numbers cannot be probed); department staff only their
+/// department's (403). Refusals are audited.
+pub async fn case_for(
+    state: &App,
+    user: &User,
+    case_no: &str,
+) -> Result<(CaseRecord, Access), Error> {
+    use tongban_core::capability::{Capability, Standing};
+    let hidden = || Error::not_found(messages::no_such_case(case_no));
+    let rec = match state.store.case_by_no(case_no).await {
+        Ok(r) => r,
+        Err(StoreError::NotFound(_)) => return Err(hidden()),
+        Err(e) => return Err(e.into()),
+    };
+    let standing = if user.role.is_applicant() {
+        match state.store.applicant_of_user(user.id).await? {
+            Some(a) if a.id == rec.applicant_id => Standing::Own,
+            _ => Standing::Other,
+        }
+    } else {
+        department_standing(user, rec.department_id)
+    };
+    match require(state, user, Capability::ReadCase, standing, case_no).await {
+        Ok(()) => {}
+        Err(e) if e.kind == ErrorKind::NotFound => return Err(hidden()),
+        Err(e) if user.role.needs_department() => {
+            return Err(Error::forbidden_because(messages::NOT_YOUR_DEPARTMENT).with_kind_of(&e))
+        }
+        Err(e) => return Err(e),
+    }
+    let access = if standing == Standing::Own {
+        Access::Owner
+    } else {
+        Access::Staff
+    };
+    Ok((rec, access))
 }

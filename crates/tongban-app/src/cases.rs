@@ -2,7 +2,9 @@
 //! (受理 / 补正 / 不予受理), approval steps, special procedures, extension, withdrawal,
 //! delivery — every action decided by the core and appended to the case ledger.
 
+pub use crate::authz::{case_for, Access};
 use crate::error::{Error, ErrorKind};
+use crate::notify::notify_applicant as notify;
 use crate::App;
 use std::collections::HashMap;
 use tongban_core::case::{
@@ -14,7 +16,6 @@ use tongban_store::accounts::User;
 use tongban_store::cases::{Applicant, CaseRecord, NewCase};
 use tongban_store::catalog::ItemStatus;
 use tongban_store::jobs::NewJob;
-use tongban_store::StoreError;
 
 /// Per-file upload limit.
 pub const MAX_MATERIAL_BYTES: usize = 10 * 1024 * 1024;
@@ -27,55 +28,6 @@ pub fn actor_of(role: Role) -> Option<Actor> {
         Role::Head => Some(Actor::Head),
         _ => None,
     }
-}
-
-/// How the viewer stands to a case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Owner,
-    Staff,
-}
-
-/// Loads a case the user may see (capability `ReadCase`): applicants only their own
-/// (others get 404, so case numbers cannot be probed); department staff only their
-/// department's (403). Refusals are audited.
-pub async fn case_for(
-    state: &App,
-    user: &User,
-    case_no: &str,
-) -> Result<(CaseRecord, Access), Error> {
-    use tongban_core::capability::{Capability, Standing};
-    let hidden = || Error::not_found(tongban_core::messages::no_such_case(case_no));
-    let rec = match state.store.case_by_no(case_no).await {
-        Ok(r) => r,
-        Err(StoreError::NotFound(_)) => return Err(hidden()),
-        Err(e) => return Err(e.into()),
-    };
-    let standing = if user.role.is_applicant() {
-        match state.store.applicant_of_user(user.id).await? {
-            Some(a) if a.id == rec.applicant_id => Standing::Own,
-            _ => Standing::Other,
-        }
-    } else {
-        crate::authz::department_standing(user, rec.department_id)
-    };
-    match crate::authz::require(state, user, Capability::ReadCase, standing, case_no).await {
-        Ok(()) => {}
-        Err(e) if e.kind == ErrorKind::NotFound => return Err(hidden()),
-        Err(e) if user.role.needs_department() => {
-            return Err(
-                Error::forbidden_because(tongban_core::messages::NOT_YOUR_DEPARTMENT)
-                    .with_kind_of(&e),
-            )
-        }
-        Err(e) => return Err(e),
-    }
-    let access = if standing == Standing::Own {
-        Access::Owner
-    } else {
-        Access::Staff
-    };
-    Ok((rec, access))
 }
 
 fn refusal(e: Refusal) -> Error {
@@ -267,12 +219,6 @@ async fn flag_refusal_attempt(
     }
 }
 
-pub(crate) async fn notify(state: &App, applicant_id: i64, text: &str) {
-    if let Ok(a) = state.store.applicant(applicant_id).await {
-        state.sms.send(&a.mobile, text);
-    }
-}
-
 /// An uploaded material file, checked by content.
 pub struct Upload {
     pub field: String,
@@ -461,6 +407,7 @@ pub async fn submit(
         .store
         .open_case(
             NewCase {
+                region: &state.region,
                 impl_code: &it.impl_code,
                 item_name: &it.name,
                 department_id: item.department_id,

@@ -81,7 +81,7 @@ pub(crate) async fn issue_job(app: &App, case_no: &str) -> Result<(), Error> {
     app.faults.after_issuing()?;
     if let (Some(l), false) = (issued, already) {
         let case = app.store.case_by_no(case_no).await?;
-        crate::cases::notify(
+        crate::notify::notify_applicant(
             app,
             case.applicant_id,
             &format!("您的电子证照「{}」已签发，可在证照夹查看", l.type_name),
@@ -180,7 +180,7 @@ pub async fn look_up_holder_licences(
     purpose: &str,
 ) -> Result<Vec<Licence>, Error> {
     let purpose = purpose.trim();
-    let (case, _) = crate::cases::case_for(app, user, case_no).await?;
+    let (case, _) = crate::authz::case_for(app, user, case_no).await?;
     crate::authz::require(
         app,
         user,

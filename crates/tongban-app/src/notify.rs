@@ -33,3 +33,10 @@ impl RealNameVerifier for SimulatedRealName {
         Ok(true)
     }
 }
+
+/// Sends a short message to the applicant's mobile (the SMS gateway is an outer service).
+pub(crate) async fn notify_applicant(state: &crate::App, applicant_id: i64, text: &str) {
+    if let Ok(a) = state.store.applicant(applicant_id).await {
+        state.sms.send(&a.mobile, text);
+    }
+}

@@ -25,6 +25,8 @@ pub struct App {
     pub thresholds: tongban_core::supervision::Thresholds,
     /// The public address of this platform, used in licences (status lists, keys, QR).
     pub base_url: String,
+    /// The deployment's 行政区划代码, the prefix of every 办件编号 (configuration).
+    pub region: tongban_core::codes::RegionCode,
     /// Injected failures (tests with the `faults` feature only).
     pub faults: Arc<crate::jobs::Faults>,
     catalog: Arc<RwLock<Option<Arc<CatalogView>>>>,
@@ -78,6 +80,7 @@ impl App {
             thresholds: tongban_core::supervision::Thresholds::default(),
             base_url: "http://127.0.0.1:8080".into(),
             faults: Arc::default(),
+            region: tongban_core::codes::RegionCode::parse("431900").expect("demo region code"),
             catalog: Arc::new(RwLock::new(None)),
             calendar: Arc::new(RwLock::new(None)),
         }
@@ -98,8 +101,9 @@ impl App {
             }
         }
         let mut cal = WorkCalendar::builtin();
-        for (year, source) in self.store.calendar_years().await? {
-            match YearTable::parse(&source) {
+        for stored in self.store.calendar_years().await? {
+            let year = stored.year;
+            match YearTable::parse(&stored.source) {
                 Ok(t) => cal.insert_year(t),
                 Err(e) => tracing::error!(year, error = %e, "stored calendar year does not parse"),
             }

@@ -334,7 +334,8 @@ impl Store {
                 continue;
             }
             let stored = get_str(r, "hash")?;
-            if get_str(r, "prev_hash")? != prev || crate::cases::chain_hash(&prev, &entry) != stored
+            if get_str(r, "prev_hash")? != prev
+                || crate::ledger_append::chain_hash(&prev, &entry) != stored
             {
                 problem = Some(LedgerProblem::Altered { seq });
                 continue;

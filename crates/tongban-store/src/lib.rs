@@ -3,16 +3,25 @@
 //! dialect both accept; the few differences live in the per-backend migrations.
 
 pub mod accounts;
+pub mod applicants;
+#[cfg(feature = "bench")]
+pub mod bench;
+pub mod calendar;
+pub mod case_rows;
 pub mod cases;
 pub mod catalog;
 pub mod catalog_file;
 pub mod db;
+pub mod files;
 pub mod group_sync;
 pub mod jobs;
 pub mod ledger;
+pub mod ledger_append;
 pub mod licences;
+pub mod messages;
 pub mod objects;
 pub mod supervision;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 use db::{Db, Row as AnyRow};
@@ -347,6 +356,18 @@ pub fn redact_url(url: &str) -> String {
         }
         _ => url.to_string(),
     }
+}
+
+/// The date in Beijing (UTC+8), the day the legal clock and case numbers count in.
+pub(crate) fn beijing_date(now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    let tz = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    now.with_timezone(&tz).date_naive()
+}
+
+/// The day in Beijing, as YYYYMMDD (case numbers, order numbers).
+pub(crate) fn beijing_day(now: chrono::DateTime<chrono::Utc>) -> String {
+    let tz = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    now.with_timezone(&tz).format("%Y%m%d").to_string()
 }
 
 pub(crate) fn now_text(now: chrono::DateTime<chrono::Utc>) -> String {

@@ -411,7 +411,10 @@ impl Store {
             issued_on: today.to_string(),
             valid_from: today.to_string(),
             valid_until: valid_until.clone(),
-            region: crate::cases::REGION_CODE.into(),
+            // The region of the deployment that decided the case (its number's prefix).
+            region: tongban_core::codes::CaseNo::parse(&case.case_no)
+                .map(|n| n.region().as_str().to_string())
+                .unwrap_or_default(),
             fields,
         };
         let unsigned = vc::build(
@@ -458,7 +461,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        crate::cases::message(
+        crate::messages::message(
             &mut tx,
             holder.id,
             case_no,
@@ -470,7 +473,7 @@ impl Store {
         )
         .await?;
         // The ledger head last (its row lock orders writers on PostgreSQL).
-        crate::cases::append_in_tx(
+        crate::case_rows::append_in_tx(
             &mut tx,
             case_no,
             &[Event::LicenceIssued {
@@ -555,7 +558,7 @@ impl Store {
             status: change.status().into(),
             reason: reason.into(),
         };
-        crate::cases::append_in_tx(&mut tx, &l.case_no, &[event], actor, now).await?;
+        crate::case_rows::append_in_tx(&mut tx, &l.case_no, &[event], actor, now).await?;
         self.commit(tx).await?;
         self.licence(licence_id).await
     }

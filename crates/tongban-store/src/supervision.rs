@@ -93,7 +93,7 @@ fn order_from_row(r: &AnyRow) -> Result<SupervisionOrder> {
 }
 
 async fn next_number(conn: &mut AnyConnection, prefix: &str, now: DateTime<Utc>) -> Result<String> {
-    let key = format!("{prefix}{}", crate::cases::beijing_day(now));
+    let key = format!("{prefix}{}", crate::beijing_day(now));
     crate::db::query(
         "INSERT INTO case_counters (day, n) VALUES ($1, 0) ON CONFLICT (day) DO NOTHING",
     )
@@ -216,7 +216,7 @@ impl Store {
         today: NaiveDate,
         limit: i64,
         now: DateTime<Utc>,
-        judge: impl Fn(&crate::cases::CaseRecord) -> SupervisionWrite,
+        judge: impl Fn(&crate::case_rows::CaseRecord) -> SupervisionWrite,
     ) -> Result<(usize, usize)> {
         let lock = match self.backend() {
             crate::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
@@ -233,7 +233,7 @@ impl Store {
         .await?;
         let mut raised = 0;
         for r in &rows {
-            let rec = crate::cases::case_from_row(r)?;
+            let rec = crate::case_rows::case_from_row(r)?;
             let sup = judge(&rec);
             raised +=
                 apply_supervision(&mut tx, rec.id, &rec.case_no, rec.department_id, &sup, now)
@@ -338,7 +338,7 @@ impl Store {
             instruction: instruction.into(),
             due,
         };
-        crate::cases::append_in_tx(&mut tx, &record.case_no, &[event], by, now).await?;
+        crate::case_rows::append_in_tx(&mut tx, &record.case_no, &[event], by, now).await?;
         self.commit(tx).await?;
         self.order(&order_no).await
     }
@@ -396,7 +396,7 @@ impl Store {
             order_no: order_no.into(),
             answer: answer.into(),
         };
-        crate::cases::append_in_tx(&mut tx, &order.case_no, &[event], by, now).await?;
+        crate::case_rows::append_in_tx(&mut tx, &order.case_no, &[event], by, now).await?;
         self.commit(tx).await?;
         self.order(order_no).await
     }
@@ -457,7 +457,7 @@ impl Store {
             escalated: escalate,
             note: note.trim().into(),
         };
-        crate::cases::append_in_tx(&mut tx, &order.case_no, &[event], by, now).await?;
+        crate::case_rows::append_in_tx(&mut tx, &order.case_no, &[event], by, now).await?;
         self.commit(tx).await?;
         self.order(order_no).await
     }

@@ -1082,7 +1082,7 @@ async fn calendar_page(
         .calendar_years()
         .await?
         .into_iter()
-        .map(|(y, _)| y)
+        .map(|y| y.year)
         .collect();
     let mut rows = Vec::new();
     for y in cal.years() {

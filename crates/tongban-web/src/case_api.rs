@@ -322,7 +322,7 @@ pub async fn my_cases(
         .messages(a.id, 50)
         .await?
         .into_iter()
-        .map(|(c, at, t)| json!({ "case_no": c, "at": at, "text": t }))
+        .map(|m| json!({ "case_no": m.case_no, "at": m.at, "text": m.text }))
         .collect();
     Ok(Json(
         json!({ "total": total, "cases": out, "messages": messages }),

@@ -740,7 +740,7 @@ pub async fn my_cases(
         .messages(applicant.id, 20)
         .await?
         .into_iter()
-        .map(|(a, at, t)| (a, beijing_text(&at), t))
+        .map(|m| (m.case_no, beijing_text(&m.at), m.text))
         .collect();
     let filter = CaseFilter {
         applicant_id: Some(applicant.id),

@@ -578,6 +578,7 @@ async fn engine_instance(
     let (rec, _) = store
         .open_case(
             tongban_store::cases::NewCase {
+                region: &tongban_core::codes::RegionCode::parse("431900")?,
                 impl_code: "BENCH",
                 item_name: "压测事项",
                 department_id,

@@ -277,6 +277,7 @@ fn app_of(cfg: &config::Config, store: Store) -> tongban_app::App {
     let mut app = tongban_app::App::new(store, Arc::new(SystemClock), &cfg.data_dir);
     app.base_url = cfg.public_url.clone();
     app.thresholds = cfg.thresholds;
+    app.region = cfg.region.clone();
     app
 }
 
@@ -366,8 +367,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 || cli.global.database_url.is_some();
             if has_db {
                 let store = open(&cfg).await?;
-                for (_, source) in store.calendar_years().await? {
-                    cal.insert_year(tongban_core::calendar::YearTable::parse(&source)?);
+                for stored in store.calendar_years().await? {
+                    cal.insert_year(tongban_core::calendar::YearTable::parse(&stored.source)?);
                 }
             }
             let due = cal.add_working_days(from, working_days)?;

@@ -15,6 +15,8 @@ pub struct FileConfig {
     pub data_dir: Option<String>,
     pub log_format: Option<String>,
     pub public_url: Option<String>,
+    /// 行政区划代码 (GB/T 2260) of the deployment: the prefix of every 办件编号.
+    pub region_code: Option<String>,
     /// Supervision: yellow card when this many working days or fewer remain.
     pub supervision_yellow_days: Option<i64>,
     /// Supervision: yellow card when this share (%) of the promised limit is used.
@@ -31,7 +33,12 @@ pub struct Config {
     /// point here). Defaults to http:// + the listen address.
     pub public_url: String,
     pub thresholds: tongban_core::supervision::Thresholds,
+    /// The deployment's 行政区划代码: the prefix of every 办件编号.
+    pub region: tongban_core::codes::RegionCode,
 }
+
+/// The demo city's region code (娄星市), used when none is configured.
+pub const DEFAULT_REGION_CODE: &str = "431900";
 
 /// Values given on the command line or in the environment (clap reads both).
 #[derive(Debug, Default, Clone)]
@@ -97,7 +104,14 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
             "supervision thresholds out of range: yellow_days 0-30, yellow_percent 1-100"
         );
     }
+    let region_text = std::env::var("TONGBAN_REGION_CODE")
+        .ok()
+        .or(file.region_code)
+        .unwrap_or_else(|| DEFAULT_REGION_CODE.to_string());
+    let region = tongban_core::codes::RegionCode::parse(&region_text)
+        .map_err(|e| anyhow::anyhow!("region_code {region_text:?}: {e}"))?;
     Ok(Config {
+        region,
         thresholds,
         public_url,
         listen,

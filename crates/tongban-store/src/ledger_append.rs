@@ -1,0 +1,76 @@
+//! Appending to the hash-chained ledger: one entry per event, the chain hash and the Merkle
+//! frontier kept with the head row.
+
+use crate::db::Conn as AnyConnection;
+use crate::{get_i64, get_str, now_text, Result};
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use tongban_core::case::Event;
+
+/// The hash of a ledger entry: SHA-256 over the predecessor's hash and the entry bytes.
+pub fn chain_hash(prev_hash: &str, entry: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(prev_hash.as_bytes());
+    h.update(b"\n");
+    h.update(entry.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// Appends events to the global hash chain. The head row is updated first: on PostgreSQL
+/// that row lock orders concurrent appends; on SQLite the single writer already does.
+pub(crate) async fn append_events(
+    conn: &mut AnyConnection,
+    case_id: i64,
+    from_version: i64,
+    events: &[Event],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let head = crate::db::query(
+        "UPDATE ledger_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash, frontier",
+    )
+    .bind(events.len() as i64)
+    .fetch_one(&mut *conn)
+    .await?;
+    let last_seq = get_i64(&head, "seq")?;
+    let mut prev = get_str(&head, "hash")?;
+    let mut seq = last_seq - events.len() as i64;
+    // Keep the Merkle frontier in step; a missing or stale one is rebuilt at the next checkpoint.
+    let stored = get_str(&head, "frontier")?;
+    let mut frontier = tongban_core::merkle::Frontier::decode(&stored)
+        .or_else(|| (seq == 0).then(tongban_core::merkle::Frontier::default))
+        .filter(|f| f.size as i64 == seq);
+    let at = now_text(now);
+    for (i, e) in events.iter().enumerate() {
+        seq += 1;
+        let case_version = from_version + i as i64 + 1;
+        let entry = serde_json::json!({
+            "seq": seq, "case_id": case_id, "case_version": case_version,
+            "actor": actor, "at": at, "event": e,
+        })
+        .to_string();
+        let hash = chain_hash(&prev, &entry);
+        if let Some(f) = frontier.as_mut() {
+            f.push(tongban_core::merkle::leaf_hash(entry.as_bytes()));
+        }
+        crate::db::query("INSERT INTO ledger_events (seq, case_id, case_version, kind, actor, at, entry, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(seq)
+            .bind(case_id)
+            .bind(case_version)
+            .bind(e.kind())
+            .bind(actor)
+            .bind(&at)
+            .bind(&entry)
+            .bind(&prev)
+            .bind(&hash)
+            .execute(&mut *conn)
+            .await?;
+        prev = hash;
+    }
+    crate::db::query("UPDATE ledger_head SET hash = $1, frontier = $2 WHERE id = 1")
+        .bind(&prev)
+        .bind(frontier.map(|f| f.encode()).unwrap_or_default())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
