@@ -6,8 +6,8 @@ fictional; it is modelled on a prefecture-level city of the kind described in th
 project's seed report, but every name, code, phone number and text here is our own.
 
 Writes, deterministically (same input -> byte-identical output):
-    crates/tongban/demo/items.csv      the items (事项), one row per 实施编码
-    crates/tongban/demo/materials.csv  their application materials (申请材料)
+    crates/tongban-app/demo/items.csv      the items (事项), one row per 实施编码
+    crates/tongban-app/demo/materials.csv  their application materials (申请材料)
 
 Both files are UTF-8 without BOM, comma-separated, quoted by the csv module where needed.
 The column names and code lists follow docs in shared/domain/service-items.md.
@@ -1724,7 +1724,7 @@ def main():
     if "--check" in sys.argv[1:]:
         return 0
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    outdir = os.path.join(root, "crates", "tongban", "demo")
+    outdir = os.path.join(root, "crates", "tongban-app", "demo")
     os.makedirs(outdir, exist_ok=True)
     for fname, text in (("items.csv", render(items, ITEM_HEADER)),
                         ("materials.csv", render(materials, MATERIAL_HEADER))):

@@ -6,10 +6,14 @@
 //! (tongban). They never call each other. See ARCHITECTURE.md.
 
 pub mod authz;
+pub mod calendar;
 pub mod cases;
+pub mod catalog;
 pub mod clock;
+pub mod demo;
 pub mod error;
 pub mod jobs;
+pub mod ledger;
 pub mod licences;
 pub mod notify;
 mod state;
@@ -18,9 +22,10 @@ pub mod supervision;
 pub use error::{Error, ErrorKind, Result};
 pub use state::{App, CatalogView};
 
-/// Starts the background workers of a serving node: supervision (every minute) and the
-/// outbox (every few seconds).
+/// Starts the background workers of a serving node: supervision (every minute), the outbox
+/// (every few seconds) and a signed ledger checkpoint every five minutes.
 pub fn spawn_workers(app: &App) {
     supervision::spawn_worker(app.clone());
     jobs::spawn_worker(app.clone());
+    ledger::spawn_checkpointer(app.clone());
 }

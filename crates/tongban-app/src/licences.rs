@@ -382,3 +382,89 @@ pub async fn qr_url(app: &App, l: &Licence) -> Result<String, Error> {
         tongban_core::licence::proof::multibase(&sig.to_bytes())
     ))
 }
+
+/// Every licence, newest first (the registry's own view: CLI and administrators).
+pub async fn all(app: &App) -> Result<Vec<Licence>, Error> {
+    Ok(app.store.all_licences().await?)
+}
+
+/// One licence by its identifier.
+pub async fn by_id(app: &App, id: &str) -> Result<Licence, Error> {
+    match app.store.licence(id).await {
+        Ok(l) => Ok(l),
+        Err(tongban_store::StoreError::NotFound(_)) => Err(Error::not_found(
+            tongban_core::messages::no_such_licence(id),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The issuer key set as published (current and retired keys), for offline verification.
+pub async fn published_keys(
+    app: &App,
+) -> Result<Vec<tongban_core::licence::vc::PublishedKey>, Error> {
+    // Make sure keys exist before the first licence is issued.
+    app.store.issuer_keys(app.now()).await?;
+    Ok(app.store.published_keys().await?)
+}
+
+/// A signed Bitstring Status List credential for `purpose` (`revocation` or `suspension`).
+pub async fn status_list(app: &App, purpose: &str) -> Result<Value, Error> {
+    let (revocation, suspension) = app.store.status_bitstrings().await?;
+    let list = match purpose {
+        "revocation" => revocation,
+        "suspension" => suspension,
+        other => {
+            return Err(Error::not_found(format!(
+                "没有状态列表 {other}（应为 revocation 或 suspension）"
+            )))
+        }
+    };
+    let keys = app.store.issuer_keys(app.now()).await?;
+    let created = app.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    vc::status_list_credential(
+        &app.base_url,
+        purpose,
+        &list,
+        &keys.ed25519.1,
+        &keys.ed25519.0,
+        &created,
+    )
+    .map_err(Error::internal)
+}
+
+/// Changes a licence's status as an operator (the CLI): recorded on its case's ledger with
+/// the operator named. Web users go through [`licence_for`] with `ManageLicence` first.
+pub async fn change_status(
+    app: &App,
+    actor: &str,
+    id: &str,
+    change: tongban_store::licences::StatusChange,
+    reason: &str,
+) -> Result<Licence, Error> {
+    Ok(app
+        .store
+        .set_licence_status(id, change, reason, actor, app.now())
+        .await?)
+}
+
+/// Retires the issuer keys in force and creates new ones; returns the new key ids.
+pub async fn rotate_keys(app: &App) -> Result<Vec<String>, Error> {
+    app.store.issuer_keys(app.now()).await?;
+    Ok(app.store.rotate_issuer_keys(app.now()).await?)
+}
+
+/// Repair: issues the licences of approved cases that have none (the outbox does this by
+/// itself; this is for data from before it). Returns (issued, found missing, failures).
+pub async fn issue_missing(app: &App) -> Result<(usize, usize, Vec<(String, String)>), Error> {
+    let missing = app.store.cases_missing_licences().await?;
+    let (mut issued, mut failures) = (0, vec![]);
+    for no in &missing {
+        match issue_for_case(app, no).await {
+            Ok(Some(_)) => issued += 1,
+            Ok(None) => {}
+            Err(e) => failures.push((no.clone(), e.message)),
+        }
+    }
+    Ok((issued, missing.len(), failures))
+}

@@ -7,8 +7,8 @@ use tongban_store::catalog_file::{
 };
 use tongban_store::testing::TestDb;
 
-const ITEMS: &[u8] = include_bytes!("../../tongban/demo/items.csv");
-const MATERIALS: &[u8] = include_bytes!("../../tongban/demo/materials.csv");
+const ITEMS: &[u8] = include_bytes!("../../tongban-app/demo/items.csv");
+const MATERIALS: &[u8] = include_bytes!("../../tongban-app/demo/materials.csv");
 
 fn now() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap()

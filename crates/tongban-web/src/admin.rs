@@ -1144,12 +1144,8 @@ pub async fn load_calendar(
     Form(f): Form<Fields>,
 ) -> Result<Response, PageError> {
     let source = field(&f, "source").to_string();
-    match tongban_core::calendar::YearTable::parse(&source) {
+    match tongban_app::calendar::load_year(&state, &u.username, &source).await {
         Ok(t) => {
-            state
-                .store
-                .save_calendar_year(&u.username, i64::from(t.year), &source, state.now())
-                .await?;
             let msg = format!(
                 "已载入 {} 年：节假日 {} 天，调休上班 {} 天",
                 t.year,
@@ -1167,7 +1163,7 @@ pub async fn load_calendar(
                 &state,
                 &viewer,
                 &csrf,
-                format!("日历数据有误，未载入：{e}"),
+                format!("日历数据有误，未载入：{}", e.message),
                 String::new(),
                 source,
             )

@@ -381,12 +381,9 @@ pub async fn load_calendar(
     Admin(u): Admin,
     Json(b): Json<CalendarBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let table = tongban_core::calendar::YearTable::parse(&b.source)
-        .map_err(|e| AppError::bad_request(format!("日历数据有误：{e}")))?;
-    state
-        .store
-        .save_calendar_year(&u.username, i64::from(table.year), &b.source, state.now())
-        .await?;
+    let table = tongban_app::calendar::load_year(&state, &u.username, &b.source)
+        .await
+        .map_err(|e| AppError::bad_request(format!("日历数据有误：{}", e.message)))?;
     Ok(Json(
         json!({ "year": table.year, "holidays": table.holidays().count(), "workdays": table.workdays().count() }),
     ))

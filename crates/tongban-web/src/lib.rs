@@ -376,21 +376,8 @@ async fn calendar_deadline(
     let from = chrono::NaiveDate::parse_from_str(&q.from, "%Y-%m-%d").map_err(|_| {
         AppError::bad_request(format!("from 应为 YYYY-MM-DD 日期，而不是 {}", q.from))
     })?;
-    let cal = state.calendar().await?;
-    let due = cal
-        .add_working_days(from, q.working_days)
-        .map_err(|e| AppError::bad_request(format!("无法计算期限：{e}")))?;
-    let provisional = cal.depends_on_provisional(from, due);
-    let mut body = serde_json::json!({
-        "due": due.format("%Y-%m-%d").to_string(),
-        "provisional": provisional,
-    });
-    if provisional {
-        body["note"] =
-            tongban_core::messages::provisional_note(&cal.provisional_years_between(from, due))
-                .into();
-    }
-    Ok(Json(body))
+    let d = tongban_app::calendar::deadline(&state, from, q.working_days).await?;
+    Ok(Json(serde_json::to_value(d).map_err(AppError::internal)?))
 }
 
 /// A bound server, ready to run. Tests bind port 0 and read the address.

@@ -457,34 +457,18 @@ pub async fn verify_upload(
 // ---- API ------------------------------------------------------------------------------
 
 pub async fn api_keys(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    state.store.issuer_keys(state.now()).await?;
-    Ok(Json(json!({ "keys": state.store.published_keys().await? })))
+    Ok(Json(
+        json!({ "keys": tongban_app::licences::published_keys(&state).await? }),
+    ))
 }
 
 pub async fn api_status_list(
     State(state): State<AppState>,
     Path(purpose): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let (revocation, suspension) = state.store.status_bitstrings().await?;
-    let list = match purpose.as_str() {
-        "revocation" => revocation,
-        "suspension" => suspension,
-        other => return Err(AppError::not_found(format!("没有状态列表 {other}")).into()),
-    };
-    let keys = state.store.issuer_keys(state.now()).await?;
-    let created = state
-        .now()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let vc = vc::status_list_credential(
-        &state.base_url,
-        &purpose,
-        &list,
-        &keys.ed25519.1,
-        &keys.ed25519.0,
-        &created,
-    )
-    .map_err(AppError::internal)?;
-    Ok(Json(vc))
+    Ok(Json(
+        tongban_app::licences::status_list(&state, &purpose).await?,
+    ))
 }
 
 #[derive(Deserialize)]

@@ -281,23 +281,12 @@ fn app_of(cfg: &config::Config, store: Store) -> tongban_app::App {
     app
 }
 
-async fn serve(cfg: &config::Config, store: Store) -> anyhow::Result<()> {
+async fn serve(cfg: &config::Config, app: tongban_app::App) -> anyhow::Result<()> {
     let addr: SocketAddr = cfg
         .listen
         .parse()
         .with_context(|| format!("listen address {:?} is not HOST:PORT", cfg.listen))?;
-    let app = app_of(cfg, store.clone());
     tongban_app::spawn_workers(&app);
-    // Sign a checkpoint of the ledger every few minutes (and on demand through the API).
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
-        loop {
-            every.tick().await;
-            if let Err(e) = store.checkpoint(chrono::Utc::now()).await {
-                tracing::warn!(error = %e, "could not sign a ledger checkpoint");
-            }
-        }
-    });
     let server = Application::build(tongban_web::new_state(app), addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -312,16 +301,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { listen } => {
             let cfg = config::load(&overrides(&cli.global, listen))?;
             init_logging(cfg.log_json);
-            let store = open(&cfg).await?;
-            serve(&cfg, store).await
+            let app = app_of(&cfg, open(&cfg).await?);
+            serve(&cfg, app).await
         }
         Command::Demo { listen, no_serve } => {
             let cfg = config::load(&overrides(&cli.global, listen))?;
             init_logging(cfg.log_json);
-            let store = open(&cfg).await?;
-            let report = crate::demo::seed(&store, chrono::Utc::now()).await?;
-            crate::demo::seed_licence_types(&store, chrono::Utc::now()).await?;
-            let cases = crate::demo::seed_cases(&app_of(&cfg, store.clone())).await?;
+            let app = app_of(&cfg, open(&cfg).await?);
+            let report = crate::demo::seed(&app.store, chrono::Utc::now()).await?;
+            crate::demo::seed_licence_types(&app.store, chrono::Utc::now()).await?;
+            let cases = crate::demo::seed_cases(&app).await?;
             if cases > 0 {
                 println!("演示办件：{cases} 件（含已签发的电子证照，其中一件已吊销）");
             }
@@ -344,7 +333,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if no_serve {
                 return Ok(());
             }
-            serve(&cfg, store).await
+            serve(&cfg, app).await
         }
         Command::Migrate => {
             let cfg = config::load(&overrides(&cli.global, None))?;
@@ -355,43 +344,43 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Catalog(cmd) => {
             let cfg = config::load(&overrides(&cli.global, None))?;
-            let store = open(&cfg).await?;
-            catalog(cmd, &store).await
+            let app = app_of(&cfg, open(&cfg).await?);
+            catalog(cmd, &app).await
         }
         Command::Calendar(CalendarCmd::Deadline { from, working_days }) => {
             let cfg = config::load(&overrides(&cli.global, None))?;
-            let mut cal = tongban_core::calendar::WorkCalendar::builtin();
+            let cal = tongban_core::calendar::WorkCalendar::builtin();
             // Years an administrator loaded live in the database, when there is one.
             let has_db = !cfg.database_url.starts_with("sqlite:")
                 || cfg.data_dir.join("tongban.db").exists()
                 || cli.global.database_url.is_some();
-            if has_db {
-                let store = open(&cfg).await?;
-                for stored in store.calendar_years().await? {
-                    cal.insert_year(tongban_core::calendar::YearTable::parse(&stored.source)?);
-                }
-            }
-            let due = cal.add_working_days(from, working_days)?;
-            println!("{}", due.format("%Y-%m-%d"));
-            if cal.depends_on_provisional(from, due) {
-                let years = cal.provisional_years_between(from, due);
-                eprintln!("{}", tongban_core::messages::provisional_note(&years));
+            let d = if has_db {
+                let app = app_of(&cfg, open(&cfg).await?);
+                tongban_app::calendar::deadline(&app, from, working_days).await?
+            } else {
+                tongban_app::calendar::deadline_by(&cal, from, working_days)?
+            };
+            println!("{}", d.due.format("%Y-%m-%d"));
+            if let Some(note) = d.note {
+                eprintln!("{note}");
             }
             Ok(())
         }
         Command::Ledger(cmd) => {
             let cfg = config::load(&overrides(&cli.global, None))?;
-            let store = open(&cfg).await?;
+            let app = app_of(&cfg, open(&cfg).await?);
             match cmd {
                 LedgerCmd::Checkpoint => {
                     println!(
                         "{}",
-                        serde_json::to_string_pretty(&store.checkpoint(chrono::Utc::now()).await?)?
+                        serde_json::to_string_pretty(
+                            &tongban_app::ledger::checkpoint(&app).await?
+                        )?
                     );
                     Ok(())
                 }
                 LedgerCmd::Verify => {
-                    let r = store.verify_ledger().await?;
+                    let r = tongban_app::ledger::verify(&app).await?;
                     match &r.problem {
                         None => {
                             println!(
@@ -497,19 +486,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Licence(cmd) => {
             let cfg = config::load(&overrides(&cli.global, None))?;
-            let store = open(&cfg).await?;
-            licence(cmd, &store, &cfg).await
+            let app = app_of(&cfg, open(&cfg).await?);
+            licence(cmd, &app).await
         }
         Command::Calendar(CalendarCmd::Load { file }) => {
             let cfg = config::load(&overrides(&cli.global, None))?;
             let source = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let table = tongban_core::calendar::YearTable::parse(&source)
+            let app = app_of(&cfg, open(&cfg).await?);
+            let table = tongban_app::calendar::load_year(&app, "cli", &source)
+                .await
                 .with_context(|| format!("{} is not a valid calendar year", file.display()))?;
-            let store = open(&cfg).await?;
-            store
-                .save_calendar_year("cli", i64::from(table.year), &source, chrono::Utc::now())
-                .await?;
             println!(
                 "loaded {}: {} holidays, {} make-up working days",
                 table.year,
@@ -521,7 +508,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn catalog(cmd: CatalogCmd, store: &Store) -> anyhow::Result<()> {
+async fn catalog(cmd: CatalogCmd, app: &tongban_app::App) -> anyhow::Result<()> {
     match cmd {
         CatalogCmd::Import { file, materials } => {
             let read = |p: &PathBuf| {
@@ -533,14 +520,13 @@ async fn catalog(cmd: CatalogCmd, store: &Store) -> anyhow::Result<()> {
                 Some(p) => Some((p.display().to_string(), read(p)?)),
                 None => None,
             };
-            let parsed = catalog_file::parse_any(
-                &name,
-                &bytes,
+            let r = tongban_app::catalog::import(
+                app,
+                "cli",
+                (&name, &bytes),
                 mat.as_ref().map(|(n, b)| (n.as_str(), b.as_slice())),
-            )?;
-            let r = store
-                .import_catalog("cli", &name, &parsed, chrono::Utc::now())
-                .await?;
+            )
+            .await?;
             println!(
                 "imported: {} created, {} updated, {} unchanged, {} materials; new departments: {}; new halls: {}",
                 r.created,
@@ -553,12 +539,7 @@ async fn catalog(cmd: CatalogCmd, store: &Store) -> anyhow::Result<()> {
             Ok(())
         }
         CatalogCmd::Export { out } => {
-            let items: Vec<_> = store
-                .all_items()
-                .await?
-                .into_iter()
-                .map(|i| (i.item, i.materials))
-                .collect();
+            let items = tongban_app::catalog::export_rows(app).await?;
             if out.extension().is_some_and(|e| e == "xlsx") {
                 std::fs::write(&out, catalog_file::export_xlsx(&items)?)?;
                 println!("wrote {}", out.display());
@@ -576,14 +557,7 @@ async fn catalog(cmd: CatalogCmd, store: &Store) -> anyhow::Result<()> {
             Ok(())
         }
         CatalogCmd::Stats { json } => {
-            let items: Vec<_> = store
-                .all_items()
-                .await?
-                .into_iter()
-                .filter(|i| i.status == tongban_store::catalog::ItemStatus::Active)
-                .map(|i| i.item)
-                .collect();
-            let stats = tongban_core::indicators::catalog_stats(&items);
+            let stats = tongban_app::catalog::stats(app).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&stats)?);
             } else {
@@ -612,11 +586,11 @@ async fn catalog(cmd: CatalogCmd, store: &Store) -> anyhow::Result<()> {
     }
 }
 
-async fn licence(cmd: LicenceCmd, store: &Store, cfg: &config::Config) -> anyhow::Result<()> {
-    let now = chrono::Utc::now();
+async fn licence(cmd: LicenceCmd, app: &tongban_app::App) -> anyhow::Result<()> {
+    use tongban_app::licences;
     match cmd {
         LicenceCmd::List { json } => {
-            let all = store.all_licences().await?;
+            let all = licences::all(app).await?;
             if json {
                 let rows: Vec<serde_json::Value> = all
                     .iter()
@@ -636,7 +610,7 @@ async fn licence(cmd: LicenceCmd, store: &Store, cfg: &config::Config) -> anyhow
             }
         }
         LicenceCmd::Show { id, vc } => {
-            let l = store.licence(&id).await?;
+            let l = licences::by_id(app, &id).await?;
             if vc {
                 println!("{}", serde_json::to_string_pretty(&l.vc)?);
             } else {
@@ -652,64 +626,37 @@ async fn licence(cmd: LicenceCmd, store: &Store, cfg: &config::Config) -> anyhow
             }
         }
         LicenceCmd::Keys => {
-            store.issuer_keys(now).await?;
             println!(
                 "{}",
                 serde_json::to_string_pretty(
-                    &serde_json::json!({ "keys": store.published_keys().await? })
+                    &serde_json::json!({ "keys": licences::published_keys(app).await? })
                 )?
             );
         }
         LicenceCmd::Status { purpose } => {
-            let (revocation, suspension) = store.status_bitstrings().await?;
-            let list = if purpose == "suspension" {
-                suspension
-            } else {
-                revocation
-            };
-            let keys = store.issuer_keys(now).await?;
-            let created = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            let vc = tongban_core::licence::vc::status_list_credential(
-                &cfg.public_url,
-                &purpose,
-                &list,
-                &keys.ed25519.1,
-                &keys.ed25519.0,
-                &created,
-            )?;
+            let vc = licences::status_list(app, &purpose).await?;
             println!("{}", serde_json::to_string_pretty(&vc)?);
         }
         LicenceCmd::Revoke { id, reason } => {
-            let l = store
-                .set_licence_status(
-                    &id,
-                    tongban_store::licences::StatusChange::Revoke,
-                    &reason,
-                    "cli",
-                    now,
-                )
-                .await?;
+            let l = licences::change_status(
+                app,
+                "cli",
+                &id,
+                tongban_store::licences::StatusChange::Revoke,
+                &reason,
+            )
+            .await?;
             println!("{} {}", l.licence_id, l.status_label());
         }
         LicenceCmd::RotateKeys => {
-            store.issuer_keys(now).await?;
-            println!(
-                "new keys: {}",
-                store.rotate_issuer_keys(now).await?.join(", ")
-            );
+            println!("new keys: {}", licences::rotate_keys(app).await?.join(", "));
         }
         LicenceCmd::IssueMissing => {
-            let app = app_of(cfg, store.clone());
-            let missing = store.cases_missing_licences().await?;
-            let mut issued = 0;
-            for no in &missing {
-                match tongban_app::licences::issue_for_case(&app, no).await {
-                    Ok(Some(_)) => issued += 1,
-                    Ok(None) => {}
-                    Err(e) => eprintln!("{no}: {}", e.message),
-                }
+            let (issued, missing, failures) = licences::issue_missing(app).await?;
+            for (no, why) in failures {
+                eprintln!("{no}: {why}");
             }
-            println!("{issued} of {} missing licences issued", missing.len());
+            println!("{issued} of {missing} missing licences issued");
         }
         LicenceCmd::Verify { .. } => unreachable!("handled without a database"),
     }

@@ -3,4 +3,5 @@
 pub mod bench;
 pub mod cli;
 pub mod config;
-pub mod demo;
+/// The demo city lives in the application layer; re-exported for the CLI's callers.
+pub use tongban_app::demo;

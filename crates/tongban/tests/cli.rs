@@ -93,7 +93,7 @@ fn calendar_deadline_answers_when_is_day_n() {
 #[test]
 fn catalog_import_export_and_stats_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/demo");
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../tongban-app/demo");
     let (ok, out, err) = tongban(
         dir.path(),
         &[

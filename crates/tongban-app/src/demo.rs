@@ -337,8 +337,8 @@ pub async fn seed_licence_types(store: &Store, now: DateTime<Utc>) -> anyhow::Re
 
 /// Runs a few cases through the real workflow so the demo has history: decided cases
 /// with signed licences (one re-issued, one revoked) and open cases in the inbox.
-pub async fn seed_cases(state: &tongban_app::App) -> anyhow::Result<usize> {
-    use tongban_app::cases::{execute, submit, Submission};
+pub async fn seed_cases(state: &crate::App) -> anyhow::Result<usize> {
+    use crate::cases::{execute, submit, Submission};
     use tongban_core::case::{Channel, Command, Delivery};
     let store = &state.store;
     if store
