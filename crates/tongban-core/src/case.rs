@@ -357,6 +357,14 @@ pub enum Event {
         waybill: String,
     },
     ReceiptConfirmed {},
+    /// The working-day calendar changed (a year's holidays were published or corrected):
+    /// the open case's due dates are counted again from its acceptance.
+    DeadlinesRecomputed {
+        promised_due: NaiveDate,
+        legal_due: NaiveDate,
+        /// The calendar years whose tables changed, e.g. [2027].
+        years: Vec<i32>,
+    },
 }
 
 impl Event {
@@ -382,6 +390,7 @@ impl Event {
             Event::Withdrawn { .. } => "withdrawn",
             Event::DeliveryRegistered { .. } => "delivery_registered",
             Event::ReceiptConfirmed {} => "receipt_confirmed",
+            Event::DeadlinesRecomputed { .. } => "deadlines_recomputed",
         }
     }
     /// The name people read in a timeline.
@@ -407,6 +416,7 @@ impl Event {
             Event::Withdrawn { .. } => "撤件",
             Event::DeliveryRegistered { .. } => "送达登记",
             Event::ReceiptConfirmed {} => "申请人确认收到",
+            Event::DeadlinesRecomputed { .. } => "按新公布的节假日安排重算期限",
         }
     }
 }
@@ -763,7 +773,53 @@ impl Case {
                 }
             }
             Event::ReceiptConfirmed {} => self.status = Status::Delivered,
+            Event::DeadlinesRecomputed {
+                promised_due,
+                legal_due,
+                ..
+            } => {
+                self.promised_due = Some(*promised_due);
+                self.legal_due = Some(*legal_due);
+            }
         }
+    }
+
+    /// The event that brings the due dates in line with `cal` after the calendar changed
+    /// for `years`, or `None` when they are unchanged or the case's clock no longer runs.
+    pub fn recompute_deadlines(
+        &self,
+        cal: &WorkCalendar,
+        years: &[i32],
+    ) -> Result<Option<Event>, Refusal> {
+        let (Some(accepted), Some(p), Some(l)) =
+            (self.accepted_on, self.promised_due, self.legal_due)
+        else {
+            return Ok(None);
+        };
+        if !matches!(self.status, Status::InApproval | Status::Suspended) {
+            return Ok(None);
+        }
+        let (promised_due, legal_due) =
+            self.dues(cal, accepted, self.paused_days, self.extension_days)?;
+        if (promised_due, legal_due) == (p, l) {
+            return Ok(None);
+        }
+        Ok(Some(Event::DeadlinesRecomputed {
+            promised_due,
+            legal_due,
+            years: years.to_vec(),
+        }))
+    }
+
+    /// True when a due date was counted over a year whose holidays are not yet published.
+    pub fn deadlines_provisional(&self, cal: &WorkCalendar) -> bool {
+        let Some(accepted) = self.accepted_on else {
+            return false;
+        };
+        [self.promised_due, self.legal_due]
+            .into_iter()
+            .flatten()
+            .any(|due| cal.depends_on_provisional(accepted, due))
     }
 
     /// The current approval step, while in approval.
@@ -1497,6 +1553,42 @@ mod tests {
         );
         assert_eq!(c.status, Status::Completed);
         assert_eq!(c.promised_due, Some(d("2026-03-02")));
+    }
+
+    #[test]
+    fn publishing_next_years_holidays_recomputes_open_deadlines() {
+        // Accepted on 2026-12-20 with 20 working days: weekends-only in 2027 gives 15 Jan.
+        let mut cal = WorkCalendar::builtin();
+        let mut c = new_case(limits(20, 20), Delivery::Window, "2026-12-20");
+        for e in c
+            .decide(&Command::Accept, Actor::Clerk, d("2026-12-20"), &cal)
+            .unwrap()
+        {
+            c.apply(&e);
+        }
+        assert_eq!(c.legal_due, Some(d("2027-01-15")));
+        assert!(c.deadlines_provisional(&cal));
+        assert_eq!(c.recompute_deadlines(&cal, &[2027]).unwrap(), None);
+        // The State Council's table for 2027 (元旦 off): one working day later.
+        cal.insert_year(
+            crate::calendar::YearTable::parse("year 2027\nholiday 2027-01-01\n").unwrap(),
+        );
+        let e = c.recompute_deadlines(&cal, &[2027]).unwrap().unwrap();
+        assert_eq!(
+            e,
+            Event::DeadlinesRecomputed {
+                promised_due: d("2027-01-18"),
+                legal_due: d("2027-01-18"),
+                years: vec![2027],
+            }
+        );
+        c.apply(&e);
+        assert_eq!(c.legal_due, Some(d("2027-01-18")));
+        assert!(!c.deadlines_provisional(&cal));
+        // A decided case keeps its dates.
+        let mut done = c.clone();
+        done.status = Status::Completed;
+        assert_eq!(done.recompute_deadlines(&cal, &[2027]).unwrap(), None);
     }
 
     #[test]

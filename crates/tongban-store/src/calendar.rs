@@ -3,6 +3,13 @@
 use crate::{get_i64, get_str, now_text, Result, Store};
 use chrono::{DateTime, Utc};
 
+/// Events to append to one case, decided against the version in `current`.
+pub struct CaseUpdate {
+    pub current: crate::case_rows::CaseRecord,
+    pub events: Vec<tongban_core::case::Event>,
+    pub sup: crate::supervision::SupervisionWrite,
+}
+
 /// One year of the working-day calendar as loaded: its year and source text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CalendarYear {
@@ -30,12 +37,16 @@ impl Store {
         self.meta_rev("calendar_rev").await
     }
 
+    /// Loads (or replaces) a year of the calendar and, in the same transaction, records the
+    /// open cases' recomputed deadlines (ledger events with their supervision schedules).
+    /// A case changed by someone else meanwhile fails the whole load: nothing is stored.
     pub async fn save_calendar_year(
         &self,
         actor: &str,
         year: i64,
         source: &str,
         now: DateTime<Utc>,
+        recomputed: &[CaseUpdate],
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         crate::db::query("DELETE FROM calendar_years WHERE year = $1")
@@ -52,7 +63,26 @@ impl Store {
         crate::db::query("UPDATE meta SET value = value + 1 WHERE key = 'calendar_rev'")
             .execute(&mut *tx)
             .await?;
-        crate::catalog::audit(&mut tx, now, actor, "calendar.load", &year.to_string()).await?;
+        for u in recomputed {
+            crate::cases::write_case_events(
+                &mut tx,
+                &u.current,
+                &u.events,
+                actor,
+                now,
+                &u.sup,
+                &[],
+            )
+            .await?;
+        }
+        crate::catalog::audit(
+            &mut tx,
+            now,
+            actor,
+            "calendar.load",
+            &format!("{year}（重算 {} 件办件期限）", recomputed.len()),
+        )
+        .await?;
         self.commit(tx).await?;
         self.revs_changed();
         Ok(())

@@ -2,6 +2,7 @@
 //! (status, deadlines, inbox columns) is updated in the same transaction.
 
 use crate::case_rows::{case_from_row, inbox_due, json, CASE_COLS};
+use crate::db::Conn as AnyConnection;
 use crate::ledger_append::append_events;
 use crate::messages::message;
 use crate::{
@@ -179,75 +180,35 @@ impl Store {
         sup: &crate::supervision::SupervisionWrite,
         jobs: &[crate::jobs::NewJob],
     ) -> Result<CaseRecord> {
-        if events.is_empty() {
-            return Err(StoreError::Invalid("没有要记录的事件".into()));
-        }
-        let case_no = current.case_no.as_str();
-        let expected_version = current.version;
-        let mut rec = current.clone();
-        for e in events {
-            rec.state.apply(e);
-        }
-        let s = &rec.state;
         let mut tx = self.begin_write().await?;
-        let updated = crate::db::query(
-            "UPDATE cases SET status = $1, step_name = $2, version = $3, accepted_on = $4, promised_due = $5, legal_due = $6, state = $7, updated_at = $8, \
-             inbox_due = $11, next_check_on = $12 WHERE id = $9 AND version = $10 RETURNING open_records",
-        )
-        .bind(s.status.code())
-        .bind(s.current_step().map(|st| st.name.clone()).unwrap_or_default())
-        .bind(s.version)
-        .bind(s.accepted_on.map(|d| d.to_string()))
-        .bind(s.promised_due.map(|d| d.to_string()))
-        .bind(s.legal_due.map(|d| d.to_string()))
-        .bind(json(s)?)
-        .bind(now_text(now))
-        .bind(rec.id)
-        .bind(expected_version)
-        .bind(inbox_due(s))
-        .bind(sup.next_check_on.map(|d| d.to_string()))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(updated) = updated else {
-            return Err(StoreError::Conflict(format!(
-                "办件 {case_no} 已被他人处理（您看到的是版本 {expected_version}），请刷新后重试"
-            )));
-        };
-        let open_records = get_i64(&updated, "open_records")?;
-        // Nothing open and nothing to raise: supervision has nothing to write.
-        if open_records > 0 || !sup.raise.is_empty() {
-            crate::supervision::apply_supervision(
-                &mut tx,
-                rec.id,
-                case_no,
-                rec.department_id,
-                sup,
-                now,
-            )
-            .await?;
-        }
-        let last = events.last().expect("non-empty");
-        message(
-            &mut tx,
-            rec.applicant_id,
-            case_no,
-            now,
-            &format!(
-                "您的办件 {case_no}（{}）：{}，当前状态「{}」。",
-                rec.item_name,
-                last.label(),
-                s.status.label()
-            ),
-        )
-        .await?;
-        // Follow-up work is written with the decision: it cannot be lost between them.
-        crate::jobs::enqueue(&mut tx, jobs, now).await?;
-        // The ledger head last (its row lock orders writers on PostgreSQL).
-        append_events(&mut tx, rec.id, expected_version, events, actor, now).await?;
+        let rec = write_case_events(&mut tx, current, events, actor, now, sup, jobs).await?;
         self.commit(tx).await?;
-        rec.status = rec.state.status;
-        rec.version = rec.state.version;
         Ok(rec)
+    }
+
+    /// Open cases (in approval or suspended) with a due date on or after `from`: the cases
+    /// whose deadlines a change of the calendar from that day on may move.
+    pub async fn open_cases_due_from(&self, from: chrono::NaiveDate) -> Result<Vec<CaseRecord>> {
+        let rows = crate::db::query(&format!(
+            "SELECT {CASE_COLS} FROM cases c WHERE c.status IN ('in_approval', 'suspended') \
+             AND (c.promised_due >= $1 OR c.legal_due >= $1) ORDER BY c.id"
+        ))
+        .bind(from.to_string())
+        .fetch_all(self.r())
+        .await?;
+        rows.iter().map(case_from_row).collect()
+    }
+
+    /// How many open cases have a due date on or after `from`.
+    pub async fn count_open_cases_due_from(&self, from: chrono::NaiveDate) -> Result<i64> {
+        let r = crate::db::query(
+            "SELECT COUNT(*) AS n FROM cases c WHERE c.status IN ('in_approval', 'suspended') \
+             AND (c.promised_due >= $1 OR c.legal_due >= $1)",
+        )
+        .bind(from.to_string())
+        .fetch_one(self.r())
+        .await?;
+        get_i64(&r, "n")
     }
 
     pub async fn case_events(&self, case_id: i64) -> Result<Vec<LedgerEntry>> {
@@ -443,4 +404,85 @@ impl Store {
         .await?;
         rows.iter().map(case_from_row).collect()
     }
+}
+
+/// Appends decided events to `current` (the case as the decision saw it) inside the caller's
+/// transaction, if the case is still at that version; otherwise a conflict. The new state is
+/// folded from `current`, so the row is not read again inside the write.
+pub(crate) async fn write_case_events(
+    tx: &mut AnyConnection,
+    current: &CaseRecord,
+    events: &[Event],
+    actor: &str,
+    now: DateTime<Utc>,
+    sup: &crate::supervision::SupervisionWrite,
+    jobs: &[crate::jobs::NewJob],
+) -> Result<CaseRecord> {
+    if events.is_empty() {
+        return Err(StoreError::Invalid("没有要记录的事件".into()));
+    }
+    let case_no = current.case_no.as_str();
+    let expected_version = current.version;
+    let mut rec = current.clone();
+    for e in events {
+        rec.state.apply(e);
+    }
+    let s = &rec.state;
+    let updated = crate::db::query(
+        "UPDATE cases SET status = $1, step_name = $2, version = $3, accepted_on = $4, promised_due = $5, legal_due = $6, state = $7, updated_at = $8, \
+         inbox_due = $11, next_check_on = $12 WHERE id = $9 AND version = $10 RETURNING open_records",
+    )
+    .bind(s.status.code())
+    .bind(s.current_step().map(|st| st.name.clone()).unwrap_or_default())
+    .bind(s.version)
+    .bind(s.accepted_on.map(|d| d.to_string()))
+    .bind(s.promised_due.map(|d| d.to_string()))
+    .bind(s.legal_due.map(|d| d.to_string()))
+    .bind(json(s)?)
+    .bind(now_text(now))
+    .bind(rec.id)
+    .bind(expected_version)
+    .bind(inbox_due(s))
+    .bind(sup.next_check_on.map(|d| d.to_string()))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(updated) = updated else {
+        return Err(StoreError::Conflict(format!(
+            "办件 {case_no} 已被他人处理（您看到的是版本 {expected_version}），请刷新后重试"
+        )));
+    };
+    let open_records = get_i64(&updated, "open_records")?;
+    // Nothing open and nothing to raise: supervision has nothing to write.
+    if open_records > 0 || !sup.raise.is_empty() {
+        crate::supervision::apply_supervision(
+            &mut *tx,
+            rec.id,
+            case_no,
+            rec.department_id,
+            sup,
+            now,
+        )
+        .await?;
+    }
+    let last = events.last().expect("non-empty");
+    message(
+        &mut *tx,
+        rec.applicant_id,
+        case_no,
+        now,
+        &format!(
+            "您的办件 {case_no}（{}）：{}，当前状态「{}」。",
+            rec.item_name,
+            last.label(),
+            s.status.label()
+        ),
+    )
+    .await?;
+    // Follow-up work is written with the decision: it cannot be lost between them.
+    crate::jobs::enqueue(&mut *tx, jobs, now).await?;
+    // The ledger head last (its row lock orders writers on PostgreSQL).
+    append_events(&mut *tx, rec.id, expected_version, events, actor, now).await?;
+    rec.status = rec.state.status;
+    rec.version = rec.state.version;
+    Ok(rec)
 }

@@ -46,6 +46,9 @@ struct IndexPage {
     halls: usize,
     users: usize,
     violations: usize,
+    /// A year within the next twelve months with no holiday table, and the open cases whose
+    /// deadlines are provisional because of it.
+    missing_year: Option<(i32, i64)>,
 }
 
 pub async fn index(
@@ -69,6 +72,7 @@ pub async fn index(
         halls: view.halls.len(),
         users: state.store.users().await?.len(),
         violations: four_same_report(&items).len(),
+        missing_year: tongban_app::calendar::missing_year(&state).await?,
     })
 }
 
@@ -1147,10 +1151,11 @@ pub async fn load_calendar(
     match tongban_app::calendar::load_year(&state, &u.username, &source).await {
         Ok(t) => {
             let msg = format!(
-                "已载入 {} 年：节假日 {} 天，调休上班 {} 天",
-                t.year,
-                t.holidays().count(),
-                t.workdays().count()
+                "已载入 {} 年：节假日 {} 天，调休上班 {} 天；重算 {} 件在办办件的期限",
+                t.table.year,
+                t.table.holidays().count(),
+                t.table.workdays().count(),
+                t.recomputed
             );
             Ok(
                 calendar_page(&state, &viewer, &csrf, String::new(), msg, String::new())

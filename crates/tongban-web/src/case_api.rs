@@ -63,6 +63,7 @@ fn case_value(
         "outcome": s.outcome,
         "waybill": s.waybill,
         "paused_days": s.paused_days,
+        "deadlines_provisional": s.deadlines_provisional(cal),
         "extension_days": s.extension_days,
         "materials": s.materials,
     })
@@ -385,6 +386,6 @@ pub async fn load_calendar(
         .await
         .map_err(|e| AppError::bad_request(format!("日历数据有误：{}", e.message)))?;
     Ok(Json(
-        json!({ "year": table.year, "holidays": table.holidays().count(), "workdays": table.workdays().count() }),
+        json!({ "year": table.table.year, "holidays": table.table.holidays().count(), "workdays": table.table.workdays().count(), "recomputed_cases": table.recomputed }),
     ))
 }

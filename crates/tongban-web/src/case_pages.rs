@@ -246,6 +246,8 @@ struct CasePage {
     accepted_on: String,
     promised_due: String,
     legal_due: String,
+    /// Why the due dates are provisional (empty when they are not).
+    provisional: String,
     remaining: String,
     notice_left: String,
     correction: String,
@@ -336,6 +338,18 @@ fn event_detail(e: &Event) -> String {
             }
         }
         Event::ReceiptConfirmed {} => String::new(),
+        Event::DeadlinesRecomputed {
+            promised_due,
+            legal_due,
+            years,
+        } => format!(
+            "{}年节假日安排已载入：承诺期限 {promised_due}，法定期限 {legal_due}",
+            years
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join("、")
+        ),
         Event::LicenceIssued { licence_id, .. } => format!("电子证照 {licence_id}"),
         Event::LicenceStatusChanged {
             licence_id,
@@ -433,6 +447,18 @@ async fn case_page(
         accepted_on: d(s.accepted_on),
         promised_due: d(s.promised_due),
         legal_due: d(s.legal_due),
+        provisional: if s.deadlines_provisional(&cal) {
+            s.accepted_on
+                .zip(s.legal_due.max(s.promised_due))
+                .map(|(from, to)| {
+                    tongban_core::messages::provisional_note(
+                        &cal.provisional_years_between(from, to),
+                    )
+                })
+                .unwrap_or_default()
+        } else {
+            String::new()
+        },
         remaining,
         notice_left,
         correction: s.correction_items.join("；"),

@@ -498,10 +498,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("{} is not a valid calendar year", file.display()))?;
             println!(
-                "loaded {}: {} holidays, {} make-up working days",
-                table.year,
-                table.holidays().count(),
-                table.workdays().count()
+                "loaded {}: {} holidays, {} make-up working days; deadlines of {} open cases recomputed",
+                table.table.year,
+                table.table.holidays().count(),
+                table.table.workdays().count(),
+                table.recomputed
             );
             Ok(())
         }

@@ -707,3 +707,96 @@ async fn special_procedure_extension_and_a_loaded_calendar_year() {
         app.stop().await;
     }
 }
+
+/// Mid-December, next year's holidays not yet published: a case is still accepted, its
+/// due dates are counted weekends-only and marked provisional; loading next year's table
+/// recomputes them in one transaction, as a ledger event on the case (cases.md, "Working
+/// days in China"; the State Council publishes between October and December).
+#[tokio::test]
+async fn provisional_deadlines_are_recomputed_when_next_year_is_loaded() {
+    for app in apps().await {
+        // 2026-12-14, 09:00 Beijing time (the harness starts on 2026-03-02 at the same hour):
+        // the item's 20-working-day legal limit reaches into 2027.
+        app.clock.advance(
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 14)
+                .unwrap()
+                .signed_duration_since(chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()),
+        );
+        let (zs, clerk, admin) = (
+            app.token("zhangsan").await,
+            app.token("clerk").await,
+            app.token("admin").await,
+        );
+        let (code, required) = scj_item(&app).await;
+        let (s, case) = apply_online(&app, &zs, &code, &required, "prov-1").await;
+        assert_eq!(s, StatusCode::CREATED, "{case}");
+        let (s, case) = act(&app, &clerk, &case, json!({ "action": "accept" })).await;
+        assert_eq!(
+            s,
+            StatusCode::OK,
+            "accepted although 2027 is not published: {case}"
+        );
+        let no = case["case_no"].as_str().unwrap().to_string();
+        let (_, case) = get(&app, &zs, &format!("/api/v1/cases/{no}")).await;
+        let legal_before = case["legal_due"].as_str().unwrap().to_string();
+        // Weekends-only in 2027: 13 working days left in December, then 1, 4 … 11 January.
+        assert_eq!(legal_before, "2027-01-11", "{case}");
+        assert_eq!(case["deadlines_provisional"], true, "{case}");
+        // The case page says so, and the administrators see which year is missing.
+        let (browser, _) = app.sign_in("zhangsan").await;
+        let html = browser
+            .get(app.url(&format!("/cases/{no}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("（暂定）") && html.contains("2027年"),
+            "{html}"
+        );
+        let (admin_browser, _) = app.sign_in("admin").await;
+        let html = admin_browser
+            .get(app.url("/admin"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("2027年节假日安排尚未载入：1件"), "{html}");
+
+        // The table is published: 元旦 and a week of 春节 off, one Sunday worked.
+        let year =
+            "year 2027\nholiday 2027-01-01\nholiday 2027-02-05 2027-02-11\nworkday 2027-02-14\n";
+        let (s, loaded) = post(
+            &app,
+            &admin,
+            "/api/v1/admin/calendar",
+            json!({ "source": year }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{loaded}");
+        assert_eq!(loaded["recomputed_cases"], 1, "{loaded}");
+        let (_, case) = get(&app, &zs, &format!("/api/v1/cases/{no}")).await;
+        assert_eq!(case["deadlines_provisional"], false, "{case}");
+        // 元旦 is a holiday: one working day later.
+        assert_eq!(case["legal_due"], "2027-01-12", "{case}");
+        let (_, events) = get(&app, &zs, &format!("/api/v1/cases/{no}/events")).await;
+        assert!(
+            events.to_string().contains("deadlines_recomputed"),
+            "{events}"
+        );
+        let html = admin_browser
+            .get(app.url("/admin"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!html.contains("calendar-banner"), "{html}");
+        app.stop().await;
+    }
+}
