@@ -62,6 +62,21 @@ pub async fn execute(
         Ok(e) => e,
         Err(e) => {
             flag_refusal_attempt(state, &rec, cmd, &e, user).await;
+            if let Refusal::NotPermitted(why) = &e {
+                // A command the user's role may not give: audited like every refusal.
+                if let Err(err) = state
+                    .store
+                    .record_audit(
+                        state.now(),
+                        &user.username,
+                        "access.refused",
+                        &format!("{} {case_no}：{why}", cmd.action().code()),
+                    )
+                    .await
+                {
+                    tracing::warn!(error = %err, "could not audit a refusal");
+                }
+            }
             return Err(refusal(e));
         }
     };

@@ -10,7 +10,6 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use rand::RngCore;
-use tongban_core::roles::Role;
 use tongban_store::accounts::User;
 
 pub const SESSION_COOKIE: &str = "tb_session";
@@ -267,8 +266,6 @@ fn guard(parts: &Parts, allowed: impl Fn(&User) -> bool) -> Result<User, GuardRe
 pub struct SignedIn(pub User);
 /// An administrator (系统管理员).
 pub struct Admin(pub User);
-/// Any staff member (not an applicant).
-pub struct Staff(pub User);
 
 impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     type Rejection = GuardRejection;
@@ -277,16 +274,33 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Admin {
+/// Administration (capability `Administer`); a refused signed-in user is audited.
+impl FromRequestParts<crate::AppState> for Admin {
     type Rejection = GuardRejection;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        guard(parts, |u| u.role == Role::Admin).map(Admin)
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Staff {
-    type Rejection = GuardRejection;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        guard(parts, |u| u.role.is_staff()).map(Staff)
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        use tongban_core::capability::{holds, Capability};
+        match guard(parts, |u| holds(u.role, Capability::Administer)) {
+            Ok(u) => Ok(Admin(u)),
+            Err(rejection) => {
+                if let Some(u) = parts
+                    .extensions
+                    .get::<Viewer>()
+                    .and_then(|v| v.user.clone())
+                {
+                    tongban_app::authz::refused(
+                        state,
+                        &u,
+                        Capability::Administer,
+                        parts.uri.path(),
+                        tongban_app::authz::Refuse::Forbidden,
+                    )
+                    .await;
+                }
+                Err(rejection)
+            }
+        }
     }
 }

@@ -18,7 +18,6 @@ use tongban_app::cases::{
     case_for, command_from, execute, parse_delivery, store_uploads, submit, Submission, Upload,
 };
 use tongban_core::case::{Channel, MaterialRef};
-use tongban_core::roles::Role;
 use tongban_store::cases::{CaseFilter, CaseRecord};
 
 async fn case_json(state: &AppState, rec: &CaseRecord) -> Result<Value, AppError> {
@@ -136,38 +135,40 @@ pub async fn apply(
     SignedIn(user): SignedIn,
     Json(b): Json<ApplyBody>,
 ) -> Result<Response, ApiError> {
-    let (applicant, channel) = match user.role {
-        Role::Person | Role::Enterprise => {
-            let a = state
-                .store
-                .applicant_of_user(user.id)
-                .await?
-                .ok_or_else(AppError::forbidden)?;
-            let channel = match b.channel.as_deref() {
-                Some("mobile") => Channel::Mobile,
-                _ => Channel::Online,
-            };
-            (a, channel)
-        }
-        Role::Clerk => {
-            let fields = b
-                .applicant
-                .clone()
-                .ok_or_else(|| AppError::bad_request("窗口收件须提供申请人信息 applicant"))?;
-            let channel = match b.channel.as_deref() {
-                Some("express") => Channel::Express,
-                _ => Channel::Window,
-            };
-            (find_or_register(&state, &fields).await?, channel)
-        }
-        _ => {
-            return Err(AppError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "只有申请人或综合窗口人员可以提交申请",
-            )
-            .into())
-        }
+    use tongban_core::capability::{holds, Capability};
+    let (applicant, channel) = if holds(user.role, Capability::Apply) {
+        let a = state
+            .store
+            .applicant_of_user(user.id)
+            .await?
+            .ok_or_else(AppError::forbidden)?;
+        let channel = match b.channel.as_deref() {
+            Some("mobile") => Channel::Mobile,
+            _ => Channel::Online,
+        };
+        (a, channel)
+    } else if holds(user.role, Capability::ReceiveAtWindow) {
+        let fields = b
+            .applicant
+            .clone()
+            .ok_or_else(|| AppError::bad_request("窗口收件须提供申请人信息 applicant"))?;
+        let channel = match b.channel.as_deref() {
+            Some("express") => Channel::Express,
+            _ => Channel::Window,
+        };
+        (find_or_register(&state, &fields).await?, channel)
+    } else {
+        let refused = tongban_app::authz::refused(
+            &state,
+            &user,
+            Capability::Apply,
+            "",
+            tongban_app::authz::Refuse::Forbidden,
+        )
+        .await;
+        return Err(refused
+            .with_message("只有申请人或综合窗口人员可以提交申请")
+            .into());
     };
     let mut materials = Vec::new();
     for m in &b.materials {
@@ -335,10 +336,8 @@ pub async fn search(
     SignedIn(user): SignedIn,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    if !user.role.is_staff() {
-        return Err(AppError::forbidden().into());
-    }
-    let filter = search_filter(&user, &q)?;
+    let scope = crate::case_pages::search_scope(&state, &user).await?;
+    let filter = search_filter(&user, scope, &q)?;
     let (recs, total) = state.store.find_cases(&filter).await?;
     let cal = state.calendar().await?;
     let out: Vec<Value> = recs
@@ -352,9 +351,12 @@ pub async fn inbox(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
 ) -> Result<Json<Value>, ApiError> {
-    if !user.role.needs_department() {
-        return Err(AppError::forbidden().into());
-    }
+    tongban_app::authz::require_scope(
+        &state,
+        &user,
+        tongban_core::capability::Capability::WorkInbox,
+    )
+    .await?;
     let filter = CaseFilter {
         department_id: user.department_id,
         // Cases with the department (in approval or in a special procedure), by deadline.

@@ -19,8 +19,8 @@ use tongban_app::cases::{
 };
 use tongban_app::clock::beijing_text;
 use tongban_app::notify::RealNameVerifier;
+use tongban_core::capability::{Capability, Scope};
 use tongban_core::case::{Channel, Delivery, Event, MaterialRef, Status, SPECIAL_KINDS};
-use tongban_core::roles::Role;
 use tongban_store::accounts::User;
 use tongban_store::cases::{Applicant, CaseFilter, CaseRecord, NewApplicant};
 
@@ -131,7 +131,7 @@ pub async fn apply_form(
     SignedIn(user): SignedIn,
     Path(code): Path<String>,
 ) -> Result<Response, PageError> {
-    if user.role == Role::Clerk {
+    if tongban_core::capability::holds(user.role, Capability::ReceiveAtWindow) {
         return Ok(
             Redirect::to(&format!("/window?item={}", crate::auth::url_encode(&code)))
                 .into_response(),
@@ -785,16 +785,13 @@ pub async fn my_cases(
     .await
 }
 
-fn staff(user: &User) -> Result<(), AppError> {
-    if user.role.is_staff() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden())
-    }
+/// The scope in which the user may search cases (capability `SearchCases`); refusals audited.
+pub async fn search_scope(state: &AppState, user: &User) -> Result<Scope, AppError> {
+    Ok(tongban_app::authz::require_scope(state, user, Capability::SearchCases).await?)
 }
 
-/// Builds a search filter from the query; department staff only see their department.
-pub fn search_filter(user: &User, q: &ListQuery) -> Result<CaseFilter, AppError> {
+/// Builds a search filter from the query; department-scoped staff only see their department.
+pub fn search_filter(user: &User, scope: Scope, q: &ListQuery) -> Result<CaseFilter, AppError> {
     let mut filter = CaseFilter {
         limit: 100,
         ..Default::default()
@@ -823,8 +820,8 @@ pub fn search_filter(user: &User, q: &ListQuery) -> Result<CaseFilter, AppError>
     };
     filter.submitted_from = day(&q.from, "起始日期")?;
     filter.submitted_to = day(&q.to, "截止日期")?.map(|d| format!("{d}T99"));
-    if user.role.needs_department() {
-        filter.department_id = user.department_id;
+    if scope != Scope::Any {
+        filter.department_id = Some(user.department_id.unwrap_or(-1));
     } else if !q.dept.is_empty() {
         filter.department_id = Some(
             q.dept
@@ -842,8 +839,8 @@ pub async fn search(
     SignedIn(user): SignedIn,
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, PageError> {
-    staff(&user)?;
-    let filter = search_filter(&user, &q)?;
+    let scope = search_scope(&state, &user).await?;
+    let filter = search_filter(&user, scope, &q)?;
     list_page(
         &state,
         &viewer,
@@ -862,7 +859,7 @@ pub async fn desk(
     csrf: CsrfToken,
     SignedIn(user): SignedIn,
 ) -> Result<Html<String>, PageError> {
-    staff(&user)?;
+    let scope = search_scope(&state, &user).await?;
     let mut filter = CaseFilter {
         statuses: vec![
             Status::Submitted,
@@ -872,8 +869,8 @@ pub async fn desk(
         limit: 200,
         ..Default::default()
     };
-    if user.role.needs_department() {
-        filter.department_id = user.department_id;
+    if scope != Scope::Any {
+        filter.department_id = Some(user.department_id.unwrap_or(-1));
     }
     list_page(
         &state,
@@ -893,13 +890,9 @@ pub async fn inbox(
     csrf: CsrfToken,
     SignedIn(user): SignedIn,
 ) -> Result<Html<String>, PageError> {
-    if !user.role.needs_department() {
-        return Err(PageError(AppError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "部门待办仅对部门审批人员和负责人开放",
-        )));
-    }
+    tongban_app::authz::require_scope(&state, &user, Capability::WorkInbox)
+        .await
+        .map_err(|e| e.with_message("部门待办仅对部门审批人员和负责人开放"))?;
     let dept = user.department_id.unwrap_or(0);
     let name = state
         .store
@@ -942,18 +935,15 @@ pub struct WindowQuery {
 }
 
 pub async fn window_form(
+    State(state): State<AppState>,
     viewer: Viewer,
     csrf: CsrfToken,
     SignedIn(user): SignedIn,
     Query(q): Query<WindowQuery>,
 ) -> Result<Html<String>, PageError> {
-    if user.role != Role::Clerk {
-        return Err(PageError(AppError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "综合窗口收件仅对窗口人员开放",
-        )));
-    }
+    tongban_app::authz::require_scope(&state, &user, Capability::ReceiveAtWindow)
+        .await
+        .map_err(|e| e.with_message("综合窗口收件仅对窗口人员开放"))?;
     render(WindowPage {
         ctx: PageCtx::new(&viewer, &csrf),
         item: q.item,
@@ -997,13 +987,9 @@ pub async fn window_submit(
     SignedIn(user): SignedIn,
     mp: Multipart,
 ) -> Result<Response, PageError> {
-    if user.role != Role::Clerk {
-        return Err(PageError(AppError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "综合窗口收件仅对窗口人员开放",
-        )));
-    }
+    tongban_app::authz::require_scope(&state, &user, Capability::ReceiveAtWindow)
+        .await
+        .map_err(|e| e.with_message("综合窗口收件仅对窗口人员开放"))?;
     let mut item_code = String::new();
     let result = async {
         let (fields, files) = read_form(mp).await?;

@@ -800,3 +800,93 @@ async fn provisional_deadlines_are_recomputed_when_next_year_is_loaded() {
         app.stop().await;
     }
 }
+
+/// One capability table decides, and every refusal is audited: the sharing officer reads no
+/// case, staff cannot hand in an applicant's 补正 materials, an applicant cannot open the
+/// administration, and a clerk may record a withdrawal that the case page also offers.
+#[tokio::test]
+async fn refusals_come_from_the_capability_table_and_are_audited() {
+    for app in apps().await {
+        let (zs, clerk, approver, sharing) = (
+            app.token("zhangsan").await,
+            app.token("clerk").await,
+            app.token("approver").await,
+            app.token("sharing").await,
+        );
+        let (code, required) = scj_item(&app).await;
+        let (s, case) = apply_online(&app, &zs, &code, &required, "authz-1").await;
+        assert_eq!(s, StatusCode::CREATED, "{case}");
+        let no = case["case_no"].as_str().unwrap().to_string();
+        let audited = |who: &'static str| {
+            let store = app.db().store.clone();
+            async move {
+                store
+                    .audit_entries(200)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .filter(|(_, actor, action, _)| actor == who && action == "access.refused")
+                    .count()
+            }
+        };
+
+        // The sharing officer has no case capability (yet).
+        let (s, _) = get(&app, &sharing, &format!("/api/v1/cases/{no}")).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _) = get(&app, &sharing, "/api/v1/cases?q=食品").await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        assert!(audited("sharing").await >= 2);
+
+        // 补正 materials come from the applicant only.
+        let (s, case) = act(
+            &app,
+            &clerk,
+            &case,
+            json!({ "action": "request_correction", "items": ["营业执照副本"] }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{case}");
+        let (_, f) = upload(&app, &clerk, PDF.to_vec()).await;
+        let (s, e) = act(
+            &app,
+            &approver,
+            &case,
+            json!({ "action": "submit_correction", "materials": [{ "name": "营业执照副本", "sha256": f["sha256"] }] }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+        assert!(audited("approver").await >= 1);
+        let (_, now) = get(&app, &zs, &format!("/api/v1/cases/{no}")).await;
+        assert_eq!(
+            now["status"], "awaiting_correction",
+            "nothing stored: {now}"
+        );
+
+        // An applicant is refused the administration, and it is on record.
+        let (s, _) = get(&app, &zs, "/api/v1/admin/users").await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        assert!(audited("zhangsan").await >= 1);
+
+        // A clerk may record a withdrawal at the applicant's request: offered and accepted.
+        let (browser, _) = app.sign_in("clerk").await;
+        let html = browser
+            .get(app.url(&format!("/cases/{no}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("id=\"act-withdraw\""), "{html}");
+        let (s, done) = act(
+            &app,
+            &clerk,
+            &now,
+            json!({ "action": "withdraw", "reason": "申请人书面申请撤回" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{done}");
+        assert_eq!(done["status"], "withdrawn");
+        app.stop().await;
+    }
+}
