@@ -7,12 +7,14 @@ use crate::error::{Error, ErrorKind};
 use crate::notify::notify_applicant as notify;
 use crate::App;
 use std::collections::HashMap;
+use tongban_core::capability::{Capability, Scope};
 use tongban_core::case::{
     default_steps, Actor, Channel, Command, Delivery, Event, Limits, MaterialRef, Refusal,
 };
 use tongban_core::catalog::{CaseKind, Necessity};
 use tongban_core::roles::Role;
 use tongban_store::accounts::User;
+use tongban_store::cases::CaseFilter;
 use tongban_store::cases::{Applicant, CaseRecord, NewCase};
 use tongban_store::catalog::ItemStatus;
 use tongban_store::jobs::NewJob;
@@ -567,4 +569,63 @@ pub fn details_from<'a>(
         return Err(Error::invalid("申请信息项过多"));
     }
     Ok(out)
+}
+
+/// A staff search of cases: a 办件编号, a certificate number or a 实施编码, status, dates,
+/// department.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub dept: String,
+}
+
+/// The scope in which the user may search cases (capability `SearchCases`); refusals audited.
+pub async fn search_scope(state: &App, user: &User) -> Result<Scope, Error> {
+    crate::authz::require_scope(state, user, Capability::SearchCases).await
+}
+
+/// Builds a search filter from the query; department-scoped staff only see their department.
+pub fn search_filter(user: &User, scope: Scope, q: &ListQuery) -> Result<CaseFilter, Error> {
+    let mut filter = CaseFilter {
+        limit: 100,
+        ..Default::default()
+    };
+    let term = q.q.trim();
+    if !term.is_empty() {
+        if term.len() == 20 && term.bytes().all(|b| b.is_ascii_digit()) {
+            filter.case_no = Some(term.to_string());
+        } else if term.len() == 18 && term.is_ascii() {
+            filter.applicant_query = Some(term.to_string());
+        } else {
+            filter.impl_code = Some(term.to_string());
+        }
+    }
+    if !q.status.is_empty() {
+        filter.statuses = vec![tongban_core::case::Status::parse(&q.status)
+            .ok_or_else(|| Error::invalid("状态无效"))?];
+    }
+    let day = |s: &str, what: &str| -> Result<Option<String>, Error> {
+        if s.is_empty() {
+            return Ok(None);
+        }
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| Error::invalid(format!("{what}应为 YYYY-MM-DD")))?;
+        Ok(Some(s.to_string()))
+    };
+    filter.submitted_from = day(&q.from, "起始日期")?;
+    filter.submitted_to = day(&q.to, "截止日期")?.map(|d| format!("{d}T99"));
+    if scope != Scope::Any {
+        filter.department_id = Some(user.department_id.unwrap_or(-1));
+    } else if !q.dept.is_empty() {
+        filter.department_id = Some(q.dept.parse().map_err(|_| Error::invalid("部门编号无效"))?);
+    }
+    Ok(filter)
 }

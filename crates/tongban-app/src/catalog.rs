@@ -2,9 +2,10 @@
 
 use crate::error::Error;
 use crate::App;
+use tongban_core::catalog::Audience;
 use tongban_core::catalog::{Item, Material};
 use tongban_core::indicators::CatalogStats;
-use tongban_store::catalog::ItemStatus;
+use tongban_store::catalog::{ItemStatus, StoredItem};
 use tongban_store::catalog_file::{self, ImportReport};
 
 /// Imports items (and materials) from a CSV or XLSX file: every row is checked before
@@ -48,4 +49,60 @@ pub async fn stats(app: &App) -> Result<CatalogStats, Error> {
         .map(|i| i.item)
         .collect();
     Ok(tongban_core::indicators::catalog_stats(&items))
+}
+
+/// A search of the catalog: words (name, pinyin initials, materials) and filters.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ItemQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub dept: String,
+    #[serde(default)]
+    pub theme: String,
+    #[serde(default)]
+    pub audience: String,
+    #[serde(default)]
+    pub hall: String,
+    #[serde(default)]
+    pub page: Option<usize>,
+}
+
+pub const PAGE_SIZE: usize = 20;
+
+/// Filters and ranks active items; shared by the page and the API.
+pub fn find_items<'a>(view: &'a crate::CatalogView, q: &ItemQuery) -> Vec<&'a StoredItem> {
+    let dept: Option<i64> = q.dept.parse().ok();
+    let hall: Option<i64> = q.hall.parse().ok();
+    let audience = Audience::parse(&q.audience);
+    let mut hits: Vec<(u32, &StoredItem)> = view
+        .active()
+        .filter(|i| i.item.item_type.is_application())
+        .filter(|i| dept.is_none_or(|d| i.department_id == d))
+        .filter(|i| hall.is_none_or(|h| i.hall_id == Some(h)))
+        .filter(|i| audience.is_none_or(|a| i.item.audiences.contains(&a)))
+        .filter(|i| {
+            q.theme.is_empty()
+                || tongban_core::catalog::themes_of(&i.item.name).contains(&q.theme.as_str())
+        })
+        .filter_map(|i| {
+            if q.q.trim().is_empty() {
+                Some((1, i))
+            } else {
+                let mut materials: Vec<&str> =
+                    i.materials.iter().map(|m| m.name.as_str()).collect();
+                if let Some(ini) = view.initials.get(&i.item.impl_code) {
+                    materials.push(ini);
+                }
+                let s =
+                    tongban_core::search::score(&q.q, &i.item.name, &i.item.department, &materials);
+                (s > 0).then_some((s, i))
+            }
+        })
+        .collect();
+    hits.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| a.1.item.name.cmp(&b.1.item.name))
+    });
+    hits.into_iter().map(|(_, i)| i).collect()
 }

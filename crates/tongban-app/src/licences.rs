@@ -124,15 +124,20 @@ pub async fn licence_for(
     };
     let standing = standing_of(app, user, &l).await?;
     if !tongban_core::capability::permits(user.role, Capability::ReadLicence, standing) {
-        return Err(crate::authz::refused(
-            app,
-            user,
-            Capability::ReadLicence,
-            id,
-            crate::authz::Refuse::Hidden,
-        )
-        .await
-        .with_message(hidden().message));
+        // A role that reads licences is told this one does not exist (identifiers cannot be
+        // probed); a role that reads none is refused outright.
+        let holds = tongban_core::capability::holds(user.role, Capability::ReadLicence);
+        let how = if holds {
+            crate::authz::Refuse::Hidden
+        } else {
+            crate::authz::Refuse::Forbidden
+        };
+        let e = crate::authz::refused(app, user, Capability::ReadLicence, id, how).await;
+        return Err(if holds {
+            e.with_message(hidden().message)
+        } else {
+            e
+        });
     }
     if cap != Capability::ReadLicence {
         crate::authz::require(app, user, cap, standing, id).await?;

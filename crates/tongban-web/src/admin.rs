@@ -3,7 +3,7 @@
 
 use crate::auth::{Admin, CsrfToken, Viewer};
 use crate::error::{AppError, PageError};
-use crate::pages::{render, PageCtx};
+use crate::ui::{render, PageCtx};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};

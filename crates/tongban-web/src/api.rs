@@ -3,7 +3,6 @@
 use crate::admin::{create_user_with, export_file, read_import_parts, run_import};
 use crate::auth::Admin;
 use crate::error::{ApiError, AppError};
-use crate::pages::{find_items, ItemQuery, PAGE_SIZE};
 use crate::AppState;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -13,6 +12,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
+use tongban_app::catalog::{find_items, ItemQuery, PAGE_SIZE};
 use tongban_core::catalog::{
     four_same_report, themes_of, Item, Material, ITEM_COLUMNS, MATERIAL_COLUMNS, THEMES,
 };

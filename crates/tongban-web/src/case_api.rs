@@ -1,10 +1,9 @@
 //! The workflow in the JSON API, with the same rules as the pages.
 
 use crate::auth::{Admin, SignedIn};
-use crate::case_pages::{
-    find_or_register, register_applicant, remaining_text, search_filter, ListQuery,
-};
 use crate::error::{ApiError, AppError};
+use crate::forms::applicant_details;
+use crate::ui::remaining_text;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -17,6 +16,7 @@ use std::collections::HashMap;
 use tongban_app::cases::{
     case_for, command_from, execute, parse_delivery, store_uploads, submit, Submission, Upload,
 };
+use tongban_app::cases::{search_filter, search_scope, ListQuery};
 use tongban_core::case::{Channel, MaterialRef};
 use tongban_store::cases::{CaseFilter, CaseRecord};
 
@@ -72,7 +72,14 @@ pub async fn register(
     State(state): State<AppState>,
     Json(body): Json<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let (user, applicant) = register_applicant(&state, &body).await?;
+    let field = |k: &str| body.get(k).map(String::as_str).unwrap_or("");
+    let (user, applicant) = tongban_app::applicants::register(
+        &state,
+        &applicant_details(&body),
+        field("username"),
+        field("password"),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(json!({ "user_id": user.id, "username": user.username, "applicant_id": applicant.id, "verified": applicant.verified, "id_number": applicant.masked_id() }))).into_response())
 }
 
@@ -156,7 +163,10 @@ pub async fn apply(
             Some("express") => Channel::Express,
             _ => Channel::Window,
         };
-        (find_or_register(&state, &fields).await?, channel)
+        (
+            tongban_app::applicants::find_or_register(&state, &applicant_details(&fields)).await?,
+            channel,
+        )
     } else {
         let refused = tongban_app::authz::refused(
             &state,
@@ -336,7 +346,7 @@ pub async fn search(
     SignedIn(user): SignedIn,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let scope = crate::case_pages::search_scope(&state, &user).await?;
+    let scope = search_scope(&state, &user).await?;
     let filter = search_filter(&user, scope, &q)?;
     let (recs, total) = state.store.find_cases(&filter).await?;
     let cal = state.calendar().await?;

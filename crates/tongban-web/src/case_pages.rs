@@ -4,7 +4,7 @@
 use crate::auth::{session_cookie, CsrfToken, SignedIn, Viewer};
 use crate::error::{AppError, PageError};
 use crate::forms::read_form;
-use crate::pages::{render, PageCtx};
+use crate::ui::{remaining_text, render, PageCtx};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
@@ -17,12 +17,12 @@ use tongban_app::cases::{
     available_actions, case_for, command_from, execute, parse_delivery, store_uploads, submit,
     Access, Submission,
 };
+use tongban_app::cases::{search_filter, search_scope, ListQuery};
 use tongban_app::clock::beijing_text;
-use tongban_app::notify::RealNameVerifier;
 use tongban_core::capability::{Capability, Scope};
 use tongban_core::case::{Channel, Delivery, Event, MaterialRef, Status, SPECIAL_KINDS};
 use tongban_store::accounts::User;
-use tongban_store::cases::{Applicant, CaseFilter, CaseRecord, NewApplicant};
+use tongban_store::cases::{Applicant, CaseFilter, CaseRecord};
 
 type Fields = HashMap<String, String>;
 
@@ -382,29 +382,6 @@ fn event_detail(e: &Event) -> String {
     }
 }
 
-pub fn remaining_text(
-    state_today: chrono::NaiveDate,
-    rec: &CaseRecord,
-    cal: &tongban_core::calendar::WorkCalendar,
-) -> (String, Option<i64>) {
-    match rec.state.remaining_working_days(state_today, cal) {
-        Ok(Some(n)) if n < 0 => (format!("已逾期 {} 个工作日", -n), Some(n)),
-        Ok(Some(n)) => (
-            format!(
-                "{n} 个工作日{}",
-                if rec.state.special.is_some() {
-                    "（特别程序中，暂停计时）"
-                } else {
-                    ""
-                }
-            ),
-            Some(n),
-        ),
-        Ok(None) => ("—".into(), None),
-        Err(e) => (format!("无法计算：{e}"), None),
-    }
-}
-
 async fn case_page(
     state: &AppState,
     viewer: &Viewer,
@@ -710,20 +687,6 @@ fn rows_of(
         .collect()
 }
 
-#[derive(serde::Deserialize, Default)]
-pub struct ListQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    to: String,
-    #[serde(default)]
-    dept: String,
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn list_page(
     state: &AppState,
@@ -783,53 +746,6 @@ pub async fn my_cases(
         messages,
     )
     .await
-}
-
-/// The scope in which the user may search cases (capability `SearchCases`); refusals audited.
-pub async fn search_scope(state: &AppState, user: &User) -> Result<Scope, AppError> {
-    Ok(tongban_app::authz::require_scope(state, user, Capability::SearchCases).await?)
-}
-
-/// Builds a search filter from the query; department-scoped staff only see their department.
-pub fn search_filter(user: &User, scope: Scope, q: &ListQuery) -> Result<CaseFilter, AppError> {
-    let mut filter = CaseFilter {
-        limit: 100,
-        ..Default::default()
-    };
-    let term = q.q.trim();
-    if !term.is_empty() {
-        if term.len() == 20 && term.bytes().all(|b| b.is_ascii_digit()) {
-            filter.case_no = Some(term.to_string());
-        } else if term.len() == 18 && term.is_ascii() {
-            filter.applicant_query = Some(term.to_string());
-        } else {
-            filter.impl_code = Some(term.to_string());
-        }
-    }
-    if !q.status.is_empty() {
-        filter.statuses =
-            vec![Status::parse(&q.status).ok_or_else(|| AppError::bad_request("状态无效"))?];
-    }
-    let day = |s: &str, what: &str| -> Result<Option<String>, AppError> {
-        if s.is_empty() {
-            return Ok(None);
-        }
-        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| AppError::bad_request(format!("{what}应为 YYYY-MM-DD")))?;
-        Ok(Some(s.to_string()))
-    };
-    filter.submitted_from = day(&q.from, "起始日期")?;
-    filter.submitted_to = day(&q.to, "截止日期")?.map(|d| format!("{d}T99"));
-    if scope != Scope::Any {
-        filter.department_id = Some(user.department_id.unwrap_or(-1));
-    } else if !q.dept.is_empty() {
-        filter.department_id = Some(
-            q.dept
-                .parse()
-                .map_err(|_| AppError::bad_request("部门编号无效"))?,
-        );
-    }
-    Ok(filter)
 }
 
 pub async fn search(
@@ -952,34 +868,6 @@ pub async fn window_form(
     })
 }
 
-/// Finds the applicant by certificate number, registering (and verifying) a new one.
-pub async fn find_or_register(state: &AppState, fields: &Fields) -> Result<Applicant, AppError> {
-    let id_number = f(fields, "id_number").trim();
-    if let Some(a) = state.store.applicant_by_id_number(id_number).await? {
-        return Ok(a);
-    }
-    let kind = if f(fields, "kind") == "enterprise" {
-        "enterprise"
-    } else {
-        "person"
-    };
-    let new = NewApplicant {
-        kind,
-        name: f(fields, "name"),
-        id_number,
-        mobile: f(fields, "mobile"),
-        legal_rep: f(fields, "legal_rep"),
-        verified: false,
-    };
-    let verified = tongban_app::notify::SimulatedRealName
-        .verify(&new)
-        .map_err(AppError::bad_request)?;
-    Ok(state
-        .store
-        .create_applicant(&NewApplicant { verified, ..new }, None, state.now())
-        .await?)
-}
-
 pub async fn window_submit(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -994,7 +882,11 @@ pub async fn window_submit(
     let result = async {
         let (fields, files) = read_form(mp).await?;
         item_code = f(&fields, "item").trim().to_string();
-        let applicant = find_or_register(&state, &fields).await?;
+        let applicant = tongban_app::applicants::find_or_register(
+            &state,
+            &crate::forms::applicant_details(&fields),
+        )
+        .await?;
         let stored = store_uploads(&state, &files).await?;
         let materials = stored
             .into_iter()
@@ -1064,50 +956,21 @@ pub async fn register_form(viewer: Viewer, csrf: CsrfToken) -> Result<Html<Strin
 }
 
 /// Registers an applicant account after (simulated) real-name verification.
-pub async fn register_applicant(
-    state: &AppState,
-    fields: &Fields,
-) -> Result<(User, Applicant), AppError> {
-    let kind = if f(fields, "kind") == "enterprise" {
-        "enterprise"
-    } else {
-        "person"
-    };
-    let new = NewApplicant {
-        kind,
-        name: f(fields, "name"),
-        id_number: f(fields, "id_number"),
-        mobile: f(fields, "mobile"),
-        legal_rep: f(fields, "legal_rep"),
-        verified: false,
-    };
-    let verified = tongban_app::notify::SimulatedRealName
-        .verify(&new)
-        .map_err(AppError::bad_request)?;
-    let password = f(fields, "password").to_string();
-    tongban_store::accounts::check_password_strength(&password).map_err(AppError::bad_request)?;
-    let hash =
-        tokio::task::spawn_blocking(move || tongban_store::accounts::hash_password(&password))
-            .await
-            .map_err(AppError::internal)??;
-    Ok(state
-        .store
-        .register_applicant(
-            &NewApplicant { verified, ..new },
-            f(fields, "username"),
-            &hash,
-            state.now(),
-        )
-        .await?)
-}
-
 pub async fn register_submit(
     State(state): State<AppState>,
     viewer: Viewer,
     csrf: CsrfToken,
     Form(fields): Form<Fields>,
 ) -> Result<Response, PageError> {
-    match register_applicant(&state, &fields).await {
+    match tongban_app::applicants::register(
+        &state,
+        &crate::forms::applicant_details(&fields),
+        f(&fields, "username"),
+        f(&fields, "password"),
+    )
+    .await
+    .map_err(AppError::from)
+    {
         Ok((user, _)) => {
             let password = f(&fields, "password");
             match state

@@ -42,3 +42,17 @@ pub async fn read_form(
     }
     Ok((fields, files))
 }
+
+/// The applicant's details from form or API fields.
+pub fn applicant_details(
+    fields: &HashMap<String, String>,
+) -> tongban_app::applicants::ApplicantDetails {
+    let f = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    tongban_app::applicants::ApplicantDetails {
+        kind: f("kind"),
+        name: f("name"),
+        id_number: f("id_number"),
+        mobile: f("mobile"),
+        legal_rep: f("legal_rep"),
+    }
+}

@@ -17,6 +17,7 @@ pub mod pages;
 pub mod session;
 pub mod state;
 pub mod supervision;
+pub mod ui;
 
 pub use state::AppState;
 pub use tongban_app::{clock, notify};

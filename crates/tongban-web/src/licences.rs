@@ -4,7 +4,7 @@
 
 use crate::auth::{CsrfToken, SignedIn, Viewer};
 use crate::error::{ApiError, AppError, PageError};
-use crate::pages::{render, PageCtx};
+use crate::ui::{render, PageCtx};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};

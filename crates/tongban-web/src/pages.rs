@@ -4,59 +4,16 @@
 use crate::auth::{CsrfToken, Viewer};
 use crate::charts::bar_chart;
 use crate::error::PageError;
+use crate::ui::{render, PageCtx};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
-use serde::Deserialize;
+use tongban_app::catalog::{find_items, ItemQuery, PAGE_SIZE};
 use tongban_app::CatalogView;
 use tongban_core::catalog::{Audience, Item, THEMES};
 use tongban_core::indicators::{CatalogStats, DEFINITIONS};
-use tongban_core::roles::Role;
-use tongban_store::catalog::{HallKind, ItemStatus, StoredItem};
-
-pub struct UserBadge {
-    pub name: String,
-    pub role: &'static str,
-    pub is_admin: bool,
-    pub is_applicant: bool,
-    pub is_clerk: bool,
-    pub is_staff: bool,
-    pub in_department: bool,
-    pub sees_supervision: bool,
-}
-
-pub struct PageCtx {
-    pub user: Option<UserBadge>,
-    pub csrf: String,
-}
-
-impl PageCtx {
-    pub fn new(viewer: &Viewer, csrf: &CsrfToken) -> Self {
-        PageCtx {
-            user: viewer.user.as_ref().map(|u| UserBadge {
-                name: u.display_name.clone(),
-                role: u.role.label(),
-                is_admin: u.role == Role::Admin,
-                is_applicant: u.role.is_applicant(),
-                is_clerk: u.role == Role::Clerk,
-                is_staff: u.role.is_staff(),
-                in_department: u.role.needs_department(),
-                sees_supervision: matches!(
-                    u.role,
-                    Role::Supervisor | Role::Auditor | Role::Admin | Role::Head | Role::Approver
-                ),
-            }),
-            csrf: csrf.0.clone(),
-        }
-    }
-}
-
-pub fn render<T: Template>(t: T) -> Result<Html<String>, PageError> {
-    t.render()
-        .map(Html)
-        .map_err(|e| PageError(crate::error::AppError::internal(e)))
-}
+use tongban_store::catalog::{HallKind, ItemStatus};
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -111,61 +68,6 @@ pub async fn home(
         themes: theme_counts(&view),
         departments: department_counts(&view),
     })
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct ItemQuery {
-    #[serde(default)]
-    pub q: String,
-    #[serde(default)]
-    pub dept: String,
-    #[serde(default)]
-    pub theme: String,
-    #[serde(default)]
-    pub audience: String,
-    #[serde(default)]
-    pub hall: String,
-    #[serde(default)]
-    pub page: Option<usize>,
-}
-
-pub const PAGE_SIZE: usize = 20;
-
-/// Filters and ranks active items; shared by the page and the API.
-pub fn find_items<'a>(view: &'a CatalogView, q: &ItemQuery) -> Vec<&'a StoredItem> {
-    let dept: Option<i64> = q.dept.parse().ok();
-    let hall: Option<i64> = q.hall.parse().ok();
-    let audience = Audience::parse(&q.audience);
-    let mut hits: Vec<(u32, &StoredItem)> = view
-        .active()
-        .filter(|i| i.item.item_type.is_application())
-        .filter(|i| dept.is_none_or(|d| i.department_id == d))
-        .filter(|i| hall.is_none_or(|h| i.hall_id == Some(h)))
-        .filter(|i| audience.is_none_or(|a| i.item.audiences.contains(&a)))
-        .filter(|i| {
-            q.theme.is_empty()
-                || tongban_core::catalog::themes_of(&i.item.name).contains(&q.theme.as_str())
-        })
-        .filter_map(|i| {
-            if q.q.trim().is_empty() {
-                Some((1, i))
-            } else {
-                let mut materials: Vec<&str> =
-                    i.materials.iter().map(|m| m.name.as_str()).collect();
-                if let Some(ini) = view.initials.get(&i.item.impl_code) {
-                    materials.push(ini);
-                }
-                let s =
-                    tongban_core::search::score(&q.q, &i.item.name, &i.item.department, &materials);
-                (s > 0).then_some((s, i))
-            }
-        })
-        .collect();
-    hits.sort_by(|a, b| {
-        b.0.cmp(&a.0)
-            .then_with(|| a.1.item.name.cmp(&b.1.item.name))
-    });
-    hits.into_iter().map(|(_, i)| i).collect()
 }
 
 struct ItemRow {

@@ -2,7 +2,7 @@
 
 use crate::auth::{clear_session_cookie, session_cookie, CsrfToken, SignedIn, Viewer};
 use crate::error::{ApiError, AppError, PageError};
-use crate::pages::{render, PageCtx};
+use crate::ui::{render, PageCtx};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Query, State};

@@ -168,50 +168,75 @@ const fn each(e: [Expect; 12]) -> [(Who, Expect); 12] {
 
 type Row = &'static [(Who, Expect)];
 
-// Columns:                          anon   owner other ent   clerk approv head  o.dept super  sharing   audit admin
+// Columns (the order of Who::ALL):
+//                                 anon      owner     lisi      enterpr.  clerk     approver  head      o.dept    superv.   sharing   auditor   admin
+#[rustfmt::skip]
 const PUBLIC: Row = &each([OK; 12]);
-const SIGNED_IN: Row = &each([LOGIN, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK]);
-const ADMIN_ONLY: Row = &each([LOGIN, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, OK]);
+#[rustfmt::skip]
+const SIGNED_IN: Row =      &each([LOGIN,    OK,       OK,       OK,       OK,       OK,       OK,       OK,       OK,       OK,       OK,       OK]);
+#[rustfmt::skip]
+const ADMIN_ONLY: Row =     &each([LOGIN,    DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     OK]);
 /// Applicant-only lists (`/my/cases`).
-const APPLICANTS: Row = &each([LOGIN, OK, OK, OK, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY]);
+#[rustfmt::skip]
+const APPLICANTS: Row =     &each([LOGIN,    OK,       OK,       OK,       DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY]);
 /// The online application form; the clerk is redirected to the window form.
-const APPLY_FORM: Row = &each([LOGIN, OK, OK, OK, OK, DENY, DENY, DENY, DENY, DENY, DENY, DENY]);
-const APPLY_SUBMIT: Row = &each([LOGIN, OK, OK, OK, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY]);
+#[rustfmt::skip]
+const APPLY_FORM: Row =     &each([LOGIN,    OK,       OK,       OK,       OK,       DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY]);
+#[rustfmt::skip]
+const APPLY_SUBMIT: Row =   &each([LOGIN,    OK,       OK,       OK,       DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY]);
 /// `POST /api/v1/cases`: applicants for themselves, the clerk at the window.
-const APPLY_API: Row = &each([LOGIN, OK, OK, OK, OK, DENY, DENY, DENY, DENY, DENY, DENY, DENY]);
-const WINDOW: Row = &each([LOGIN, DENY, DENY, DENY, OK, DENY, DENY, DENY, DENY, DENY, DENY, DENY]);
-const INBOX: Row = &each([LOGIN, DENY, DENY, DENY, DENY, OK, OK, OK, DENY, DENY, DENY, DENY]);
+#[rustfmt::skip]
+const APPLY_API: Row =      &each([LOGIN,    OK,       OK,       OK,       OK,       DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY]);
+#[rustfmt::skip]
+const WINDOW: Row =         &each([LOGIN,    DENY,     DENY,     DENY,     OK,       DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY]);
+#[rustfmt::skip]
+const INBOX: Row =          &each([LOGIN,    DENY,     DENY,     DENY,     DENY,     OK,       OK,       OK,       DENY,     DENY,     DENY,     DENY]);
 /// Staff case lists and search (department staff see their department's). NEW: the sharing
 /// officer reads no case.
-const CASE_SEARCH: Row = &each([LOGIN, DENY, DENY, DENY, OK, OK, OK, OK, OK, NEW_DENY, OK, OK]);
+#[rustfmt::skip]
+const CASE_SEARCH: Row =    &each([LOGIN,    DENY,     DENY,     DENY,     OK,       OK,       OK,       OK,       OK,       NEW_DENY, OK,       OK]);
 /// One case. NEW (already so today): the sharing officer reads no case.
-const READ_CASE: Row = &each([LOGIN, OK, HIDE, HIDE, OK, OK, OK, DENY, OK, NEW_DENY, OK, OK]);
+#[rustfmt::skip]
+const READ_CASE: Row =      &each([LOGIN,    OK,       HIDE,     HIDE,     OK,       OK,       OK,       DENY,     OK,       NEW_DENY, OK,       OK]);
 /// `withdraw`: the applicant, or the clerk for them.
-const WITHDRAW: Row = &each([LOGIN, OK, HIDE, HIDE, OK, DENY, DENY, DENY, DENY, DENY, DENY, DENY]);
+#[rustfmt::skip]
+const WITHDRAW: Row =       &each([LOGIN,    OK,       HIDE,     HIDE,     OK,       DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY]);
 /// 补正: the owning applicant only. NEW: staff are refused.
-const CORRECTION: Row = &each([LOGIN, OK, HIDE, HIDE, NEW_DENY, NEW_DENY, NEW_DENY, DENY, DENY, DENY, DENY, DENY]);
+#[rustfmt::skip]
+const CORRECTION: Row =     &each([LOGIN,    OK,       HIDE,     HIDE,     NEW_DENY, NEW_DENY, NEW_DENY, DENY,     DENY,     DENY,     DENY,     DENY]);
 /// `accept`: window and department staff of the case.
-const ACCEPT: Row = &each([LOGIN, DENY, HIDE, HIDE, OK, OK, OK, DENY, DENY, DENY, DENY, DENY]);
+#[rustfmt::skip]
+const ACCEPT: Row =         &each([LOGIN,    DENY,     HIDE,     HIDE,     OK,       OK,       OK,       DENY,     DENY,     DENY,     DENY,     DENY]);
 /// `extend`: the head of the case's department.
-const EXTEND: Row = &each([LOGIN, DENY, HIDE, HIDE, DENY, DENY, OK, DENY, DENY, DENY, DENY, DENY]);
+#[rustfmt::skip]
+const EXTEND: Row =         &each([LOGIN,    DENY,     HIDE,     HIDE,     DENY,     DENY,     OK,       DENY,     DENY,     DENY,     DENY,     DENY]);
 /// Looking up the holder's licences for a case (recorded with its purpose).
-const HOLDER_LOOKUP: Row = &each([LOGIN, DENY, HIDE, HIDE, OK, OK, OK, DENY, DENY, DENY, DENY, DENY]);
+#[rustfmt::skip]
+const HOLDER_LOOKUP: Row =  &each([LOGIN,    DENY,     HIDE,     HIDE,     OK,       OK,       OK,       DENY,     DENY,     DENY,     DENY,     DENY]);
 /// NEW: the look-up is a POST; a GET must not succeed for anyone.
+#[rustfmt::skip]
 const METHOD_GONE: Row = &each([NEW_GONE; 12]);
 /// Supervision board, records, orders, figures. NEW (already so today): not the sharing officer.
-const SUP_READ: Row = &each([LOGIN, DENY, DENY, DENY, DENY, OK, OK, OK, OK, NEW_DENY, OK, OK]);
+#[rustfmt::skip]
+const SUP_READ: Row =       &each([LOGIN,    DENY,     DENY,     DENY,     DENY,     OK,       OK,       OK,       OK,       NEW_DENY, OK,       OK]);
 /// Issuing and closing 督办 orders.
-const SUP_ISSUE: Row = &each([LOGIN, DENY, DENY, DENY, DENY, DENY, DENY, DENY, OK, DENY, DENY, DENY]);
+#[rustfmt::skip]
+const SUP_ISSUE: Row =      &each([LOGIN,    DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     OK,       DENY,     DENY,     DENY]);
 /// Answering an order addressed to the case's department.
-const SUP_ANSWER: Row = &each([LOGIN, DENY, DENY, DENY, DENY, OK, OK, DENY, DENY, DENY, DENY, DENY]);
+#[rustfmt::skip]
+const SUP_ANSWER: Row =     &each([LOGIN,    DENY,     DENY,     DENY,     DENY,     OK,       OK,       DENY,     DENY,     DENY,     DENY,     DENY]);
 /// Licence lists (each sees what it may). NEW (already so today): not the sharing officer.
-const LICENCE_LIST: Row = &each([LOGIN, OK, OK, OK, OK, OK, OK, OK, OK, NEW_DENY, OK, OK]);
+#[rustfmt::skip]
+const LICENCE_LIST: Row =   &each([LOGIN,    OK,       OK,       OK,       OK,       OK,       OK,       OK,       OK,       NEW_DENY, OK,       OK]);
 /// One licence: holder, issuing department, clerk, supervisor, auditor, admin. NEW: the
 /// sharing officer gets 403 (today 404, like everyone who may not read it).
-const LICENCE_READ: Row = &each([LOGIN, OK, HIDE, HIDE, OK, OK, OK, HIDE, OK, NEW_DENY, OK, OK]);
+#[rustfmt::skip]
+const LICENCE_READ: Row =   &each([LOGIN,    OK,       HIDE,     HIDE,     OK,       OK,       OK,       HIDE,     OK,       NEW_DENY, OK,       OK]);
 /// Revoke/suspend/restore/expire: head of the issuing department, admin.
-const LICENCE_MANAGE: Row = &each([LOGIN, DENY, HIDE, HIDE, DENY, DENY, OK, HIDE, DENY, NEW_DENY, DENY, OK]);
-const LEDGER_ENTRIES: Row = &each([LOGIN, DENY, DENY, DENY, DENY, DENY, DENY, DENY, OK, DENY, OK, OK]);
+#[rustfmt::skip]
+const LICENCE_MANAGE: Row = &each([LOGIN,    DENY,     HIDE,     HIDE,     DENY,     DENY,     OK,       HIDE,     DENY,     NEW_DENY, DENY,     OK]);
+#[rustfmt::skip]
+const LEDGER_ENTRIES: Row = &each([LOGIN,    DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     OK,       DENY,     OK,       OK]);
 /// Signing in: anyone (a fresh session each time).
 const SIGN_IN: Row = &[(Who::Anon, OK), (Who::Clerk, OK)];
 /// Ending an API session needs one.
@@ -227,7 +252,10 @@ enum Body {
     Json(&'static str),
     Form(&'static [(&'static str, &'static str)]),
     /// Text fields, and optionally a PDF file part under the given field name.
-    Multipart(&'static [(&'static str, &'static str)], Option<&'static str>),
+    Multipart(
+        &'static [(&'static str, &'static str)],
+        Option<&'static str>,
+    ),
     /// The raw bytes of a PDF (`POST /api/v1/files`).
     Pdf,
 }
@@ -280,6 +308,7 @@ use Body::{Empty, Form, Json, Multipart, Pdf};
 
 const COMMAND: &str = "/api/v1/cases/{no}/commands";
 
+#[rustfmt::skip]
 const ROUTES: &[Route] = &[
     // Public pages.
     r("GET", "/", Empty, PUBLIC),

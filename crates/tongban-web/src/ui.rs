@@ -1,0 +1,72 @@
+//! What every page shares: the signed-in user's badge and CSRF token, and rendering.
+
+use crate::auth::{CsrfToken, Viewer};
+use crate::error::PageError;
+use askama::Template;
+use axum::response::Html;
+use tongban_core::capability::{holds, Capability};
+
+pub struct UserBadge {
+    pub name: String,
+    pub role: &'static str,
+    pub is_admin: bool,
+    pub is_applicant: bool,
+    pub is_clerk: bool,
+    pub is_staff: bool,
+    pub in_department: bool,
+    pub sees_supervision: bool,
+}
+
+pub struct PageCtx {
+    pub user: Option<UserBadge>,
+    pub csrf: String,
+}
+
+impl PageCtx {
+    pub fn new(viewer: &Viewer, csrf: &CsrfToken) -> Self {
+        PageCtx {
+            user: viewer.user.as_ref().map(|u| UserBadge {
+                name: u.display_name.clone(),
+                role: u.role.label(),
+                // The menu offers what the capability table grants.
+                is_admin: holds(u.role, Capability::Administer),
+                is_applicant: holds(u.role, Capability::Apply),
+                is_clerk: holds(u.role, Capability::ReceiveAtWindow),
+                is_staff: holds(u.role, Capability::SearchCases),
+                in_department: holds(u.role, Capability::WorkInbox),
+                sees_supervision: holds(u.role, Capability::ReadSupervision),
+            }),
+            csrf: csrf.0.clone(),
+        }
+    }
+}
+
+pub fn render<T: Template>(t: T) -> Result<Html<String>, PageError> {
+    t.render()
+        .map(Html)
+        .map_err(|e| PageError(crate::error::AppError::internal(e)))
+}
+
+/// The remaining working days of a case as a page shows them.
+pub fn remaining_text(
+    state_today: chrono::NaiveDate,
+    rec: &tongban_store::cases::CaseRecord,
+    cal: &tongban_core::calendar::WorkCalendar,
+) -> (String, Option<i64>) {
+    match rec.state.remaining_working_days(state_today, cal) {
+        Ok(Some(n)) if n < 0 => (format!("已逾期 {} 个工作日", -n), Some(n)),
+        Ok(Some(n)) => (
+            format!(
+                "{n} 个工作日{}",
+                if rec.state.special.is_some() {
+                    "（特别程序中，暂停计时）"
+                } else {
+                    ""
+                }
+            ),
+            Some(n),
+        ),
+        Ok(None) => ("—".into(), None),
+        Err(e) => (format!("无法计算：{e}"), None),
+    }
+}
