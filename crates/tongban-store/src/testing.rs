@@ -96,15 +96,38 @@ impl TestDb {
     }
 
     /// Closes the pools and drops a PostgreSQL test database.
-    pub async fn cleanup(self) {
+    pub async fn cleanup(mut self) {
         self.store.close().await;
-        if let Some((admin, name)) = &self.pg_cleanup {
-            use sqlx::Connection;
-            if let Ok(mut conn) = sqlx::AnyConnection::connect(admin).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await;
-            }
+        if let Some((admin, name)) = self.pg_cleanup.take() {
+            drop_database(&admin, &name).await;
+        }
+    }
+}
+
+async fn drop_database(admin: &str, name: &str) {
+    use sqlx::Connection;
+    if let Ok(mut conn) = sqlx::AnyConnection::connect(admin).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await;
+    }
+}
+
+/// A test that panicked (or forgot `cleanup`) leaves no PostgreSQL database behind: the drop
+/// runs on a thread of its own, with a runtime of its own, since it may happen while the
+/// test's runtime unwinds.
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg_cleanup.take() {
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    rt.block_on(drop_database(&admin, &name));
+                }
+            })
+            .join();
         }
     }
 }
