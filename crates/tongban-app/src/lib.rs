@@ -12,10 +12,12 @@ pub mod error;
 pub mod jobs;
 pub mod licences;
 pub mod notify;
+pub mod security;
 mod state;
 pub mod supervision;
 
 pub use error::{Error, ErrorKind, Result};
+pub use security::SecurityPolicy;
 pub use state::{App, CatalogView};
 
 /// Starts the background workers of a serving node: supervision (every minute) and the

@@ -27,6 +27,8 @@ pub struct App {
     pub base_url: String,
     /// Injected failures (tests with the `faults` feature only).
     pub faults: Arc<crate::jobs::Faults>,
+    /// Session limits and audit retention (configuration).
+    pub security: crate::security::SecurityPolicy,
     catalog: Arc<RwLock<Option<Arc<CatalogView>>>>,
     calendar: Arc<RwLock<Option<CalendarAt>>>,
 }
@@ -78,6 +80,7 @@ impl App {
             thresholds: tongban_core::supervision::Thresholds::default(),
             base_url: "http://127.0.0.1:8080".into(),
             faults: Arc::default(),
+            security: crate::security::SecurityPolicy::default(),
             catalog: Arc::new(RwLock::new(None)),
             calendar: Arc::new(RwLock::new(None)),
         }

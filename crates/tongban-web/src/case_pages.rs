@@ -399,7 +399,7 @@ async fn case_page(
     case_no: &str,
     error: String,
 ) -> Result<Html<String>, PageError> {
-    let (rec, access) = case_for(state, user, case_no).await?;
+    let (rec, access) = tongban_app::cases::read_case(state, user, case_no).await?;
     let cal = state.calendar().await?;
     let today = state.today();
     let events = state.store.case_events(rec.id).await?;
@@ -594,7 +594,7 @@ pub async fn receipt(
     SignedIn(user): SignedIn,
     Path(no): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    let (rec, _) = case_for(&state, &user, &no).await?;
+    let (rec, _) = tongban_app::cases::read_case(&state, &user, &no).await?;
     let applicant = state.store.applicant(rec.applicant_id).await?;
     let l = &rec.state.limits;
     render(ReceiptPage {
@@ -1078,7 +1078,7 @@ pub async fn register_applicant(
         tokio::task::spawn_blocking(move || tongban_store::accounts::hash_password(&password))
             .await
             .map_err(AppError::internal)??;
-    Ok(state
+    state
         .store
         .register_applicant(
             &NewApplicant { verified, ..new },
@@ -1086,8 +1086,22 @@ pub async fn register_applicant(
             &hash,
             state.now(),
         )
-        .await?)
+        .await
+        .map_err(|e| match e {
+            // A taken username and an ID number that already has an account get the same
+            // answer: sign-up must not tell anyone whether someone's ID number is registered.
+            tongban_store::StoreError::Conflict(_) => AppError::new(
+                axum::http::StatusCode::CONFLICT,
+                "conflict",
+                REGISTRATION_REFUSED,
+            ),
+            other => other.into(),
+        })
 }
+
+/// The one answer when sign-up conflicts with an existing account.
+pub const REGISTRATION_REFUSED: &str = "无法用所填信息注册：用户名已被使用，或所填证件已有账号。\
+     已有账号请直接登录；忘记账号请携带证件到综合窗口办理。";
 
 pub async fn register_submit(
     State(state): State<AppState>,
