@@ -1107,16 +1107,14 @@ pub async fn register_submit(
     State(state): State<AppState>,
     viewer: Viewer,
     csrf: CsrfToken,
+    crate::session::ConnectInfoAddr(client): crate::session::ConnectInfoAddr,
     Form(fields): Form<Fields>,
 ) -> Result<Response, PageError> {
     match register_applicant(&state, &fields).await {
         Ok((user, _)) => {
             let password = f(&fields, "password");
-            match state
-                .store
-                .login(&user.username, password, state.now())
-                .await?
-            {
+            // Signed in like any other sign-in: audited, within the session limit.
+            match tongban_app::security::login(&state, &user.username, password, &client).await? {
                 Ok((_, token)) => {
                     let mut res = Redirect::to("/my/cases").into_response();
                     res.headers_mut().append(SET_COOKIE, session_cookie(&token));

@@ -309,6 +309,7 @@ async fn api_errors_as_json(
         415 => "unsupported_media_type",
         405 => "method_not_allowed",
         404 => "not_found",
+        408 => "timeout",
         503 => "unavailable",
         s if s >= 500 => "internal",
         _ => "bad_request",
@@ -319,6 +320,8 @@ async fn api_errors_as_json(
         "系统内部错误，请稍后再试".to_string()
     } else if status == axum::http::StatusCode::METHOD_NOT_ALLOWED {
         "该路径不支持此请求方法".to_string()
+    } else if status == axum::http::StatusCode::REQUEST_TIMEOUT {
+        "请求超时，请重试".to_string()
     } else if status == axum::http::StatusCode::NOT_FOUND {
         "没有这个API".to_string()
     } else {
@@ -547,7 +550,9 @@ impl Application {
             .layer(tower_http::timeout::TimeoutLayer::with_status_code(
                 axum::http::StatusCode::REQUEST_TIMEOUT,
                 timeouts.request,
-            ));
+            ))
+            // The timeout's 408 on the API as {code, message} too.
+            .layer(axum::middleware::from_fn(api_errors_as_json));
         Ok(Application {
             listener,
             router,
