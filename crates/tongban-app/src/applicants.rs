@@ -68,13 +68,20 @@ pub async fn register(
     let hash = tokio::task::spawn_blocking(move || tongban_store::accounts::hash_password(&pw))
         .await
         .map_err(Error::internal)??;
-    Ok(app
-        .store
+    app.store
         .register_applicant(
             &NewApplicant { verified, ..new },
             username,
             &hash,
             app.now(),
         )
-        .await?)
+        .await
+        .map_err(|e| match e {
+            // A taken username and an ID number that already has an account get the same
+            // answer: sign-up must not tell anyone whether someone's ID number is registered.
+            tongban_store::StoreError::Conflict(_) => {
+                Error::conflict(tongban_core::messages::REGISTRATION_REFUSED)
+            }
+            other => other.into(),
+        })
 }

@@ -32,6 +32,18 @@ pub fn actor_of(role: Role) -> Option<Actor> {
     }
 }
 
+/// [`case_for`] for a read of the case (page, API, receipt): a staff member's read of
+/// someone's case is recorded in the audit log (personal data, 等保 level 3).
+pub async fn read_case(
+    state: &App,
+    user: &User,
+    case_no: &str,
+) -> Result<(CaseRecord, Access), Error> {
+    let found = case_for(state, user, case_no).await?;
+    crate::security::record_personal_read(state, user, "case", case_no).await;
+    Ok(found)
+}
+
 fn refusal(e: Refusal) -> Error {
     e.into()
 }

@@ -36,6 +36,9 @@ pub struct Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What users are told while storage is not answering.
+pub const UNAVAILABLE: &str = "系统暂时无法处理请求，请稍后再试";
+
 impl Error {
     pub fn new(kind: ErrorKind, code: &'static str, message: impl Into<String>) -> Self {
         Error {
@@ -77,6 +80,11 @@ impl Error {
             message: self.message,
         }
     }
+    /// Storage is unreachable or failing; the cause is logged.
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "storage unavailable");
+        Self::new(ErrorKind::Unavailable, "unavailable", UNAVAILABLE)
+    }
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
         Self::new(ErrorKind::Internal, "internal", "系统内部错误，请稍后再试")
@@ -97,6 +105,7 @@ impl From<StoreError> for Error {
             StoreError::NotFound(m) => Error::not_found(format!("未找到：{m}")),
             StoreError::Conflict(m) => Error::conflict(m),
             StoreError::Invalid(m) => Error::invalid(m),
+            other if other.is_unavailable() => Error::unavailable(other),
             other => Error::internal(other),
         }
     }
@@ -108,5 +117,19 @@ impl From<tongban_core::case::Refusal> for Error {
             tongban_core::case::Refusal::NotPermitted(m) => Error::forbidden_because(m),
             other => Error::new(ErrorKind::Refused, "refused", other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_outages_are_unavailable_not_internal() {
+        let e: Error = StoreError::from(tongban_store::sqlx::Error::PoolClosed).into();
+        assert_eq!((e.kind, e.code), (ErrorKind::Unavailable, "unavailable"));
+        assert_eq!(e.message, UNAVAILABLE);
+        let e: Error = StoreError::Internal("bug".into()).into();
+        assert_eq!(e.kind, ErrorKind::Internal);
     }
 }

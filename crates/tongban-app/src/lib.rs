@@ -17,10 +17,12 @@ pub mod jobs;
 pub mod ledger;
 pub mod licences;
 pub mod notify;
+pub mod security;
 mod state;
 pub mod supervision;
 
 pub use error::{Error, ErrorKind, Result};
+pub use security::SecurityPolicy;
 pub use state::{App, CatalogView};
 
 /// Starts the background workers of a serving node: supervision (every minute), the outbox

@@ -141,6 +141,8 @@ pub async fn licence_for(
     }
     if cap != Capability::ReadLicence {
         crate::authz::require(app, user, cap, standing, id).await?;
+    } else if standing != tongban_core::capability::Standing::Own {
+        crate::security::record_personal_read(app, user, "licence", id).await;
     }
     Ok(l)
 }

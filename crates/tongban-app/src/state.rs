@@ -29,6 +29,8 @@ pub struct App {
     pub region: tongban_core::codes::RegionCode,
     /// Injected failures (tests with the `faults` feature only).
     pub faults: Arc<crate::jobs::Faults>,
+    /// Session limits and audit retention (configuration).
+    pub security: crate::security::SecurityPolicy,
     catalog: Arc<RwLock<Option<Arc<CatalogView>>>>,
     calendar: Arc<RwLock<Option<CalendarAt>>>,
 }
@@ -81,6 +83,7 @@ impl App {
             base_url: "http://127.0.0.1:8080".into(),
             faults: Arc::default(),
             region: tongban_core::codes::RegionCode::parse("431900").expect("demo region code"),
+            security: crate::security::SecurityPolicy::default(),
             catalog: Arc::new(RwLock::new(None)),
             calendar: Arc::new(RwLock::new(None)),
         }

@@ -47,6 +47,7 @@ pub async fn run_once(state: &App) -> Result<(usize, usize), Error> {
 pub fn spawn_worker(state: App) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        let mut purge_tick: u64 = 0;
         loop {
             every.tick().await;
             match run_once(&state).await {
@@ -62,6 +63,20 @@ pub fn spawn_worker(state: App) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "session purge failed"),
             }
+            if let Err(e) = state.store.purge_login_failures(state.now()).await {
+                tracing::warn!(error = %e, "sign-in failure purge failed");
+            }
+            // The audit log's retention, once an hour is plenty.
+            if purge_tick.is_multiple_of(60) {
+                match crate::security::purge_audit_log(&state).await {
+                    Ok(n) if n > 0 => {
+                        tracing::info!(purged = n, "audit rows past retention removed")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e.message, "audit purge failed"),
+                }
+            }
+            purge_tick += 1;
         }
     });
 }

@@ -44,6 +44,10 @@ pub enum Capability {
     Administer,
     /// Load or correct a year of the working-day calendar.
     LoadCalendar,
+    /// The node's Prometheus metrics (besides the monitoring system's bearer token).
+    ReadMetrics,
+    /// Reset another user's password (the user must change it at the next sign-in).
+    ResetPassword,
 }
 
 /// Over which resources a capability holds.
@@ -166,6 +170,8 @@ pub const TABLE: &[(Capability, &[(Role, Scope)])] = &[
     (C::ReadAuditLog, &[(R::Admin, S::Any), (R::Auditor, S::Any)]),
     (C::Administer, &[(R::Admin, S::Any)]),
     (C::LoadCalendar, &[(R::Admin, S::Any)]),
+    (C::ReadMetrics, &[(R::Admin, S::Any)]),
+    (C::ResetPassword, &[(R::Admin, S::Any)]),
 ];
 
 /// The scope in which `role` holds `cap`, if at all.

@@ -12,6 +12,7 @@ pub mod licence;
 pub mod merkle;
 pub mod messages;
 pub mod money;
+pub mod password;
 pub mod roles;
 pub mod search;
 pub mod supervision;

@@ -32,3 +32,8 @@ pub fn provisional_note(years: &[i32]) -> String {
         years.join("、")
     )
 }
+
+/// The one answer when sign-up conflicts with an existing account (it must not reveal
+/// whether someone's ID number is registered).
+pub const REGISTRATION_REFUSED: &str = "无法用所填信息注册：用户名已被使用，或所填证件已有账号。\
+     已有账号请直接登录；忘记账号请携带证件到综合窗口办理。";

@@ -14,10 +14,15 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tongban_core::roles::Role;
 
-/// Failed logins in a row that lock an account.
+/// Failed logins in a row, for one (username, client address), before each further attempt
+/// has to wait.
 pub const LOCKOUT_THRESHOLD: i64 = 5;
-/// How long a locked account stays locked.
-pub const LOCKOUT_MINUTES: i64 = 15;
+/// The first wait after [`LOCKOUT_THRESHOLD`] failures; it doubles with each further failure.
+pub const THROTTLE_FIRST_SECONDS: i64 = 30;
+/// The longest wait.
+pub const THROTTLE_MAX_SECONDS: i64 = 15 * 60;
+/// How long a failure counts: a pair's counter is forgotten this long after its last failure.
+pub const THROTTLE_FORGET_HOURS: i64 = 24;
 /// Session lifetime.
 pub const SESSION_HOURS: i64 = 12;
 
@@ -31,14 +36,40 @@ pub struct User {
     pub active: bool,
     pub locked_until: Option<String>,
     pub failed_logins: i64,
+    /// Set by an administrator's password reset: the user must choose a new password.
+    pub must_change_password: bool,
 }
 
+/// Why a sign-in failed. Both say the same to the user (no hint that the account exists or
+/// is being throttled); the audit log tells them apart.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum LoginError {
-    #[error("用户名或密码错误")]
+    #[error("{}", LOGIN_FAILED)]
     BadCredentials,
-    #[error("账号已锁定，请于{0}后再试或联系管理员")]
-    Locked(String),
+    /// Too many failures from this client for this username: wait until the given time.
+    #[error("{}", LOGIN_FAILED)]
+    Throttled(String),
+}
+
+/// The one answer to every failed sign-in.
+pub const LOGIN_FAILED: &str = "用户名或密码错误；多次失败后需稍候再试";
+
+/// How long (username, client) must wait after `failures` failures in a row.
+pub fn throttle_delay(failures: i64) -> Duration {
+    if failures < LOCKOUT_THRESHOLD {
+        return Duration::zero();
+    }
+    let doublings = (failures - LOCKOUT_THRESHOLD).min(10) as u32;
+    Duration::seconds((THROTTLE_FIRST_SECONDS << doublings).min(THROTTLE_MAX_SECONDS))
+}
+
+/// How a sign-in is made: from which client, keeping at most how many sessions.
+#[derive(Debug, Clone)]
+pub struct LoginAttempt<'a> {
+    /// The client's address (the throttle's key with the username).
+    pub client: &'a str,
+    /// Sessions the user may hold at once; the oldest beyond it end.
+    pub max_sessions: i64,
 }
 
 fn user_from_row(row: &AnyRow) -> Result<User> {
@@ -53,11 +84,11 @@ fn user_from_row(row: &AnyRow) -> Result<User> {
         active: get_i64(row, "active")? != 0,
         locked_until: { row.try_get::<Option<String>, _>("locked_until")? },
         failed_logins: get_i64(row, "failed_logins")?,
+        must_change_password: get_i64(row, "must_change_password")? != 0,
     })
 }
 
-const USER_COLS: &str =
-    "id, username, display_name, role, department_id, active, locked_until, failed_logins";
+const USER_COLS: &str = "id, username, display_name, role, department_id, active, locked_until, failed_logins, must_change_password";
 
 /// Argon2id with the crate's defaults (19 MiB, 2 passes): CPU-heavy, so callers run it
 /// off the async runtime.
@@ -79,16 +110,14 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Password rule: at least 8 characters with letters and digits.
+/// Password rule of an account of `role` (see [`tongban_core::password`]).
+pub fn check_password_strength_for(role: Role, password: &str) -> std::result::Result<(), String> {
+    tongban_core::password::check(role, password)
+}
+
+/// The applicants' password rule: at least 8 characters with letters and digits.
 pub fn check_password_strength(password: &str) -> std::result::Result<(), String> {
-    if password.chars().count() < 8 {
-        return Err("密码至少8位".into());
-    }
-    if !password.chars().any(|c| c.is_ascii_digit()) || !password.chars().any(|c| c.is_alphabetic())
-    {
-        return Err("密码须同时包含字母和数字".into());
-    }
-    Ok(())
+    tongban_core::password::check(Role::Person, password)
 }
 
 fn token_hash(token: &str) -> String {
@@ -239,84 +268,128 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("用户 {id}")));
         }
+        crate::db::query(
+            "DELETE FROM login_failures WHERE username = (SELECT username FROM users WHERE id = $1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         audit(&mut tx, now, actor, "user.unlock", &id.to_string()).await?;
         self.commit(tx).await?;
         Ok(())
     }
 
-    /// Checks a password; counts failures and locks the account after
-    /// [`LOCKOUT_THRESHOLD`] in a row. On success returns the user and a new session token.
+    /// Checks a password from a test or tool: one client, three sessions.
     pub async fn login(
         &self,
         username: &str,
         password: &str,
         now: DateTime<Utc>,
     ) -> Result<std::result::Result<(User, String), LoginError>> {
+        self.login_from(
+            username,
+            password,
+            &LoginAttempt {
+                client: "-",
+                max_sessions: 3,
+            },
+            now,
+        )
+        .await
+    }
+
+    /// Checks a password. Failures are counted per (username, client address), for unknown
+    /// usernames too; from [`LOCKOUT_THRESHOLD`] failures on, that pair must wait a delay
+    /// that doubles with each failure ([`throttle_delay`]) — other clients are not
+    /// affected, so nobody can lock an account from elsewhere. The password is checked (or
+    /// a dummy hash, for an unknown user) in every case, so timing says nothing. On success
+    /// returns the user and a new session token; the user's oldest sessions beyond
+    /// `max_sessions` end. Every outcome is audited.
+    pub async fn login_from(
+        &self,
+        username: &str,
+        password: &str,
+        attempt: &LoginAttempt<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<std::result::Result<(User, String), LoginError>> {
+        let username = username.trim();
+        // Unknown names are counted and audited under what was typed, bounded.
+        let name_key: String = username.chars().take(64).collect();
         let row = crate::db::query(&format!(
             "SELECT {USER_COLS}, password_hash FROM users WHERE username = $1"
         ))
-        .bind(username.trim())
+        .bind(username)
         .fetch_optional(self.r())
         .await?;
-        let Some(row) = row else {
-            let dummy = DUMMY_HASH
-                .get_or_init(|| hash_password("dummy-password-1").unwrap_or_default())
-                .clone();
-            let pw = password.to_string();
-            let _ = tokio::task::spawn_blocking(move || verify_password(&pw, &dummy)).await;
-            return Ok(Err(LoginError::BadCredentials));
+        let throttle = crate::db::query(
+            "SELECT failures, last_at FROM login_failures WHERE username = $1 AND client = $2",
+        )
+        .bind(&name_key)
+        .bind(attempt.client)
+        .fetch_optional(self.r())
+        .await?;
+        let (failures, last_at) = match &throttle {
+            Some(r) => (get_i64(r, "failures")?, get_str(r, "last_at")?),
+            None => (0, String::new()),
         };
-        let user = user_from_row(&row)?;
-        if let Some(until) = &user.locked_until {
-            if let Ok(t) = DateTime::parse_from_rfc3339(until) {
-                if t.with_timezone(&Utc) > now {
-                    return Ok(Err(LoginError::Locked(
-                        t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
-                            .format("%H:%M")
-                            .to_string(),
-                    )));
-                }
-            }
-        }
-        let hash = get_str(&row, "password_hash")?;
+        let wait_until = DateTime::parse_from_rfc3339(&last_at)
+            .ok()
+            .map(|t| t.with_timezone(&Utc) + throttle_delay(failures))
+            .filter(|t| *t > now);
+        let hash = match &row {
+            Some(r) => get_str(r, "password_hash")?,
+            None => DUMMY_HASH
+                .get_or_init(|| hash_password("dummy-password-1").unwrap_or_default())
+                .clone(),
+        };
         let pw = password.to_string();
         let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
             .await
             .map_err(|e| StoreError::Internal(e.to_string()))?;
+        let user = row.as_ref().map(user_from_row).transpose()?;
         let mut tx = self.begin_write().await?;
-        if !ok || !user.active {
-            // Counted in the database, so parallel guesses cannot undercount.
-            let row = crate::db::query(
-                "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
+        if let Some(until) = wait_until {
+            audit(
+                &mut tx,
+                now,
+                &name_key,
+                "login.throttled",
+                &format!("client={} failures={failures}", attempt.client),
             )
-            .bind(user.id)
-            .fetch_one(&mut *tx)
             .await?;
-            let failed = get_i64(&row, "failed_logins")?;
-            let locked = (failed >= LOCKOUT_THRESHOLD)
-                .then(|| now_text(now + Duration::minutes(LOCKOUT_MINUTES)));
-            if locked.is_some() {
+            self.commit(tx).await?;
+            return Ok(Err(LoginError::Throttled(now_text(until))));
+        }
+        let user = match user {
+            Some(u) if ok && u.active => u,
+            _ => {
+                // Counted in the database, so parallel guesses cannot undercount.
                 crate::db::query(
-                    "UPDATE users SET failed_logins = 0, locked_until = $1 WHERE id = $2",
+                    "INSERT INTO login_failures (username, client, failures, last_at) VALUES ($1, $2, 1, $3) \
+                     ON CONFLICT (username, client) DO UPDATE SET failures = login_failures.failures + 1, last_at = $3",
                 )
-                .bind(locked.clone())
-                .bind(user.id)
+                .bind(&name_key)
+                .bind(attempt.client)
+                .bind(now_text(now))
                 .execute(&mut *tx)
                 .await?;
-            }
-            if locked.is_some() {
                 audit(
                     &mut tx,
                     now,
-                    &user.username,
-                    "user.locked",
-                    "too many failed logins",
+                    &name_key,
+                    "login.failed",
+                    &format!("client={}", attempt.client),
                 )
                 .await?;
+                self.commit(tx).await?;
+                return Ok(Err(LoginError::BadCredentials));
             }
-            self.commit(tx).await?;
-            return Ok(Err(LoginError::BadCredentials));
-        }
+        };
+        crate::db::query("DELETE FROM login_failures WHERE username = $1 AND client = $2")
+            .bind(&name_key)
+            .bind(attempt.client)
+            .execute(&mut *tx)
+            .await?;
         crate::db::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
             .bind(user.id)
             .execute(&mut *tx)
@@ -327,32 +400,182 @@ impl Store {
             .bind(now_text(now))
             .execute(&mut *tx)
             .await?;
+        // At most `max_sessions` at once: the oldest beyond it end.
+        let keep = attempt.max_sessions.max(1) - 1;
+        let live = crate::db::query(
+            "SELECT token_hash FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, token_hash",
+        )
+        .bind(user.id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut ended = 0;
+        for r in live.iter().skip(keep as usize) {
+            crate::db::query("DELETE FROM sessions WHERE token_hash = $1")
+                .bind(get_str(r, "token_hash")?)
+                .execute(&mut *tx)
+                .await?;
+            ended += 1;
+        }
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let token = hex::encode(bytes);
-        crate::db::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        crate::db::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $3)")
             .bind(token_hash(&token))
             .bind(user.id)
             .bind(now_text(now))
             .bind(now_text(now + Duration::hours(SESSION_HOURS)))
             .execute(&mut *tx)
             .await?;
+        let detail = if ended > 0 {
+            format!("client={} ended_oldest_sessions={ended}", attempt.client)
+        } else {
+            format!("client={}", attempt.client)
+        };
+        audit(&mut tx, now, &user.username, "login", &detail).await?;
         self.commit(tx).await?;
         Ok(Ok((user, token)))
     }
 
-    /// The user of a live session.
+    /// The user of a live session (no idle limit).
     pub async fn session_user(&self, token: &str, now: DateTime<Utc>) -> Result<Option<User>> {
+        self.session_user_idle(token, now, None).await
+    }
+
+    /// The user of a live session. With `staff_idle`, a staff session unused for that long
+    /// has ended (and is deleted); applicants keep the absolute lifetime only. A session's
+    /// last use is written at most once a minute.
+    pub async fn session_user_idle(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+        staff_idle: Option<Duration>,
+    ) -> Result<Option<User>> {
+        let th = token_hash(token);
         let row = crate::db::query(&format!(
-            "SELECT u.{} FROM sessions s JOIN users u ON u.id = s.user_id \
+            "SELECT u.{}, s.created_at AS s_created, s.last_seen_at AS s_seen FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
             USER_COLS.replace(", ", ", u.")
         ))
-        .bind(token_hash(token))
+        .bind(&th)
         .bind(now_text(now))
         .fetch_optional(self.r())
         .await?;
-        row.as_ref().map(user_from_row).transpose()
+        let Some(row) = row else { return Ok(None) };
+        let user = user_from_row(&row)?;
+        let seen_text = row
+            .try_get::<Option<String>, _>("s_seen")?
+            .unwrap_or(get_str(&row, "s_created")?);
+        let seen = DateTime::parse_from_rfc3339(&seen_text)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or(now);
+        if let Some(idle) = staff_idle.filter(|_| user.role.is_staff()) {
+            if seen + idle <= now {
+                crate::db::query("DELETE FROM sessions WHERE token_hash = $1")
+                    .bind(&th)
+                    .execute(self.w())
+                    .await?;
+                self.durable().await?;
+                return Ok(None);
+            }
+        }
+        if now - seen >= Duration::minutes(1) {
+            crate::db::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                .bind(now_text(now))
+                .bind(&th)
+                .execute(self.w())
+                .await?;
+            self.durable().await?;
+        }
+        Ok(Some(user))
+    }
+
+    /// Lifts the sign-in wait of a user (every client) and the old account lock; by name,
+    /// for the command line.
+    pub async fn unlock_username(
+        &self,
+        actor: &str,
+        username: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let row = crate::db::query("SELECT id FROM users WHERE username = $1")
+            .bind(username.trim())
+            .fetch_optional(self.r())
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("用户 {username}")))?;
+        self.unlock_user(actor, get_i64(&row, "id")?, now).await
+    }
+
+    /// Failures in a row recorded for (username, client).
+    pub async fn login_failures(&self, username: &str, client: &str) -> Result<i64> {
+        Ok(crate::db::query(
+            "SELECT failures FROM login_failures WHERE username = $1 AND client = $2",
+        )
+        .bind(username)
+        .bind(client)
+        .fetch_optional(self.r())
+        .await?
+        .map(|r| get_i64(&r, "failures"))
+        .transpose()?
+        .unwrap_or(0))
+    }
+
+    /// The stored password hash of a user (to check the current password before a change).
+    pub async fn password_hash(&self, user_id: i64) -> Result<String> {
+        let row = crate::db::query("SELECT password_hash FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(self.r())
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("用户 {user_id}")))?;
+        get_str(&row, "password_hash")
+    }
+
+    /// Sets a user's password (hash computed by the caller). `must_change`: an
+    /// administrator's reset, which the user must replace at the next sign-in. Every other
+    /// session of the user ends (all of them on a reset); `keep_token` is the session that
+    /// made the change.
+    pub async fn set_password(
+        &self,
+        actor: &str,
+        user_id: i64,
+        password_hash: &str,
+        must_change: bool,
+        keep_token: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let done = crate::db::query(
+            "UPDATE users SET password_hash = $1, must_change_password = $2, failed_logins = 0, locked_until = NULL WHERE id = $3",
+        )
+        .bind(password_hash)
+        .bind(i64::from(must_change))
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("用户 {user_id}")));
+        }
+        crate::db::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user_id)
+            .bind(keep_token.map(token_hash).unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
+        let action = if must_change {
+            "password.reset"
+        } else {
+            "password.change"
+        };
+        audit(&mut tx, now, actor, action, &user_id.to_string()).await?;
+        self.commit(tx).await
+    }
+
+    /// Forgets sign-in failures older than [`THROTTLE_FORGET_HOURS`]; returns how many.
+    pub async fn purge_login_failures(&self, now: DateTime<Utc>) -> Result<u64> {
+        let done = crate::db::query("DELETE FROM login_failures WHERE last_at <= $1")
+            .bind(now_text(now - Duration::hours(THROTTLE_FORGET_HOURS)))
+            .execute(self.w())
+            .await?;
+        self.durable().await?;
+        Ok(done.rows_affected())
     }
 
     /// Deletes every expired session; returns how many.

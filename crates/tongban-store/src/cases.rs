@@ -284,20 +284,20 @@ impl Store {
                 args.push(v.to_ascii_uppercase());
             } else {
                 wh.push(format!(
-                    "c.applicant_id IN (SELECT id FROM applicants WHERE name LIKE ${i})"
+                    "c.applicant_id IN (SELECT id FROM applicants WHERE name LIKE ${i} ESCAPE '\\')"
                 ));
-                args.push(format!("%{v}%"));
+                args.push(crate::like_contains(v));
             }
         }
         if let Some(v) = &f.impl_code {
             let i = next();
             wh.push(format!(
-                "(c.impl_code = ${i} OR c.item_name LIKE ${})",
+                "(c.impl_code = ${i} OR c.item_name LIKE ${} ESCAPE '\\')",
                 i + 1
             ));
             next();
             args.push(v.clone());
-            args.push(format!("%{v}%"));
+            args.push(crate::like_contains(v));
         }
         if let Some(v) = f.department_id {
             let i = next();

@@ -667,14 +667,7 @@ pub(crate) async fn audit(
     action: &str,
     detail: &str,
 ) -> Result<()> {
-    crate::db::query("INSERT INTO audit_log (at, actor, action, detail) VALUES ($1, $2, $3, $4)")
-        .bind(now_text(now))
-        .bind(actor)
-        .bind(action)
-        .bind(detail)
-        .execute(conn)
-        .await?;
-    Ok(())
+    crate::audit::append(conn, now, actor, action, detail).await
 }
 
 /// Finds the item's department by 实施主体编码; with `create`, registers it when unknown.

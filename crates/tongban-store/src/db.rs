@@ -120,6 +120,8 @@ impl<T: Bind + Clone> Bind for &Option<T> {
 pub struct DbError {
     pub code: Option<String>,
     pub message: String,
+    /// See [`DbError::is_unavailable`].
+    pub unavailable: bool,
 }
 
 impl std::fmt::Display for DbError {
@@ -138,7 +140,15 @@ impl DbError {
         DbError {
             code: None,
             message: message.into(),
+            unavailable: false,
         }
+    }
+
+    /// The database could not be reached or could not store the change (connection lost or
+    /// refused, pool exhausted, I/O error, disk full, read-only file, busy past the
+    /// timeout): worth retrying later, unlike a refused statement.
+    pub fn is_unavailable(&self) -> bool {
+        self.unavailable
     }
 
     /// A unique-constraint violation on either backend.
@@ -148,12 +158,34 @@ impl DbError {
     }
 }
 
+/// The code given to failures that never reached the database (connection, pool, I/O).
+pub const UNAVAILABLE_CODE: &str = "unavailable";
+
 impl From<sqlx::Error> for DbError {
     fn from(e: sqlx::Error) -> DbError {
         match &e {
-            sqlx::Error::Database(db) => DbError {
-                code: db.code().map(|c| c.to_string()),
-                message: db.message().to_string(),
+            sqlx::Error::Database(db) => {
+                let code = db.code().map(|c| c.to_string());
+                // SQLSTATE classes: 08 connection exception, 53 insufficient resources
+                // (disk full, out of memory), 57P operator intervention (shutdown, cannot
+                // connect now), 58 system error (I/O).
+                let unavailable = code
+                    .as_deref()
+                    .is_some_and(|c| ["08", "53", "57P", "58"].iter().any(|p| c.starts_with(p)));
+                DbError {
+                    code,
+                    message: db.message().to_string(),
+                    unavailable,
+                }
+            }
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => DbError {
+                code: Some(UNAVAILABLE_CODE.into()),
+                message: e.to_string(),
+                unavailable: true,
             },
             other => DbError::new(other.to_string()),
         }
@@ -166,6 +198,14 @@ impl From<rusqlite::Error> for DbError {
             rusqlite::Error::SqliteFailure(f, msg) => DbError {
                 code: Some(f.extended_code.to_string()),
                 message: msg.clone().unwrap_or_else(|| f.to_string()),
+                unavailable: matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy
+                        | rusqlite::ErrorCode::ReadOnly
+                        | rusqlite::ErrorCode::SystemIoFailure
+                        | rusqlite::ErrorCode::DiskFull
+                        | rusqlite::ErrorCode::CannotOpen
+                ),
             },
             other => DbError::new(other.to_string()),
         }

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod applicants;
+pub mod audit;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod calendar;
@@ -56,6 +57,13 @@ pub enum StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+impl StoreError {
+    /// The database is unreachable or storage is failing (see [`db::DbError::is_unavailable`]).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Database(e) if e.is_unavailable())
+    }
+}
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> StoreError {
@@ -148,6 +156,36 @@ impl Store {
                 }
             }
             Backend::Postgres => {
+                // One direct connection first: when the server is unreachable or refuses
+                // us, the pool would only say "pool timed out"; this says why.
+                {
+                    use sqlx::Connection;
+                    match tokio::time::timeout(
+                        Duration::from_secs(10),
+                        sqlx::AnyConnection::connect(url),
+                    )
+                    .await
+                    {
+                        Ok(Ok(c)) => {
+                            let _ = c.close().await;
+                        }
+                        Ok(Err(e)) => {
+                            return Err(StoreError::Database(db::DbError {
+                                code: Some(db::UNAVAILABLE_CODE.into()),
+                                message: format!("cannot connect to PostgreSQL: {e}"),
+                                unavailable: true,
+                            }))
+                        }
+                        Err(_) => {
+                            return Err(StoreError::Database(db::DbError {
+                                code: Some(db::UNAVAILABLE_CODE.into()),
+                                message: "cannot connect to PostgreSQL: no answer within 10 s"
+                                    .into(),
+                                unavailable: true,
+                            }))
+                        }
+                    }
+                }
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
@@ -202,7 +240,14 @@ impl Store {
     /// itself (`synchronous_commit=on`, grouping concurrent commits in its own WAL flush).
     pub(crate) async fn durable(&self) -> Result<()> {
         match &self.sync {
-            Some(s) => s.durable().await.map_err(StoreError::Internal),
+            // A failed WAL sync means the write may not be on disk: storage is failing.
+            Some(s) => s.durable().await.map_err(|message| {
+                StoreError::Database(db::DbError {
+                    code: Some(db::UNAVAILABLE_CODE.into()),
+                    message,
+                    unavailable: true,
+                })
+            }),
             None => Ok(()),
         }
     }
@@ -312,6 +357,23 @@ impl Store {
         self.durable().await
     }
 
+    /// A write round trip: one durable write of a probe row, read back. Readiness means
+    /// the database takes writes, not only that it answers.
+    pub async fn write_probe(&self) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        db::query(
+            "INSERT INTO meta (key, value) VALUES ('ready_probe', 1) \
+             ON CONFLICT (key) DO UPDATE SET value = meta.value + 1",
+        )
+        .execute(&mut *tx)
+        .await?;
+        self.commit(tx).await?;
+        db::query("SELECT value FROM meta WHERE key = 'ready_probe'")
+            .fetch_one(&self.write)
+            .await?;
+        Ok(())
+    }
+
     pub async fn ping(&self) -> Result<()> {
         db::query("SELECT 1").execute(&self.read).await?;
         Ok(())
@@ -345,6 +407,43 @@ fn probe_table(name: &str) -> Result<&str> {
             "not a probe table name: {name}"
         )))
     }
+}
+
+/// Free bytes available to this process on the file system holding `path`.
+pub fn free_bytes(path: &Path) -> std::io::Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    // SAFETY: `c` is a valid NUL-terminated path and `st` a properly sized out-parameter.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(st.f_bavail as u64 * st.f_frsize as u64)
+}
+
+/// Checks that a directory exists (creating it) and that files can be written in it.
+pub fn check_writable_dir(dir: &Path) -> std::result::Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let probe = dir.join(".tongban-write-probe");
+    std::fs::write(&probe, b"ok").map_err(|e| format!("{} is not writable: {e}", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// A LIKE pattern matching `text` anywhere, with `%`, `_` and the escape character `\`
+/// taken literally (use with `ESCAPE '\'`).
+pub(crate) fn like_contains(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
 }
 
 /// Hides the password of a database URL so it can be logged.
@@ -389,4 +488,56 @@ pub(crate) fn get_opt_i64(row: &AnyRow, col: &str) -> Result<Option<i64>> {
 /// True for a unique-constraint violation on either backend.
 pub(crate) fn is_unique_violation(e: &db::DbError) -> bool {
     e.is_unique_violation()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_wildcards_are_taken_literally() {
+        assert_eq!(like_contains("食品"), "%食品%");
+        assert_eq!(like_contains("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+
+    #[test]
+    fn storage_failures_are_unavailable_and_refusals_are_not() {
+        let sqlite = |code: i32| {
+            db::DbError::from(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                None,
+            ))
+        };
+        // SQLITE_FULL, SQLITE_IOERR_FSYNC, SQLITE_READONLY, SQLITE_BUSY, SQLITE_CANTOPEN
+        for code in [13, 10 | (4 << 8), 8, 5, 14] {
+            assert!(sqlite(code).is_unavailable(), "{code}");
+        }
+        // SQLITE_CONSTRAINT_UNIQUE
+        assert!(!sqlite(2067).is_unavailable());
+        assert!(StoreError::from(sqlx::Error::PoolTimedOut).is_unavailable());
+        assert!(StoreError::from(sqlx::Error::Io(std::io::Error::other("reset"))).is_unavailable());
+        assert!(!StoreError::Conflict("x".into()).is_unavailable());
+        assert!(!StoreError::from(sqlx::Error::RowNotFound).is_unavailable());
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_postgres_says_why() {
+        let e = Store::open("postgres://postgres@127.0.0.1:1/nothing")
+            .await
+            .unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("cannot connect to PostgreSQL"), "{text}");
+        assert!(!text.contains("pool timed out"), "{text}");
+        assert!(e.is_unavailable());
+    }
+
+    #[test]
+    fn a_data_dir_that_cannot_be_written_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(check_writable_dir(dir.path()).is_ok());
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"x").unwrap();
+        let e = check_writable_dir(&file.join("data")).unwrap_err();
+        assert!(e.contains("cannot create"), "{e}");
+    }
 }

@@ -15,6 +15,11 @@ impl ObjectStore {
         ObjectStore { root: root.into() }
     }
 
+    /// The directory the objects live under.
+    pub fn root(&self) -> &std::path::Path {
+        &self.root
+    }
+
     fn path_of(&self, sha: &str) -> PathBuf {
         self.root.join(&sha[..2]).join(sha)
     }

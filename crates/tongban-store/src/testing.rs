@@ -131,3 +131,35 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// Raw statements for tests that check what the database itself refuses, and a way round
+/// the audit log's triggers to simulate tampering by someone with database access.
+impl crate::Store {
+    pub async fn debug_execute(&self, sql: &str, id: i64) -> crate::Result<u64> {
+        let done = crate::db::query(sql).bind(id).execute(self.w()).await;
+        self.durable().await?;
+        Ok(done?.rows_affected())
+    }
+
+    pub async fn debug_tamper_audit(&self, id: i64, detail: &str) -> crate::Result<()> {
+        let (off, on) = match self.backend() {
+            crate::Backend::Sqlite => (
+                "DROP TRIGGER audit_log_no_update",
+                "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log \
+                 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+            ),
+            crate::Backend::Postgres => (
+                "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
+                "ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only",
+            ),
+        };
+        crate::db::query(off).execute(self.w()).await?;
+        crate::db::query("UPDATE audit_log SET detail = $1 WHERE id = $2")
+            .bind(detail)
+            .bind(id)
+            .execute(self.w())
+            .await?;
+        crate::db::query(on).execute(self.w()).await?;
+        self.durable().await
+    }
+}

@@ -1,7 +1,7 @@
 //! Catalog administration pages (系统管理员 only): items, materials, versions, import and
 //! export, departments, halls and windows, users and roles, the 四级四同 report.
 
-use crate::auth::{Admin, CsrfToken, Viewer};
+use crate::auth::{Admin, CsrfToken, SignedIn, Viewer};
 use crate::error::{AppError, PageError};
 use crate::ui::{render, PageCtx};
 use crate::AppState;
@@ -10,6 +10,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
+use serde::Deserialize;
 use std::collections::HashMap;
 use tongban_core::catalog::{
     four_same_report, FourSameViolation, Item, Material, ITEM_COLUMNS, ITEM_REQUIRED,
@@ -901,7 +902,7 @@ pub async fn create_user_with(
 ) -> Result<tongban_store::accounts::User, AppError> {
     let role =
         Role::parse(role).ok_or_else(|| AppError::bad_request(format!("未知角色：{role}")))?;
-    tongban_store::accounts::check_password_strength(password).map_err(AppError::bad_request)?;
+    tongban_core::password::check(role, password).map_err(AppError::bad_request)?;
     let pw = password.to_string();
     let hash = tokio::task::spawn_blocking(move || tongban_store::accounts::hash_password(&pw))
         .await
@@ -1039,26 +1040,89 @@ pub async fn four_same(
 #[template(path = "admin/audit.html")]
 struct AuditPage {
     ctx: PageCtx,
-    rows: Vec<(String, String, String, String)>,
+    rows: Vec<(String, String, String, String, String)>,
+    verified: bool,
+    checked: u64,
+    problem: String,
 }
 
 pub async fn audit(
     State(state): State<AppState>,
     viewer: Viewer,
     csrf: CsrfToken,
-    Admin(_): Admin,
+    SignedIn(user): SignedIn,
 ) -> Result<Html<String>, PageError> {
-    let rows = state
-        .store
-        .audit_entries(200)
+    let rows = tongban_app::security::audit_log(&state, &user, 200)
         .await?
         .into_iter()
-        .map(|(at, a, b, c)| (tongban_app::clock::beijing_text(&at), a, b, c))
+        .map(|e| {
+            (
+                tongban_app::clock::beijing_text(&e.at),
+                e.actor,
+                e.action,
+                e.detail,
+                e.hash.get(..16).unwrap_or("").to_string(),
+            )
+        })
         .collect();
+    let v = tongban_app::security::verify_audit_log(&state).await?;
     render(AuditPage {
         ctx: PageCtx::new(&viewer, &csrf),
         rows,
+        verified: v.first_problem.is_none(),
+        checked: v.checked,
+        problem: v
+            .first_problem
+            .map(|(id, why)| format!("第 {id} 条：{why}"))
+            .unwrap_or_default(),
     })
+}
+
+/// The whole audit log as CSV (auditors and administrators).
+pub async fn audit_csv(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+) -> Result<Response, PageError> {
+    let bytes = tongban_app::security::audit_csv(&state, &user).await?;
+    Ok(csv_download(bytes))
+}
+
+pub fn csv_download(bytes: Vec<u8>) -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                CONTENT_DISPOSITION,
+                "attachment; filename=\"audit-log.csv\"",
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    password: String,
+}
+
+/// An administrator sets a temporary password; the user must change it at next sign-in.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(admin): SignedIn,
+    Path(id): Path<i64>,
+    Form(f): Form<ResetForm>,
+) -> Result<Response, PageError> {
+    match tongban_app::security::reset_password(&state, &admin, id, &f.password).await {
+        Ok(()) => Ok(Redirect::to("/admin/users").into_response()),
+        Err(e) if e.kind == tongban_app::ErrorKind::Invalid => {
+            let page = users_page(&state, &viewer, &csrf, e.message).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template)]

@@ -1,7 +1,7 @@
 //! JSON API under /api/v1. Same rules as the pages; errors are `{code, message}`.
 
 use crate::admin::{create_user_with, export_file, read_import_parts, run_import};
-use crate::auth::Admin;
+use crate::auth::{Admin, SignedIn};
 use crate::error::{ApiError, AppError};
 use crate::AppState;
 use axum::extract::{Multipart, Path, Query, State};
@@ -434,6 +434,59 @@ pub async fn unlock_user(
         .unlock_user(&u.username, id, state.now())
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct ResetBody {
+    password: String,
+}
+
+/// `POST /api/v1/admin/users/{id}/password`: a temporary password the user must change at
+/// the next sign-in.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    SignedIn(admin): SignedIn,
+    Path(id): Path<i64>,
+    Json(body): Json<ResetBody>,
+) -> Result<StatusCode, ApiError> {
+    tongban_app::security::reset_password(&state, &admin, id, &body.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/audit`: the newest audit rows (auditors and administrators), with the
+/// result of verifying the hash chain.
+pub async fn audit_log(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let limit = q.limit.unwrap_or(200).clamp(1, 10_000);
+    let rows = tongban_app::security::audit_log(&state, &user, limit).await?;
+    let v = tongban_app::security::verify_audit_log(&state).await?;
+    Ok(Json(json!({
+        "entries": rows,
+        "chain": {
+            "valid": v.first_problem.is_none(),
+            "checked": v.checked,
+            "unchained": v.unchained,
+            "first_problem": v.first_problem.map(|(id, why)| json!({ "id": id, "reason": why })),
+        }
+    })))
+}
+
+/// `GET /api/v1/audit/export`: the whole audit log as CSV.
+pub async fn audit_export(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+) -> Result<axum::response::Response, ApiError> {
+    let bytes = tongban_app::security::audit_csv(&state, &user).await?;
+    Ok(crate::admin::csv_download(bytes))
 }
 
 #[derive(Deserialize)]

@@ -10,11 +10,14 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use rand::RngCore;
+use sha2::{Digest, Sha256};
 use tongban_store::accounts::User;
 
 pub const SESSION_COOKIE: &str = "tb_session";
 pub const CSRF_COOKIE: &str = "tb_csrf";
 pub const CSRF_FIELD: &str = "_csrf";
+/// Where a user whose password must be changed is sent.
+pub const PASSWORD_PAGE: &str = "/account/password";
 
 /// Who is asking (resolved once per request by [`resolve_session`]).
 #[derive(Clone, Debug, Default)]
@@ -40,6 +43,28 @@ pub fn cookie<'a>(parts: &'a axum::http::HeaderMap, name: &str) -> Option<&'a st
         .map(|(_, v)| v)
 }
 
+/// The CSRF token of a signed-in browser session, derived from its (secret, HttpOnly)
+/// session token: a token copied from another session does not match this one.
+pub fn session_csrf(session_token: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"tongban-csrf\0");
+    h.update(session_token.as_bytes());
+    hex::encode(&h.finalize()[..24])
+}
+
+/// Compares two tokens in time independent of where they differ.
+fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Marks a response as answering a signed-in user: it is not to be cached.
+#[derive(Clone, Copy, Debug)]
+pub struct Personal;
+
 fn random_token() -> String {
     let mut b = [0u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut b);
@@ -59,8 +84,9 @@ pub fn clear_session_cookie() -> HeaderValue {
 }
 
 /// Resolves the session, and enforces CSRF on state-changing requests:
-/// - browser forms must echo the `tb_csrf` cookie in the `_csrf` field or query parameter
-///   (double-submit; the cookie is SameSite=Strict);
+/// - browser forms must send the page's token in the `_csrf` field or query parameter: for a
+///   signed-in session a token derived from the session token ([`session_csrf`]), before
+///   signing in the `tb_csrf` cookie (double-submit; the cookie is SameSite=Strict);
 /// - API writes must either carry a bearer token or be JSON (which a cross-site form cannot send).
 pub async fn resolve_session(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
@@ -77,15 +103,49 @@ pub async fn resolve_session(State(state): State<AppState>, req: Request, next: 
         user: None,
     };
     if let Some(t) = &viewer.token {
-        match state.store.session_user(t, state.now()).await {
+        match tongban_app::security::session_user(&state, t).await {
             Ok(u) => viewer.user = u,
-            Err(e) => return PageError(AppError::internal(e)).into_response(),
+            Err(e) => {
+                let e = AppError::from(e);
+                // (storage unavailable answers 503 here, before any handler)
+                return if parts.uri.path().starts_with("/api/") {
+                    ApiError(e).into_response()
+                } else {
+                    PageError(e).into_response()
+                };
+            }
         }
     }
+    // A user whose password an administrator reset may only change it (or sign out).
+    if viewer.user.as_ref().is_some_and(|u| u.must_change_password)
+        && !may_pass_before_password_change(&parts.method, parts.uri.path())
+    {
+        return if parts.uri.path().starts_with("/api/") {
+            ApiError(AppError::new(
+                StatusCode::FORBIDDEN,
+                "password_change_required",
+                "管理员已重置您的密码，请先修改密码（POST /api/v1/me/password）",
+            ))
+            .into_response()
+        } else {
+            Redirect::to(PASSWORD_PAGE).into_response()
+        };
+    }
     let csrf_cookie = cookie(&parts.headers, CSRF_COOKIE).map(str::to_string);
-    let csrf = csrf_cookie.clone().unwrap_or_else(random_token);
+    // Signed in through the cookie: the form token is bound to the session. Otherwise (not
+    // signed in yet) the double-submit cookie.
+    let session_bound = match (&viewer.user, &viewer.token, viewer.bearer) {
+        (Some(_), Some(t), false) => Some(session_csrf(t)),
+        _ => None,
+    };
+    let expected_csrf = session_bound.clone().or_else(|| csrf_cookie.clone());
+    let anonymous_csrf = csrf_cookie.clone().unwrap_or_else(random_token);
+    let csrf = session_bound.unwrap_or_else(|| anonymous_csrf.clone());
     let is_api = parts.uri.path().starts_with("/api/");
-    let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let unsafe_method = matches!(
+        parts.method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    );
     let mut body = Body::new(body);
     if unsafe_method {
         if is_api {
@@ -126,7 +186,7 @@ pub async fn resolve_session(State(state): State<AppState>, req: Request, next: 
                 sent = url_param(std::str::from_utf8(&bytes).unwrap_or(""), CSRF_FIELD);
                 body = Body::from(bytes);
             }
-            let ok = matches!((&csrf_cookie, &sent), (Some(c), Some(s)) if !c.is_empty() && c == s);
+            let ok = matches!((&expected_csrf, &sent), (Some(c), Some(s)) if !c.is_empty() && same_token(c, s));
             if !ok {
                 return PageError(AppError::new(
                     StatusCode::FORBIDDEN,
@@ -137,17 +197,30 @@ pub async fn resolve_session(State(state): State<AppState>, req: Request, next: 
             }
         }
     }
+    let personal = viewer.user.is_some();
     parts.extensions.insert(viewer);
     parts.extensions.insert(CsrfToken(csrf.clone()));
     let mut res = next.run(Request::from_parts(parts, body)).await;
+    if personal {
+        res.extensions_mut().insert(Personal);
+    }
     if csrf_cookie.is_none() {
         if let Ok(v) = HeaderValue::from_str(&format!(
-            "{CSRF_COOKIE}={csrf}; SameSite=Strict; Path=/; HttpOnly"
+            "{CSRF_COOKIE}={anonymous_csrf}; SameSite=Strict; Path=/; HttpOnly"
         )) {
             res.headers_mut().append(SET_COOKIE, v);
         }
     }
     res
+}
+
+fn may_pass_before_password_change(method: &Method, path: &str) -> bool {
+    path.starts_with("/static/")
+        || matches!(
+            path,
+            "/account/password" | "/logout" | "/api/v1/me" | "/api/v1/me/password" | "/healthz"
+        )
+        || (path == "/api/v1/session" && *method == Method::DELETE)
 }
 
 fn url_param(query: &str, name: &str) -> Option<String> {
@@ -167,13 +240,17 @@ fn url_decode_pairs(s: &str) -> Vec<(String, String)> {
 }
 
 fn decode(s: &str) -> Option<String> {
-    let s = s.replace('+', " ");
+    percent_decode(&s.replace('+', " "))
+}
+
+/// Decodes `%XX` escapes; None when the result is not UTF-8 or an escape is malformed.
+pub fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let h = std::str::from_utf8(&bytes[i + 1..i + 3]).ok()?;
+        if bytes[i] == b'%' {
+            let h = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
             out.push(u8::from_str_radix(h, 16).ok()?);
             i += 3;
         } else {

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use tongban_app::cases::{
-    case_for, command_from, execute, parse_delivery, store_uploads, submit, Submission, Upload,
+    command_from, execute, parse_delivery, store_uploads, submit, Submission, Upload,
 };
 use tongban_app::cases::{search_filter, search_scope, ListQuery};
 use tongban_core::case::{Channel, MaterialRef};
@@ -227,7 +227,7 @@ pub async fn get_case(
     SignedIn(user): SignedIn,
     Path(no): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let (rec, _) = case_for(&state, &user, &no).await?;
+    let (rec, _) = tongban_app::cases::read_case(&state, &user, &no).await?;
     Ok(Json(case_json(&state, &rec).await?))
 }
 
@@ -236,7 +236,7 @@ pub async fn case_events(
     SignedIn(user): SignedIn,
     Path(no): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let (rec, _) = case_for(&state, &user, &no).await?;
+    let (rec, _) = tongban_app::cases::read_case(&state, &user, &no).await?;
     let events = state.store.case_events(rec.id).await?;
     Ok(Json(json!(events)))
 }

@@ -390,7 +390,7 @@ async fn case_page(
     case_no: &str,
     error: String,
 ) -> Result<Html<String>, PageError> {
-    let (rec, access) = case_for(state, user, case_no).await?;
+    let (rec, access) = tongban_app::cases::read_case(state, user, case_no).await?;
     let cal = state.calendar().await?;
     let today = state.today();
     let events = state.store.case_events(rec.id).await?;
@@ -597,7 +597,7 @@ pub async fn receipt(
     SignedIn(user): SignedIn,
     Path(no): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    let (rec, _) = case_for(&state, &user, &no).await?;
+    let (rec, _) = tongban_app::cases::read_case(&state, &user, &no).await?;
     let applicant = state.store.applicant(rec.applicant_id).await?;
     let l = &rec.state.limits;
     render(ReceiptPage {
@@ -960,6 +960,7 @@ pub async fn register_submit(
     State(state): State<AppState>,
     viewer: Viewer,
     csrf: CsrfToken,
+    crate::session::ConnectInfoAddr(client): crate::session::ConnectInfoAddr,
     Form(fields): Form<Fields>,
 ) -> Result<Response, PageError> {
     match tongban_app::applicants::register(
@@ -973,11 +974,8 @@ pub async fn register_submit(
     {
         Ok((user, _)) => {
             let password = f(&fields, "password");
-            match state
-                .store
-                .login(&user.username, password, state.now())
-                .await?
-            {
+            // Signed in like any other sign-in: audited, within the session limit.
+            match tongban_app::security::login(&state, &user.username, password, &client).await? {
                 Ok((_, token)) => {
                     let mut res = Redirect::to("/my/cases").into_response();
                     res.headers_mut().append(SET_COOKIE, session_cookie(&token));

@@ -66,6 +66,7 @@ impl From<StoreError> for AppError {
             StoreError::NotFound(m) => AppError::not_found(format!("未找到：{m}")),
             StoreError::Conflict(m) => AppError::new(StatusCode::CONFLICT, "conflict", m),
             StoreError::Invalid(m) => AppError::bad_request(m),
+            other if other.is_unavailable() => tongban_app::Error::unavailable(other).into(),
             other => AppError::internal(other),
         }
     }
@@ -94,10 +95,20 @@ impl<E: Into<AppError>> From<E> for ApiError {
     }
 }
 
+/// Seconds a client is asked to wait before retrying while storage is unavailable.
+pub const RETRY_AFTER_SECONDS: &str = "30";
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "code": self.0.code, "message": self.0.message });
-        (self.0.status, axum::Json(body)).into_response()
+        let mut res = (self.0.status, axum::Json(body)).into_response();
+        if self.0.status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
+        res
     }
 }
 
@@ -117,6 +128,7 @@ impl IntoResponse for PageError {
             StatusCode::NOT_FOUND => "页面不存在",
             StatusCode::FORBIDDEN => "无权访问",
             StatusCode::UNAUTHORIZED => "请先登录",
+            StatusCode::SERVICE_UNAVAILABLE => "暂停服务",
             s if s.is_server_error() => "系统错误",
             _ => "请求有误",
         };
@@ -129,7 +141,14 @@ impl IntoResponse for PageError {
              <p class=\"alert error\">{}</p><p><a class=\"btn\" href=\"/\">返回首页</a></p></div></main></body></html>",
             html_escape(&self.0.message)
         );
-        (self.0.status, Html(body)).into_response()
+        let mut res = (self.0.status, Html(body)).into_response();
+        if self.0.status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
+        res
     }
 }
 

@@ -14,6 +14,7 @@ pub mod licences;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod security;
 pub mod session;
 pub mod state;
 pub mod supervision;
@@ -52,6 +53,10 @@ pub fn router(state: AppState) -> Router {
             get(session::login_page).post(session::login_submit),
         )
         .route("/logout", post(session::logout))
+        .route(
+            "/account/password",
+            get(session::password_page).post(session::password_submit),
+        )
         .route(
             "/register",
             get(case_pages::register_form).post(case_pages::register_submit),
@@ -126,12 +131,14 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::update_user))
         .route("/admin/users/{id}/unlock", post(admin::unlock_user))
+        .route("/admin/users/{id}/password", post(admin::reset_password))
         .route(
             "/admin/calendar",
             get(admin::calendar).post(admin::load_calendar),
         )
         .route("/admin/four-same", get(admin::four_same))
-        .route("/admin/audit", get(admin::audit));
+        .route("/admin/audit", get(admin::audit))
+        .route("/admin/audit.csv", get(admin::audit_csv));
     let api = Router::new()
         .route(
             "/api/v1/openapi.json",
@@ -154,6 +161,9 @@ pub fn router(state: AppState) -> Router {
             post(session::api_login).delete(session::api_logout),
         )
         .route("/api/v1/me", get(session::api_me))
+        .route("/api/v1/me/password", post(session::api_change_password))
+        .route("/api/v1/audit", get(api::audit_log))
+        .route("/api/v1/audit/export", get(api::audit_export))
         .route("/api/v1/applicants", post(case_api::register))
         .route("/api/v1/files", post(case_api::upload))
         .route("/api/v1/cases", get(case_api::search).post(case_api::apply))
@@ -228,9 +238,14 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/admin/users",
             get(api::users).post(api::create_user),
         )
-        .route("/api/v1/admin/users/{id}/unlock", post(api::unlock_user));
+        .route("/api/v1/admin/users/{id}/unlock", post(api::unlock_user))
+        .route(
+            "/api/v1/admin/users/{id}/password",
+            post(api::reset_password),
+        );
     let ops = Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .route(
             "/static/app.css",
@@ -253,6 +268,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(api_errors_as_json))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::resolve_session))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(axum::middleware::from_fn(security::methods))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
@@ -292,19 +309,37 @@ async fn api_errors_as_json(
         413 => "too_large",
         415 => "unsupported_media_type",
         405 => "method_not_allowed",
+        404 => "not_found",
+        408 => "timeout",
+        503 => "unavailable",
         s if s >= 500 => "internal",
         _ => "bad_request",
     };
-    let message = if status.is_server_error() {
+    let message = if status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
+        tongban_app::error::UNAVAILABLE.to_string()
+    } else if status.is_server_error() {
         "系统内部错误，请稍后再试".to_string()
+    } else if status == axum::http::StatusCode::METHOD_NOT_ALLOWED {
+        "该路径不支持此请求方法".to_string()
+    } else if status == axum::http::StatusCode::REQUEST_TIMEOUT {
+        "请求超时，请重试".to_string()
+    } else if status == axum::http::StatusCode::NOT_FOUND {
+        "没有这个API".to_string()
     } else {
         format!("请求有误：{detail}")
     };
-    (
+    let mut res = (
         status,
         Json(serde_json::json!({ "code": code, "message": message })),
     )
-        .into_response()
+        .into_response();
+    if status == axum::http::StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static(error::RETRY_AFTER_SECONDS),
+        );
+    }
+    res
 }
 
 async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
@@ -315,23 +350,105 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     }
 }
 
-async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
-        Ok(()) => (
-            axum::http::StatusCode::OK,
-            Json(serde_json::json!({ "status": "ok" })),
-        ),
+/// Liveness: the process is up and serving. It does not touch the database, so a
+/// database outage does not get healthy nodes restarted.
+async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Readiness: a durable write round trip to the database and enough free space in the
+/// data dir. 503 (with the failing check named) takes the node out of the load balancer.
+async fn readyz(State(state): State<AppState>) -> axum::response::Response {
+    let database = match state.store.write_probe().await {
+        Ok(()) => "ok".to_string(),
         Err(e) => {
-            tracing::error!(error = %e, "health check failed");
-            (
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({ "status": "database unavailable" })),
-            )
+            tracing::error!(error = %e, "readiness: database write failed");
+            "unavailable".to_string()
         }
+    };
+    let min = state.ops.min_free_bytes;
+    let (disk, free) = match tongban_store::free_bytes(&state.ops.data_dir) {
+        Ok(free) if free >= min => ("ok".to_string(), Some(free)),
+        Ok(free) => {
+            tracing::error!(free, min, "readiness: data dir is nearly full");
+            ("low".to_string(), Some(free))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, dir = %state.ops.data_dir.display(), "readiness: cannot stat the data dir");
+            ("unavailable".to_string(), None)
+        }
+    };
+    let ready = database == "ok" && disk == "ok";
+    let body = Json(serde_json::json!({
+        "status": if ready { "ok" } else { "unavailable" },
+        "database": database,
+        "disk": disk,
+        "free_bytes": free,
+        "min_free_bytes": min,
+    }));
+    if ready {
+        body.into_response()
+    } else {
+        let mut res = (axum::http::StatusCode::SERVICE_UNAVAILABLE, body).into_response();
+        res.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static(error::RETRY_AFTER_SECONDS),
+        );
+        res
     }
 }
 
-async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+/// `/metrics` is for the monitoring system (a configured bearer token) and administrators.
+fn may_read_metrics(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    viewer: &auth::Viewer,
+) -> bool {
+    if viewer.user.as_ref().is_some_and(|u| {
+        tongban_core::capability::holds(u.role, tongban_core::capability::Capability::ReadMetrics)
+    }) {
+        return true;
+    }
+    let sent = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match (&state.ops.metrics_token, sent) {
+        (Some(want), Some(got)) if !want.is_empty() => {
+            use sha2::{Digest, Sha256};
+            // Compared as digests, so the time taken says nothing about the token.
+            Sha256::digest(want.as_bytes()) == Sha256::digest(got.as_bytes())
+        }
+        _ => false,
+    }
+}
+
+async fn metrics_text(
+    State(state): State<AppState>,
+    viewer: auth::Viewer,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    if !may_read_metrics(&state, &headers, &viewer) && viewer.user.is_some() {
+        // Signed in, but not an administrator: refused, not asked to sign in.
+        return (
+            axum::http::StatusCode::FORBIDDEN,
+            "metrics are for administrators (or the configured bearer token)\n",
+        )
+            .into_response();
+    }
+    if !may_read_metrics(&state, &headers, &viewer) {
+        let mut res = (
+            axum::http::StatusCode::UNAUTHORIZED,
+            "metrics need the configured bearer token or an administrator's session\n",
+        )
+            .into_response();
+        res.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer"),
+        );
+        return res;
+    }
     let mut text = state.metrics.render();
     if let Some(w) = state.store.write_stats() {
         for (name, help, value) in [
@@ -361,7 +478,7 @@ async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
             ));
         }
     }
-    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -381,18 +498,61 @@ async fn calendar_deadline(
     Ok(Json(serde_json::to_value(d).map_err(AppError::internal)?))
 }
 
+/// The server's time limits (configuration; tests use short ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To receive a request's headers, counted from when the server starts waiting for a
+    /// request: the connection opened or the previous answer went out. So a connection that
+    /// sends nothing — slow headers, or an idle keep-alive — is closed after this long.
+    pub header: std::time::Duration,
+    /// To receive a request's body.
+    pub body: std::time::Duration,
+    /// To answer a request once its headers are in (the body's time included): 408 after.
+    pub request: std::time::Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            header: std::time::Duration::from_secs(10),
+            body: std::time::Duration::from_secs(30),
+            request: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
 /// A bound server, ready to run. Tests bind port 0 and read the address.
 pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
+    timeouts: Timeouts,
 }
 
 impl Application {
     pub async fn build(state: AppState, addr: SocketAddr) -> std::io::Result<Application> {
+        Self::build_with(state, addr, Timeouts::default()).await
+    }
+
+    pub async fn build_with(
+        state: AppState,
+        addr: SocketAddr,
+        timeouts: Timeouts,
+    ) -> std::io::Result<Application> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
+        let router = router(state)
+            .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+                timeouts.body,
+            ))
+            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                timeouts.request,
+            ))
+            // The timeout's 408 on the API as {code, message} too.
+            .layer(axum::middleware::from_fn(api_errors_as_json));
         Ok(Application {
             listener,
-            router: router(state),
+            router,
+            timeouts,
         })
     }
 
@@ -402,20 +562,87 @@ impl Application {
 
     /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        self.run_until(shutdown_signal()).await
     }
 
-    /// Serves until the future completes (tests).
+    /// Serves until the future completes, then lets open connections finish their
+    /// requests (for at most the request timeout).
     pub async fn run_until(
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(stop)
+        let (closing_tx, closing) = tokio::sync::watch::channel(false);
+        let mut connections = tokio::task::JoinSet::new();
+        tokio::pin!(stop);
+        loop {
+            let (stream, peer) = tokio::select! {
+                _ = &mut stop => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of file descriptors and the like: pause rather than spin.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        continue;
+                    }
+                },
+            };
+            let router = self.router.clone();
+            let timeouts = self.timeouts;
+            let mut closing = closing.clone();
+            connections.spawn(async move {
+                let service = hyper::service::service_fn(
+                    move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                        req.extensions_mut()
+                            .insert(axum::extract::ConnectInfo(peer));
+                        let router = router.clone();
+                        async move {
+                            use tower::ServiceExt;
+                            router.oneshot(req.map(axum::body::Body::new)).await
+                        }
+                    },
+                );
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(timeouts.header)
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .with_upgrades();
+                tokio::pin!(conn);
+                tokio::select! {
+                    r = conn.as_mut() => {
+                        if let Err(e) = r {
+                            tracing::debug!(error = %e, %peer, "connection ended");
+                        }
+                    }
+                    _ = async { closing.wait_for(|c| *c).await.map(|_| ()) } => {
+                        conn.as_mut().graceful_shutdown();
+                        let _ = conn.await;
+                    }
+                }
+            });
+            // Reap finished connections so the set does not grow.
+            while connections.try_join_next().is_some() {}
+        }
+        drop(self.listener);
+        let _ = closing_tx.send(true);
+        let drain = async { while connections.join_next().await.is_some() {} };
+        if tokio::time::timeout(self.timeouts.request, drain)
             .await
+            .is_err()
+        {
+            tracing::warn!("connections still open at shutdown were closed");
+        }
+        Ok(())
     }
+}
+
+/// The client's address, as the connection gives it (not a forwarded header, which anyone
+/// can set). "-" when unknown.
+pub fn client_address(extensions: &axum::http::Extensions) -> String {
+    extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "-".to_string())
 }
 
 async fn shutdown_signal() {

@@ -48,6 +48,30 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
     ("get", "/api/v1/me", "The signed-in user", false),
     (
         "post",
+        "/api/v1/me/password",
+        "Change one's own password: {current_password, new_password}",
+        false,
+    ),
+    (
+        "get",
+        "/api/v1/audit",
+        "The newest audit log rows and the hash chain's verification (auditors, administrators)",
+        false,
+    ),
+    (
+        "get",
+        "/api/v1/audit/export",
+        "The whole audit log as CSV (auditors, administrators)",
+        false,
+    ),
+    (
+        "post",
+        "/api/v1/admin/users/{id}/password",
+        "Reset a password: {password}, to be changed at the next sign-in",
+        true,
+    ),
+    (
+        "post",
         "/api/v1/admin/items",
         "Create an item: {columns, materials}",
         true,
@@ -106,7 +130,7 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
     (
         "post",
         "/api/v1/admin/users/{id}/unlock",
-        "Unlock a locked account",
+        "Lift the sign-in delays of an account (every client)",
         true,
     ),
     (

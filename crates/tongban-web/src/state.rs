@@ -8,14 +8,46 @@ use tongban_app::App;
 pub struct AppState {
     pub app: App,
     pub metrics: Arc<Metrics>,
+    pub ops: Arc<Operations>,
 }
+
+/// Settings of the operations endpoints (configuration).
+#[derive(Debug, Clone)]
+pub struct Operations {
+    /// A bearer token that may read `/metrics` (besides an administrator's session). None:
+    /// administrators only.
+    pub metrics_token: Option<String>,
+    /// The directory whose free space `/readyz` checks (the data dir).
+    pub data_dir: std::path::PathBuf,
+    /// `/readyz` answers 503 below this many free bytes in the data dir.
+    pub min_free_bytes: u64,
+}
+
+/// Default free-space floor for readiness: 256 MiB.
+pub const DEFAULT_MIN_FREE_BYTES: u64 = 256 * 1024 * 1024;
 
 impl AppState {
     pub fn new(app: App) -> Self {
+        let data_dir = app
+            .objects
+            .root()
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(|| ".".into());
         AppState {
             app,
             metrics: Arc::new(Metrics::default()),
+            ops: Arc::new(Operations {
+                metrics_token: None,
+                data_dir,
+                min_free_bytes: DEFAULT_MIN_FREE_BYTES,
+            }),
         }
+    }
+
+    pub fn with_operations(mut self, ops: Operations) -> Self {
+        self.ops = Arc::new(ops);
+        self
     }
 }
 

@@ -46,6 +46,14 @@ struct Global {
     /// Public address of the platform (in licences and QR codes).
     #[arg(long, global = true, env = "TONGBAN_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Bearer token that may read /metrics (besides administrators).
+    #[arg(
+        long,
+        global = true,
+        env = "TONGBAN_METRICS_TOKEN",
+        hide_env_values = true
+    )]
+    metrics_token: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -84,6 +92,27 @@ enum Command {
     /// Electronic supervision tools.
     #[command(subcommand)]
     Supervision(SupervisionCmd),
+    /// Accounts.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Lift the sign-in delays of an account, from every client.
+    Unlock { name: String },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Recompute the audit log's hash chain; names the first row that no longer matches and
+    /// exits non-zero.
+    Verify,
+    /// Delete rows older than the retention (audit_retention_days, at least 183) now.
+    Purge,
 }
 
 #[derive(Subcommand)]
@@ -249,6 +278,7 @@ fn overrides(g: &Global, listen: Option<String>) -> Overrides {
         data_dir: g.data_dir.clone(),
         log_format: g.log_format.clone(),
         public_url: g.public_url.clone(),
+        metrics_token: g.metrics_token.clone(),
     }
 }
 
@@ -272,12 +302,26 @@ async fn open(cfg: &config::Config) -> anyhow::Result<Store> {
         .with_context(|| format!("cannot open database {}", redact_url(&cfg.database_url)))
 }
 
+/// Refuses to serve from a data dir or database that cannot be written: better a clear
+/// message at start-up than errors on the first application.
+async fn check_writable(cfg: &config::Config, store: &Store) -> anyhow::Result<()> {
+    tongban_store::check_writable_dir(&cfg.data_dir)
+        .map_err(|e| anyhow::anyhow!("the data dir is not usable: {e}"))?;
+    store.write_probe().await.map_err(|e| {
+        anyhow::anyhow!(
+            "the database {} does not accept writes (read-only file, directory or server?): {e}",
+            redact_url(&cfg.database_url)
+        )
+    })
+}
+
 /// The application as configured: public address, supervision thresholds.
 fn app_of(cfg: &config::Config, store: Store) -> tongban_app::App {
     let mut app = tongban_app::App::new(store, Arc::new(SystemClock), &cfg.data_dir);
     app.base_url = cfg.public_url.clone();
     app.thresholds = cfg.thresholds;
     app.region = cfg.region.clone();
+    app.security = cfg.security;
     app
 }
 
@@ -286,8 +330,14 @@ async fn serve(cfg: &config::Config, app: tongban_app::App) -> anyhow::Result<()
         .listen
         .parse()
         .with_context(|| format!("listen address {:?} is not HOST:PORT", cfg.listen))?;
+    check_writable(cfg, &app.store).await?;
     tongban_app::spawn_workers(&app);
-    let server = Application::build(tongban_web::new_state(app), addr)
+    let state = tongban_web::new_state(app).with_operations(tongban_web::state::Operations {
+        metrics_token: cfg.metrics_token.clone(),
+        data_dir: cfg.data_dir.clone(),
+        min_free_bytes: cfg.min_free_bytes,
+    });
+    let server = Application::build_with(state, addr, cfg.timeouts)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     println!("通办 tongban 已启动：http://{}/", server.local_addr());
@@ -403,6 +453,45 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!(e.message))?;
             println!("supervision pass: {checked} cases checked, {raised} records raised");
             Ok(())
+        }
+        Command::User(UserCmd::Unlock { name }) => {
+            let cfg = config::load(&overrides(&cli.global, None))?;
+            let store = open(&cfg).await?;
+            let app = app_of(&cfg, store);
+            tongban_app::security::unlock(&app, "cli", &name)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            println!("已解除 {name} 的登录限制");
+            Ok(())
+        }
+        Command::Audit(cmd) => {
+            let cfg = config::load(&overrides(&cli.global, None))?;
+            let store = open(&cfg).await?;
+            let app = app_of(&cfg, store);
+            match cmd {
+                AuditCmd::Verify => {
+                    let v = tongban_app::security::verify_audit_log(&app)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.message))?;
+                    match v.first_problem {
+                        None => {
+                            println!(
+                                "audit log OK: {} rows chained ({} older rows before the chain)",
+                                v.checked, v.unchained
+                            );
+                            Ok(())
+                        }
+                        Some((id, why)) => anyhow::bail!("audit log row {id}: {why}"),
+                    }
+                }
+                AuditCmd::Purge => {
+                    let n = tongban_app::security::purge_audit_log(&app)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.message))?;
+                    println!("{n} audit rows past the retention removed");
+                    Ok(())
+                }
+            }
         }
         Command::Bench(cmd) => {
             init_logging(false);

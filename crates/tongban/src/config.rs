@@ -21,6 +21,23 @@ pub struct FileConfig {
     pub supervision_yellow_days: Option<i64>,
     /// Supervision: yellow card when this share (%) of the promised limit is used.
     pub supervision_yellow_percent: Option<u32>,
+    /// Bearer token of the monitoring system for `/metrics` (better: TONGBAN_METRICS_TOKEN).
+    pub metrics_token: Option<String>,
+    /// `/readyz` fails below this much free space in the data dir (MiB, default 256).
+    pub min_free_mb: Option<u64>,
+    /// Staff sessions end after this many minutes without a request (default 30).
+    pub session_idle_minutes: Option<i64>,
+    /// Sessions a user may hold at once; signing in again ends the oldest (default 3).
+    pub max_sessions_per_user: Option<i64>,
+    /// Audit log rows are kept at least this many days (default and minimum 183).
+    pub audit_retention_days: Option<i64>,
+    /// HTTP: seconds to receive a request's headers, counted from when the server waits
+    /// for a request — so also how long an idle keep-alive connection stays open (default 10).
+    pub header_timeout_secs: Option<u64>,
+    /// HTTP: seconds to receive a request's body (default 30).
+    pub body_timeout_secs: Option<u64>,
+    /// HTTP: seconds to answer a request, its body included (default 60).
+    pub request_timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +52,10 @@ pub struct Config {
     pub thresholds: tongban_core::supervision::Thresholds,
     /// The deployment's 行政区划代码: the prefix of every 办件编号.
     pub region: tongban_core::codes::RegionCode,
+    pub metrics_token: Option<String>,
+    pub min_free_bytes: u64,
+    pub security: tongban_app::SecurityPolicy,
+    pub timeouts: tongban_web::Timeouts,
 }
 
 /// The demo city's region code (娄星市), used when none is configured.
@@ -49,6 +70,7 @@ pub struct Overrides {
     pub data_dir: Option<String>,
     pub log_format: Option<String>,
     pub public_url: Option<String>,
+    pub metrics_token: Option<String>,
 }
 
 pub fn load(o: &Overrides) -> anyhow::Result<Config> {
@@ -88,6 +110,7 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
         .unwrap_or_else(|| format!("http://{listen}"))
         .trim_end_matches('/')
         .to_string();
+    check_public_url(&public_url)?;
     let defaults = tongban_core::supervision::Thresholds::default();
     let thresholds = tongban_core::supervision::Thresholds {
         yellow_remaining_days: file
@@ -110,8 +133,57 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
         .unwrap_or_else(|| DEFAULT_REGION_CODE.to_string());
     let region = tongban_core::codes::RegionCode::parse(&region_text)
         .map_err(|e| anyhow::anyhow!("region_code {region_text:?}: {e}"))?;
+    let policy = tongban_app::SecurityPolicy::default();
+    let security = tongban_app::SecurityPolicy {
+        staff_idle_minutes: file
+            .session_idle_minutes
+            .unwrap_or(policy.staff_idle_minutes),
+        max_sessions_per_user: file
+            .max_sessions_per_user
+            .unwrap_or(policy.max_sessions_per_user),
+        audit_retention_days: file
+            .audit_retention_days
+            .unwrap_or(policy.audit_retention_days),
+    };
+    if !(1..=720).contains(&security.staff_idle_minutes) {
+        anyhow::bail!("session_idle_minutes must be between 1 and 720");
+    }
+    if !(1..=100).contains(&security.max_sessions_per_user) {
+        anyhow::bail!("max_sessions_per_user must be between 1 and 100");
+    }
+    if security.audit_retention_days < tongban_app::security::MIN_AUDIT_RETENTION_DAYS {
+        anyhow::bail!(
+            "audit_retention_days must be at least {} (six months, 等保 level 3)",
+            tongban_app::security::MIN_AUDIT_RETENTION_DAYS
+        );
+    }
+    let t = tongban_web::Timeouts::default();
+    let secs = |v: Option<u64>, d: std::time::Duration| -> anyhow::Result<std::time::Duration> {
+        match v {
+            None => Ok(d),
+            Some(0) => anyhow::bail!("HTTP timeouts must be at least 1 second"),
+            Some(n) => Ok(std::time::Duration::from_secs(n)),
+        }
+    };
+    let timeouts = tongban_web::Timeouts {
+        header: secs(file.header_timeout_secs, t.header)?,
+        body: secs(file.body_timeout_secs, t.body)?,
+        request: secs(file.request_timeout_secs, t.request)?,
+    };
     Ok(Config {
         region,
+        metrics_token: o
+            .metrics_token
+            .clone()
+            .or(file.metrics_token)
+            .filter(|t| !t.trim().is_empty()),
+        min_free_bytes: file
+            .min_free_mb
+            .map_or(tongban_web::state::DEFAULT_MIN_FREE_BYTES, |mb| {
+                mb * 1024 * 1024
+            }),
+        security,
+        timeouts,
         thresholds,
         public_url,
         listen,
@@ -119,6 +191,20 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
         data_dir,
         log_json: log_format == "json",
     })
+}
+
+/// The public URL goes into every licence and QR code: it must be an absolute http(s) URL
+/// with a host.
+fn check_public_url(u: &str) -> anyhow::Result<()> {
+    let parsed = url::Url::parse(u).map_err(|e| {
+        anyhow::anyhow!(
+            "public_url {u:?} is not a URL ({e}); expected e.g. https://zwfw.example.gov.cn"
+        )
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
+        anyhow::bail!("public_url {u:?} must be an http:// or https:// URL with a host");
+    }
+    Ok(())
 }
 
 fn read_file(p: &Path) -> anyhow::Result<FileConfig> {
@@ -179,6 +265,53 @@ mod tests {
             tongban_core::supervision::Thresholds::default()
         );
         assert!(load_with("supervision_yellow_percent = 0\n").is_err());
+    }
+
+    #[test]
+    fn a_public_url_that_is_not_a_url_is_refused() {
+        for bad in ["not a url", "ftp://example.org", "example.org", "http://"] {
+            let e = load(&Overrides {
+                public_url: Some(bad.into()),
+                ..Default::default()
+            })
+            .unwrap_err();
+            assert!(e.to_string().contains("public_url"), "{bad}: {e}");
+        }
+        let c = load(&Overrides {
+            public_url: Some("https://zwfw.example.gov.cn/".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.public_url, "https://zwfw.example.gov.cn");
+    }
+
+    #[test]
+    fn security_settings_have_floors() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("t.toml");
+        let load_with = |text: &str| {
+            std::fs::write(&f, text).unwrap();
+            load(&Overrides {
+                config_file: Some(f.clone()),
+                ..Default::default()
+            })
+        };
+        let c = load_with("").unwrap();
+        assert_eq!(c.security.staff_idle_minutes, 30);
+        assert_eq!(c.security.max_sessions_per_user, 3);
+        assert!(c.security.audit_retention_days >= 183);
+        assert_eq!(c.timeouts.header, std::time::Duration::from_secs(10));
+        assert_eq!(c.min_free_bytes, 256 * 1024 * 1024);
+        assert!(load_with("audit_retention_days = 30\n").is_err());
+        assert!(load_with("header_timeout_secs = 0\n").is_err());
+        let c = load_with("audit_retention_days = 400\nsession_idle_minutes = 15\n").unwrap();
+        assert_eq!(
+            (
+                c.security.audit_retention_days,
+                c.security.staff_idle_minutes
+            ),
+            (400, 15)
+        );
     }
 
     #[test]

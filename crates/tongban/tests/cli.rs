@@ -129,3 +129,43 @@ fn catalog_import_export_and_stats_from_the_command_line() {
         v
     );
 }
+
+#[test]
+fn user_unlock_and_audit_verify_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = tongban(dir.path(), &["demo", "--no-serve"]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = tongban(dir.path(), &["user", "unlock", "clerk"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("clerk"), "{out}");
+    let (ok, _, err) = tongban(dir.path(), &["user", "unlock", "no-such-user"]);
+    assert!(!ok);
+    assert!(err.contains("no-such-user"), "{err}");
+    let (ok, out, err) = tongban(dir.path(), &["audit", "verify"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("audit log OK"), "{out}");
+}
+
+#[test]
+fn serve_refuses_a_bad_public_url_and_an_unusable_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = tongban(dir.path(), &["serve", "--public-url", "not a url"]);
+    assert!(!ok);
+    assert!(err.contains("public_url"), "{err}");
+    std::fs::write(dir.path().join("a-file"), b"x").unwrap();
+    let db = format!("sqlite://{}", dir.path().join("db/tongban.db").display());
+    let (ok, _, err) = tongban(
+        dir.path(),
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &db,
+            "--data-dir",
+            "a-file/data",
+        ],
+    );
+    assert!(!ok);
+    assert!(err.contains("data dir is not usable"), "{err}");
+}

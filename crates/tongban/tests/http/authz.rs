@@ -50,7 +50,7 @@ enum Who {
 }
 
 const LISI: (&str, &str) = ("lisi", "lisi2026ok");
-const GAJ: (&str, &str) = ("gaj_approver", "gaj2026ok");
+const GAJ: (&str, &str) = ("gaj_approver", "Gaj-approver-2026");
 
 impl Who {
     /// The column order of the expectation rows below.
@@ -237,6 +237,9 @@ const LICENCE_READ: Row =   &each([LOGIN,    OK,       HIDE,     HIDE,     OK,  
 const LICENCE_MANAGE: Row = &each([LOGIN,    DENY,     HIDE,     HIDE,     DENY,     DENY,     OK,       HIDE,     DENY,     NEW_DENY, DENY,     OK]);
 #[rustfmt::skip]
 const LEDGER_ENTRIES: Row = &each([LOGIN,    DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     OK,       DENY,     OK,       OK]);
+/// The audit log: auditors and administrators read and export it; nobody edits it.
+#[rustfmt::skip]
+const AUDIT_READ: Row =     &each([LOGIN,    DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     OK,       OK]);
 /// Signing in: anyone (a fresh session each time).
 const SIGN_IN: Row = &[(Who::Anon, OK), (Who::Clerk, OK)];
 /// Ending an API session needs one.
@@ -379,7 +382,9 @@ const ROUTES: &[Route] = &[
     r("GET", "/admin/calendar", Empty, ADMIN_ONLY),
     r("POST", "/admin/calendar", Form(&[("source", "year 2027\nholiday 2027-13-01\n")]), ADMIN_ONLY),
     r("GET", "/admin/four-same", Empty, ADMIN_ONLY),
-    r("GET", "/admin/audit", Empty, ADMIN_ONLY),
+    r("GET", "/admin/audit", Empty, AUDIT_READ),
+    r("GET", "/admin/audit.csv", Empty, AUDIT_READ),
+    r("POST", "/admin/users/{id}/password", Form(&[("password", "")]), ADMIN_ONLY),
     // Public API.
     r("GET", "/api/v1/openapi.json", Empty, PUBLIC),
     r("GET", "/api/v1/items", Empty, PUBLIC),
@@ -443,11 +448,18 @@ const ROUTES: &[Route] = &[
     r("GET", "/api/v1/admin/users", Empty, ADMIN_ONLY),
     r("POST", "/api/v1/admin/users", Json("{}"), ADMIN_ONLY),
     r("POST", "/api/v1/admin/users/{id}/unlock", Json("{}"), ADMIN_ONLY),
+    r("POST", "/api/v1/admin/users/{id}/password", Json(r#"{"password": ""}"#), ADMIN_ONLY),
+    r("POST", "/api/v1/me/password", Json(r#"{"current_password": "wrong", "new_password": ""}"#), SIGNED_IN),
+    r("GET", "/api/v1/audit", Empty, AUDIT_READ),
+    r("GET", "/api/v1/audit/export", Empty, AUDIT_READ),
     r("POST", "/api/v1/admin/calendar", Json("{}"), ADMIN_ONLY),
     r("POST", "/api/v1/admin/licence-types", Json("{}"), ADMIN_ONLY),
     // Operations.
     r("GET", "/healthz", Empty, PUBLIC),
-    r("GET", "/metrics", Empty, PUBLIC),
+    r("GET", "/readyz", Empty, PUBLIC),
+    r("GET", "/metrics", Empty, ADMIN_ONLY),
+    r("GET", "/account/password", Empty, SIGNED_IN),
+    r("POST", "/account/password", Form(&[("current_password", "wrong"), ("new_password", "")]), SIGNED_IN),
 ];
 
 // ---- fixtures ---------------------------------------------------------------------------
@@ -740,6 +752,17 @@ async fn open_session(app: &App, who: Who) -> Session {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "form login {user}");
+    // Signed in, forms carry the CSRF token bound to this session.
+    let csrf = csrf_of(
+        &browser
+            .get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
     let token = app.token_with(user, password).await;
     Session {
         token: Some(token),
@@ -852,7 +875,8 @@ fn judge(verdict: Verdict, is_api: bool, a: &Answer) -> bool {
                 || (!is_api && redirect && !to_login)
         }
         Verdict::Unauthenticated if is_api => s == 401,
-        Verdict::Unauthenticated => s == 303 && to_login,
+        // Pages send people to the sign-in form; a bearer-token resource (/metrics) says 401.
+        Verdict::Unauthenticated => (s == 303 && to_login) || s == 401,
         Verdict::Forbidden => s == 403,
         Verdict::Hidden => s == 404,
         Verdict::MethodNotAllowed => s == 405,

@@ -306,8 +306,8 @@ async fn supervision_order_round_trip_and_flagged_attempts() {
             .find(|d| d["name"] == "市公安局")
             .unwrap()["id"]
             .clone();
-        post(&app, &admin, "/api/v1/admin/users", json!({ "username": "gaj_head", "display_name": "公安负责人", "password": "gaj2026ok", "role": "head", "department_id": other_dept })).await;
-        let gaj = app.token_with("gaj_head", "gaj2026ok").await;
+        post(&app, &admin, "/api/v1/admin/users", json!({ "username": "gaj_head", "display_name": "公安负责人", "password": "Gaj-2026-okay", "role": "head", "department_id": other_dept })).await;
+        let gaj = app.token_with("gaj_head", "Gaj-2026-okay").await;
         let (s, _) = post(
             &app,
             &gaj,

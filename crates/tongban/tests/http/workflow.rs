@@ -18,7 +18,7 @@ async fn upload(app: &App, token: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
 }
 
 /// A promised item of the demo approver's department (市场监管局) and its required materials.
-async fn scj_item(app: &App) -> (String, Vec<String>) {
+pub async fn scj_item(app: &App) -> (String, Vec<String>) {
     let v: Value = reqwest::get(app.url("/api/v1/items?q=食品经营许可证核发"))
         .await
         .unwrap()
@@ -43,7 +43,7 @@ async fn scj_item(app: &App) -> (String, Vec<String>) {
     (item["impl_code"].as_str().unwrap().to_string(), required)
 }
 
-async fn apply_online(
+pub async fn apply_online(
     app: &App,
     token: &str,
     code: &str,
@@ -433,9 +433,9 @@ async fn applicants_and_departments_only_reach_their_own_cases() {
             .unwrap()["id"]
             .as_i64()
             .unwrap();
-        let (s, _) = post(&app, &admin, "/api/v1/admin/users", json!({ "username": "gaj_approver", "display_name": "公安审批", "password": "gaj2026ok", "role": "approver", "department_id": other })).await;
+        let (s, _) = post(&app, &admin, "/api/v1/admin/users", json!({ "username": "gaj_approver", "display_name": "公安审批", "password": "Gaj-2026-okay", "role": "approver", "department_id": other })).await;
         assert_eq!(s, StatusCode::CREATED);
-        let gaj = app.token_with("gaj_approver", "gaj2026ok").await;
+        let gaj = app.token_with("gaj_approver", "Gaj-2026-okay").await;
         let (_, case) = act(&app, &clerk, &case, json!({ "action": "accept" })).await;
         let (s, e) = act(
             &app,
