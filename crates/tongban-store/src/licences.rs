@@ -43,22 +43,17 @@ pub struct Licence {
 impl Licence {
     /// Usable as evidence: valid, not revoked, suspended, superseded or expired.
     pub fn usable_on(&self, today: NaiveDate) -> bool {
-        self.status == "valid"
+        self.status == LicenceState::Valid.code()
             && self
                 .valid_until
                 .as_deref()
                 .is_none_or(|u| u >= today.to_string().as_str())
     }
+    /// The status in the core's words (有效, 已吊销, 已注销, 已被新版本替代 …).
     pub fn status_label(&self) -> &'static str {
-        match self.status.as_str() {
-            "valid" => "有效",
-            "revoked" => "已吊销",
-            "suspended" => "已暂停",
-            "superseded" => "已换发新版本",
-            "expired" => "已过期",
-            "cancelled" => "已注销",
-            _ => "未知",
-        }
+        LicenceState::parse(&self.status)
+            .map(LicenceState::label)
+            .unwrap_or("未知")
     }
 }
 
@@ -91,34 +86,8 @@ pub struct IssuerKeys {
     pub sm2: (String, [u8; 32]),
 }
 
-/// What a status change does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusChange {
-    Revoke,
-    Suspend,
-    Expire,
-    Restore,
-}
-
-impl StatusChange {
-    pub fn parse(s: &str) -> Option<StatusChange> {
-        match s {
-            "revoke" | "revoked" | "cancelled" => Some(StatusChange::Revoke),
-            "suspend" | "suspended" => Some(StatusChange::Suspend),
-            "expire" | "expired" => Some(StatusChange::Expire),
-            "restore" | "valid" => Some(StatusChange::Restore),
-            _ => None,
-        }
-    }
-    fn status(self) -> &'static str {
-        match self {
-            StatusChange::Revoke => "revoked",
-            StatusChange::Suspend => "suspended",
-            StatusChange::Expire => "expired",
-            StatusChange::Restore => "valid",
-        }
-    }
-}
+// The licence status machine is a rule of the core; the store records its outcome.
+pub use tongban_core::licence::state::{LicenceState, StatusChange};
 
 impl Store {
     pub async fn upsert_licence_type(
@@ -455,11 +424,19 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if let Some(p) = &previous {
-            crate::db::query("UPDATE licences SET status = 'superseded', status_reason = $1 WHERE licence_id = $2")
-                .bind(format!("换发为 {id}"))
-                .bind(&p.licence_id)
-                .execute(&mut *tx)
-                .await?;
+            // The holder's current licence is replaced by the new version (the core's
+            // transition: only a valid licence can be superseded).
+            let superseded = LicenceState::parse(&p.status)
+                .and_then(|s| s.transition(StatusChange::Supersede))
+                .map_err(|e| StoreError::Conflict(e.to_string()))?;
+            crate::db::query(
+                "UPDATE licences SET status = $3, status_reason = $1 WHERE licence_id = $2",
+            )
+            .bind(format!("换发为 {id}"))
+            .bind(&p.licence_id)
+            .bind(superseded.code())
+            .execute(&mut *tx)
+            .await?;
         }
         crate::messages::message(
             &mut tx,
@@ -532,30 +509,23 @@ impl Store {
             return Err(StoreError::Invalid("必须说明原因".into()));
         }
         let l = self.licence(licence_id).await?;
-        let allowed = match change {
-            StatusChange::Restore => l.status == "suspended",
-            _ => {
-                l.status == "valid" || (l.status == "suspended" && change != StatusChange::Suspend)
-            }
-        };
-        if !allowed {
-            return Err(StoreError::Conflict(format!(
-                "证照当前状态为「{}」，不能执行该操作",
-                l.status_label()
-            )));
-        }
+        let from = LicenceState::parse(&l.status)
+            .map_err(|e| StoreError::Internal(format!("licence {}: {e}", l.licence_id)))?;
+        let to = from
+            .transition(change)
+            .map_err(|e| StoreError::Conflict(e.to_string()))?;
         let mut tx = self.begin_write().await?;
         crate::db::query(
             "UPDATE licences SET status = $1, status_reason = $2 WHERE licence_id = $3",
         )
-        .bind(change.status())
+        .bind(to.code())
         .bind(reason)
         .bind(&l.licence_id)
         .execute(&mut *tx)
         .await?;
         let event = Event::LicenceStatusChanged {
             licence_id: l.licence_id.clone(),
-            status: change.status().into(),
+            status: to.code().into(),
             reason: reason.into(),
         };
         crate::case_rows::append_in_tx(&mut tx, &l.case_no, &[event], actor, now).await?;

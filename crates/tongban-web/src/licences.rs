@@ -256,8 +256,15 @@ async fn change_status(
             }
             _ => e,
         })?;
+    // Supersession happens only when a new version is issued, never by hand.
     let change = StatusChange::parse(action)
-        .ok_or_else(|| AppError::bad_request("操作应为 revoke、suspend、expire 或 restore"))?;
+        .ok()
+        .filter(|c| *c != StatusChange::Supersede)
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "操作应为 revoke（吊销）、cancel（注销）、suspend（暂停）、restore（恢复）或 expire（到期）",
+            )
+        })?;
     Ok(state
         .store
         .set_licence_status(&l.licence_id, change, reason, &user.username, state.now())
