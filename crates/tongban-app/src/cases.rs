@@ -172,10 +172,12 @@ pub async fn expire_correction(state: &App, case_no: &str) -> Result<bool, Error
     let rec = state.store.case_by_no(case_no).await?;
     let cal = state.calendar().await?;
     // The worker acts as the window would: the same rule as a clerk's command.
-    let Ok(events) =
-        rec.state
-            .decide(&Command::ExpireCorrection, Actor::Clerk, state.today(), &cal)
-    else {
+    let Ok(events) = rec.state.decide(
+        &Command::ExpireCorrection,
+        Actor::Clerk,
+        state.today(),
+        &cal,
+    ) else {
         return Ok(false);
     };
     let sup = supervise(state, &rec, &events, &cal).await?;
@@ -186,9 +188,7 @@ pub async fn expire_correction(state: &App, case_no: &str) -> Result<bool, Error
     notify(
         state,
         rec.applicant_id,
-        &format!(
-            "办件{case_no}未在补正期限内补正，已按补正逾期办结；如需办理请重新申请"
-        ),
+        &format!("办件{case_no}未在补正期限内补正，已按补正逾期办结；如需办理请重新申请"),
     )
     .await;
     Ok(true)
@@ -269,8 +269,15 @@ async fn flag_refusal_attempt(
     e: &Refusal,
     user: &User,
 ) {
-    let is_refusal = matches!(cmd, Command::NotAccept { .. } | Command::Refuse { .. });
-    if !(is_refusal && matches!(e, Refusal::Invalid(_))) {
+    // Only a refusal with no reasons at all (one refused for another fault, such as a
+    // missing competent agency, is not this).
+    let without_reasons = match cmd {
+        Command::NotAccept { reasons, .. } | Command::Refuse { reasons } => {
+            reasons.trim().is_empty()
+        }
+        _ => false,
+    };
+    if !(without_reasons && matches!(e, Refusal::Invalid(_))) {
         return;
     }
     let what = if matches!(cmd, Command::NotAccept { .. }) {

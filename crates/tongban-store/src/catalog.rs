@@ -948,9 +948,9 @@ impl Store {
         let r = crate::db::query(
             "SELECT steps, joint, extension_cap FROM item_workflows WHERE impl_code = $1",
         )
-            .bind(impl_code)
-            .fetch_optional(self.r())
-            .await?;
+        .bind(impl_code)
+        .fetch_optional(self.r())
+        .await?;
         r.map(|r| {
             Ok(ItemWorkflow {
                 steps: serde_json::from_str(&get_str(&r, "steps")?)
@@ -996,9 +996,7 @@ impl Store {
             }
         }
         if w.extension_cap.is_some_and(|c| c > 60) {
-            return Err(StoreError::Invalid(
-                "延长期限上限应为0至60个工作日".into(),
-            ));
+            return Err(StoreError::Invalid("延长期限上限应为0至60个工作日".into()));
         }
         let steps = json(&w.steps)?;
         let mut tx = self.begin_write().await?;
