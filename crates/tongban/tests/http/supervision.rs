@@ -457,6 +457,21 @@ async fn configured_steps_with_limits_and_joint_processing() {
         assert_eq!(r.status(), StatusCode::OK);
         let (_, w) = get(&app, "", &format!("/api/v1/items/{code}/workflow")).await;
         assert_eq!(w["steps"][0]["name"], "受理审查");
+        assert_eq!(w["extension_cap"], Value::Null, "unset: the statutory cap");
+        // An item's own extension cap (laws and regulations may set one) is kept, within reason.
+        let put = |body: Value| {
+            reqwest::Client::new()
+                .put(app.url(&format!("/api/v1/admin/items/{code}/workflow")))
+                .bearer_auth(&admin)
+                .json(&body)
+                .send()
+        };
+        let mut capped = workflow.clone();
+        capped["extension_cap"] = json!(61);
+        assert_eq!(
+            put(capped).await.unwrap().status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
 
         // A case follows the configured steps; its first step has a 2-working-day limit.
         let case = accepted_case(&app, "43130219700101009").await;
@@ -554,6 +569,45 @@ async fn late_extension_refused_breach_kept_and_delivery_watched() {
         .await;
         assert_eq!(s, StatusCode::OK, "{c}");
         assert_eq!(open_rules(&app, &no).await, vec!["late_completion"]);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_items_own_extension_cap_reaches_its_cases() {
+    for app in apps().await {
+        let admin = app.token("admin").await;
+        let items = app.db().store.all_items().await.unwrap();
+        let code = items
+            .iter()
+            .find(|i| {
+                i.item.department == "市市场监督管理局" && i.item.name == "食品经营许可证核发"
+            })
+            .unwrap()
+            .item
+            .impl_code
+            .clone();
+        // 《行政许可法》第四十二条第一款: 法律、法规另有规定的，依照其规定 — here 5 days.
+        let r = reqwest::Client::new()
+            .put(app.url(&format!("/api/v1/admin/items/{code}/workflow")))
+            .bearer_auth(&admin)
+            .json(&json!({ "steps": [{ "name": "审批", "role": "head", "limit_days": null }], "extension_cap": 5 }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let case = accepted_case(&app, "43130219700101031").await;
+        let no = case["case_no"].as_str().unwrap().to_string();
+        let head = app.token("head").await;
+        let (s, e) = post(&app, &head, &format!("/api/v1/cases/{no}/commands"), json!({ "expected_version": case["version"], "action": "extend", "days": 6, "reason": "情况复杂" })).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(e["message"].as_str().unwrap().contains("5个工作日"), "{e}");
+        let (s, c) = post(&app, &head, &format!("/api/v1/cases/{no}/commands"), json!({ "expected_version": case["version"], "action": "extend", "days": 5, "reason": "情况复杂" })).await;
+        assert_eq!(
+            (s, c["extension_days"].as_u64()),
+            (StatusCode::OK, Some(5)),
+            "{c}"
+        );
         app.stop().await;
     }
 }
