@@ -9,7 +9,8 @@ use crate::App;
 use std::collections::HashMap;
 use tongban_core::capability::{Capability, Scope};
 use tongban_core::case::{
-    default_steps, Actor, Channel, Command, Delivery, Event, Limits, MaterialRef, Refusal,
+    default_steps, Actor, Channel, Command, Delivery, Event, Limits, MaterialRef,
+    NotAcceptCategory, Refusal,
 };
 use tongban_core::catalog::{CaseKind, Necessity};
 use tongban_core::roles::Role;
@@ -143,6 +144,37 @@ pub async fn execute(
     Ok(rec)
 }
 
+/// Who the ledger names when the platform itself ends a case.
+pub const SYSTEM_ACTOR: &str = "电子监察系统";
+
+/// Ends a case whose correction deadline has passed (补正逾期), as the supervision worker
+/// does; false when there is nothing to do (answered, or already ended meanwhile).
+pub async fn expire_correction(state: &App, case_no: &str) -> Result<bool, Error> {
+    let rec = state.store.case_by_no(case_no).await?;
+    let cal = state.calendar().await?;
+    // The worker acts as the window would: the same rule as a clerk's command.
+    let Ok(events) = rec.state.decide(
+        &Command::ExpireCorrection,
+        Actor::Clerk,
+        state.today(),
+        &cal,
+    ) else {
+        return Ok(false);
+    };
+    let sup = supervise(state, &rec, &events, &cal).await?;
+    let rec = state
+        .store
+        .append_case_events(&rec, &events, SYSTEM_ACTOR, state.now(), &sup, &[])
+        .await?;
+    notify(
+        state,
+        rec.applicant_id,
+        &format!("办件{case_no}未在补正期限内补正，已按补正逾期办结；如需办理请重新申请"),
+    )
+    .await;
+    Ok(true)
+}
+
 /// True while the licence of an approved case is still being signed (an outbox job).
 pub async fn licence_pending(state: &App, case_no: &str) -> Result<bool, Error> {
     Ok(state
@@ -218,8 +250,15 @@ async fn flag_refusal_attempt(
     e: &Refusal,
     user: &User,
 ) {
-    let is_refusal = matches!(cmd, Command::NotAccept { .. } | Command::Refuse { .. });
-    if !(is_refusal && matches!(e, Refusal::Invalid(_))) {
+    // Only a refusal with no reasons at all (one refused for another fault, such as a
+    // missing competent agency, is not this).
+    let without_reasons = match cmd {
+        Command::NotAccept { reasons, .. } | Command::Refuse { reasons } => {
+            reasons.trim().is_empty()
+        }
+        _ => false,
+    };
+    if !(without_reasons && matches!(e, Refusal::Invalid(_))) {
         return;
     }
     let what = if matches!(cmd, Command::NotAccept { .. }) {
@@ -397,10 +436,12 @@ pub async fn submit(
         legal: it.legal_limit,
         legal_unit: it.legal_unit,
         joint: false,
+        extension_cap: None,
     };
     let workflow = state.store.item_workflow(&it.impl_code).await?;
     let limits = Limits {
         joint: workflow.as_ref().is_some_and(|w| w.joint),
+        extension_cap: workflow.as_ref().and_then(|w| w.extension_cap),
         ..limits
     };
     let steps = match (limits.immediate, workflow) {
@@ -480,10 +521,18 @@ pub fn command_from(fields: &HashMap<String, String>) -> Result<Command, Error> 
     Ok(match f("action").as_str() {
         "accept" => Command::Accept,
         "not_accept" => Command::NotAccept {
+            // A form that names no category is 其他, which needs reasons like any other.
+            category: match f("category").trim() {
+                "" => NotAcceptCategory::Other,
+                c => NotAcceptCategory::parse(c)
+                    .ok_or_else(|| Error::invalid(format!("不予受理类别无效：{c}")))?,
+            },
             reasons: f("reasons"),
+            competent_agency: f("competent_agency"),
         },
         "request_correction" => Command::RequestCorrection {
             items: f("items").lines().map(str::to_string).collect(),
+            correction_days: optional_days(&f("correction_days"), "补正期限")?,
         },
         "pass" => Command::Pass {
             opinion: f("opinion"),
@@ -497,6 +546,9 @@ pub fn command_from(fields: &HashMap<String, String>) -> Result<Command, Error> 
         "start_special" => Command::StartSpecial {
             procedure: f("procedure"),
             reason: f("reason"),
+            expected_days: optional_days(&f("expected_days"), "特别程序预计时长")?.ok_or_else(
+                || Error::invalid("须填写特别程序预计时长（工作日），并书面告知申请人"),
+            )?,
         },
         "end_special" => Command::EndSpecial {
             result: f("result"),
@@ -507,6 +559,10 @@ pub fn command_from(fields: &HashMap<String, String>) -> Result<Command, Error> 
                 .parse()
                 .map_err(|_| Error::invalid("延长天数应为正整数"))?,
             reason: f("reason"),
+            approved_by_government: matches!(
+                f("approved_by_government").trim(),
+                "true" | "on" | "1" | "yes"
+            ),
         },
         "withdraw" => Command::Withdraw {
             reason: f("reason"),
@@ -515,6 +571,10 @@ pub fn command_from(fields: &HashMap<String, String>) -> Result<Command, Error> 
             waybill: f("waybill"),
         },
         "confirm_receipt" => Command::ConfirmReceipt,
+        "expire_correction" => Command::ExpireCorrection,
+        "void" => Command::Void {
+            reasons: f("reasons"),
+        },
         "charge_fee" => Command::ChargeFee {
             amount_fen: parse_yuan(&f("amount"))?,
             note: f("note"),
@@ -523,9 +583,26 @@ pub fn command_from(fields: &HashMap<String, String>) -> Result<Command, Error> 
     })
 }
 
+/// A number of working days from a form field; empty means not given.
+fn optional_days(s: &str, what: &str) -> Result<Option<u32>, Error> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse()
+        .map(Some)
+        .map_err(|_| Error::invalid(format!("{what}应为正整数（工作日）")))
+}
+
 /// What the viewer may do now, for the buttons on the case page: the same rule the core
-/// applies when the command arrives ([`tongban_core::case::Case::allowed`]).
-pub fn available_actions(rec: &CaseRecord, user: &User, access: Access) -> Vec<&'static str> {
+/// applies when the command arrives ([`tongban_core::case::Case::allowed_on`]).
+pub fn available_actions(
+    rec: &CaseRecord,
+    user: &User,
+    access: Access,
+    today: chrono::NaiveDate,
+    cal: &tongban_core::calendar::WorkCalendar,
+) -> Vec<&'static str> {
     let Some(actor) = actor_of(user.role) else {
         return vec![];
     };
@@ -533,7 +610,7 @@ pub fn available_actions(rec: &CaseRecord, user: &User, access: Access) -> Vec<&
         return vec![];
     }
     rec.state
-        .available(actor)
+        .available(actor, today, cal)
         .into_iter()
         .map(|a| a.code())
         .collect()

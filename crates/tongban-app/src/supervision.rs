@@ -12,10 +12,19 @@ pub async fn run_once(state: &App) -> Result<(usize, usize), Error> {
     let today = state.today();
     let t = state.thresholds;
     let (mut checked, mut raised) = (0, 0);
+    // Cases whose correction deadline has passed: ended as 补正逾期 after the pass.
+    let lapsed = std::sync::Mutex::new(Vec::new());
     loop {
         let (n, r) = state
             .store
             .supervise_due(today, 200, state.now(), |rec| {
+                if rec.state.status == tongban_core::case::Status::AwaitingCorrection
+                    && rec.state.correction_due.is_some_and(|d| today > d)
+                {
+                    if let Ok(mut l) = lapsed.lock() {
+                        l.push(rec.case_no.clone());
+                    }
+                }
                 match timer_findings(&rec.state, today, &cal, &t) {
                     Ok(found) => SupervisionWrite {
                         timer_holding: found.iter().map(|f| (f.rule, f.cause.clone())).collect(),
@@ -38,6 +47,12 @@ pub async fn run_once(state: &App) -> Result<(usize, usize), Error> {
         raised += r;
         if n < 200 {
             break;
+        }
+    }
+    let lapsed = lapsed.into_inner().unwrap_or_default();
+    for case_no in lapsed {
+        if let Err(e) = crate::cases::expire_correction(state, &case_no).await {
+            tracing::warn!(case_no, error = %e.message, "could not end a lapsed correction");
         }
     }
     Ok((checked, raised))

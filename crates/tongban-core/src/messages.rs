@@ -37,3 +37,13 @@ pub fn provisional_note(years: &[i32]) -> String {
 /// whether someone's ID number is registered).
 pub const REGISTRATION_REFUSED: &str = "无法用所填信息注册：用户名已被使用，或所填证件已有账号。\
      已有账号请直接登录；忘记账号请携带证件到综合窗口办理。";
+
+/// The applicant's rights against a refusal (不予受理, 不予许可), as a written decision must
+/// state them: the review body and the time limits.
+// 《行政许可法》第三十八条第二款: 应当说明理由，并告知申请人享有依法申请行政复议或者提起行政诉讼的权利.
+// 《行政复议法》第二十条 (60 days), 《行政诉讼法》第四十六条 (6 months).
+pub fn remedy_rights() -> String {
+    "如不服本决定，可以自知道该决定之日起六十日内向本级人民政府申请行政复议，\
+     或者自知道该决定之日起六个月内依法向人民法院提起行政诉讼。"
+        .to_string()
+}

@@ -3,7 +3,7 @@
 //! clock is; event rules are judged when the event happens.
 
 use crate::calendar::{CalendarError, WorkCalendar};
-use crate::case::{Case, Event, Status, CORRECTION_NOTICE_DAYS};
+use crate::case::{Case, Event, Outcome, Status, DELIVERY_DAYS};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +19,10 @@ pub enum Rule {
     IrregularFee,
     OutOfOrder,
     NotHandledOnline,
+    RepeatedCorrectionNotice,
+    SpecialOverrun,
+    DeliveryOverdue,
+    LateCompletion,
 }
 
 impl Rule {
@@ -32,6 +36,10 @@ impl Rule {
         Rule::IrregularFee,
         Rule::OutOfOrder,
         Rule::NotHandledOnline,
+        Rule::RepeatedCorrectionNotice,
+        Rule::SpecialOverrun,
+        Rule::DeliveryOverdue,
+        Rule::LateCompletion,
     ];
     pub fn code(self) -> &'static str {
         match self {
@@ -44,6 +52,10 @@ impl Rule {
             Rule::IrregularFee => "irregular_fee",
             Rule::OutOfOrder => "out_of_order",
             Rule::NotHandledOnline => "not_handled_online",
+            Rule::RepeatedCorrectionNotice => "repeated_correction_notice",
+            Rule::SpecialOverrun => "special_overrun",
+            Rule::DeliveryOverdue => "delivery_overdue",
+            Rule::LateCompletion => "late_completion",
         }
     }
     pub fn label(self) -> &'static str {
@@ -57,6 +69,10 @@ impl Rule {
             Rule::IrregularFee => "违规收费",
             Rule::OutOfOrder => "未按受理顺序办理",
             Rule::NotHandledOnline => "全程网办事项被要求到现场",
+            Rule::RepeatedCorrectionNotice => "多次补正告知（未一次性告知）",
+            Rule::SpecialOverrun => "特别程序超过告知时长",
+            Rule::DeliveryOverdue => "准予许可后未按期送达",
+            Rule::LateCompletion => "超期办结",
         }
     }
     pub fn parse(s: &str) -> Option<Rule> {
@@ -67,11 +83,16 @@ impl Rule {
             Rule::YellowCard | Rule::NotHandledOnline => Severity::Warning,
             Rule::StepOverdue | Rule::LateCorrectionNotice | Rule::OutOfOrder => Severity::Serious,
             Rule::RedCard | Rule::RefusalWithoutReasons | Rule::IrregularFee => Severity::Serious,
-            Rule::LegalBreach => Severity::Critical,
+            Rule::RepeatedCorrectionNotice | Rule::SpecialOverrun | Rule::DeliveryOverdue => {
+                Severity::Serious
+            }
+            Rule::LegalBreach | Rule::LateCompletion => Severity::Critical,
         }
     }
     /// Timer rules end when their cause ends (the case is decided, the deadline moves);
-    /// event rules stay until a supervisor closes them.
+    /// event rules stay until a supervisor closes them. A missed correction-notice window
+    /// is a fact that no later action undoes (the case then counts as accepted on the
+    /// receipt day), so it stays on record like an event rule though the timer finds it.
     pub fn is_timer(self) -> bool {
         matches!(
             self,
@@ -79,7 +100,8 @@ impl Rule {
                 | Rule::RedCard
                 | Rule::LegalBreach
                 | Rule::StepOverdue
-                | Rule::LateCorrectionNotice
+                | Rule::SpecialOverrun
+                | Rule::DeliveryOverdue
         )
     }
 }
@@ -156,16 +178,46 @@ pub fn timer_findings(
     let mut out = Vec::new();
     match case.status {
         Status::Submitted => {
-            let due = cal.add_working_days(case.received_on, CORRECTION_NOTICE_DAYS)?;
+            // 《行政许可法》第三十二条第一款第四项: no notice within 5 working days — the case
+            // counts as accepted on the receipt day and its clock runs from there.
+            let due = case.correction_notice_due(cal)?;
             if today > due {
                 out.push(Finding::new(
                     Rule::LateCorrectionNotice,
                     format!("notice:{}", case.received_on),
                     format!(
-                        "材料于 {} 收到，应在 {due} 前一次性告知补正或受理",
+                        "材料于 {} 收到，未在 {due} 前一次性告知补正；依法自收到材料之日起即为受理",
                         case.received_on
                     ),
                 ));
+                let (promised, legal) = case.dues(cal, case.received_on, 0, 0)?;
+                if today > promised {
+                    out.push(Finding::new(
+                        Rule::RedCard,
+                        "promised",
+                        format!("视为受理，已超过承诺期限 {promised}"),
+                    ));
+                }
+                if today > legal {
+                    out.push(Finding::new(
+                        Rule::LegalBreach,
+                        "legal",
+                        format!("视为受理，已超过法定期限 {legal}"),
+                    ));
+                }
+            }
+        }
+        // 《行政许可法》第四十四条: issue and deliver within 10 working days of the decision.
+        Status::Completed if case.outcome == Some(Outcome::Approved) => {
+            if let Some(done) = case.completed_on {
+                let due = cal.add_working_days(done, DELIVERY_DAYS)?;
+                if today > due {
+                    out.push(Finding::new(
+                        Rule::DeliveryOverdue,
+                        format!("delivery:{done}"),
+                        format!("{done} 作出准予许可决定，应在 {due} 前颁发、送达"),
+                    ));
+                }
             }
         }
         Status::InApproval | Status::Suspended => {
@@ -202,8 +254,20 @@ pub fn timer_findings(
                         ));
                     }
                 }
+                // 《行政许可法》第四十五条: a procedure running past the length told to the
+                // applicant is on record.
+                if let (Some((kind, since)), Some(end)) = (&case.special, case.special_expected_end)
+                {
+                    if today > end {
+                        out.push(Finding::new(
+                            Rule::SpecialOverrun,
+                            format!("special:{since}"),
+                            format!("{kind}于 {since} 开始，告知申请人预计 {end} 前结束，已超期"),
+                        ));
+                    }
+                }
                 if let (Some(step), Some(started)) = (case.current_step(), case.step_started_on) {
-                    if let Some(limit) = step.limit_days {
+                    if let Some(limit) = step.effective_limit() {
                         let step_due = cal.add_working_days(started, limit)?;
                         if clock_day > step_due && remaining >= 0 {
                             out.push(Finding::new(
@@ -229,7 +293,15 @@ pub fn next_check(
     cal: &WorkCalendar,
     t: &Thresholds,
 ) -> Result<Option<NaiveDate>, CalendarError> {
-    if !case.status.is_open() || case.status == Status::AwaitingCorrection {
+    // The correction deadline: looked at the day after it passes (补正逾期).
+    if case.status == Status::AwaitingCorrection {
+        return Ok(case
+            .correction_due
+            .map(|d| (d + chrono::Duration::days(1)).max(today + chrono::Duration::days(1))));
+    }
+    let awaiting_delivery =
+        case.status == Status::Completed && case.outcome == Some(Outcome::Approved);
+    if !case.status.is_open() && !awaiting_delivery {
         return Ok(None);
     }
     // Only which rules hold matters, not their changing details.
@@ -239,11 +311,13 @@ pub fn next_check(
             .collect::<Vec<_>>()
     };
     let now = keys(&timer_findings(case, today, cal, t)?);
-    let horizon = case
-        .legal_due
-        .or(case.promised_due)
-        .unwrap_or(today)
-        .max(today)
+    let horizon = if awaiting_delivery {
+        today
+    } else {
+        case.legal_due.or(case.promised_due).unwrap_or(today)
+    }
+    .max(case.special_expected_end.unwrap_or(today))
+    .max(today)
         + chrono::Duration::days(40);
     let mut d = today;
     while d < horizon {
@@ -278,6 +352,7 @@ pub fn event_findings(
     ctx: &EventContext,
     cal: &WorkCalendar,
 ) -> Vec<Finding> {
+    let _ = cal;
     let mut out = Vec::new();
     for e in events {
         match e {
@@ -290,17 +365,32 @@ pub fn event_findings(
                     "全程网办事项在窗口收件，申请人被要求到现场",
                 ));
             }
-            Event::CorrectionRequested { notice_due, .. } => {
-                if let Some(today) = ctx.today {
-                    if today > *notice_due {
-                        out.push(Finding::new(
-                            Rule::LateCorrectionNotice,
-                            format!("notice:{}", before.received_on),
-                            format!("补正告知于 {today} 发出，晚于期限 {notice_due}；依法视为自收到材料之日起受理"),
-                        ));
-                    }
+            // 一次告知: the first notice must list everything; another notice (allowed only
+            // after a new submission) is on record.
+            // 《行政许可法》第三十二条第一款第四项: 一次告知申请人需要补正的全部内容.
+            Event::CorrectionRequested { .. } if before.corrections >= 1 => {
+                out.push(Finding::new(
+                    Rule::RepeatedCorrectionNotice,
+                    format!("notice:{}:{}", before.received_on, before.corrections + 1),
+                    format!(
+                        "第 {} 次补正告知：补正告知应一次性列明需要补正的全部内容",
+                        before.corrections + 1
+                    ),
+                ));
+            }
+            // 超期办结: decided after the legal due date — a permanent record.
+            Event::Completed { on, .. } if before.legal_due.is_some_and(|legal| *on > legal) => {
+                out.push(Finding::new(
+                    Rule::LateCompletion,
+                    "completed",
+                    format!(
+                        "{on} 办结，超过法定期限 {}",
+                        before.legal_due.unwrap_or(*on)
+                    ),
+                ));
+                if ctx.earlier_open_cases > 0 {
+                    out.push(out_of_order(ctx.earlier_open_cases));
                 }
-                let _ = cal;
             }
             Event::FeeCharged { amount_fen, .. } => {
                 let irregular = !ctx.item_charged
@@ -328,19 +418,20 @@ pub fn event_findings(
                 }
             }
             Event::Completed { .. } if ctx.earlier_open_cases > 0 => {
-                out.push(Finding::new(
-                    Rule::OutOfOrder,
-                    "decided",
-                    format!(
-                        "先于 {} 件更早受理的同事项办件作出决定",
-                        ctx.earlier_open_cases
-                    ),
-                ));
+                out.push(out_of_order(ctx.earlier_open_cases));
             }
             _ => {}
         }
     }
     out
+}
+
+fn out_of_order(earlier: usize) -> Finding {
+    Finding::new(
+        Rule::OutOfOrder,
+        "decided",
+        format!("先于 {earlier} 件更早受理的同事项办件作出决定"),
+    )
 }
 
 /// Amounts in yuan named in a 收费标准 text (e.g. "每件10元，加急20元" → 1000, 2000 fen).
@@ -392,6 +483,7 @@ mod tests {
                 legal,
                 legal_unit: TimeUnit::WorkingDays,
                 joint: false,
+                extension_cap: None,
             },
             details: Default::default(),
         };
@@ -482,6 +574,7 @@ mod tests {
                 &Command::StartSpecial {
                     procedure: "检测".into(),
                     reason: "送检".into(),
+                    expected_days: 30,
                 },
                 Actor::Approver,
                 d("2026-10-08"),
@@ -492,14 +585,20 @@ mod tests {
             c3.apply(&e);
         }
         let frozen = rules(&c3, "2026-10-08");
+        // 30 working days from Thu 8 Oct 2026 (Sat 10 Oct a make-up day): Wed 18 Nov.
+        assert_eq!(c3.special_expected_end, Some(d("2026-11-18")));
         assert_eq!(
-            rules(&c3, "2026-11-30"),
+            rules(&c3, "2026-11-18"),
             frozen,
             "the clock is stopped during 特别程序"
         );
+        // 《行政许可法》第四十五条: running past the length told to the applicant is on record,
+        // while the legal clock stays stopped.
+        assert_eq!(rules(&c3, "2026-11-19"), vec![Rule::SpecialOverrun]);
+        assert!(Rule::SpecialOverrun.is_timer());
         assert_eq!(
             next_check(&c3, d("2026-10-08"), &cal, &Thresholds::default()).unwrap(),
-            None
+            Some(d("2026-11-19"))
         );
     }
 
@@ -519,6 +618,7 @@ mod tests {
                 legal: 20,
                 legal_unit: TimeUnit::WorkingDays,
                 joint: false,
+                extension_cap: None,
             },
             details: Default::default(),
         };
@@ -526,27 +626,28 @@ mod tests {
         // Received Thu 12 Feb: notice due 5 working days later = Thu 26 Feb
         // (13, Sat 14, 24, 25, 26 — the Spring Festival in between).
         assert!(rules(&c, "2026-02-26").is_empty());
-        assert_eq!(rules(&c, "2026-02-27"), vec![Rule::LateCorrectionNotice]);
-        // A notice sent late is flagged as an event, too.
-        let events = c
+        // 《行政许可法》第三十二条第一款第四项: the window has passed — the case counts as
+        // accepted on Thu 12 Feb, so its promised 5 days ended Thu 26 Feb (red on the 27th).
+        assert_eq!(
+            rules(&c, "2026-02-27"),
+            vec![Rule::LateCorrectionNotice, Rule::RedCard]
+        );
+        // Legal 20 working days from 12 Feb (Sat 14 and 28 Feb make-up days): 18 Mar.
+        assert!(!rules(&c, "2026-03-18").contains(&Rule::LegalBreach));
+        assert!(rules(&c, "2026-03-19").contains(&Rule::LegalBreach));
+        // A late notice can no longer be sent, and the record does not lapse by itself.
+        assert!(c
             .decide(
                 &Command::RequestCorrection {
                     items: vec!["补充材料".into()],
+                    correction_days: None,
                 },
                 Actor::Clerk,
                 d("2026-02-27"),
                 &cal,
             )
-            .unwrap();
-        let ctx = EventContext {
-            today: Some(d("2026-02-27")),
-            ..Default::default()
-        };
-        let f = event_findings(&c, &events, &ctx, &cal);
-        assert_eq!(
-            f.iter().map(|f| f.rule).collect::<Vec<_>>(),
-            vec![Rule::LateCorrectionNotice]
-        );
+            .is_err());
+        assert!(!Rule::LateCorrectionNotice.is_timer());
         // Decided cases have no timer findings left.
         let mut done = accepted("2026-02-13", 5, 8);
         for cmd in [
@@ -617,6 +718,7 @@ mod tests {
             outcome: crate::case::Outcome::Approved,
             reasons: String::new(),
             on: d("2026-03-03"),
+            rights: String::new(),
         };
         assert_eq!(
             event_findings(&c, std::slice::from_ref(&completed), &ooo, &cal)[0].rule,
@@ -624,5 +726,98 @@ mod tests {
         );
         assert!(event_findings(&c, &[completed], &EventContext::default(), &cal).is_empty());
         assert_eq!(parse_fee_amounts("不收费"), Vec::<u64>::new());
+    }
+
+    fn act(c: &mut Case, cmd: Command, actor: Actor, on: &str) -> Vec<Event> {
+        let ev = c
+            .decide(&cmd, actor, d(on), &WorkCalendar::builtin())
+            .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+        for e in &ev {
+            c.apply(e);
+        }
+        ev
+    }
+
+    #[test]
+    fn a_second_correction_notice_is_on_record() {
+        // 《行政许可法》第三十二条第一款第四项: 一次告知申请人需要补正的全部内容.
+        let cal = WorkCalendar::builtin();
+        let mut c = accepted("2026-03-02", 5, 20);
+        c.status = Status::Submitted; // a case still in pre-review
+        let notice = || Command::RequestCorrection {
+            items: vec!["补充材料".into()],
+            correction_days: None,
+        };
+        let ctx = EventContext::default();
+        let before = c.clone();
+        let first = act(&mut c, notice(), Actor::Clerk, "2026-03-02");
+        assert!(event_findings(&before, &first, &ctx, &cal).is_empty());
+        act(
+            &mut c,
+            Command::SubmitCorrection {
+                materials: vec![crate::case::MaterialRef {
+                    name: "x".into(),
+                    sha256: None,
+                    file_name: None,
+                    licence_id: None,
+                    trust: None,
+                }],
+            },
+            Actor::Applicant,
+            "2026-03-03",
+        );
+        let before = c.clone();
+        let second = act(&mut c, notice(), Actor::Clerk, "2026-03-03");
+        let f = event_findings(&before, &second, &ctx, &cal);
+        assert_eq!(
+            f.iter().map(|f| f.rule).collect::<Vec<_>>(),
+            vec![Rule::RepeatedCorrectionNotice]
+        );
+        assert!(!Rule::RepeatedCorrectionNotice.is_timer());
+    }
+
+    #[test]
+    fn delivery_within_ten_working_days_and_late_completion_on_record() {
+        // 《行政许可法》第四十四条: 自作出决定之日起十日内颁发、送达行政许可证件.
+        let cal = WorkCalendar::builtin();
+        // Accepted Mon 2 Mar, legal 3 → due Thu 5 Mar; decided Fri 6 Mar: 超期办结.
+        let mut c = accepted("2026-03-02", 3, 3);
+        let pass = || Command::Pass {
+            opinion: String::new(),
+        };
+        act(&mut c, pass(), Actor::Approver, "2026-03-03");
+        act(&mut c, pass(), Actor::Approver, "2026-03-04");
+        let before = c.clone();
+        let done = act(&mut c, pass(), Actor::Head, "2026-03-06");
+        let f = event_findings(&before, &done, &EventContext::default(), &cal);
+        assert_eq!(
+            f.iter().map(|f| f.rule).collect::<Vec<_>>(),
+            vec![Rule::LateCompletion]
+        );
+        assert!(
+            !Rule::LateCompletion.is_timer(),
+            "超期办结 is never resolved by itself"
+        );
+        // Decided Fri 6 Mar: delivery due Fri 20 Mar; on Mon 23 Mar it is overdue.
+        assert!(rules(&c, "2026-03-20").is_empty());
+        assert_eq!(rules(&c, "2026-03-23"), vec![Rule::DeliveryOverdue]);
+        assert_eq!(
+            next_check(&c, d("2026-03-06"), &cal, &Thresholds::default()).unwrap(),
+            Some(d("2026-03-21"))
+        );
+        // Delivered: nothing holds, nothing to look at.
+        act(
+            &mut c,
+            Command::RegisterDelivery {
+                waybill: String::new(),
+            },
+            Actor::Clerk,
+            "2026-03-23",
+        );
+        assert!(rules(&c, "2026-03-23").is_empty());
+        assert_eq!(
+            next_check(&c, d("2026-03-23"), &cal, &Thresholds::default()).unwrap(),
+            None
+        );
     }
 }

@@ -930,20 +930,28 @@ pub(crate) async fn current_materials(
 pub struct ItemWorkflow {
     pub steps: Vec<tongban_core::case::Step>,
     pub joint: bool,
+    /// The item's own extension cap in working days (None: 10, or 15 jointly).
+    #[serde(default)]
+    pub extension_cap: Option<u32>,
 }
 
 impl Store {
     /// The item's configured workflow, or None for the default 承办 → 审核 → 批准.
     pub async fn item_workflow(&self, impl_code: &str) -> Result<Option<ItemWorkflow>> {
-        let r = crate::db::query("SELECT steps, joint FROM item_workflows WHERE impl_code = $1")
-            .bind(impl_code)
-            .fetch_optional(self.r())
-            .await?;
+        let r = crate::db::query(
+            "SELECT steps, joint, extension_cap FROM item_workflows WHERE impl_code = $1",
+        )
+        .bind(impl_code)
+        .fetch_optional(self.r())
+        .await?;
         r.map(|r| {
             Ok(ItemWorkflow {
                 steps: serde_json::from_str(&get_str(&r, "steps")?)
                     .map_err(|e| StoreError::Internal(e.to_string()))?,
                 joint: get_i64(&r, "joint")? != 0,
+                extension_cap: r
+                    .try_get::<Option<i64>, _>("extension_cap")?
+                    .and_then(|n| u32::try_from(n).ok()),
             })
         })
         .transpose()
@@ -980,17 +988,21 @@ impl Store {
                 )));
             }
         }
+        if w.extension_cap.is_some_and(|c| c > 60) {
+            return Err(StoreError::Invalid("延长期限上限应为0至60个工作日".into()));
+        }
         let steps = json(&w.steps)?;
         let mut tx = self.begin_write().await?;
         crate::db::query(
-            "INSERT INTO item_workflows (impl_code, steps, joint, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (impl_code) DO UPDATE SET steps = $2, joint = $3, updated_by = $4, updated_at = $5",
+            "INSERT INTO item_workflows (impl_code, steps, joint, updated_by, updated_at, extension_cap) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (impl_code) DO UPDATE SET steps = $2, joint = $3, updated_by = $4, updated_at = $5, extension_cap = $6",
         )
         .bind(impl_code)
         .bind(&steps)
         .bind(i64::from(w.joint))
         .bind(actor)
         .bind(now_text(now))
+        .bind(w.extension_cap.map(i64::from))
         .execute(&mut *tx)
         .await?;
         audit(

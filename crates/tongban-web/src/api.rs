@@ -494,6 +494,9 @@ pub struct WorkflowBody {
     steps: Vec<tongban_core::case::Step>,
     #[serde(default)]
     joint: bool,
+    /// The item's own extension cap in working days (laws and regulations may set one).
+    #[serde(default)]
+    extension_cap: Option<u32>,
 }
 
 /// Configures an item's approval steps (role and optional limit per step).
@@ -506,6 +509,7 @@ pub async fn set_workflow(
     let w = tongban_store::catalog::ItemWorkflow {
         steps: b.steps,
         joint: b.joint,
+        extension_cap: b.extension_cap,
     };
     state
         .store
@@ -527,6 +531,7 @@ pub async fn get_workflow(
             .unwrap_or(tongban_store::catalog::ItemWorkflow {
                 steps: tongban_core::case::default_steps(),
                 joint: false,
+                extension_cap: None,
             });
     Ok(Json(json!(w)))
 }

@@ -58,6 +58,8 @@ fn case_value(
         "legal_due": s.legal_due,
         "remaining_working_days": remaining,
         "correction_items": s.correction_items,
+        "correction_due": s.correction_due,
+        "special_expected_end": s.special_expected_end,
         "correction_notice_days_left": s.correction_notice_days_left(today, cal).ok().flatten(),
         "outcome": s.outcome,
         "waybill": s.waybill,

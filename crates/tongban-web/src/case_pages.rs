@@ -20,7 +20,10 @@ use tongban_app::cases::{
 use tongban_app::cases::{search_filter, search_scope, ListQuery};
 use tongban_app::clock::beijing_text;
 use tongban_core::capability::{Capability, Scope};
-use tongban_core::case::{Channel, Delivery, Event, MaterialRef, Status, SPECIAL_KINDS};
+use tongban_core::case::{
+    Channel, Delivery, Event, MaterialRef, NotAcceptCategory, Status, CORRECTION_DAYS_DEFAULT,
+    SPECIAL_KINDS, SPECIAL_MAX_DAYS,
+};
 use tongban_store::accounts::User;
 use tongban_store::cases::{Applicant, CaseFilter, CaseRecord};
 
@@ -255,6 +258,16 @@ struct CasePage {
     licence_pending: bool,
     actions: Vec<ActionView>,
     special_kinds: &'static [&'static str],
+    special_max_days: u32,
+    /// 不予受理的类别: (code, label).
+    not_accept_categories: Vec<(&'static str, &'static str)>,
+    correction_days_default: u32,
+    /// The extension cap of this case, in working days.
+    extension_cap: u32,
+    /// Joint processing: the part beyond 10 days needs the government's approval.
+    joint: bool,
+    correction_due: String,
+    special_expected_end: String,
     timeline: Vec<(&'static str, String, String, String)>,
     materials: Vec<String>,
 }
@@ -280,6 +293,8 @@ fn action_label(a: &str) -> &'static str {
         "confirm_receipt" => "确认已收到",
         "charge_fee" => "登记收费",
         "submit_correction" => "提交补正材料",
+        "expire_correction" => "补正逾期办结",
+        "void" => "作废",
         _ => "办理",
     }
 }
@@ -297,24 +312,75 @@ fn event_detail(e: &Event) -> String {
             materials.len(),
             delivery.label()
         ),
-        Event::CorrectionRequested { items, notice_due } => {
-            format!("需补正：{}（告知期限 {notice_due}）", items.join("；"))
-        }
+        Event::CorrectionRequested {
+            items,
+            notice_due,
+            correction_due,
+        } => match correction_due {
+            Some(due) => format!(
+                "需补正：{}（告知期限 {notice_due}，请于 {due} 前补正）",
+                items.join("；")
+            ),
+            None => format!("需补正：{}（告知期限 {notice_due}）", items.join("；")),
+        },
         Event::CorrectionSubmitted { materials, .. } => format!("补交 {} 份材料", materials.len()),
         Event::Accepted {
+            on,
             promised_due,
             legal_due,
-            ..
-        } => format!("承诺办结期限 {promised_due}，法定期限 {legal_due}"),
-        Event::NotAccepted { reasons } => format!("理由：{reasons}"),
+            deemed,
+        } => {
+            let base = format!("承诺办结期限 {promised_due}，法定期限 {legal_due}");
+            if *deemed {
+                format!("{base}（未在5个工作日内告知补正，依法自收到材料之日 {on} 起受理）")
+            } else {
+                base
+            }
+        }
+        Event::NotAccepted {
+            reasons,
+            category,
+            competent_agency,
+            rights,
+        } => {
+            let mut t = match category {
+                Some(c) => format!("{}：{reasons}", c.label()),
+                None => format!("理由：{reasons}"),
+            };
+            if let Some(a) = competent_agency {
+                t.push_str(&format!("（请向{a}申请）"));
+            }
+            if !rights.is_empty() {
+                t.push_str(&format!("。{rights}"));
+            }
+            t
+        }
         Event::StepPassed { name, opinion, .. } => format!("{name}：{opinion}"),
         Event::StepReturned { name, opinion, .. } => format!("{name} 退回：{opinion}"),
         Event::Completed {
-            outcome, reasons, ..
-        } => format!("{}。{reasons}", outcome.label()),
+            outcome,
+            reasons,
+            rights,
+            ..
+        } => {
+            if rights.is_empty() {
+                format!("{}。{reasons}", outcome.label())
+            } else {
+                format!("{}。{reasons}。{rights}", outcome.label())
+            }
+        }
         Event::SpecialStarted {
-            procedure, reason, ..
-        } => format!("{procedure}：{reason}（暂停计时）"),
+            procedure,
+            reason,
+            expected_days,
+            expected_end,
+            ..
+        } => match (expected_days, expected_end) {
+            (Some(n), Some(end)) => {
+                format!("{procedure}：{reason}（暂停计时，预计 {n} 个工作日，至 {end}）")
+            }
+            _ => format!("{procedure}：{reason}（暂停计时）"),
+        },
         Event::SpecialEnded {
             result,
             paused_days,
@@ -326,10 +392,20 @@ fn event_detail(e: &Event) -> String {
             reason,
             promised_due,
             legal_due,
+            approved_by_government,
         } => format!(
-            "延长 {days} 个工作日：{reason}（承诺期限 {promised_due}，法定期限 {legal_due}）"
+            "延长 {days} 个工作日：{reason}（承诺期限 {promised_due}，法定期限 {legal_due}）{}",
+            if *approved_by_government {
+                "，经本级人民政府负责人批准"
+            } else {
+                ""
+            }
         ),
         Event::Withdrawn { reason } => format!("原因：{reason}"),
+        Event::Voided { reasons, .. } => format!("理由：{reasons}"),
+        Event::CorrectionExpired { correction_due, .. } => {
+            format!("申请人未在补正期限 {correction_due} 前补正")
+        }
         Event::DeliveryRegistered { method, waybill } => {
             if waybill.is_empty() {
                 method.clone()
@@ -441,7 +517,7 @@ async fn case_page(
         correction: s.correction_items.join("；"),
         licence_pending: s.outcome == Some(tongban_core::case::Outcome::Approved)
             && tongban_app::cases::licence_pending(state, &rec.case_no).await?,
-        actions: available_actions(&rec, user, access)
+        actions: available_actions(&rec, user, access, today, &cal)
             .into_iter()
             .map(|code| ActionView {
                 code,
@@ -449,6 +525,16 @@ async fn case_page(
             })
             .collect(),
         special_kinds: SPECIAL_KINDS,
+        special_max_days: SPECIAL_MAX_DAYS,
+        not_accept_categories: NotAcceptCategory::ALL
+            .iter()
+            .map(|c| (c.code(), c.label()))
+            .collect(),
+        correction_days_default: CORRECTION_DAYS_DEFAULT,
+        extension_cap: s.limits.extension_cap(),
+        joint: s.limits.joint,
+        correction_due: d(s.correction_due),
+        special_expected_end: d(s.special_expected_end),
         timeline: events
             .iter()
             .map(|e| {

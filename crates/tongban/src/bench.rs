@@ -527,6 +527,7 @@ pub async fn engine(database_url: &str, instances: usize, concurrency: usize) ->
         legal: 20,
         legal_unit: tongban_core::calendar::TimeUnit::WorkingDays,
         joint: false,
+        extension_cap: None,
     };
     let start = Instant::now();
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -687,6 +688,7 @@ pub async fn seed(database_url: &str, cases: usize) -> Result<()> {
             legal: it.item.legal_limit.max(it.item.promised_limit.max(1)),
             legal_unit: it.item.legal_unit,
             joint: false,
+            extension_cap: None,
         };
         let first = Event::Submitted {
             channel: if n % 3 == 0 {
@@ -709,12 +711,15 @@ pub async fn seed(database_url: &str, cases: usize) -> Result<()> {
             10..=14 => vec![(
                 CaseCommand::RequestCorrection {
                     items: vec!["补充材料".into()],
+                    correction_days: None,
                 },
                 Actor::Clerk,
             )],
             15..=17 => vec![(
                 CaseCommand::NotAccept {
+                    category: tongban_core::case::NotAcceptCategory::Other,
                     reasons: "不属于受理范围".into(),
+                    competent_agency: String::new(),
                 },
                 Actor::Clerk,
             )],
@@ -739,6 +744,7 @@ pub async fn seed(database_url: &str, cases: usize) -> Result<()> {
                     CaseCommand::StartSpecial {
                         procedure: "检测".into(),
                         reason: "送检".into(),
+                        expected_days: 10,
                     },
                     Actor::Approver,
                 ),

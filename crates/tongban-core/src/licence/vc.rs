@@ -63,7 +63,7 @@ pub fn build(d: &LicenceData, p: &Published) -> Value {
         "type": ["VerifiableCredential", "ElectronicLicenceCredential"],
         "name": d.name,
         "issuer": { "id": format!("urn:cn:uscc:{}", d.id.issuer), "name": d.issuer_name },
-        "validFrom": format!("{}T00:00:00Z", d.valid_from),
+        "validFrom": valid_from_instant(&d.valid_from),
         "credentialSubject": subject,
         "credentialStatus": [
             status_entry(p, "revocation"),
@@ -71,9 +71,32 @@ pub fn build(d: &LicenceData, p: &Published) -> Value {
         ],
     });
     if let Some(until) = &d.valid_until {
-        vc["validUntil"] = json!(format!("{until}T23:59:59Z"));
+        vc["validUntil"] = json!(valid_until_instant(until));
     }
     vc
+}
+
+/// A licence is valid from the start of its first day, Beijing time (UTC+8): the day
+/// printed on it is a day in China, not in Greenwich.
+pub fn valid_from_instant(day: &str) -> String {
+    format!("{day}T00:00:00+08:00")
+}
+
+/// … and until the end of its last day, Beijing time.
+pub fn valid_until_instant(day: &str) -> String {
+    format!("{day}T23:59:59+08:00")
+}
+
+/// Compares two RFC 3339 instants by the moment they name (offsets differ: `now` is UTC,
+/// validity is Beijing time); text that does not parse compares as text.
+fn instant_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    match (
+        chrono::DateTime::parse_from_rfc3339(a),
+        chrono::DateTime::parse_from_rfc3339(b),
+    ) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    }
 }
 
 fn status_entry(p: &Published, purpose: &str) -> Value {
@@ -248,13 +271,13 @@ pub fn verify(
     let until = vc.get("validUntil").and_then(Value::as_str);
     checks.push(match now {
         None => Check::new("validity", "在有效期内", None, "未提供当前时间"),
-        Some(now) if now < from => Check::new(
+        Some(now) if instant_cmp(now, from).is_lt() => Check::new(
             "validity",
             "在有效期内",
             Some(false),
             format!("尚未生效（{from} 起）"),
         ),
-        Some(now) if until.is_some_and(|u| now > u) => Check::new(
+        Some(now) if until.is_some_and(|u| instant_cmp(now, u).is_gt()) => Check::new(
             "validity",
             "在有效期内",
             Some(false),
@@ -385,4 +408,30 @@ pub fn read_status_list(vc: &Value, keys: &[PublishedKey]) -> Result<Bitstring, 
         .as_str()
         .ok_or("no encodedList")?;
     Bitstring::decode(encoded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validity_is_counted_in_beijing_time() {
+        // Instants shown or signed are Beijing time (UTC+8): a licence issued on 2 Mar is
+        // valid from 00:00 in Beijing, which is 16:00 UTC the day before.
+        assert_eq!(
+            valid_from_instant("2026-03-02"),
+            "2026-03-02T00:00:00+08:00"
+        );
+        assert_eq!(
+            valid_until_instant("2031-03-01"),
+            "2031-03-01T23:59:59+08:00"
+        );
+        let from = valid_from_instant("2026-03-02");
+        let until = valid_until_instant("2031-03-01");
+        assert!(instant_cmp("2026-03-01T16:00:00Z", &from).is_eq());
+        assert!(instant_cmp("2026-03-01T15:59:59Z", &from).is_lt());
+        // 23:59:59 in Beijing is 15:59:59 UTC; at 16:00 UTC the licence has expired.
+        assert!(instant_cmp("2031-03-01T15:59:59Z", &until).is_eq());
+        assert!(instant_cmp("2031-03-01T16:00:00Z", &until).is_gt());
+    }
 }

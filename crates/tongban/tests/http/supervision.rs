@@ -208,12 +208,21 @@ async fn the_clock_stops_during_special_procedures() {
         let case = accepted_case(&app, "43130219700101002").await;
         let no = case["case_no"].as_str().unwrap().to_string();
         let approver = app.token("approver").await;
-        let (s, _) = post(&app, &approver, &format!("/api/v1/cases/{no}/commands"), json!({ "expected_version": case["version"], "action": "start_special", "procedure": "检验", "reason": "送样检验" })).await;
-        assert_eq!(s, StatusCode::OK);
-        // Far past the original deadline: nothing fires while the clock is stopped.
-        advance_to(&app, "2026-04-30");
+        // 《行政许可法》第四十五条: the expected length is told to the applicant; none, no start.
+        let (s, e) = post(&app, &approver, &format!("/api/v1/cases/{no}/commands"), json!({ "expected_version": case["version"], "action": "start_special", "procedure": "检验", "reason": "送样检验" })).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (s, c) = post(&app, &approver, &format!("/api/v1/cases/{no}/commands"), json!({ "expected_version": case["version"], "action": "start_special", "procedure": "检验", "reason": "送样检验", "expected_days": 20 })).await;
+        assert_eq!(s, StatusCode::OK, "{c}");
+        // 20 working days from Mon 2 Mar 2026: Mon 30 Mar.
+        assert_eq!(c["special_expected_end"], "2026-03-30");
+        advance_to(&app, "2026-03-30");
         run_once(&app.state).await.unwrap();
         assert!(open_rules(&app, &no).await.is_empty());
+        // Far past the original deadline: no deadline fires while the clock is stopped, but
+        // the procedure running past the length told to the applicant is on record.
+        advance_to(&app, "2026-04-30");
+        run_once(&app.state).await.unwrap();
+        assert_eq!(open_rules(&app, &no).await, vec!["special_overrun"]);
         app.stop().await;
     }
 }
@@ -448,6 +457,21 @@ async fn configured_steps_with_limits_and_joint_processing() {
         assert_eq!(r.status(), StatusCode::OK);
         let (_, w) = get(&app, "", &format!("/api/v1/items/{code}/workflow")).await;
         assert_eq!(w["steps"][0]["name"], "受理审查");
+        assert_eq!(w["extension_cap"], Value::Null, "unset: the statutory cap");
+        // An item's own extension cap (laws and regulations may set one) is kept, within reason.
+        let put = |body: Value| {
+            reqwest::Client::new()
+                .put(app.url(&format!("/api/v1/admin/items/{code}/workflow")))
+                .bearer_auth(&admin)
+                .json(&body)
+                .send()
+        };
+        let mut capped = workflow.clone();
+        capped["extension_cap"] = json!(61);
+        assert_eq!(
+            put(capped).await.unwrap().status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
 
         // A case follows the configured steps; its first step has a 2-working-day limit.
         let case = accepted_case(&app, "43130219700101009").await;
@@ -473,12 +497,115 @@ async fn configured_steps_with_limits_and_joint_processing() {
         .await;
         assert_eq!((s, c["step"].as_str()), (StatusCode::OK, Some("局长审批")));
         assert!(open_rules(&app, &no).await.is_empty());
-        // Joint processing: the head may extend by up to 15 working days.
+        // 《行政许可法》第四十二条第二款: joint processing runs 45 working days (Mon 2 Mar
+        // 2026 → Fri 8 May, with 清明 and 劳动节 off) and may be extended by 15 — the part
+        // beyond 10 only with the approval of 本级人民政府负责人.
+        assert_eq!(c["legal_due"], "2026-05-08", "{c}");
         let head = app.token("head").await;
-        let (s, c) = post(&app, &head, &format!("/api/v1/cases/{no}/commands"), json!({ "expected_version": c["version"], "action": "extend", "days": 15, "reason": "联合审查" })).await;
+        let (s, e) = post(&app, &head, &format!("/api/v1/cases/{no}/commands"), json!({ "expected_version": c["version"], "action": "extend", "days": 15, "reason": "联合审查" })).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(e["message"]
+            .as_str()
+            .unwrap()
+            .contains("本级人民政府负责人"));
+        let (s, c) = post(&app, &head, &format!("/api/v1/cases/{no}/commands"), json!({ "expected_version": c["version"], "action": "extend", "days": 15, "reason": "联合审查", "approved_by_government": true })).await;
         assert_eq!(
             (s, c["extension_days"].as_u64()),
             (StatusCode::OK, Some(15)),
+            "{c}"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn late_extension_refused_breach_kept_and_delivery_watched() {
+    for app in apps().await {
+        let case = accepted_case(&app, "43130219700101021").await;
+        let no = case["case_no"].as_str().unwrap().to_string();
+        let legal = case["legal_due"].as_str().unwrap().to_string();
+        // The day after the legal limit: 《行政许可法》第四十二条 — too late to extend.
+        let after = chrono::NaiveDate::parse_from_str(&legal, "%Y-%m-%d").unwrap()
+            + chrono::Duration::days(1);
+        advance_to(&app, &after.to_string());
+        run_once(&app.state).await.unwrap();
+        assert!(open_rules(&app, &no)
+            .await
+            .contains(&"legal_breach".to_string()));
+        let head = app.token("head").await;
+        let (s, e) = post(&app, &head, &format!("/api/v1/cases/{no}/commands"), json!({ "expected_version": case["version"], "action": "extend", "days": 5, "reason": "情况复杂" })).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(e["message"].as_str().unwrap().contains("届满"), "{e}");
+        // Deciding late ends the timers but leaves 超期办结 on record for good.
+        let approver = app.token("approver").await;
+        let mut v = case["version"].as_i64().unwrap();
+        for token in [&approver, &approver, &head] {
+            let (s, c) = post(
+                &app,
+                token,
+                &format!("/api/v1/cases/{no}/commands"),
+                json!({ "expected_version": v, "action": "pass", "opinion": "同意" }),
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{c}");
+            v = c["version"].as_i64().unwrap();
+        }
+        assert_eq!(open_rules(&app, &no).await, vec!["late_completion"]);
+        // 《行政许可法》第四十四条: not delivered within 10 working days of the decision.
+        let overdue = after + chrono::Duration::days(20);
+        advance_to(&app, &overdue.to_string());
+        run_once(&app.state).await.unwrap();
+        assert_eq!(
+            open_rules(&app, &no).await,
+            vec!["delivery_overdue", "late_completion"]
+        );
+        let clerk = app.token("clerk").await;
+        let (s, c) = post(
+            &app,
+            &clerk,
+            &format!("/api/v1/cases/{no}/commands"),
+            json!({ "expected_version": v, "action": "register_delivery", "waybill": "" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{c}");
+        assert_eq!(open_rules(&app, &no).await, vec!["late_completion"]);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_items_own_extension_cap_reaches_its_cases() {
+    for app in apps().await {
+        let admin = app.token("admin").await;
+        let items = app.db().store.all_items().await.unwrap();
+        let code = items
+            .iter()
+            .find(|i| {
+                i.item.department == "市市场监督管理局" && i.item.name == "食品经营许可证核发"
+            })
+            .unwrap()
+            .item
+            .impl_code
+            .clone();
+        // 《行政许可法》第四十二条第一款: 法律、法规另有规定的，依照其规定 — here 5 days.
+        let r = reqwest::Client::new()
+            .put(app.url(&format!("/api/v1/admin/items/{code}/workflow")))
+            .bearer_auth(&admin)
+            .json(&json!({ "steps": [{ "name": "审批", "role": "head", "limit_days": null }], "extension_cap": 5 }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let case = accepted_case(&app, "43130219700101031").await;
+        let no = case["case_no"].as_str().unwrap().to_string();
+        let head = app.token("head").await;
+        let (s, e) = post(&app, &head, &format!("/api/v1/cases/{no}/commands"), json!({ "expected_version": case["version"], "action": "extend", "days": 6, "reason": "情况复杂" })).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(e["message"].as_str().unwrap().contains("5个工作日"), "{e}");
+        let (s, c) = post(&app, &head, &format!("/api/v1/cases/{no}/commands"), json!({ "expected_version": case["version"], "action": "extend", "days": 5, "reason": "情况复杂" })).await;
+        assert_eq!(
+            (s, c["extension_days"].as_u64()),
+            (StatusCode::OK, Some(5)),
             "{c}"
         );
         app.stop().await;

@@ -139,6 +139,24 @@ async fn online_application_through_correction_approval_and_post() {
         .await;
         let case = submit_correction_via_page(&app, case["case_no"].as_str().unwrap()).await;
         assert_eq!(case["status"], "submitted");
+        // 一次告知 (《行政许可法》第三十二条第一款第四项): the second notice is on record.
+        let sup = app.token("supervisor").await;
+        let (_, recs) = get(
+            &app,
+            &sup,
+            &format!(
+                "/api/v1/supervision/records?open=true&case_no={}",
+                case["case_no"].as_str().unwrap()
+            ),
+        )
+        .await;
+        let rules: Vec<&str> = recs["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["rule"].as_str().unwrap())
+            .collect();
+        assert_eq!(rules, vec!["repeated_correction_notice"]);
 
         let (s, case) = act(&app, &clerk, &case, json!({ "action": "accept" })).await;
         assert_eq!(s, StatusCode::OK);
@@ -560,6 +578,42 @@ async fn window_intake_and_immediate_items() {
         let (s, case2) = post(&app, &clerk, "/api/v1/cases", body).await;
         assert_eq!(s, StatusCode::CREATED);
         assert_ne!(case2["case_no"], case["case_no"]);
+        // 《行政许可法》第三十四条第二款: a 即办件 may be refused on the spot, in writing, with
+        // reasons and the applicant's rights.
+        let (s, e) = act(
+            &app,
+            &clerk,
+            &case2,
+            json!({ "action": "refuse", "reasons": "" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (s, refused) = act(
+            &app,
+            &clerk,
+            &case2,
+            json!({ "action": "refuse", "reasons": "申请人不符合法定条件" }),
+        )
+        .await;
+        assert_eq!(
+            (s, refused["status"].as_str(), refused["outcome"].as_str()),
+            (StatusCode::OK, Some("completed"), Some("refused")),
+            "{refused}"
+        );
+        let (_, events) = get(
+            &app,
+            &clerk,
+            &format!(
+                "/api/v1/cases/{}/events",
+                refused["case_no"].as_str().unwrap()
+            ),
+        )
+        .await;
+        let last = &events.as_array().unwrap().last().unwrap()["event"];
+        assert!(
+            last["rights"].as_str().unwrap().contains("行政复议"),
+            "{last}"
+        );
         // A bad certificate number is refused.
         let (s, e) = post(&app, &clerk, "/api/v1/cases", json!({ "item": immediate.item.impl_code, "applicant": { "kind": "person", "id_number": "431302198002020031", "name": "赵六" } })).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
@@ -596,7 +650,7 @@ async fn special_procedure_extension_and_a_loaded_calendar_year() {
             &app,
             &approver,
             &case,
-            json!({ "action": "start_special", "procedure": "检测", "reason": "样品送检" }),
+            json!({ "action": "start_special", "procedure": "检测", "reason": "样品送检", "expected_days": 10 }),
         )
         .await;
         assert_eq!(
@@ -887,6 +941,225 @@ async fn refusals_come_from_the_capability_table_and_are_audited() {
         .await;
         assert_eq!(s, StatusCode::OK, "{done}");
         assert_eq!(done["status"], "withdrawn");
+        app.stop().await;
+    }
+}
+
+/// Sessions last 12 hours: after moving the clock on, everyone signs in again.
+fn advance_days(app: &App, days: i64) {
+    app.clock.advance(chrono::Duration::days(days));
+}
+
+#[tokio::test]
+async fn no_notice_in_five_working_days_counts_as_accepted_on_receipt() {
+    for app in apps().await {
+        let zs = app.token("zhangsan").await;
+        let (code, required) = scj_item(&app).await;
+        // Received Mon 2 Mar 2026; the notice window ends Mon 9 Mar.
+        let (_, case) = apply_online(&app, &zs, &code, &required, "k-deemed").await;
+        let no = case["case_no"].as_str().unwrap().to_string();
+        advance_days(&app, 8); // Tue 10 Mar
+        let clerk = app.token("clerk").await;
+        // 《行政许可法》第三十二条第一款第四项: no notice after the window …
+        let (s, e) = act(
+            &app,
+            &clerk,
+            &case,
+            json!({ "action": "request_correction", "items": ["补充平面图"] }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(e["message"].as_str().unwrap().contains("即为受理"), "{e}");
+        // … the page offers no such button …
+        let (browser, _) = app.sign_in("clerk").await;
+        let html = browser
+            .get(app.url(&format!("/cases/{no}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("act-accept") && !html.contains("act-request_correction"));
+        // … the missed window is on record and stays there after acceptance …
+        tongban_app::supervision::run_once(&app.state)
+            .await
+            .unwrap();
+        // … and acceptance is dated from the receipt day, with the due dates.
+        let (s, case) = act(&app, &clerk, &case, json!({ "action": "accept" })).await;
+        assert_eq!(s, StatusCode::OK, "{case}");
+        assert_eq!(case["accepted_on"], "2026-03-02");
+        assert_eq!(case["promised_due"], "2026-03-16");
+        let sup = app.token("supervisor").await;
+        let (_, recs) = get(
+            &app,
+            &sup,
+            &format!("/api/v1/supervision/records?open=true&case_no={no}"),
+        )
+        .await;
+        let rules: Vec<&str> = recs["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["rule"].as_str().unwrap())
+            .collect();
+        assert_eq!(rules, vec!["late_correction_notice"]);
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn not_accepting_names_its_category_and_refusal_is_the_decision_steps() {
+    for app in apps().await {
+        let (zs, clerk, approver, head) = (
+            app.token("zhangsan").await,
+            app.token("clerk").await,
+            app.token("approver").await,
+            app.token("head").await,
+        );
+        let (code, required) = scj_item(&app).await;
+        let (_, case) = apply_online(&app, &zs, &code, &required, "k-na").await;
+        // 《行政许可法》第三十二条第一款第二项: the competent agency is named.
+        let (s, e) = act(&app, &clerk, &case, json!({ "action": "not_accept", "category": "not_this_agency", "reasons": "由区级部门实施" })).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (s, e) = act(
+            &app,
+            &clerk,
+            &case,
+            json!({ "action": "not_accept", "category": "fly", "reasons": "x" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (s, done) = act(&app, &clerk, &case, json!({ "action": "not_accept", "category": "not_this_agency", "competent_agency": "娄星区市场监督管理局", "reasons": "由区级部门实施" })).await;
+        assert_eq!(
+            (s, done["status"].as_str()),
+            (StatusCode::OK, Some("not_accepted")),
+            "{done}"
+        );
+        let no = case["case_no"].as_str().unwrap();
+        let (_, events) = get(&app, &zs, &format!("/api/v1/cases/{no}/events")).await;
+        let last = &events.as_array().unwrap().last().unwrap()["event"];
+        assert_eq!(last["category"], "not_this_agency");
+        assert_eq!(last["competent_agency"], "娄星区市场监督管理局");
+
+        // 《行政许可法》第三十八条第二款: 不予许可 at the decision step only.
+        let (_, case) = apply_online(&app, &zs, &code, &required, "k-refuse").await;
+        let (_, case) = act(&app, &clerk, &case, json!({ "action": "accept" })).await;
+        let (s, e) = act(
+            &app,
+            &approver,
+            &case,
+            json!({ "action": "refuse", "reasons": "不符合条件" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+        assert!(e["message"].as_str().unwrap().contains("决定环节"), "{e}");
+        let (_, case) = act(
+            &app,
+            &approver,
+            &case,
+            json!({ "action": "pass", "opinion": "同意" }),
+        )
+        .await;
+        let (_, case) = act(
+            &app,
+            &approver,
+            &case,
+            json!({ "action": "pass", "opinion": "同意" }),
+        )
+        .await;
+        let (s, case) = act(
+            &app,
+            &head,
+            &case,
+            json!({ "action": "refuse", "reasons": "经营场所不符合食品安全要求" }),
+        )
+        .await;
+        assert_eq!(
+            (s, case["outcome"].as_str()),
+            (StatusCode::OK, Some("refused")),
+            "{case}"
+        );
+        let no = case["case_no"].as_str().unwrap();
+        let (_, events) = get(&app, &zs, &format!("/api/v1/cases/{no}/events")).await;
+        let last = &events.as_array().unwrap().last().unwrap()["event"];
+        let rights = last["rights"].as_str().unwrap();
+        assert!(
+            rights.contains("六十日") && rights.contains("六个月"),
+            "{last}"
+        );
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_missed_correction_deadline_ends_the_case_and_void_needs_reasons() {
+    for app in apps().await {
+        let (zs, clerk) = (app.token("zhangsan").await, app.token("clerk").await);
+        let (code, required) = scj_item(&app).await;
+        let (_, case) = apply_online(&app, &zs, &code, &required, "k-lapse").await;
+        // Mon 2 Mar 2026 + 3 working days: the applicant corrects by Thu 5 Mar.
+        let (s, case) = act(&app, &clerk, &case, json!({ "action": "request_correction", "items": ["补充平面图"], "correction_days": 3 })).await;
+        assert_eq!(
+            (s, case["correction_due"].as_str()),
+            (StatusCode::OK, Some("2026-03-05")),
+            "{case}"
+        );
+        let (s, e) = act(
+            &app,
+            &clerk,
+            &case,
+            json!({ "action": "expire_correction" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        // The supervision worker ends it the day after the deadline.
+        advance_days(&app, 4); // Fri 6 Mar
+        tongban_app::supervision::run_once(&app.state)
+            .await
+            .unwrap();
+        let zs = app.token("zhangsan").await;
+        let no = case["case_no"].as_str().unwrap();
+        let (_, now) = get(&app, &zs, &format!("/api/v1/cases/{no}")).await;
+        assert_eq!(
+            (now["status"].as_str(), now["outcome"].as_str()),
+            (Some("correction_expired"), Some("correction_expired")),
+            "{now}"
+        );
+        let (_, events) = get(&app, &zs, &format!("/api/v1/cases/{no}/events")).await;
+        let last = events.as_array().unwrap().last().unwrap();
+        assert_eq!(last["event"]["kind"], "correction_expired");
+        // 作废: staff, with reasons.
+        let clerk = app.token("clerk").await;
+        let (_, other) = apply_online(&app, &zs, &code, &required, "k-void").await;
+        let (s, e) = act(
+            &app,
+            &zs,
+            &other,
+            json!({ "action": "void", "reasons": "重复申请" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+        let (s, e) = act(
+            &app,
+            &clerk,
+            &other,
+            json!({ "action": "void", "reasons": " " }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (s, v) = act(
+            &app,
+            &clerk,
+            &other,
+            json!({ "action": "void", "reasons": "重复申请" }),
+        )
+        .await;
+        assert_eq!(
+            (s, v["status"].as_str(), v["outcome"].as_str()),
+            (StatusCode::OK, Some("void"), Some("void")),
+            "{v}"
+        );
         app.stop().await;
     }
 }
