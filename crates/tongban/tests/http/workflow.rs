@@ -376,11 +376,25 @@ async fn uploads_of_wrong_disguised_or_oversized_files_are_refused() {
         let (_, mine) = get(&app, &zs, "/api/v1/my/cases").await;
         assert_eq!(mine["total"], 0);
         // A PNG and a JPEG are fine.
-        let (s, f) = upload(&app, &zs, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()).await;
+        let (s, f) = upload(&app, &zs, tongban_store::objects::sample_png(1240, 1754)).await;
         assert_eq!(
             (s, f["media_type"].as_str()),
             (StatusCode::CREATED, Some("image/png"))
         );
+        let (s, f) = upload(&app, &zs, tongban_store::objects::sample_jpeg(1240, 1754)).await;
+        assert_eq!(
+            (s, f["media_type"].as_str()),
+            (StatusCode::CREATED, Some("image/jpeg"))
+        );
+        // Issue #13 (10): magic bytes alone are not a file of that type.
+        for fake in [
+            b"%PDF-1.4\n<html><script>alert(1)</script></html>".to_vec(),
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(),
+            b"PK\x03\x04 OFD.xml".to_vec(),
+        ] {
+            let (s, _) = upload(&app, &zs, fake).await;
+            assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        }
         app.stop().await;
     }
 }
