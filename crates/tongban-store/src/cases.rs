@@ -739,7 +739,9 @@ async fn append_events(
         .to_string();
         let hash = chain_hash(&prev, &entry);
         if let Some(f) = frontier.as_mut() {
-            f.push(tongban_core::merkle::leaf_hash(entry.as_bytes()));
+            // With the subtree hashes it completes (ledger_nodes): O(log n) proofs.
+            let leaf = tongban_core::merkle::leaf_hash(entry.as_bytes());
+            crate::ledger::push_leaf(&mut *conn, f, leaf).await?;
         }
         crate::db::query("INSERT INTO ledger_events (seq, case_id, case_version, kind, actor, at, entry, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(seq)

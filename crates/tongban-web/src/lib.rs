@@ -14,6 +14,7 @@ pub mod licences;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod ratelimit;
 pub mod session;
 pub mod state;
 pub mod supervision;
@@ -249,6 +250,10 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(ops)
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ledger_rate_limit,
+        ))
         .layer(axum::middleware::from_fn(api_errors_as_json))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::resolve_session))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
@@ -393,6 +398,37 @@ async fn calendar_deadline(
     Ok(Json(body))
 }
 
+/// The public ledger endpoints (checkpoints, keys, entries, proofs) are limited per client
+/// address by a token bucket (`AppState::ledger_limit`): 429 with `Retry-After` when empty.
+async fn ledger_rate_limit(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if req.uri().path().starts_with("/api/v1/ledger/") {
+        let client = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        if let Err(wait) = state.ledger_limit.take(client, std::time::Instant::now()) {
+            let secs = wait.as_secs() + 1;
+            let mut r = ApiError(AppError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("请求过于频繁，请 {secs} 秒后再试"),
+            ))
+            .into_response();
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs),
+            );
+            return r;
+        }
+    }
+    next.run(req).await
+}
+
 /// A bound server, ready to run. Tests bind port 0 and read the address.
 pub struct Application {
     listener: tokio::net::TcpListener,
@@ -414,9 +450,13 @@ impl Application {
 
     /// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
     }
 
     /// Serves until the future completes (tests).
@@ -424,9 +464,13 @@ impl Application {
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(stop)
-            .await
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop)
+        .await
     }
 }
 

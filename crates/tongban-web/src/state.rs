@@ -8,6 +8,8 @@ use tongban_app::App;
 pub struct AppState {
     pub app: App,
     pub metrics: Arc<Metrics>,
+    /// Per-client limit on the public ledger endpoints.
+    pub ledger_limit: Arc<crate::ratelimit::RateLimit>,
 }
 
 impl AppState {
@@ -15,6 +17,7 @@ impl AppState {
         AppState {
             app,
             metrics: Arc::new(Metrics::default()),
+            ledger_limit: Arc::new(crate::ratelimit::RateLimit::default()),
         }
     }
 }
