@@ -356,6 +356,7 @@ pub async fn submit(
     user: &User,
     s: Submission<'_>,
 ) -> Result<(CaseRecord, bool), Error> {
+    check_submission(&s)?;
     let view = state.catalog().await?;
     let item = view
         .get(s.impl_code)
@@ -498,8 +499,70 @@ pub async fn submit(
     Ok((rec, created))
 }
 
-/// Parses a command from form or JSON fields.
+fn text_error(e: tongban_core::text::TextError) -> Error {
+    Error::invalid(e.to_string())
+}
+
+/// Issue #13: what an application may carry: at most 50 materials, names of materials and
+/// files (≤ 100 characters) and the postal address (≤ 200) on one line without control,
+/// bidi or zero-width characters. Checked before anything is stored.
+pub fn check_submission(s: &Submission<'_>) -> Result<(), Error> {
+    use tongban_core::text::{at_most, single_line, MAX_ADDRESS, MAX_FILE_NAME, MAX_MATERIALS};
+    at_most("申请材料", s.materials.len(), MAX_MATERIALS).map_err(text_error)?;
+    for m in &s.materials {
+        single_line("材料名称", &m.name, MAX_FILE_NAME).map_err(text_error)?;
+        if let Some(f) = &m.file_name {
+            single_line("文件名", f, MAX_FILE_NAME).map_err(text_error)?;
+        }
+        for id in [&m.sha256, &m.licence_id].into_iter().flatten() {
+            single_line("材料标识", id, MAX_FILE_NAME).map_err(text_error)?;
+        }
+    }
+    if let Delivery::Post { address } = &s.delivery {
+        single_line("邮寄地址", address, MAX_ADDRESS).map_err(text_error)?;
+    }
+    if let Some(k) = s.idem_key {
+        single_line("idempotency_key", k, MAX_FILE_NAME).map_err(text_error)?;
+    }
+    Ok(())
+}
+
+/// Issue #13: an applicant's name and legal representative (≤ 50 characters, one line, no
+/// control, bidi or zero-width characters), checked before registration.
+pub fn check_applicant(a: &tongban_store::cases::NewApplicant<'_>) -> Result<(), Error> {
+    use tongban_core::text::{single_line, MAX_NAME, MAX_SHORT};
+    single_line("姓名或企业名称", a.name.trim(), MAX_NAME).map_err(text_error)?;
+    single_line("法定代表人", a.legal_rep.trim(), MAX_NAME).map_err(text_error)?;
+    single_line("证件号码", a.id_number.trim(), MAX_SHORT).map_err(text_error)?;
+    single_line("手机号码", a.mobile.trim(), MAX_SHORT).map_err(text_error)?;
+    Ok(())
+}
+
+/// Parses a command from form or JSON fields. Reasons, opinions and notes may have several
+/// lines (≤ 2,000 characters); 补正 items, procedures and waybill numbers are single lines.
 pub fn command_from(fields: &HashMap<String, String>) -> Result<Command, Error> {
+    use tongban_core::text::{at_most, multi_line, single_line, MAX_COMMENT, MAX_SHORT};
+    for (k, v) in fields {
+        match k.as_str() {
+            "reasons" | "opinion" | "reason" | "result" | "note" => {
+                multi_line(field_label(k), v, MAX_COMMENT).map_err(text_error)?
+            }
+            "items" => {
+                multi_line(field_label(k), v, MAX_COMMENT).map_err(text_error)?;
+                at_most(
+                    "补正材料",
+                    v.lines().count(),
+                    tongban_core::text::MAX_MATERIALS,
+                )
+                .map_err(text_error)?;
+                for line in v.lines() {
+                    single_line("补正材料", line.trim_end_matches('\r'), MAX_SHORT)
+                        .map_err(text_error)?;
+                }
+            }
+            _ => single_line(field_label(k), v, MAX_SHORT).map_err(text_error)?,
+        }
+    }
     let f = |k: &str| fields.get(k).map(String::as_str).unwrap_or("").to_string();
     Ok(match f("action").as_str() {
         "accept" => Command::Accept,
@@ -547,6 +610,21 @@ pub fn command_from(fields: &HashMap<String, String>) -> Result<Command, Error> 
     })
 }
 
+fn field_label(k: &str) -> &str {
+    match k {
+        "reasons" => "理由",
+        "opinion" => "意见",
+        "reason" => "原因",
+        "result" => "结果",
+        "note" => "备注",
+        "items" => "补正材料",
+        "procedure" => "特别程序",
+        "waybill" => "运单号",
+        "amount" => "金额",
+        other => other,
+    }
+}
+
 /// What the viewer may do now, for the buttons on the case page: the same rule the core
 /// applies when the command arrives ([`tongban_core::case::Case::allowed`]).
 pub fn available_actions(rec: &CaseRecord, user: &User, access: Access) -> Vec<&'static str> {
@@ -563,27 +641,12 @@ pub fn available_actions(rec: &CaseRecord, user: &User, access: Access) -> Vec<&
         .collect()
 }
 
-/// Parses an amount in yuan ("12", "12.5", "12.50") into fen.
+/// Parses an amount in yuan ("12", "12.5", "12.50", "¥12") into fen, with the core's
+/// rules: no negatives, at most two decimals, at most [`tongban_core::money::Fen::CAP`].
 pub fn parse_yuan(s: &str) -> Result<u64, Error> {
-    let s = s.trim().trim_end_matches('元');
-    let bad = || Error::invalid(format!("金额格式有误：{s}"));
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    if int.is_empty()
-        || frac.len() > 2
-        || !int.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
-        return Err(bad());
-    }
-    let yuan: u64 = int.parse().map_err(|_| bad())?;
-    let fen: u64 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<2}").parse().map_err(|_| bad())?
-    };
-    yuan.checked_mul(100)
-        .and_then(|y| y.checked_add(fen))
-        .ok_or_else(bad)
+    tongban_core::money::Fen::parse_yuan(s)
+        .map(|f| f.fen())
+        .map_err(|e| Error::invalid(format!("金额有误：{e}")))
 }
 
 /// Checks form details: at most 20 short text fields.
@@ -599,6 +662,8 @@ pub fn details_from<'a>(
         if k.chars().count() > 30 || v.chars().count() > 300 {
             return Err(Error::invalid(format!("申请信息「{k}」过长")));
         }
+        tongban_core::text::single_line("申请信息项", k, 30).map_err(text_error)?;
+        tongban_core::text::multi_line(k, v, 300).map_err(text_error)?;
         out.insert(k.to_string(), serde_json::Value::String(v.to_string()));
     }
     if out.len() > 20 {

@@ -955,6 +955,7 @@ pub async fn find_or_register(state: &AppState, fields: &Fields) -> Result<Appli
         legal_rep: f(fields, "legal_rep"),
         verified: false,
     };
+    tongban_app::cases::check_applicant(&new)?;
     let verified = tongban_app::notify::SimulatedRealName
         .verify(&new)
         .map_err(AppError::bad_request)?;
@@ -1069,6 +1070,7 @@ pub async fn register_applicant(
         legal_rep: f(fields, "legal_rep"),
         verified: false,
     };
+    tongban_app::cases::check_applicant(&new)?;
     let verified = tongban_app::notify::SimulatedRealName
         .verify(&new)
         .map_err(AppError::bad_request)?;

@@ -721,3 +721,105 @@ async fn special_procedure_extension_and_a_loaded_calendar_year() {
         app.stop().await;
     }
 }
+
+/// Issue #13 (4, 11): limits wherever input is stored; a clear 422 and nothing stored.
+#[tokio::test]
+async fn oversized_or_invisible_text_is_refused_and_nothing_stored() {
+    for app in apps().await {
+        let (zs, clerk) = (app.token("zhangsan").await, app.token("clerk").await);
+        let id = tongban_core::ids::ResidentId::with_check_char("43130219900101124").unwrap();
+        // Registration: NUL, a right-to-left override, a zero-width space, 51 characters.
+        for (n, name) in [
+            "张\u{0}三",
+            "张三\u{202E}",
+            "张\u{200B}三",
+            &"张".repeat(51),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let (s, e) = post(&app, "", "/api/v1/applicants", json!({ "kind": "person", "name": name, "id_number": id.as_str(), "mobile": "13900000000", "username": format!("evil{n}"), "password": "evil2026ok" })).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{name:?} {e}");
+            assert!(e["message"].as_str().unwrap().contains("姓名"), "{e}");
+        }
+        assert!(app
+            .db()
+            .store
+            .applicant_by_id_number(id.as_str())
+            .await
+            .unwrap()
+            .is_none());
+        // Applications: too many materials, an invisible character in a name, a long address.
+        let (code, required) = scj_item(&app).await;
+        let (_, f) = upload(&app, &zs, PDF.to_vec()).await;
+        let many: Vec<Value> = (0..51)
+            .map(|i| json!({ "name": format!("材料{i}"), "sha256": f["sha256"] }))
+            .collect();
+        let mut bad_name: Vec<Value> = required
+            .iter()
+            .map(|n| json!({ "name": n, "sha256": f["sha256"] }))
+            .collect();
+        bad_name.push(
+            json!({ "name": "其他\u{FEFF}材料", "sha256": f["sha256"], "file_name": "a.pdf" }),
+        );
+        let good: Vec<Value> = required
+            .iter()
+            .map(|n| json!({ "name": n, "sha256": f["sha256"] }))
+            .collect();
+        for (materials, address, word) in [
+            (many, "娄星区长青中街1号".to_string(), "50"),
+            (bad_name, "娄星区长青中街1号".to_string(), "U+FEFF"),
+            (good.clone(), "路".repeat(201), "200"),
+            (good.clone(), "娄星区\u{202E}中街".to_string(), "U+202E"),
+        ] {
+            let (s, e) = post(&app, &zs, "/api/v1/cases", json!({ "item": code, "delivery": "post", "address": address, "materials": materials })).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+            assert!(e["message"].as_str().unwrap().contains(word), "{e}");
+        }
+        let (_, mine) = get(&app, &zs, "/api/v1/my/cases").await;
+        assert_eq!(mine["total"], 0);
+        // Commands: a reason over 2,000 characters, a fee above the cap.
+        let (s, case) = post(
+            &app,
+            &zs,
+            "/api/v1/cases",
+            json!({ "item": code, "delivery": "electronic", "materials": good }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{case}");
+        let (s, e) = act(
+            &app,
+            &clerk,
+            &case,
+            json!({ "action": "not_accept", "reasons": "因".repeat(2001) }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(e["message"].as_str().unwrap().contains("2000"), "{e}");
+        let (s, e) = act(
+            &app,
+            &clerk,
+            &case,
+            json!({ "action": "request_correction", "items": ["身份证\u{0}"] }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (s, e) = act(
+            &app,
+            &clerk,
+            &case,
+            json!({ "action": "charge_fee", "amount": "100000000.01" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(e["message"].as_str().unwrap().contains("上限"), "{e}");
+        let (_, now) = get(
+            &app,
+            &clerk,
+            &format!("/api/v1/cases/{}", case["case_no"].as_str().unwrap()),
+        )
+        .await;
+        assert_eq!(now["version"], case["version"], "nothing was recorded");
+        app.stop().await;
+    }
+}
