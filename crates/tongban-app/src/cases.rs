@@ -113,6 +113,9 @@ pub async fn execute(
             return Err(refusal(e));
         }
     };
+    if let Command::SubmitCorrection { materials } = cmd {
+        claim_files(state, user, materials).await?;
+    }
     let sup = supervise(state, &rec, &events, &cal).await?;
     // An approval that issues a licence writes the issuance job with the decision.
     let approved = events.iter().any(|e| {
@@ -280,11 +283,35 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
-/// Checks every file first (type by content, size), then stores them all.
+/// Files one user may upload in 24 hours.
+pub const MAX_UPLOADS_PER_DAY: u64 = 200;
+/// Bytes one user may upload in 24 hours.
+pub const MAX_UPLOAD_BYTES_PER_DAY: u64 = 500 * 1024 * 1024;
+
+/// Checks every file first (type by content, size, the user's daily quota), then stores
+/// them all, recording `user` as their uploader.
 pub async fn store_uploads(
     state: &App,
+    user: &User,
     files: &[Upload],
 ) -> Result<Vec<(String, String, String)>, Error> {
+    let (count, bytes) = state
+        .store
+        .uploads_since(user.id, state.now() - chrono::Duration::hours(24))
+        .await?;
+    let new_bytes: u64 = files.iter().map(|f| f.bytes.len() as u64).sum();
+    if count + files.len() as u64 > MAX_UPLOADS_PER_DAY
+        || bytes + new_bytes > MAX_UPLOAD_BYTES_PER_DAY
+    {
+        return Err(Error::new(
+            ErrorKind::TooMany,
+            "quota_exceeded",
+            format!(
+                "24小时内最多上传{MAX_UPLOADS_PER_DAY}个文件、共{}MB，请明天再试",
+                MAX_UPLOAD_BYTES_PER_DAY / 1024 / 1024
+            ),
+        ));
+    }
     for f in files {
         if f.bytes.len() > MAX_MATERIAL_BYTES {
             return Err(Error::new(
@@ -320,11 +347,38 @@ pub async fn store_uploads(
             .map_err(Error::internal)?;
         state
             .store
-            .record_file(&sha, f.bytes.len(), media, state.now())
+            .record_upload(&sha, f.bytes.len(), media, user.id, state.now())
             .await?;
         out.push((f.field.clone(), f.file_name.clone(), sha));
     }
     Ok(out)
+}
+
+/// A case may cite only files its submitter uploaded (another user's SHA-256 is refused);
+/// citing marks them used, so the worker does not purge them.
+async fn claim_files(state: &App, user: &User, materials: &[MaterialRef]) -> Result<(), Error> {
+    let shas: Vec<String> = materials.iter().filter_map(|m| m.sha256.clone()).collect();
+    Ok(state
+        .store
+        .claim_uploads(user.id, &shas, state.now())
+        .await?)
+}
+
+/// Uploads no case cited within a day: their rows and objects are removed.
+pub async fn purge_unused_uploads(state: &App) -> Result<usize, Error> {
+    let mut total = 0;
+    loop {
+        let shas = state.store.purge_unused_uploads(state.now(), 500).await?;
+        for sha in &shas {
+            if let Err(e) = state.objects.delete(sha) {
+                tracing::warn!(sha, error = %e, "could not delete an unused upload's object");
+            }
+        }
+        total += shas.len();
+        if shas.len() < 500 {
+            return Ok(total);
+        }
+    }
 }
 
 pub fn parse_delivery(method: &str, address: &str) -> Result<Delivery, Error> {
@@ -458,6 +512,7 @@ pub async fn submit(
         &cal,
     );
     let sup = timers_for(state, &opened, raise, &cal)?;
+    claim_files(state, user, &materials).await?;
     let (rec, created) = state
         .store
         .open_case(

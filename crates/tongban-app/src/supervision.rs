@@ -62,6 +62,12 @@ pub fn spawn_worker(state: App) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "session purge failed"),
             }
+            // Uploads no case cited within a day, with their objects.
+            match crate::cases::purge_unused_uploads(&state).await {
+                Ok(n) if n > 0 => tracing::info!(purged = n, "unused uploads removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e.message, "upload purge failed"),
+            }
         }
     });
 }

@@ -14,6 +14,7 @@ pub mod licences;
 pub mod objects;
 pub mod supervision;
 pub mod testing;
+pub mod uploads;
 
 use db::{Db, Row as AnyRow};
 use sqlx::any::AnyPoolOptions;

@@ -39,6 +39,30 @@ impl ObjectStore {
         Ok(sha)
     }
 
+    /// Removes an object (an upload no case cited). Absent is fine.
+    pub fn delete(&self, sha: &str) -> std::io::Result<()> {
+        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "bad object id",
+            ));
+        }
+        match std::fs::remove_file(self.path_of(sha)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the object is present with the bytes its name promises.
+    pub fn verify(&self, sha: &str) -> std::io::Result<bool> {
+        let bytes = self.get(sha)?;
+        Ok(hex::encode(Sha256::digest(&bytes)) == sha)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     pub fn get(&self, sha: &str) -> std::io::Result<Vec<u8>> {
         if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(std::io::Error::new(

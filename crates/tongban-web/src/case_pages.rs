@@ -172,7 +172,7 @@ pub async fn apply_submit(
                 !i.is_some_and(|i| licensed.iter().any(|(j, _)| *j == i))
             })
             .collect();
-        let stored = store_uploads(&state, &files).await?;
+        let stored = store_uploads(&state, &user, &files).await?;
         let mut materials: Vec<MaterialRef> = stored
             .iter()
             .filter_map(|(field, file_name, sha)| {
@@ -532,7 +532,7 @@ pub async fn case_correction(
             .parse()
             .map_err(|_| AppError::bad_request("缺少办件版本号"))?;
         let (rec, _) = case_for(&state, &user, &no).await?;
-        let stored = store_uploads(&state, &files).await?;
+        let stored = store_uploads(&state, &user, &files).await?;
         let label = if rec.state.correction_items.is_empty() {
             "补正材料".to_string()
         } else {
@@ -984,7 +984,7 @@ pub async fn window_submit(
         let (fields, files) = read_form(mp).await?;
         item_code = f(&fields, "item").trim().to_string();
         let applicant = find_or_register(&state, &fields).await?;
-        let stored = store_uploads(&state, &files).await?;
+        let stored = store_uploads(&state, &user, &files).await?;
         let materials = stored
             .into_iter()
             .map(|(_, name, sha)| MaterialRef {

@@ -398,20 +398,29 @@ async fn calendar_deadline(
     Ok(Json(body))
 }
 
-/// The public ledger endpoints (checkpoints, keys, entries, proofs) are limited per client
-/// address by a token bucket (`AppState::ledger_limit`): 429 with `Retry-After` when empty.
+/// The public ledger endpoints (checkpoints, keys, entries, proofs) and uploads are limited
+/// per client address by token buckets (`AppState::ledger_limit`, `upload_limit`): 429
+/// with `Retry-After` when empty.
 async fn ledger_rate_limit(
     State(state): State<AppState>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    if req.uri().path().starts_with("/api/v1/ledger/") {
+    let path = req.uri().path();
+    let limit = if path.starts_with("/api/v1/ledger/") {
+        Some(&state.ledger_limit)
+    } else if path == "/api/v1/files" && req.method() == axum::http::Method::POST {
+        Some(&state.upload_limit)
+    } else {
+        None
+    };
+    if let Some(limit) = limit {
         let client = req
             .extensions()
             .get::<axum::extract::ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip())
             .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-        if let Err(wait) = state.ledger_limit.take(client, std::time::Instant::now()) {
+        if let Err(wait) = limit.take(client, std::time::Instant::now()) {
             let secs = wait.as_secs() + 1;
             let mut r = ApiError(AppError::new(
                 axum::http::StatusCode::TOO_MANY_REQUESTS,

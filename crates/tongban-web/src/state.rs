@@ -10,6 +10,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Per-client limit on the public ledger endpoints.
     pub ledger_limit: Arc<crate::ratelimit::RateLimit>,
+    /// Per-client limit on `POST /api/v1/files` (300 at once, then 5 a second).
+    pub upload_limit: Arc<crate::ratelimit::RateLimit>,
 }
 
 impl AppState {
@@ -18,6 +20,7 @@ impl AppState {
             app,
             metrics: Arc::new(Metrics::default()),
             ledger_limit: Arc::new(crate::ratelimit::RateLimit::default()),
+            upload_limit: Arc::new(crate::ratelimit::RateLimit::new(300, 5)),
         }
     }
 }

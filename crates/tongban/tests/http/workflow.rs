@@ -823,3 +823,82 @@ async fn oversized_or_invisible_text_is_refused_and_nothing_stored() {
         app.stop().await;
     }
 }
+
+/// Issue #13 (5): uploads without a case: one may cite only one's own files, a daily quota
+/// per user, and files no case cited within a day are purged with their objects.
+#[tokio::test]
+async fn uploads_are_owned_limited_and_purged_when_unused() {
+    for app in apps().await {
+        let zs = app.token("zhangsan").await;
+        let (code, required) = scj_item(&app).await;
+        // lisi signs up and tries to cite zhangsan's upload.
+        let (_, f) = upload(&app, &zs, PDF.to_vec()).await;
+        let theirs = f["sha256"].as_str().unwrap().to_string();
+        let (s, _) = post(&app, "", "/api/v1/applicants", json!({ "kind": "person", "name": "李四", "id_number": tongban_core::ids::ResidentId::with_check_char("43130219900101123").unwrap().as_str(), "mobile": "13900000000", "username": "lisi", "password": "lisi2026ok" })).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let lisi = app.token_with("lisi", "lisi2026ok").await;
+        let materials: Vec<Value> = required
+            .iter()
+            .map(|n| json!({ "name": n, "sha256": theirs }))
+            .collect();
+        let (s, e) = post(
+            &app,
+            &lisi,
+            "/api/v1/cases",
+            json!({ "item": code, "delivery": "electronic", "materials": materials }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(
+            e["message"].as_str().unwrap().contains("不是您上传的"),
+            "{e}"
+        );
+        let (_, mine) = get(&app, &lisi, "/api/v1/my/cases").await;
+        assert_eq!(mine["total"], 0);
+        // Uploading the same bytes makes them lisi's too.
+        let (_, f) = upload(&app, &lisi, PDF.to_vec()).await;
+        assert_eq!(f["sha256"], theirs.as_str());
+        let (s, e) = post(
+            &app,
+            &lisi,
+            "/api/v1/cases",
+            json!({ "item": code, "delivery": "electronic", "materials": materials }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}");
+
+        // The daily quota: 200 files per user (this user has one already).
+        let mut first = String::new();
+        for i in 1..200 {
+            let mut pdf = PDF.to_vec();
+            pdf.extend_from_slice(format!("% {i}\n%%EOF\n").as_bytes());
+            let (s, e) = upload(&app, &zs, pdf).await;
+            assert_eq!(s, StatusCode::CREATED, "{i} {e}");
+            if i == 1 {
+                first = e["sha256"].as_str().unwrap().to_string();
+            }
+        }
+        let mut pdf = PDF.to_vec();
+        pdf.extend_from_slice(b"% one too many\n%%EOF\n");
+        let (s, e) = upload(&app, &zs, pdf.clone()).await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{e}");
+        assert_eq!(e["code"], "quota_exceeded");
+
+        // A day later: zhangsan's 199 uncited uploads are purged with their objects; the
+        // file lisi cited stays (zhangsan's upload of it was never cited, lisi's was).
+        app.clock.advance(chrono::Duration::hours(25));
+        let purged = tongban_app::cases::purge_unused_uploads(&app.state)
+            .await
+            .unwrap();
+        assert_eq!(purged, 199);
+        assert!(app.state.store.file_type(&theirs).await.unwrap().is_some());
+        assert!(app.state.objects.get(&theirs).is_ok());
+        assert!(app.state.store.file_type(&first).await.unwrap().is_none());
+        assert!(app.state.objects.get(&first).is_err(), "object deleted");
+        // The quota window has moved on: uploading works again (signed in afresh).
+        let zs = app.token("zhangsan").await;
+        let (s, _) = upload(&app, &zs, pdf).await;
+        assert_eq!(s, StatusCode::CREATED);
+        app.stop().await;
+    }
+}
