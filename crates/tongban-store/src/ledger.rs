@@ -43,6 +43,8 @@ pub enum LedgerProblem {
     CheckpointMismatch { size: u64, first_suspect: i64 },
     /// A checkpoint's signature does not verify.
     BadSignature { size: u64 },
+    /// A signed checkpoint covers more events than the ledger holds: its tail was cut off.
+    Truncated { size: u64, have: u64 },
 }
 
 impl std::fmt::Display for LedgerProblem {
@@ -65,6 +67,11 @@ impl std::fmt::Display for LedgerProblem {
             LedgerProblem::BadSignature { size } => {
                 write!(f, "the checkpoint of size {size} has a bad signature")
             }
+            LedgerProblem::Truncated { size, have } => write!(
+                f,
+                "the ledger was truncated: a signed checkpoint covers {size} events, only {have} remain (events {} to {size} are gone)",
+                have + 1
+            ),
         }
     }
 }
@@ -303,6 +310,13 @@ impl Store {
     /// Recomputes everything from the stored events: sequence, hash chain, and every
     /// signed checkpoint. Names the first event that no longer matches.
     pub async fn verify_ledger(&self) -> Result<LedgerReport> {
+        self.verify_ledger_with(&[]).await
+    }
+
+    /// [`Store::verify_ledger`], also against checkpoints kept outside the database
+    /// (exported earlier with `tongban ledger checkpoint`): a tail cut off together with
+    /// the stored checkpoints that covered it is still caught by a copy kept elsewhere.
+    pub async fn verify_ledger_with(&self, external: &[Checkpoint]) -> Result<LedgerReport> {
         let rows =
             crate::db::query("SELECT seq, entry, prev_hash, hash FROM ledger_events ORDER BY seq")
                 .fetch_all(self.r())
@@ -348,7 +362,9 @@ impl Store {
             });
         }
         let keys = self.ledger_keys().await?;
-        let checkpoints = self.checkpoints().await?;
+        let mut checkpoints = self.checkpoints().await?;
+        checkpoints.extend(external.iter().cloned());
+        checkpoints.sort_by_key(|c| c.size);
         let mut last_good = 0u64;
         for c in &checkpoints {
             let Some((_, public, _, _)) = keys.iter().find(|k| k.0 == c.key_id) else {
@@ -359,8 +375,14 @@ impl Store {
                 problem.get_or_insert(LedgerProblem::BadSignature { size: c.size });
                 break;
             }
-            let ok = (c.size as usize) <= hashes.len()
-                && hex::encode(merkle::root(&hashes[..c.size as usize])) == c.root;
+            if c.size as usize > hashes.len() {
+                problem.get_or_insert(LedgerProblem::Truncated {
+                    size: c.size,
+                    have: hashes.len() as u64,
+                });
+                break;
+            }
+            let ok = hex::encode(merkle::root(&hashes[..c.size as usize])) == c.root;
             if !ok {
                 problem.get_or_insert(LedgerProblem::CheckpointMismatch {
                     size: c.size,

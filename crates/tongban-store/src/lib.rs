@@ -3,6 +3,7 @@
 //! dialect both accept; the few differences live in the per-backend migrations.
 
 pub mod accounts;
+pub mod backup;
 pub mod cases;
 pub mod catalog;
 pub mod catalog_file;

@@ -9,6 +9,8 @@ use tongban_app::clock::ManualClock;
 use tongban_store::testing::TestDb;
 use tongban_web::Application;
 
+#[path = "http/backup.rs"]
+mod backup;
 #[path = "http/browser.rs"]
 mod browser;
 #[path = "http/ledger.rs"]
