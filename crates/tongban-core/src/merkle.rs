@@ -428,7 +428,7 @@ pub fn perfect_subtrees(lo: u64, hi: u64) -> Vec<Node> {
     while at < hi {
         // The largest aligned power of two that starts at `at` and fits.
         let mut level = 0u32;
-        while at % (1u64 << (level + 1)) == 0 && at + (1u64 << (level + 1)) <= hi {
+        while at.is_multiple_of(1u64 << (level + 1)) && at + (1u64 << (level + 1)) <= hi {
             level += 1;
         }
         out.push(Node {
