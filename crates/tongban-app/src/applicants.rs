@@ -42,6 +42,7 @@ pub async fn find_or_register(app: &App, d: &ApplicantDetails) -> Result<Applica
         return Ok(a);
     }
     let new = d.new_applicant();
+    crate::cases::check_applicant(&new)?;
     let verified = crate::notify::SimulatedRealName
         .verify(&new)
         .map_err(Error::invalid)?;
@@ -60,6 +61,7 @@ pub async fn register(
     password: &str,
 ) -> Result<(User, Applicant), Error> {
     let new = d.new_applicant();
+    crate::cases::check_applicant(&new)?;
     let verified = crate::notify::SimulatedRealName
         .verify(&new)
         .map_err(Error::invalid)?;

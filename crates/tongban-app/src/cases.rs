@@ -95,6 +95,9 @@ pub async fn execute(
             return Err(refusal(e));
         }
     };
+    if let Command::SubmitCorrection { materials } = cmd {
+        claim_files(state, user, materials).await?;
+    }
     let sup = supervise(state, &rec, &events, &cal).await?;
     // An approval that issues a licence writes the issuance job with the decision.
     let approved = events.iter().any(|e| {
@@ -294,11 +297,35 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
-/// Checks every file first (type by content, size), then stores them all.
+/// Files one user may upload in 24 hours.
+pub const MAX_UPLOADS_PER_DAY: u64 = 200;
+/// Bytes one user may upload in 24 hours.
+pub const MAX_UPLOAD_BYTES_PER_DAY: u64 = 500 * 1024 * 1024;
+
+/// Checks every file first (type by content, size, the user's daily quota), then stores
+/// them all, recording `user` as their uploader.
 pub async fn store_uploads(
     state: &App,
+    user: &User,
     files: &[Upload],
 ) -> Result<Vec<(String, String, String)>, Error> {
+    let (count, bytes) = state
+        .store
+        .uploads_since(user.id, state.now() - chrono::Duration::hours(24))
+        .await?;
+    let new_bytes: u64 = files.iter().map(|f| f.bytes.len() as u64).sum();
+    if count + files.len() as u64 > MAX_UPLOADS_PER_DAY
+        || bytes + new_bytes > MAX_UPLOAD_BYTES_PER_DAY
+    {
+        return Err(Error::new(
+            ErrorKind::TooMany,
+            "quota_exceeded",
+            format!(
+                "24小时内最多上传{MAX_UPLOADS_PER_DAY}个文件、共{}MB，请明天再试",
+                MAX_UPLOAD_BYTES_PER_DAY / 1024 / 1024
+            ),
+        ));
+    }
     for f in files {
         if f.bytes.len() > MAX_MATERIAL_BYTES {
             return Err(Error::new(
@@ -334,11 +361,38 @@ pub async fn store_uploads(
             .map_err(Error::internal)?;
         state
             .store
-            .record_file(&sha, f.bytes.len(), media, state.now())
+            .record_upload(&sha, f.bytes.len(), media, user.id, state.now())
             .await?;
         out.push((f.field.clone(), f.file_name.clone(), sha));
     }
     Ok(out)
+}
+
+/// A case may cite only files its submitter uploaded (another user's SHA-256 is refused);
+/// citing marks them used, so the worker does not purge them.
+async fn claim_files(state: &App, user: &User, materials: &[MaterialRef]) -> Result<(), Error> {
+    let shas: Vec<String> = materials.iter().filter_map(|m| m.sha256.clone()).collect();
+    Ok(state
+        .store
+        .claim_uploads(user.id, &shas, state.now())
+        .await?)
+}
+
+/// Uploads no case cited within a day: their rows and objects are removed.
+pub async fn purge_unused_uploads(state: &App) -> Result<usize, Error> {
+    let mut total = 0;
+    loop {
+        let shas = state.store.purge_unused_uploads(state.now(), 500).await?;
+        for sha in &shas {
+            if let Err(e) = state.objects.delete(sha) {
+                tracing::warn!(sha, error = %e, "could not delete an unused upload's object");
+            }
+        }
+        total += shas.len();
+        if shas.len() < 500 {
+            return Ok(total);
+        }
+    }
 }
 
 pub fn parse_delivery(method: &str, address: &str) -> Result<Delivery, Error> {
@@ -370,6 +424,7 @@ pub async fn submit(
     user: &User,
     s: Submission<'_>,
 ) -> Result<(CaseRecord, bool), Error> {
+    check_submission(&s)?;
     let view = state.catalog().await?;
     let item = view
         .get(s.impl_code)
@@ -473,6 +528,7 @@ pub async fn submit(
         &cal,
     );
     let sup = timers_for(state, &opened, raise, &cal)?;
+    claim_files(state, user, &materials).await?;
     let (rec, created) = state
         .store
         .open_case(
@@ -515,8 +571,70 @@ pub async fn submit(
     Ok((rec, created))
 }
 
-/// Parses a command from form or JSON fields.
+fn text_error(e: tongban_core::text::TextError) -> Error {
+    Error::invalid(e.to_string())
+}
+
+/// Issue #13: what an application may carry: at most 50 materials, names of materials and
+/// files (≤ 100 characters) and the postal address (≤ 200) on one line without control,
+/// bidi or zero-width characters. Checked before anything is stored.
+pub fn check_submission(s: &Submission<'_>) -> Result<(), Error> {
+    use tongban_core::text::{at_most, single_line, MAX_ADDRESS, MAX_FILE_NAME, MAX_MATERIALS};
+    at_most("申请材料", s.materials.len(), MAX_MATERIALS).map_err(text_error)?;
+    for m in &s.materials {
+        single_line("材料名称", &m.name, MAX_FILE_NAME).map_err(text_error)?;
+        if let Some(f) = &m.file_name {
+            single_line("文件名", f, MAX_FILE_NAME).map_err(text_error)?;
+        }
+        for id in [&m.sha256, &m.licence_id].into_iter().flatten() {
+            single_line("材料标识", id, MAX_FILE_NAME).map_err(text_error)?;
+        }
+    }
+    if let Delivery::Post { address } = &s.delivery {
+        single_line("邮寄地址", address, MAX_ADDRESS).map_err(text_error)?;
+    }
+    if let Some(k) = s.idem_key {
+        single_line("idempotency_key", k, MAX_FILE_NAME).map_err(text_error)?;
+    }
+    Ok(())
+}
+
+/// Issue #13: an applicant's name and legal representative (≤ 50 characters, one line, no
+/// control, bidi or zero-width characters), checked before registration.
+pub fn check_applicant(a: &tongban_store::cases::NewApplicant<'_>) -> Result<(), Error> {
+    use tongban_core::text::{single_line, MAX_NAME, MAX_SHORT};
+    single_line("姓名或企业名称", a.name.trim(), MAX_NAME).map_err(text_error)?;
+    single_line("法定代表人", a.legal_rep.trim(), MAX_NAME).map_err(text_error)?;
+    single_line("证件号码", a.id_number.trim(), MAX_SHORT).map_err(text_error)?;
+    single_line("手机号码", a.mobile.trim(), MAX_SHORT).map_err(text_error)?;
+    Ok(())
+}
+
+/// Parses a command from form or JSON fields. Reasons, opinions and notes may have several
+/// lines (≤ 2,000 characters); 补正 items, procedures and waybill numbers are single lines.
 pub fn command_from(fields: &HashMap<String, String>) -> Result<Command, Error> {
+    use tongban_core::text::{at_most, multi_line, single_line, MAX_COMMENT, MAX_SHORT};
+    for (k, v) in fields {
+        match k.as_str() {
+            "reasons" | "opinion" | "reason" | "result" | "note" => {
+                multi_line(field_label(k), v, MAX_COMMENT).map_err(text_error)?
+            }
+            "items" => {
+                multi_line(field_label(k), v, MAX_COMMENT).map_err(text_error)?;
+                at_most(
+                    "补正材料",
+                    v.lines().count(),
+                    tongban_core::text::MAX_MATERIALS,
+                )
+                .map_err(text_error)?;
+                for line in v.lines() {
+                    single_line("补正材料", line.trim_end_matches('\r'), MAX_SHORT)
+                        .map_err(text_error)?;
+                }
+            }
+            _ => single_line(field_label(k), v, MAX_SHORT).map_err(text_error)?,
+        }
+    }
     let f = |k: &str| fields.get(k).map(String::as_str).unwrap_or("").to_string();
     Ok(match f("action").as_str() {
         "accept" => Command::Accept,
@@ -594,6 +712,21 @@ fn optional_days(s: &str, what: &str) -> Result<Option<u32>, Error> {
         .map_err(|_| Error::invalid(format!("{what}应为正整数（工作日）")))
 }
 
+fn field_label(k: &str) -> &str {
+    match k {
+        "reasons" => "理由",
+        "opinion" => "意见",
+        "reason" => "原因",
+        "result" => "结果",
+        "note" => "备注",
+        "items" => "补正材料",
+        "procedure" => "特别程序",
+        "waybill" => "运单号",
+        "amount" => "金额",
+        other => other,
+    }
+}
+
 /// What the viewer may do now, for the buttons on the case page: the same rule the core
 /// applies when the command arrives ([`tongban_core::case::Case::allowed_on`]).
 pub fn available_actions(
@@ -616,27 +749,12 @@ pub fn available_actions(
         .collect()
 }
 
-/// Parses an amount in yuan ("12", "12.5", "12.50") into fen.
+/// Parses an amount in yuan ("12", "12.5", "12.50", "¥12") into fen, with the core's
+/// rules: no negatives, at most two decimals, at most [`tongban_core::money::Fen::CAP`].
 pub fn parse_yuan(s: &str) -> Result<u64, Error> {
-    let s = s.trim().trim_end_matches('元');
-    let bad = || Error::invalid(format!("金额格式有误：{s}"));
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    if int.is_empty()
-        || frac.len() > 2
-        || !int.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
-        return Err(bad());
-    }
-    let yuan: u64 = int.parse().map_err(|_| bad())?;
-    let fen: u64 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<2}").parse().map_err(|_| bad())?
-    };
-    yuan.checked_mul(100)
-        .and_then(|y| y.checked_add(fen))
-        .ok_or_else(bad)
+    tongban_core::money::Fen::parse_yuan(s)
+        .map(|f| f.fen())
+        .map_err(|e| Error::invalid(format!("金额有误：{e}")))
 }
 
 /// Checks form details: at most 20 short text fields.
@@ -652,6 +770,8 @@ pub fn details_from<'a>(
         if k.chars().count() > 30 || v.chars().count() > 300 {
             return Err(Error::invalid(format!("申请信息「{k}」过长")));
         }
+        tongban_core::text::single_line("申请信息项", k, 30).map_err(text_error)?;
+        tongban_core::text::multi_line(k, v, 300).map_err(text_error)?;
         out.insert(k.to_string(), serde_json::Value::String(v.to_string()));
     }
     if out.len() > 20 {

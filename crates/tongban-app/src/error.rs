@@ -19,6 +19,8 @@ pub enum ErrorKind {
     /// The rules refuse the command in the resource's current state.
     Refused,
     TooLarge,
+    /// A quota or rate is exhausted: try again later.
+    TooMany,
     UnsupportedType,
     /// Storage is not answering or not writable: try again later.
     Unavailable,

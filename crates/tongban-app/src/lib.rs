@@ -7,6 +7,7 @@
 
 pub mod applicants;
 pub mod authz;
+pub mod backup;
 pub mod calendar;
 pub mod cases;
 pub mod catalog;

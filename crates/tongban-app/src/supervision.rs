@@ -92,6 +92,12 @@ pub fn spawn_worker(state: App) {
                 }
             }
             purge_tick += 1;
+            // Uploads no case cited within a day, with their objects.
+            match crate::cases::purge_unused_uploads(&state).await {
+                Ok(n) if n > 0 => tracing::info!(purged = n, "unused uploads removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e.message, "upload purge failed"),
+            }
         }
     });
 }

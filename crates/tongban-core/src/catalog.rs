@@ -380,6 +380,14 @@ fn max_len(column: &'static str, s: &str, max: usize) -> Result<(), FieldError> 
     }
 }
 
+/// 实施编码, checked by [`crate::codes::ImplCode::parse`] (it goes into URLs and case rows).
+fn impl_code(s: &str) -> Result<String, FieldError> {
+    required("实施编码", s)?;
+    crate::codes::ImplCode::parse(s)
+        .map(|c| c.as_str().to_string())
+        .map_err(|e| FieldError::new("实施编码", e.to_string()))
+}
+
 fn required<'a>(column: &'static str, s: &'a str) -> Result<&'a str, FieldError> {
     let t = s.trim();
     if t.is_empty() {
@@ -396,8 +404,7 @@ impl Item {
         let name = required("事项名称", get("事项名称"))?.to_string();
         let basic_code = required("基本编码", get("基本编码"))?.to_string();
         max_len("基本编码", &basic_code, 12)?;
-        let impl_code = required("实施编码", get("实施编码"))?.to_string();
-        max_len("实施编码", &impl_code, 36)?;
+        let impl_code = impl_code(get("实施编码"))?;
         let handling_code = get("业务办理项编码").trim().to_string();
         max_len("业务办理项编码", &handling_code, 50)?;
         let item_type = parse_code(
@@ -484,8 +491,29 @@ impl Item {
             conditions: get("受理条件").trim().to_string(),
             phone: get("咨询电话").trim().to_string(),
         };
+        item.check_text()?;
         item.validate()?;
         Ok(item)
+    }
+
+    /// Lengths and characters of the free-text fields (core::text): names and other
+    /// single-line fields refuse control, bidi and zero-width characters.
+    pub fn check_text(&self) -> Result<(), FieldError> {
+        use crate::text::{multi_line, single_line, MAX_ADDRESS, MAX_COMMENT, MAX_SHORT};
+        let err = |column: &'static str| {
+            move |e: crate::text::TextError| FieldError::new(column, e.to_string())
+        };
+        single_line("事项名称", &self.name, MAX_SHORT).map_err(err("事项名称"))?;
+        single_line("基本编码", &self.basic_code, MAX_SHORT).map_err(err("基本编码"))?;
+        single_line("业务办理项编码", &self.handling_code, MAX_SHORT)
+            .map_err(err("业务办理项编码"))?;
+        single_line("实施主体", &self.department, MAX_SHORT).map_err(err("实施主体"))?;
+        single_line("办理地点", &self.hall, MAX_ADDRESS).map_err(err("办理地点"))?;
+        single_line("咨询电话", &self.phone, MAX_SHORT).map_err(err("咨询电话"))?;
+        multi_line("收费标准", &self.fee_standard, MAX_COMMENT).map_err(err("收费标准"))?;
+        multi_line("设定依据", &self.legal_basis, MAX_COMMENT).map_err(err("设定依据"))?;
+        multi_line("受理条件", &self.conditions, MAX_COMMENT).map_err(err("受理条件"))?;
+        Ok(())
     }
 
     /// Rules that relate several fields; run on every write.
@@ -595,8 +623,12 @@ impl Item {
 
 impl Material {
     pub fn from_columns<'a>(get: impl Fn(&str) -> &'a str) -> Result<Material, FieldError> {
-        let impl_code = required("实施编码", get("实施编码"))?.to_string();
+        let impl_code = impl_code(get("实施编码"))?;
         let name = required("材料名称", get("材料名称"))?.to_string();
+        crate::text::single_line("材料名称", &name, crate::text::MAX_FILE_NAME)
+            .map_err(|e| FieldError::new("材料名称", e.to_string()))?;
+        crate::text::multi_line("填报须知", get("填报须知").trim(), crate::text::MAX_COMMENT)
+            .map_err(|e| FieldError::new("填报须知", e.to_string()))?;
         let necessity = match get("材料必要性").trim() {
             "" => Necessity::Required,
             s => parse_code("材料必要性", s, Necessity::parse)?,

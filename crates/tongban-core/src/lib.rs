@@ -1,6 +1,7 @@
 //! The pure core of tongban: no IO, no async, no clock of its own.
 //! Time and the working-day calendar are passed in, so every rule is a plain function.
 
+pub mod archive;
 pub mod calendar;
 pub mod capability;
 pub mod case;
@@ -16,3 +17,4 @@ pub mod password;
 pub mod roles;
 pub mod search;
 pub mod supervision;
+pub mod text;

@@ -356,3 +356,215 @@ mod frontier_tests {
         assert_eq!(Frontier::decode("3:00"), None);
     }
 }
+
+/// A perfect subtree of the tree: the `2^level` leaves starting at `index << level`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Node {
+    pub level: u32,
+    pub index: u64,
+}
+
+impl Node {
+    pub fn children(self) -> Option<(Node, Node)> {
+        (self.level > 0).then(|| {
+            let l = Node {
+                level: self.level - 1,
+                index: self.index * 2,
+            };
+            (
+                l,
+                Node {
+                    index: l.index + 1,
+                    ..l
+                },
+            )
+        })
+    }
+}
+
+impl Frontier {
+    /// Appends a leaf and returns the perfect subtrees it completes, the leaf itself first:
+    /// stored as they appear, they let any proof be assembled from O(log n) hashes.
+    pub fn push_completing(&mut self, leaf: Hash) -> Vec<(Node, Hash)> {
+        let index = self.size;
+        let mut out = vec![(Node { level: 0, index }, leaf)];
+        let mut h = leaf;
+        let mut k = index;
+        let mut level = 0;
+        while k & 1 == 1 {
+            let left = self.nodes.pop().expect("a node for every set bit");
+            h = node_hash(&left, &h);
+            k >>= 1;
+            level += 1;
+            out.push((
+                Node {
+                    level,
+                    index: index >> level,
+                },
+                h,
+            ));
+        }
+        self.nodes.push(h);
+        self.size += 1;
+        out
+    }
+
+    /// The frontier of the first `size` leaves from their stored perfect subtrees.
+    pub fn from_nodes(size: u64, get: impl Fn(Node) -> Option<Hash>) -> Option<Frontier> {
+        let nodes = perfect_subtrees(0, size)
+            .into_iter()
+            .map(get)
+            .collect::<Option<Vec<_>>>()?;
+        Some(Frontier { size, nodes })
+    }
+}
+
+/// The perfect subtrees that make up leaves `[lo, hi)`, left to right, for a range that
+/// occurs in the tree (from its root's recursive split): `lo` is a multiple of the
+/// smallest power of two ≥ `hi - lo`, or the range starts at 0.
+pub fn perfect_subtrees(lo: u64, hi: u64) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut at = lo;
+    while at < hi {
+        // The largest aligned power of two that starts at `at` and fits.
+        let mut level = 0u32;
+        while at.is_multiple_of(1u64 << (level + 1)) && at + (1u64 << (level + 1)) <= hi {
+            level += 1;
+        }
+        out.push(Node {
+            level,
+            index: at >> level,
+        });
+        at += 1u64 << level;
+    }
+    out
+}
+
+/// MTH of leaves `[lo, hi)` from the hashes of [`perfect_subtrees`] (in that order).
+pub fn fold_subtrees(hashes: &[Hash]) -> Hash {
+    let mut it = hashes.iter().rev();
+    match it.next() {
+        None => empty_root(),
+        Some(last) => it.fold(*last, |acc, left| node_hash(left, &acc)),
+    }
+}
+
+/// PATH(m, D[n]) as leaf ranges: each proof element is the MTH of one range.
+pub fn inclusion_ranges(m: u64, n: u64) -> Option<Vec<(u64, u64)>> {
+    if m >= n {
+        return None;
+    }
+    let mut out = Vec::new();
+    let (mut lo, mut hi) = (0u64, n);
+    // Top-down, then reversed: the path lists the leaf's sibling first.
+    while hi - lo > 1 {
+        let k = split((hi - lo) as usize) as u64;
+        if m < lo + k {
+            out.push((lo + k, hi));
+            hi = lo + k;
+        } else {
+            out.push((lo, lo + k));
+            lo += k;
+        }
+    }
+    out.reverse();
+    Some(out)
+}
+
+/// PROOF(m, D[n]) as leaf ranges.
+pub fn consistency_ranges(m: u64, n: u64) -> Option<Vec<(u64, u64)>> {
+    if m == 0 || m > n {
+        return None;
+    }
+    let mut out = Vec::new();
+    let (mut lo, mut hi, mut mm, mut complete) = (0u64, n, m, true);
+    loop {
+        let size = hi - lo;
+        if mm == size {
+            if !complete {
+                out.push((lo, hi));
+            }
+            break;
+        }
+        let k = split(size as usize) as u64;
+        if mm <= k {
+            out.push((lo + k, hi));
+            hi = lo + k;
+        } else {
+            out.push((lo, lo + k));
+            lo += k;
+            mm -= k;
+            complete = false;
+        }
+    }
+    out.reverse();
+    Some(out)
+}
+
+#[cfg(test)]
+mod node_tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn stored(leaves: &[Hash]) -> HashMap<Node, Hash> {
+        let mut f = Frontier::default();
+        leaves.iter().flat_map(|l| f.push_completing(*l)).collect()
+    }
+
+    fn range_hash(nodes: &HashMap<Node, Hash>, (lo, hi): (u64, u64)) -> Hash {
+        let hs: Vec<Hash> = perfect_subtrees(lo, hi).iter().map(|n| nodes[n]).collect();
+        fold_subtrees(&hs)
+    }
+
+    /// Proofs assembled from stored subtrees equal the leaf-based ones for every size and
+    /// index up to 130, and no proof needs more than O(log² n) stored hashes.
+    #[test]
+    fn proofs_from_stored_subtrees_match_the_leaf_computation() {
+        let leaves: Vec<Hash> = (0..130)
+            .map(|i| leaf_hash(format!("e{i}").as_bytes()))
+            .collect();
+        let nodes = stored(&leaves);
+        assert_eq!(
+            nodes.len(),
+            2 * leaves.len() - 130usize.count_ones() as usize
+        );
+        for n in 1..=leaves.len() {
+            let d = &leaves[..n];
+            assert_eq!(range_hash(&nodes, (0, n as u64)), root(d));
+            let f = Frontier::from_nodes(n as u64, |x| nodes.get(&x).copied()).unwrap();
+            assert_eq!(f.root(), root(d));
+            for m in 0..n {
+                let ranges = inclusion_ranges(m as u64, n as u64).unwrap();
+                let got: Vec<Hash> = ranges.iter().map(|r| range_hash(&nodes, *r)).collect();
+                assert_eq!(got, inclusion_proof(m, d).unwrap(), "inclusion {m} of {n}");
+                let ranges = consistency_ranges(m as u64 + 1, n as u64).unwrap();
+                let got: Vec<Hash> = ranges.iter().map(|r| range_hash(&nodes, *r)).collect();
+                assert_eq!(
+                    got,
+                    consistency_proof(m + 1, d).unwrap(),
+                    "consistency {} to {n}",
+                    m + 1
+                );
+            }
+        }
+        assert!(inclusion_ranges(5, 5).is_none());
+        assert!(consistency_ranges(0, 5).is_none());
+    }
+
+    #[test]
+    fn a_proof_in_a_huge_tree_names_few_subtrees() {
+        let n = 1u64 << 40 | 12345;
+        let ranges = inclusion_ranges(987_654_321, n).unwrap();
+        let count: usize = ranges
+            .iter()
+            .map(|(a, b)| perfect_subtrees(*a, *b).len())
+            .sum();
+        assert!(ranges.len() <= 41 && count <= 41 * 41, "{count}");
+        let ranges = consistency_ranges(1 << 39 | 7, n).unwrap();
+        let count: usize = ranges
+            .iter()
+            .map(|(a, b)| perfect_subtrees(*a, *b).len())
+            .sum();
+        assert!(count <= 41 * 41, "{count}");
+    }
+}

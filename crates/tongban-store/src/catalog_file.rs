@@ -14,6 +14,9 @@ use tongban_core::catalog::{
 /// Refused above this size: a city catalog of a few thousand items is well under 10 MiB.
 pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
 
+/// A worksheet with more cells than this is refused.
+pub const MAX_XLSX_CELLS: usize = 100_000;
+
 /// Where and what: file, 1-based row as a spreadsheet shows it (header = row 1), column.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{file} 第{row}行 「{column}」列：{message}")]
@@ -99,7 +102,8 @@ fn read_csv(file: &str, bytes: &[u8]) -> std::result::Result<Table, ImportError>
     let mut rows = Vec::new();
     for (i, rec) in records.enumerate() {
         let rec = rec.map_err(|e| csv_error(file, &e))?;
-        let cells: Vec<String> = rec.iter().map(str::to_string).collect();
+        // A cell our export protected from formula evaluation ('=…) reads back as it was.
+        let cells: Vec<String> = rec.iter().map(unprotect).collect();
         if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -110,6 +114,14 @@ fn read_csv(file: &str, bytes: &[u8]) -> std::result::Result<Table, ImportError>
         header,
         rows,
     })
+}
+
+/// Undoes [`tongban_core::text::csv_safe`]: `'` before a formula character is dropped.
+fn unprotect(cell: &str) -> String {
+    match cell.strip_prefix('\'') {
+        Some(rest) if tongban_core::text::csv_safe(rest).len() != rest.len() => rest.to_string(),
+        _ => cell.to_string(),
+    }
 }
 
 fn csv_error(file: &str, e: &csv::Error) -> ImportError {
@@ -126,6 +138,10 @@ fn csv_error(file: &str, e: &csv::Error) -> ImportError {
 fn read_xlsx(file: &str, bytes: &[u8]) -> std::result::Result<(Table, Option<Table>), ImportError> {
     use calamine::{Data, Reader, Xlsx};
     check_size(file, bytes)?;
+    // The central directory first: a workbook that would expand beyond the bounds is
+    // refused before any sheet is decompressed.
+    tongban_core::archive::inventory(bytes, tongban_core::archive::DEFAULT_BOUNDS)
+        .map_err(|e| ImportError::file_level(file, format!("不是可接受的XLSX文件：{e}")))?;
     let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
         .map_err(|e| ImportError::file_level(file, format!("不是有效的XLSX文件：{e}")))?;
     let names = book.sheet_names().to_vec();
@@ -145,6 +161,13 @@ fn read_xlsx(file: &str, bytes: &[u8]) -> std::result::Result<(Table, Option<Tab
             .worksheet_range(name)
             .map_err(|e| ImportError::file_level(file, format!("无法读取工作表「{name}」：{e}")))?;
         let label = format!("{file}[{name}]");
+        let (h, w) = range.get_size();
+        if h.saturating_mul(w) > MAX_XLSX_CELLS {
+            return Err(ImportError::file_level(
+                &label,
+                format!("工作表过大（超过{MAX_XLSX_CELLS}个单元格）"),
+            ));
+        }
         let mut it = range.rows();
         let header = it
             .next()
@@ -240,6 +263,7 @@ fn parse_tables(
     let mut out = ParsedCatalog::default();
     let idx = column_index(&items, &ITEM_COLUMNS, &ITEM_REQUIRED)?;
     let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut handling: HashMap<String, usize> = HashMap::new();
     for (row, cells) in &items.rows {
         let get = |c: &str| idx.get(c).map(|i| cells[*i].as_str()).unwrap_or("");
         let item = Item::from_columns(get).map_err(|FieldError { column, message }| {
@@ -252,6 +276,16 @@ fn parse_tables(
                 "实施编码",
                 format!("实施编码 {} 与第{first}行重复", item.impl_code),
             ));
+        }
+        if !item.handling_code.is_empty() {
+            if let Some(first) = handling.insert(item.handling_code.clone(), *row) {
+                return Err(ImportError::new(
+                    &items.file,
+                    *row,
+                    "业务办理项编码",
+                    format!("业务办理项编码 {} 与第{first}行重复", item.handling_code),
+                ));
+            }
         }
         out.items.push((*row, item));
     }
@@ -425,9 +459,17 @@ pub fn export_csv(items: &[(Item, Vec<Material>)]) -> (Vec<u8>, Vec<u8>) {
     let mut mw = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     mw.write_record(MATERIAL_COLUMNS).expect("write to memory");
     for (item, materials) in items {
-        iw.write_record(item.to_columns()).expect("write to memory");
+        // Cells a spreadsheet would run as formulas are exported as text ('=…).
+        let safe = |cols: Vec<String>| -> Vec<String> {
+            cols.iter()
+                .map(|c| tongban_core::text::csv_safe(c).into_owned())
+                .collect()
+        };
+        iw.write_record(safe(item.to_columns()))
+            .expect("write to memory");
         for m in materials {
-            mw.write_record(m.to_columns()).expect("write to memory");
+            mw.write_record(safe(m.to_columns()))
+                .expect("write to memory");
         }
     }
     (

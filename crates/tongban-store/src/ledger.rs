@@ -43,6 +43,8 @@ pub enum LedgerProblem {
     CheckpointMismatch { size: u64, first_suspect: i64 },
     /// A checkpoint's signature does not verify.
     BadSignature { size: u64 },
+    /// A signed checkpoint covers more events than the ledger holds: its tail was cut off.
+    Truncated { size: u64, have: u64 },
 }
 
 impl std::fmt::Display for LedgerProblem {
@@ -65,6 +67,11 @@ impl std::fmt::Display for LedgerProblem {
             LedgerProblem::BadSignature { size } => {
                 write!(f, "the checkpoint of size {size} has a bad signature")
             }
+            LedgerProblem::Truncated { size, have } => write!(
+                f,
+                "the ledger was truncated: a signed checkpoint covers {size} events, only {have} remain (events {} to {size} are gone)",
+                have + 1
+            ),
         }
     }
 }
@@ -303,6 +310,13 @@ impl Store {
     /// Recomputes everything from the stored events: sequence, hash chain, and every
     /// signed checkpoint. Names the first event that no longer matches.
     pub async fn verify_ledger(&self) -> Result<LedgerReport> {
+        self.verify_ledger_with(&[]).await
+    }
+
+    /// [`Store::verify_ledger`], also against checkpoints kept outside the database
+    /// (exported earlier with `tongban ledger checkpoint`): a tail cut off together with
+    /// the stored checkpoints that covered it is still caught by a copy kept elsewhere.
+    pub async fn verify_ledger_with(&self, external: &[Checkpoint]) -> Result<LedgerReport> {
         let rows =
             crate::db::query("SELECT seq, entry, prev_hash, hash FROM ledger_events ORDER BY seq")
                 .fetch_all(self.r())
@@ -349,7 +363,9 @@ impl Store {
             });
         }
         let keys = self.ledger_keys().await?;
-        let checkpoints = self.checkpoints().await?;
+        let mut checkpoints = self.checkpoints().await?;
+        checkpoints.extend(external.iter().cloned());
+        checkpoints.sort_by_key(|c| c.size);
         let mut last_good = 0u64;
         for c in &checkpoints {
             let Some((_, public, _, _)) = keys.iter().find(|k| k.0 == c.key_id) else {
@@ -360,8 +376,14 @@ impl Store {
                 problem.get_or_insert(LedgerProblem::BadSignature { size: c.size });
                 break;
             }
-            let ok = (c.size as usize) <= hashes.len()
-                && hex::encode(merkle::root(&hashes[..c.size as usize])) == c.root;
+            if c.size as usize > hashes.len() {
+                problem.get_or_insert(LedgerProblem::Truncated {
+                    size: c.size,
+                    have: hashes.len() as u64,
+                });
+                break;
+            }
+            let ok = hex::encode(merkle::root(&hashes[..c.size as usize])) == c.root;
             if !ok {
                 problem.get_or_insert(LedgerProblem::CheckpointMismatch {
                     size: c.size,
@@ -389,4 +411,243 @@ fn checkpoint_from_row(r: &crate::db::Row) -> Result<Checkpoint> {
         key_id: get_str(r, "key_id")?,
         signature: get_str(r, "signature")?,
     })
+}
+
+/// An inclusion proof as the transparency API serves it (hex hashes).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct InclusionProof {
+    pub index: u64,
+    pub size: u64,
+    pub leaf_hash: String,
+    pub root: String,
+    pub path: Vec<String>,
+}
+
+/// A consistency proof as the transparency API serves it (hex hashes).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ConsistencyProof {
+    pub from: u64,
+    pub to: u64,
+    pub first_root: String,
+    pub second_root: String,
+    pub proof: Vec<String>,
+}
+
+/// Proofs already computed, by (kind, a, b): a proof for a given tree size never changes.
+#[derive(Debug, Default)]
+pub(crate) struct ProofCache {
+    inclusion: std::sync::Mutex<HashMap<(u64, u64), InclusionProof>>,
+    consistency: std::sync::Mutex<HashMap<(u64, u64), ConsistencyProof>>,
+}
+
+/// Entries kept per kind before the cache starts afresh.
+const PROOF_CACHE_ENTRIES: usize = 4096;
+
+fn cache_put<V>(m: &std::sync::Mutex<HashMap<(u64, u64), V>>, k: (u64, u64), v: V) {
+    let mut m = m.lock().expect("proof cache");
+    if m.len() >= PROOF_CACHE_ENTRIES {
+        m.clear();
+    }
+    m.insert(k, v);
+}
+
+use std::collections::HashMap;
+use tongban_core::merkle::{Frontier, Node};
+
+impl Store {
+    /// Stored subtree hashes, as found (absent ones are left out).
+    async fn stored_nodes(&self, wanted: &[Node]) -> Result<HashMap<Node, Hash>> {
+        let mut out = HashMap::new();
+        let mut wanted: Vec<Node> = wanted.to_vec();
+        wanted.sort();
+        wanted.dedup();
+        for chunk in wanted.chunks(200) {
+            let cond: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2))
+                .collect();
+            let sql = format!(
+                "SELECT level, idx, hash FROM ledger_nodes WHERE {}",
+                cond.join(" OR ")
+            );
+            let mut q = crate::db::query(&sql);
+            for n in chunk {
+                q = q.bind(n.level as i64).bind(n.index as i64);
+            }
+            for r in q.fetch_all(self.r()).await? {
+                let node = Node {
+                    level: get_i64(&r, "level")? as u32,
+                    index: get_i64(&r, "idx")? as u64,
+                };
+                let h = decode_hash(&get_str(&r, "hash")?)
+                    .ok_or_else(|| StoreError::Internal("corrupt ledger node".into()))?;
+                out.insert(node, h);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Subtree hashes for a proof. A node the appends could not write (the frontier was
+    /// stale at the time) is recomputed from the leaves it covers; normally every node is
+    /// stored and a proof reads O(log² n) rows at most, never the leaf table.
+    async fn node_hashes(&self, wanted: &[Node]) -> Result<HashMap<Node, Hash>> {
+        let mut have = self.stored_nodes(wanted).await?;
+        for n in wanted {
+            if have.contains_key(n) {
+                continue;
+            }
+            let lo = n.index << n.level;
+            let count = 1u64 << n.level;
+            let leaves: Vec<Hash> = self
+                .ledger_leaves(lo, lo + count)
+                .await?
+                .iter()
+                .map(|l| merkle::leaf_hash(l.leaf.as_bytes()))
+                .collect();
+            if leaves.len() as u64 != count {
+                return Err(StoreError::Invalid(format!(
+                    "账本没有第 {lo}–{} 条记录",
+                    lo + count
+                )));
+            }
+            have.insert(*n, merkle::root(&leaves));
+        }
+        Ok(have)
+    }
+
+    /// The hashes of leaf ranges (each the MTH of its range), from stored subtrees.
+    async fn range_hashes(&self, ranges: &[(u64, u64)]) -> Result<Vec<Hash>> {
+        let parts: Vec<Vec<Node>> = ranges
+            .iter()
+            .map(|(lo, hi)| merkle::perfect_subtrees(*lo, *hi))
+            .collect();
+        let all: Vec<Node> = parts.iter().flatten().copied().collect();
+        let have = self.node_hashes(&all).await?;
+        Ok(parts
+            .iter()
+            .map(|p| merkle::fold_subtrees(&p.iter().map(|n| have[n]).collect::<Vec<_>>()))
+            .collect())
+    }
+
+    /// RFC 6962 §2.1.1 inclusion proof of leaf `index` in the tree of `size` leaves,
+    /// assembled from stored subtrees (O(log n) hashes; cached per (index, size)).
+    pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<InclusionProof> {
+        if let Some(p) = self
+            .proofs
+            .inclusion
+            .lock()
+            .expect("cache")
+            .get(&(index, size))
+        {
+            return Ok(p.clone());
+        }
+        if size > self.ledger_size().await? {
+            return Err(StoreError::Invalid(format!("账本没有 {size} 条记录")));
+        }
+        let ranges = merkle::inclusion_ranges(index, size)
+            .ok_or_else(|| StoreError::Invalid("需要 index < size".into()))?;
+        let mut all = ranges.clone();
+        all.push((index, index + 1));
+        all.push((0, size));
+        let mut h = self.range_hashes(&all).await?;
+        let root = h.pop().expect("root");
+        let leaf = h.pop().expect("leaf");
+        let p = InclusionProof {
+            index,
+            size,
+            leaf_hash: hex::encode(leaf),
+            root: hex::encode(root),
+            path: h.iter().map(hex::encode).collect(),
+        };
+        cache_put(&self.proofs.inclusion, (index, size), p.clone());
+        Ok(p)
+    }
+
+    /// RFC 6962 §2.1.2 consistency proof from the tree of `from` leaves to that of `to`,
+    /// assembled from stored subtrees (cached per (from, to)).
+    pub async fn consistency_proof(&self, from: u64, to: u64) -> Result<ConsistencyProof> {
+        if let Some(p) = self
+            .proofs
+            .consistency
+            .lock()
+            .expect("cache")
+            .get(&(from, to))
+        {
+            return Ok(p.clone());
+        }
+        if to > self.ledger_size().await? {
+            return Err(StoreError::Invalid(format!("账本没有 {to} 条记录")));
+        }
+        let ranges = merkle::consistency_ranges(from, to)
+            .ok_or_else(|| StoreError::Invalid("需要 0 < from ≤ to".into()))?;
+        let mut all = ranges.clone();
+        all.push((0, from));
+        all.push((0, to));
+        let mut h = self.range_hashes(&all).await?;
+        let second = h.pop().expect("second root");
+        let first = h.pop().expect("first root");
+        let p = ConsistencyProof {
+            from,
+            to,
+            first_root: hex::encode(first),
+            second_root: hex::encode(second),
+            proof: h.iter().map(hex::encode).collect(),
+        };
+        cache_put(&self.proofs.consistency, (from, to), p.clone());
+        Ok(p)
+    }
+
+    /// Writes the subtree hashes of events appended before `ledger_nodes` existed (or
+    /// after the last stored leaf), in pages of 5,000 events, one transaction each. Cheap
+    /// when nothing is missing: one indexed look-up. Run when the store opens.
+    pub async fn backfill_ledger_nodes(&self) -> Result<u64> {
+        let size = self.ledger_size().await?;
+        let r = crate::db::query("SELECT MAX(idx) AS m FROM ledger_nodes WHERE level = 0")
+            .fetch_one(self.r())
+            .await?;
+        let mut have = crate::get_opt_i64(&r, "m")?.map_or(0, |m| m as u64 + 1);
+        if have >= size {
+            return Ok(0);
+        }
+        let stored = self
+            .stored_nodes(&merkle::perfect_subtrees(0, have))
+            .await?;
+        let mut f = match Frontier::from_nodes(have, |n| stored.get(&n).copied()) {
+            Some(f) => f,
+            None => {
+                have = 0;
+                Frontier::default()
+            }
+        };
+        let start = have;
+        while have < size {
+            let rows = crate::db::query(
+                "SELECT seq, entry FROM ledger_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT 5000",
+            )
+            .bind(have as i64)
+            .bind(size as i64)
+            .fetch_all(self.r())
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            let mut tx = self.begin_write().await?;
+            for r in &rows {
+                if get_i64(r, "seq")? as u64 != have + 1 {
+                    return Err(StoreError::Internal(format!(
+                        "ledger event {} is missing",
+                        have + 1
+                    )));
+                }
+                crate::ledger_append::push_leaf(
+                    &mut tx,
+                    &mut f,
+                    merkle::leaf_hash(get_str(r, "entry")?.as_bytes()),
+                )
+                .await?;
+                have += 1;
+            }
+            self.commit(tx).await?;
+        }
+        Ok(have - start)
+    }
 }

@@ -51,7 +51,9 @@ pub(crate) async fn append_events(
         .to_string();
         let hash = chain_hash(&prev, &entry);
         if let Some(f) = frontier.as_mut() {
-            f.push(tongban_core::merkle::leaf_hash(entry.as_bytes()));
+            // With the subtree hashes it completes (ledger_nodes): O(log n) proofs.
+            let leaf = tongban_core::merkle::leaf_hash(entry.as_bytes());
+            push_leaf(&mut *conn, f, leaf).await?;
         }
         crate::db::query("INSERT INTO ledger_events (seq, case_id, case_version, kind, actor, at, entry, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(seq)
@@ -72,5 +74,31 @@ pub(crate) async fn append_events(
         .bind(frontier.map(|f| f.encode()).unwrap_or_default())
         .execute(&mut *conn)
         .await?;
+    Ok(())
+}
+
+/// Appends a leaf to the frontier and stores the perfect subtrees it completes, in the
+/// caller's transaction (the append's). Called by [`append_events`] for every event.
+pub(crate) async fn push_leaf(
+    conn: &mut crate::db::Conn,
+    f: &mut tongban_core::merkle::Frontier,
+    leaf: tongban_core::merkle::Hash,
+) -> Result<()> {
+    let nodes = f.push_completing(leaf);
+    let values: Vec<String> = (0..nodes.len())
+        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+        .collect();
+    let sql = format!(
+        "INSERT INTO ledger_nodes (level, idx, hash) VALUES {} ON CONFLICT (level, idx) DO NOTHING",
+        values.join(", ")
+    );
+    let mut q = crate::db::query(&sql);
+    for (n, h) in &nodes {
+        q = q
+            .bind(n.level as i64)
+            .bind(n.index as i64)
+            .bind(hex::encode(h));
+    }
+    q.execute(conn).await?;
     Ok(())
 }

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod applicants;
 pub mod audit;
+pub mod backup;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod calendar;
@@ -24,6 +25,7 @@ pub mod objects;
 pub mod supervision;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod uploads;
 
 use db::{Db, Row as AnyRow};
 use sqlx::any::AnyPoolOptions;
@@ -81,6 +83,8 @@ pub struct Store {
     /// SQLite only: the group commit that makes committed writes durable (see group_sync).
     sync: Option<std::sync::Arc<group_sync::GroupSync>>,
     revs: std::sync::Arc<RevCache>,
+    /// Ledger proofs already computed (they never change for a given tree size).
+    proofs: std::sync::Arc<ledger::ProofCache>,
 }
 
 /// How long a node trusts the catalog and calendar revisions it read. Every request checks
@@ -153,6 +157,7 @@ impl Store {
                         Path::new(path),
                     ))),
                     revs: Default::default(),
+                    proofs: Default::default(),
                 }
             }
             Backend::Postgres => {
@@ -201,6 +206,7 @@ impl Store {
                     backend,
                     sync: None,
                     revs: Default::default(),
+                    proofs: Default::default(),
                 }
             }
         };
@@ -213,7 +219,13 @@ impl Store {
         if let Db::Postgres(pool) = &self.write {
             sqlx::migrate!("migrations/postgres").run(pool).await?;
         }
-        self.durable().await
+        self.durable().await?;
+        // Ledgers older than the stored subtree hashes (migration 0013) get them now.
+        let n = self.backfill_ledger_nodes().await?;
+        if n > 0 {
+            tracing::info!(events = n, "ledger subtree hashes back-filled");
+        }
+        Ok(())
     }
 
     pub fn backend(&self) -> Backend {

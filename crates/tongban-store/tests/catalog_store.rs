@@ -393,3 +393,60 @@ fn sqlite_and_postgres_migrations_do_not_drift() {
         );
     }
 }
+
+/// Issue #13 (4, 11): what an import may not carry.
+#[test]
+fn imports_refuse_bad_codes_invisible_characters_duplicates_and_bombs() {
+    let h = "事项名称,基本编码,实施编码,业务办理项编码,事项类型,行使层级,实施主体,实施主体编码,办件类型,法定办结时限,承诺办结时限,是否网办,网上办理深度,到办事现场次数,办理地点,进驻综合大厅";
+    let row2 = |code: &str, handling: &str, name: &str| {
+        format!("{name},000117001000,{code},{handling},01,3,市市场监督管理局,11100000000013338W,承诺件,20,5,是,1^2^3^4^5,0,市民之家,是")
+    };
+    // 实施编码 is checked by ImplCode::parse (it goes into URLs).
+    let csv = format!("{h}\n{}\n", row2("A/../x", "", "甲"));
+    let e = parse_csv("a.csv", csv.as_bytes(), None).unwrap_err();
+    assert_eq!((e.row, e.column.as_str()), (2, "实施编码"), "{e}");
+    // A bidi override or a zero-width space in a name.
+    for name in ["甲\u{202E}乙", "甲\u{200B}乙"] {
+        let csv = format!("{h}\n{}\n", row2("A", "", name));
+        let e = parse_csv("a.csv", csv.as_bytes(), None).unwrap_err();
+        assert_eq!(e.column, "事项名称", "{e}");
+        assert!(e.message.contains("不允许的字符"), "{e}");
+    }
+    // A name of 101 characters.
+    let csv = format!("{h}\n{}\n", row2("A", "", &"甲".repeat(101)));
+    assert!(parse_csv("a.csv", csv.as_bytes(), None).is_err());
+    // Duplicate 业务办理项编码 within one file.
+    let csv = format!(
+        "{h}\n{}\n{}\n",
+        row2("A", "H1", "甲"),
+        row2("B", "H1", "乙")
+    );
+    let e = parse_csv("a.csv", csv.as_bytes(), None).unwrap_err();
+    assert_eq!((e.row, e.column.as_str()), (3, "业务办理项编码"), "{e}");
+    assert!(e.message.contains("与第2行重复"), "{e}");
+    // An XLSX that declares 60 MB of content is refused from its central directory.
+    let bomb = tongban_core::archive::build_stored_zip(
+        &[
+            ("[Content_Types].xml", b"<x/>"),
+            ("xl/worksheets/sheet1.xml", b"<x/>"),
+        ],
+        Some(&[4, 60 << 20]),
+    );
+    let e = parse_any("bomb.xlsx", &bomb, None).unwrap_err();
+    assert!(e.message.contains("解压后过大"), "{e}");
+}
+
+/// Issue #13 (11): an exported CSV opened in a spreadsheet runs no formula, and reads
+/// back as it was.
+#[test]
+fn csv_export_neutralises_formula_cells() {
+    let csv = format!("{HEADER}\n{}\n", row("A", "=HYPERLINK(\"http://x\")"));
+    let parsed = parse_csv("a.csv", csv.as_bytes(), None).unwrap();
+    let items: Vec<_> = parsed.items.into_iter().map(|(_, i)| (i, vec![])).collect();
+    let (out, _) = export_csv(&items);
+    let text = String::from_utf8(out.clone()).unwrap();
+    assert!(text.contains("'=HYPERLINK"), "{text}");
+    assert!(!text.contains(",=HYPERLINK") && !text.contains("\n=HYPERLINK"));
+    let back = parse_csv("b.csv", &out, None).unwrap();
+    assert_eq!(back.items[0].1, items[0].0);
+}

@@ -88,7 +88,7 @@ pub async fn register(
 /// Uploads one material file (raw body); answers its SHA-256 for use in an application.
 pub async fn upload(
     State(state): State<AppState>,
-    SignedIn(_): SignedIn,
+    SignedIn(user): SignedIn,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let files = [Upload {
@@ -96,7 +96,7 @@ pub async fn upload(
         file_name: "upload".into(),
         bytes: body.to_vec(),
     }];
-    let stored = store_uploads(&state, &files).await?;
+    let stored = store_uploads(&state, &user, &files).await?;
     let sha = stored[0].2.clone();
     let media = state.store.file_type(&sha).await?.unwrap_or_default();
     Ok((

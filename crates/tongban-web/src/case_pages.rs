@@ -175,7 +175,7 @@ pub async fn apply_submit(
                 !i.is_some_and(|i| licensed.iter().any(|(j, _)| *j == i))
             })
             .collect();
-        let stored = store_uploads(&state, &files).await?;
+        let stored = store_uploads(&state, &user, &files).await?;
         let mut materials: Vec<MaterialRef> = stored
             .iter()
             .filter_map(|(field, file_name, sha)| {
@@ -621,7 +621,7 @@ pub async fn case_correction(
             .parse()
             .map_err(|_| AppError::bad_request("缺少办件版本号"))?;
         let (rec, _) = case_for(&state, &user, &no).await?;
-        let stored = store_uploads(&state, &files).await?;
+        let stored = store_uploads(&state, &user, &files).await?;
         let label = if rec.state.correction_items.is_empty() {
             "补正材料".to_string()
         } else {
@@ -973,7 +973,7 @@ pub async fn window_submit(
             &crate::forms::applicant_details(&fields),
         )
         .await?;
-        let stored = store_uploads(&state, &files).await?;
+        let stored = store_uploads(&state, &user, &files).await?;
         let materials = stored
             .into_iter()
             .map(|(_, name, sha)| MaterialRef {

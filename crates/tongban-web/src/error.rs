@@ -52,6 +52,7 @@ impl From<tongban_app::Error> for AppError {
             K::Unauthorized => StatusCode::UNAUTHORIZED,
             K::Conflict => StatusCode::CONFLICT,
             K::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            K::TooMany => StatusCode::TOO_MANY_REQUESTS,
             K::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             K::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             K::Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -14,6 +14,7 @@ pub mod licences;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod ratelimit;
 pub mod security;
 pub mod session;
 pub mod state;
@@ -265,6 +266,10 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(ops)
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ledger_rate_limit,
+        ))
         .layer(axum::middleware::from_fn(api_errors_as_json))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::resolve_session))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
@@ -519,6 +524,46 @@ impl Default for Timeouts {
             request: std::time::Duration::from_secs(60),
         }
     }
+}
+
+/// The public ledger endpoints (checkpoints, keys, entries, proofs) and uploads are limited
+/// per client address by token buckets (`AppState::ledger_limit`, `upload_limit`): 429
+/// with `Retry-After` when empty.
+async fn ledger_rate_limit(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = req.uri().path();
+    let limit = if path.starts_with("/api/v1/ledger/") {
+        Some(&state.ledger_limit)
+    } else if path == "/api/v1/files" && req.method() == axum::http::Method::POST {
+        Some(&state.upload_limit)
+    } else {
+        None
+    };
+    if let Some(limit) = limit {
+        let client = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        if let Err(wait) = limit.take(client, std::time::Instant::now()) {
+            let secs = wait.as_secs() + 1;
+            let mut r = ApiError(AppError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("请求过于频繁，请 {secs} 秒后再试"),
+            ))
+            .into_response();
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs),
+            );
+            return r;
+        }
+    }
+    next.run(req).await
 }
 
 /// A bound server, ready to run. Tests bind port 0 and read the address.

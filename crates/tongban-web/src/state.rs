@@ -9,6 +9,10 @@ pub struct AppState {
     pub app: App,
     pub metrics: Arc<Metrics>,
     pub ops: Arc<Operations>,
+    /// Per-client limit on the public ledger endpoints.
+    pub ledger_limit: Arc<crate::ratelimit::RateLimit>,
+    /// Per-client limit on `POST /api/v1/files` (300 at once, then 5 a second).
+    pub upload_limit: Arc<crate::ratelimit::RateLimit>,
 }
 
 /// Settings of the operations endpoints (configuration).
@@ -42,6 +46,8 @@ impl AppState {
                 data_dir,
                 min_free_bytes: DEFAULT_MIN_FREE_BYTES,
             }),
+            ledger_limit: Arc::new(crate::ratelimit::RateLimit::default()),
+            upload_limit: Arc::new(crate::ratelimit::RateLimit::new(300, 5)),
         }
     }
 

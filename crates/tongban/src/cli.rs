@@ -98,6 +98,16 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Back up the database (online, consistent) and the objects it references, with a
+    /// manifest of their SHA-256, into DEST (a new or empty directory).
+    Backup { dest: PathBuf },
+    /// Restore a backup made by `tongban backup` into the configured data dir / database;
+    /// checks every hash first; refuses a target that holds data unless --force.
+    Restore {
+        src: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -210,8 +220,13 @@ enum LicenceCmd {
 #[derive(Subcommand)]
 enum LedgerCmd {
     /// Recompute the Merkle tree and hash chain from the stored events and check every
-    /// signed checkpoint; names the first event that no longer matches.
-    Verify,
+    /// signed checkpoint (and any exported with --checkpoint), and every object a case
+    /// cites; names the first event that no longer matches.
+    Verify {
+        /// A checkpoint exported earlier (`tongban ledger checkpoint > FILE`); repeatable.
+        #[arg(long)]
+        checkpoint: Vec<PathBuf>,
+    },
     /// Sign a checkpoint of the current ledger and print it.
     Checkpoint,
 }
@@ -429,20 +444,58 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     );
                     Ok(())
                 }
-                LedgerCmd::Verify => {
-                    let r = tongban_app::ledger::verify(&app).await?;
-                    match &r.problem {
-                        None => {
-                            println!(
-                                "ledger OK: {} events, root {}, {} signed checkpoints verified",
-                                r.size, r.root, r.checkpoints_checked
-                            );
-                            Ok(())
-                        }
-                        Some(p) => anyhow::bail!("ledger verification FAILED: {p}"),
+                LedgerCmd::Verify { checkpoint } => {
+                    let mut external = Vec::new();
+                    for f in &checkpoint {
+                        let text = std::fs::read_to_string(f)
+                            .with_context(|| format!("cannot read {}", f.display()))?;
+                        external.push(
+                            serde_json::from_str::<tongban_store::ledger::Checkpoint>(&text)
+                                .with_context(|| format!("{} is not a checkpoint", f.display()))?,
+                        );
                     }
+                    let r = tongban_app::ledger::verify_with(&app, &external).await?;
+                    if let Some(p) = &r.problem {
+                        anyhow::bail!("ledger verification FAILED: {p}");
+                    }
+                    let problems =
+                        tongban_app::backup::verify_objects(&app.store, &app.objects).await?;
+                    if !problems.is_empty() {
+                        anyhow::bail!("ledger verification FAILED: {}", problems.join("; "));
+                    }
+                    println!(
+                        "ledger OK: {} events, root {}, {} signed checkpoints verified, case objects present",
+                        r.size, r.root, r.checkpoints_checked
+                    );
+                    Ok(())
                 }
             }
+        }
+        Command::Backup { dest } => {
+            let cfg = config::load(&overrides(&cli.global, None))?;
+            let store = open(&cfg).await?;
+            let objects = tongban_store::objects::ObjectStore::new(cfg.data_dir.join("objects"));
+            let m = tongban_app::backup::backup(&store, &cfg.database_url, &objects, &dest).await?;
+            println!(
+                "backup written to {}: database ({}) and {} objects, manifest.json",
+                dest.display(),
+                m.backend,
+                m.objects.len()
+            );
+            Ok(())
+        }
+        Command::Restore { src, force } => {
+            let cfg = config::load(&overrides(&cli.global, None))?;
+            let m = tongban_app::backup::restore(&src, &cfg.data_dir, &cfg.database_url, force)?;
+            // Opening runs any newer migrations on the restored database.
+            open(&cfg).await?;
+            println!(
+                "restored {} database and {} objects into {}",
+                m.backend,
+                m.objects.len(),
+                redact_url(&cfg.database_url)
+            );
+            Ok(())
         }
         Command::Supervision(SupervisionCmd::Run) => {
             let cfg = config::load(&overrides(&cli.global, None))?;

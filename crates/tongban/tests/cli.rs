@@ -169,3 +169,40 @@ fn serve_refuses_a_bad_public_url_and_an_unusable_data_dir() {
     assert!(!ok);
     assert!(err.contains("data dir is not usable"), "{err}");
 }
+
+/// Issue #13 (16): `tongban backup`, `restore` (refusing a non-empty target without
+/// --force) and `ledger verify --checkpoint` as an operator runs them.
+#[test]
+fn backup_restore_and_verify_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = tongban(dir.path(), &["demo", "--no-serve", "--data-dir", "a"]);
+    assert!(ok, "{err}");
+    let (ok, cp, err) = tongban(dir.path(), &["ledger", "checkpoint", "--data-dir", "a"]);
+    assert!(ok, "{err}");
+    std::fs::write(dir.path().join("cp.json"), cp).unwrap();
+    let (ok, out, err) = tongban(dir.path(), &["backup", "b", "--data-dir", "a"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("backup written"), "{out}");
+    assert!(dir.path().join("b/manifest.json").exists());
+    let (ok, out, err) = tongban(dir.path(), &["restore", "b", "--data-dir", "c"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("restored sqlite"), "{out}");
+    let (ok, _, err) = tongban(dir.path(), &["restore", "b", "--data-dir", "c"]);
+    assert!(!ok);
+    assert!(err.contains("--force"), "{err}");
+    let (ok, _, err) = tongban(dir.path(), &["restore", "b", "--data-dir", "c", "--force"]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = tongban(
+        dir.path(),
+        &[
+            "ledger",
+            "verify",
+            "--checkpoint",
+            "cp.json",
+            "--data-dir",
+            "c",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("ledger OK"), "{out}");
+}

@@ -11,6 +11,8 @@ use tongban_web::Application;
 
 #[path = "http/authz.rs"]
 mod authz;
+#[path = "http/backup.rs"]
+mod backup;
 #[path = "http/browser.rs"]
 mod browser;
 #[path = "http/ledger.rs"]

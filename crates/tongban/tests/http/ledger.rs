@@ -291,3 +291,107 @@ async fn ledger_verify_names_deleted_and_reordered_events() {
         app.stop().await;
     }
 }
+
+/// Issue #13 (3): proofs come from the stored subtree hashes, equal the leaf-based
+/// computation for every size and index, do not read the leaves (they survive the leaf
+/// table being overwritten), are back-filled for a ledger that has none, and the public
+/// endpoints are rate-limited per client.
+#[tokio::test]
+async fn proofs_come_from_stored_subtrees_not_leaves() {
+    use tongban_core::merkle;
+    for app in apps().await {
+        busy_ledger(&app, 6).await;
+        let store = &app.db().store;
+        let size = store.ledger_size().await.unwrap();
+        assert!(size >= 18, "{size}");
+        let leaves = store.leaf_hashes(size).await.unwrap();
+        let hex = |v: &[merkle::Hash]| v.iter().map(hex::encode).collect::<Vec<_>>();
+        let mut expected = vec![];
+        for n in 1..=size as usize {
+            let d = &leaves[..n];
+            for m in 0..n {
+                let p = store.inclusion_proof(m as u64, n as u64).await.unwrap();
+                assert_eq!(p.path, hex(&merkle::inclusion_proof(m, d).unwrap()));
+                assert_eq!(p.root, hex::encode(merkle::root(d)));
+                assert_eq!(p.leaf_hash, hex::encode(d[m]));
+                let c = store
+                    .consistency_proof(m as u64 + 1, n as u64)
+                    .await
+                    .unwrap();
+                assert_eq!(c.proof, hex(&merkle::consistency_proof(m + 1, d).unwrap()));
+                assert_eq!(c.first_root, hex::encode(merkle::root(&d[..=m])));
+                expected.push((p, c));
+            }
+        }
+        // A fresh handle (empty cache) over a leaf table whose bytes are all overwritten:
+        // the proofs are unchanged, so they were never computed from the leaves.
+        sql(&app, "UPDATE ledger_events SET entry = 'overwritten'").await;
+        let fresh = tongban_store::Store::open(&app.db().url).await.unwrap();
+        let mut k = 0;
+        for n in 1..=size {
+            for m in 0..n {
+                assert_eq!(fresh.inclusion_proof(m, n).await.unwrap(), expected[k].0);
+                assert_eq!(
+                    fresh.consistency_proof(m + 1, n).await.unwrap(),
+                    expected[k].1
+                );
+                k += 1;
+            }
+        }
+        fresh.close().await;
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn subtree_hashes_are_back_filled_for_an_older_ledger() {
+    for app in apps().await {
+        busy_ledger(&app, 5).await;
+        let store = &app.db().store;
+        let size = store.ledger_size().await.unwrap();
+        let before = store.inclusion_proof(3, size).await.unwrap();
+        let before_c = store.consistency_proof(7, size).await.unwrap();
+        // As a ledger written before migration 0013: no subtree hashes at all.
+        sql(&app, "DELETE FROM ledger_nodes").await;
+        let fresh = tongban_store::Store::open(&app.db().url).await.unwrap();
+        assert_eq!(
+            fresh.backfill_ledger_nodes().await.unwrap(),
+            0,
+            "done at open"
+        );
+        sql(&app, "UPDATE ledger_events SET entry = 'overwritten'").await;
+        assert_eq!(fresh.inclusion_proof(3, size).await.unwrap(), before);
+        assert_eq!(fresh.consistency_proof(7, size).await.unwrap(), before_c);
+        fresh.close().await;
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn public_ledger_endpoints_are_rate_limited_per_client() {
+    for app in apps().await {
+        busy_ledger(&app, 1).await;
+        app.state.ledger_limit.set(5, 1);
+        for _ in 0..5 {
+            let r = reqwest::get(app.url("/api/v1/ledger/proof/inclusion?index=0&size=1"))
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+        }
+        let r = reqwest::get(app.url("/api/v1/ledger/checkpoint"))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        let wait: u64 = r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=2).contains(&wait), "{wait}");
+        assert_eq!(r.json::<Value>().await.unwrap()["code"], "rate_limited");
+        // Other endpoints are not affected.
+        let r = reqwest::get(app.url("/items")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        app.stop().await;
+    }
+}

@@ -394,11 +394,25 @@ async fn uploads_of_wrong_disguised_or_oversized_files_are_refused() {
         let (_, mine) = get(&app, &zs, "/api/v1/my/cases").await;
         assert_eq!(mine["total"], 0);
         // A PNG and a JPEG are fine.
-        let (s, f) = upload(&app, &zs, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()).await;
+        let (s, f) = upload(&app, &zs, tongban_store::objects::sample_png(1240, 1754)).await;
         assert_eq!(
             (s, f["media_type"].as_str()),
             (StatusCode::CREATED, Some("image/png"))
         );
+        let (s, f) = upload(&app, &zs, tongban_store::objects::sample_jpeg(1240, 1754)).await;
+        assert_eq!(
+            (s, f["media_type"].as_str()),
+            (StatusCode::CREATED, Some("image/jpeg"))
+        );
+        // Issue #13 (10): magic bytes alone are not a file of that type.
+        for fake in [
+            b"%PDF-1.4\n<html><script>alert(1)</script></html>".to_vec(),
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(),
+            b"PK\x03\x04 OFD.xml".to_vec(),
+        ] {
+            let (s, _) = upload(&app, &zs, fake).await;
+            assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        }
         app.stop().await;
     }
 }
@@ -1160,6 +1174,187 @@ async fn a_missed_correction_deadline_ends_the_case_and_void_needs_reasons() {
             (StatusCode::OK, Some("void"), Some("void")),
             "{v}"
         );
+        app.stop().await;
+    }
+}
+
+/// Issue #13 (4, 11): limits wherever input is stored; a clear 422 and nothing stored.
+#[tokio::test]
+async fn oversized_or_invisible_text_is_refused_and_nothing_stored() {
+    for app in apps().await {
+        let (zs, clerk) = (app.token("zhangsan").await, app.token("clerk").await);
+        let id = tongban_core::ids::ResidentId::with_check_char("43130219900101124").unwrap();
+        // Registration: NUL, a right-to-left override, a zero-width space, 51 characters.
+        for (n, name) in [
+            "张\u{0}三",
+            "张三\u{202E}",
+            "张\u{200B}三",
+            &"张".repeat(51),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let (s, e) = post(&app, "", "/api/v1/applicants", json!({ "kind": "person", "name": name, "id_number": id.as_str(), "mobile": "13900000000", "username": format!("evil{n}"), "password": "evil2026ok" })).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{name:?} {e}");
+            assert!(e["message"].as_str().unwrap().contains("姓名"), "{e}");
+        }
+        assert!(app
+            .db()
+            .store
+            .applicant_by_id_number(id.as_str())
+            .await
+            .unwrap()
+            .is_none());
+        // Applications: too many materials, an invisible character in a name, a long address.
+        let (code, required) = scj_item(&app).await;
+        let (_, f) = upload(&app, &zs, PDF.to_vec()).await;
+        let many: Vec<Value> = (0..51)
+            .map(|i| json!({ "name": format!("材料{i}"), "sha256": f["sha256"] }))
+            .collect();
+        let mut bad_name: Vec<Value> = required
+            .iter()
+            .map(|n| json!({ "name": n, "sha256": f["sha256"] }))
+            .collect();
+        bad_name.push(
+            json!({ "name": "其他\u{FEFF}材料", "sha256": f["sha256"], "file_name": "a.pdf" }),
+        );
+        let good: Vec<Value> = required
+            .iter()
+            .map(|n| json!({ "name": n, "sha256": f["sha256"] }))
+            .collect();
+        for (materials, address, word) in [
+            (many, "娄星区长青中街1号".to_string(), "50"),
+            (bad_name, "娄星区长青中街1号".to_string(), "U+FEFF"),
+            (good.clone(), "路".repeat(201), "200"),
+            (good.clone(), "娄星区\u{202E}中街".to_string(), "U+202E"),
+        ] {
+            let (s, e) = post(&app, &zs, "/api/v1/cases", json!({ "item": code, "delivery": "post", "address": address, "materials": materials })).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+            assert!(e["message"].as_str().unwrap().contains(word), "{e}");
+        }
+        let (_, mine) = get(&app, &zs, "/api/v1/my/cases").await;
+        assert_eq!(mine["total"], 0);
+        // Commands: a reason over 2,000 characters, a fee above the cap.
+        let (s, case) = post(
+            &app,
+            &zs,
+            "/api/v1/cases",
+            json!({ "item": code, "delivery": "electronic", "materials": good }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{case}");
+        let (s, e) = act(
+            &app,
+            &clerk,
+            &case,
+            json!({ "action": "not_accept", "reasons": "因".repeat(2001) }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(e["message"].as_str().unwrap().contains("2000"), "{e}");
+        let (s, e) = act(
+            &app,
+            &clerk,
+            &case,
+            json!({ "action": "request_correction", "items": ["身份证\u{0}"] }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        let (s, e) = act(
+            &app,
+            &clerk,
+            &case,
+            json!({ "action": "charge_fee", "amount": "100000000.01" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(e["message"].as_str().unwrap().contains("上限"), "{e}");
+        let (_, now) = get(
+            &app,
+            &clerk,
+            &format!("/api/v1/cases/{}", case["case_no"].as_str().unwrap()),
+        )
+        .await;
+        assert_eq!(now["version"], case["version"], "nothing was recorded");
+        app.stop().await;
+    }
+}
+
+/// Issue #13 (5): uploads without a case: one may cite only one's own files, a daily quota
+/// per user, and files no case cited within a day are purged with their objects.
+#[tokio::test]
+async fn uploads_are_owned_limited_and_purged_when_unused() {
+    for app in apps().await {
+        let zs = app.token("zhangsan").await;
+        let (code, required) = scj_item(&app).await;
+        // lisi signs up and tries to cite zhangsan's upload.
+        let (_, f) = upload(&app, &zs, PDF.to_vec()).await;
+        let theirs = f["sha256"].as_str().unwrap().to_string();
+        let (s, _) = post(&app, "", "/api/v1/applicants", json!({ "kind": "person", "name": "李四", "id_number": tongban_core::ids::ResidentId::with_check_char("43130219900101123").unwrap().as_str(), "mobile": "13900000000", "username": "lisi", "password": "lisi2026ok" })).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let lisi = app.token_with("lisi", "lisi2026ok").await;
+        let materials: Vec<Value> = required
+            .iter()
+            .map(|n| json!({ "name": n, "sha256": theirs }))
+            .collect();
+        let (s, e) = post(
+            &app,
+            &lisi,
+            "/api/v1/cases",
+            json!({ "item": code, "delivery": "electronic", "materials": materials }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(
+            e["message"].as_str().unwrap().contains("不是您上传的"),
+            "{e}"
+        );
+        let (_, mine) = get(&app, &lisi, "/api/v1/my/cases").await;
+        assert_eq!(mine["total"], 0);
+        // Uploading the same bytes makes them lisi's too.
+        let (_, f) = upload(&app, &lisi, PDF.to_vec()).await;
+        assert_eq!(f["sha256"], theirs.as_str());
+        let (s, e) = post(
+            &app,
+            &lisi,
+            "/api/v1/cases",
+            json!({ "item": code, "delivery": "electronic", "materials": materials }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}");
+
+        // The daily quota: 200 files per user (this user has one already).
+        let mut first = String::new();
+        for i in 1..200 {
+            let mut pdf = PDF.to_vec();
+            pdf.extend_from_slice(format!("% {i}\n%%EOF\n").as_bytes());
+            let (s, e) = upload(&app, &zs, pdf).await;
+            assert_eq!(s, StatusCode::CREATED, "{i} {e}");
+            if i == 1 {
+                first = e["sha256"].as_str().unwrap().to_string();
+            }
+        }
+        let mut pdf = PDF.to_vec();
+        pdf.extend_from_slice(b"% one too many\n%%EOF\n");
+        let (s, e) = upload(&app, &zs, pdf.clone()).await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{e}");
+        assert_eq!(e["code"], "quota_exceeded");
+
+        // A day later: zhangsan's 199 uncited uploads are purged with their objects; the
+        // file lisi cited stays (zhangsan's upload of it was never cited, lisi's was).
+        app.clock.advance(chrono::Duration::hours(25));
+        let purged = tongban_app::cases::purge_unused_uploads(&app.state)
+            .await
+            .unwrap();
+        assert_eq!(purged, 199);
+        assert!(app.state.store.file_type(&theirs).await.unwrap().is_some());
+        assert!(app.state.objects.get(&theirs).is_ok());
+        assert!(app.state.store.file_type(&first).await.unwrap().is_none());
+        assert!(app.state.objects.get(&first).is_err(), "object deleted");
+        // The quota window has moved on: uploading works again (signed in afresh).
+        let zs = app.token("zhangsan").await;
+        let (s, _) = upload(&app, &zs, pdf).await;
+        assert_eq!(s, StatusCode::CREATED);
         app.stop().await;
     }
 }

@@ -1,0 +1,116 @@
+//! Uploads without a case yet (issue #13): who uploaded what, daily quotas, citing only
+//! one's own files, and purging files no case cited within a day.
+
+use crate::{get_i64, get_str, now_text, Result, Store, StoreError};
+use chrono::{DateTime, Duration, Utc};
+
+impl Store {
+    /// Records an uploaded file (stored in the object store already) and its uploader.
+    pub async fn record_upload(
+        &self,
+        sha: &str,
+        size: usize,
+        media_type: &str,
+        user_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        crate::db::query("INSERT INTO files (sha256, size, media_type, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING")
+            .bind(sha)
+            .bind(size as i64)
+            .bind(media_type)
+            .bind(now_text(now))
+            .execute(&mut *tx)
+            .await?;
+        crate::db::query("INSERT INTO file_uploads (sha256, user_id, size, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256, user_id) DO NOTHING")
+            .bind(sha)
+            .bind(user_id)
+            .bind(size as i64)
+            .bind(now_text(now))
+            .execute(&mut *tx)
+            .await?;
+        self.commit(tx).await
+    }
+
+    /// Files and bytes a user uploaded since `since`.
+    pub async fn uploads_since(&self, user_id: i64, since: DateTime<Utc>) -> Result<(u64, u64)> {
+        let r = crate::db::query("SELECT COUNT(*) AS n, CAST(COALESCE(SUM(size), 0) AS BIGINT) AS bytes FROM file_uploads WHERE user_id = $1 AND created_at >= $2")
+            .bind(user_id)
+            .bind(now_text(since))
+            .fetch_one(self.r())
+            .await?;
+        Ok((get_i64(&r, "n")? as u64, get_i64(&r, "bytes")? as u64))
+    }
+
+    /// Marks files as cited by a case, provided `user_id` uploaded each of them; otherwise
+    /// refuses naming the first that is not theirs (or no longer exists) and marks nothing.
+    pub async fn claim_uploads(
+        &self,
+        user_id: i64,
+        shas: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        if shas.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        for sha in shas {
+            let done = crate::db::query(
+                "UPDATE file_uploads SET used_at = COALESCE(used_at, $3) WHERE sha256 = $1 AND user_id = $2",
+            )
+            .bind(sha)
+            .bind(user_id)
+            .bind(now_text(now))
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Invalid(format!(
+                    "文件 {}… 不是您上传的（或已过期被清理），请重新上传",
+                    &sha[..sha.len().min(12)]
+                )));
+            }
+        }
+        self.commit(tx).await
+    }
+
+    /// Removes files whose every upload is older than a day and was never cited by a case;
+    /// returns their SHA-256 so the caller deletes the objects. At most `limit` per call.
+    pub async fn purge_unused_uploads(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<String>> {
+        let cutoff = now_text(now - Duration::hours(24));
+        let rows = crate::db::query(
+            "SELECT DISTINCT u.sha256 FROM file_uploads u WHERE u.used_at IS NULL AND u.created_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM file_uploads v WHERE v.sha256 = u.sha256 AND (v.used_at IS NOT NULL OR v.created_at >= $1)) \
+             LIMIT $2",
+        )
+        .bind(&cutoff)
+        .bind(limit)
+        .fetch_all(self.r())
+        .await?;
+        let mut purged = Vec::new();
+        for r in rows {
+            let sha = get_str(&r, "sha256")?;
+            let mut tx = self.begin_write().await?;
+            // Still unused now (a case may have cited it meanwhile)?
+            let gone = crate::db::query(
+                "DELETE FROM files WHERE sha256 = $1 AND NOT EXISTS (SELECT 1 FROM file_uploads v WHERE v.sha256 = $1 AND (v.used_at IS NOT NULL OR v.created_at >= $2))",
+            )
+            .bind(&sha)
+            .bind(&cutoff)
+            .execute(&mut *tx)
+            .await?;
+            if gone.rows_affected() == 1 {
+                crate::db::query("DELETE FROM file_uploads WHERE sha256 = $1")
+                    .bind(&sha)
+                    .execute(&mut *tx)
+                    .await?;
+                purged.push(sha);
+            }
+            self.commit(tx).await?;
+        }
+        Ok(purged)
+    }
+}
