@@ -4,7 +4,7 @@
 //! Skipped when Chromium or chromedriver is missing, unless TONGBAN_REQUIRE_BROWSER=1
 //! (CI installs Debian's chromium and chromium-driver and sets it).
 
-use super::{apps, App, PDF};
+use super::{App, PDF};
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -198,8 +198,7 @@ async fn act(d: &Driver, app: &App, no: &str, action: &str, fields: &[(&str, &st
     d.click(&format!("#act-{action}")).await;
 }
 
-#[tokio::test]
-async fn browser_flows_online_window_and_immediate() {
+async fn browser_flows_online_window_and_immediate(app: App) {
     if !browser_available() {
         return;
     }
@@ -207,147 +206,147 @@ async fn browser_flows_online_window_and_immediate() {
     let pdf = dir.path().join("营业执照.pdf");
     std::fs::write(&pdf, PDF).unwrap();
     let pdf = pdf.display().to_string();
-    for app in apps().await {
-        let d = Driver::start().await;
-        let items = app.db().store.all_items().await.unwrap();
-        let promised = items
-            .iter()
-            .find(|i| {
-                i.item.department == "市市场监督管理局"
-                    && i.item.name.contains("食品经营许可证核发")
-                    && i.item.kind == tongban_core::catalog::CaseKind::Promised
-            })
-            .unwrap();
+    let d = Driver::start().await;
+    let items = app.db().store.all_items().await.unwrap();
+    let promised = items
+        .iter()
+        .find(|i| {
+            i.item.department == "市市场监督管理局"
+                && i.item.name.contains("食品经营许可证核发")
+                && i.item.kind == tongban_core::catalog::CaseKind::Promised
+        })
+        .unwrap();
 
-        // 1. The applicant applies online with uploads and post delivery.
-        d.sign_in(&app, "zhangsan").await;
-        d.goto(&app.url(&format!("/apply/{}", promised.item.impl_code)))
-            .await;
-        for i in 0..promised.materials.len() {
-            let id = d.find(&format!("#file{i}")).await;
-            d.call(
-                reqwest::Method::POST,
-                &format!("/element/{id}/value"),
-                Some(json!({ "text": pdf })),
-            )
-            .await;
-        }
-        d.click("input[name=delivery][value=post]").await;
-        d.type_into("#address", "娄星区长青中街1号 张三 13807381234")
-            .await;
-        d.click("#submit-application").await;
-        d.wait_text("h1", "申请回执").await;
-        let no = d.text("#receipt-no").await;
-        assert_eq!(no.len(), 20, "receipt shows the case number");
-
-        // 2. The clerk sends one complete correction notice.
-        d.sign_in(&app, "clerk").await;
-        act(
-            &d,
-            &app,
-            &no,
-            "request_correction",
-            &[("items", "营业执照副本不清晰，请重新上传")],
-        )
+    // 1. The applicant applies online with uploads and post delivery.
+    d.sign_in(&app, "zhangsan").await;
+    d.goto(&app.url(&format!("/apply/{}", promised.item.impl_code)))
         .await;
-        d.wait_text("#status", "待补正").await;
-
-        // 3. The applicant sees it and corrects online.
-        d.sign_in(&app, "zhangsan").await;
-        d.goto(&app.url(&format!("/cases/{no}"))).await;
-        d.wait_text("#correction-items", "营业执照副本不清晰").await;
-        let id = d.find("#corr").await;
+    for i in 0..promised.materials.len() {
+        let id = d.find(&format!("#file{i}")).await;
         d.call(
             reqwest::Method::POST,
             &format!("/element/{id}/value"),
             Some(json!({ "text": pdf })),
         )
         .await;
-        d.click("#act-submit_correction").await;
-        d.wait_text("#status", "待预审").await;
-
-        // 4. The clerk accepts; 承办 and 审核 by the approver, 批准 by the head.
-        d.sign_in(&app, "clerk").await;
-        act(&d, &app, &no, "accept", &[]).await;
-        d.wait_text("#status", "审批中").await;
-        d.sign_in(&app, "approver").await;
-        act(&d, &app, &no, "pass", &[("opinion", "材料齐全")]).await;
-        d.wait_text("#step", "审核").await;
-        act(&d, &app, &no, "pass", &[("opinion", "符合条件")]).await;
-        d.wait_text("#step", "批准").await;
-        d.sign_in(&app, "head").await;
-        act(&d, &app, &no, "pass", &[("opinion", "准予许可")]).await;
-        d.wait_text("#status", "已办结").await;
-
-        // 5. Delivered by post; the applicant confirms receipt.
-        d.sign_in(&app, "clerk").await;
-        act(
-            &d,
-            &app,
-            &no,
-            "register_delivery",
-            &[("waybill", "EA123456789CN")],
-        )
-        .await;
-        d.wait_text("#status", "已寄出").await;
-        d.sign_in(&app, "zhangsan").await;
-        act(&d, &app, &no, "confirm_receipt", &[]).await;
-        d.wait_text("#status", "已送达").await;
-        let timeline = d.text("#timeline").await;
-        for step in [
-            "申办",
-            "补正告知",
-            "补正提交",
-            "受理",
-            "审批通过",
-            "办结",
-            "送达登记",
-            "确认收到",
-        ] {
-            assert!(timeline.contains(step), "timeline lacks {step}: {timeline}");
-        }
-
-        // 6. Window intake for a walk-in applicant, then acceptance.
-        let walk_in = tongban_core::ids::ResidentId::with_check_char("43130219920808004").unwrap();
-        d.sign_in(&app, "clerk").await;
-        d.goto(&app.url(&format!("/window?item={}", promised.item.impl_code)))
-            .await;
-        d.type_into("#id_number", walk_in.as_str()).await;
-        d.type_into("#name", "窗口办事人").await;
-        d.type_into("#mobile", "13600000000").await;
-        let id = d.find("#scan").await;
-        d.call(
-            reqwest::Method::POST,
-            &format!("/element/{id}/value"),
-            Some(json!({ "text": pdf })),
-        )
-        .await;
-        d.click("#window-submit").await;
-        d.wait_text("#status", "待预审").await;
-        let window_no = d.text("#case-no").await;
-        act(&d, &app, &window_no, "accept", &[]).await;
-        d.wait_text("#status", "审批中").await;
-
-        // 7. An immediate item (即办件) is accepted and completed in one step.
-        let immediate = items
-            .iter()
-            .find(|i| {
-                i.item.kind == tongban_core::catalog::CaseKind::Immediate
-                    && i.item.item_type.is_application()
-            })
-            .unwrap();
-        d.goto(&app.url(&format!("/window?item={}", immediate.item.impl_code)))
-            .await;
-        d.type_into("#id_number", walk_in.as_str()).await;
-        d.click("#window-submit").await;
-        d.wait_text("#status", "待预审").await;
-        let imm_no = d.text("#case-no").await;
-        act(&d, &app, &imm_no, "accept", &[]).await;
-        d.wait_text("#status", "已办结").await;
-        act(&d, &app, &imm_no, "register_delivery", &[]).await;
-        d.wait_text("#status", "已送达").await;
-
-        d.quit().await;
-        app.stop().await;
     }
+    d.click("input[name=delivery][value=post]").await;
+    d.type_into("#address", "娄星区长青中街1号 张三 13807381234")
+        .await;
+    d.click("#submit-application").await;
+    d.wait_text("h1", "申请回执").await;
+    let no = d.text("#receipt-no").await;
+    assert_eq!(no.len(), 20, "receipt shows the case number");
+
+    // 2. The clerk sends one complete correction notice.
+    d.sign_in(&app, "clerk").await;
+    act(
+        &d,
+        &app,
+        &no,
+        "request_correction",
+        &[("items", "营业执照副本不清晰，请重新上传")],
+    )
+    .await;
+    d.wait_text("#status", "待补正").await;
+
+    // 3. The applicant sees it and corrects online.
+    d.sign_in(&app, "zhangsan").await;
+    d.goto(&app.url(&format!("/cases/{no}"))).await;
+    d.wait_text("#correction-items", "营业执照副本不清晰").await;
+    let id = d.find("#corr").await;
+    d.call(
+        reqwest::Method::POST,
+        &format!("/element/{id}/value"),
+        Some(json!({ "text": pdf })),
+    )
+    .await;
+    d.click("#act-submit_correction").await;
+    d.wait_text("#status", "待预审").await;
+
+    // 4. The clerk accepts; 承办 and 审核 by the approver, 批准 by the head.
+    d.sign_in(&app, "clerk").await;
+    act(&d, &app, &no, "accept", &[]).await;
+    d.wait_text("#status", "审批中").await;
+    d.sign_in(&app, "approver").await;
+    act(&d, &app, &no, "pass", &[("opinion", "材料齐全")]).await;
+    d.wait_text("#step", "审核").await;
+    act(&d, &app, &no, "pass", &[("opinion", "符合条件")]).await;
+    d.wait_text("#step", "批准").await;
+    d.sign_in(&app, "head").await;
+    act(&d, &app, &no, "pass", &[("opinion", "准予许可")]).await;
+    d.wait_text("#status", "已办结").await;
+
+    // 5. Delivered by post; the applicant confirms receipt.
+    d.sign_in(&app, "clerk").await;
+    act(
+        &d,
+        &app,
+        &no,
+        "register_delivery",
+        &[("waybill", "EA123456789CN")],
+    )
+    .await;
+    d.wait_text("#status", "已寄出").await;
+    d.sign_in(&app, "zhangsan").await;
+    act(&d, &app, &no, "confirm_receipt", &[]).await;
+    d.wait_text("#status", "已送达").await;
+    let timeline = d.text("#timeline").await;
+    for step in [
+        "申办",
+        "补正告知",
+        "补正提交",
+        "受理",
+        "审批通过",
+        "办结",
+        "送达登记",
+        "确认收到",
+    ] {
+        assert!(timeline.contains(step), "timeline lacks {step}: {timeline}");
+    }
+
+    // 6. Window intake for a walk-in applicant, then acceptance.
+    let walk_in = tongban_core::ids::ResidentId::with_check_char("43130219920808004").unwrap();
+    d.sign_in(&app, "clerk").await;
+    d.goto(&app.url(&format!("/window?item={}", promised.item.impl_code)))
+        .await;
+    d.type_into("#id_number", walk_in.as_str()).await;
+    d.type_into("#name", "窗口办事人").await;
+    d.type_into("#mobile", "13600000000").await;
+    let id = d.find("#scan").await;
+    d.call(
+        reqwest::Method::POST,
+        &format!("/element/{id}/value"),
+        Some(json!({ "text": pdf })),
+    )
+    .await;
+    d.click("#window-submit").await;
+    d.wait_text("#status", "待预审").await;
+    let window_no = d.text("#case-no").await;
+    act(&d, &app, &window_no, "accept", &[]).await;
+    d.wait_text("#status", "审批中").await;
+
+    // 7. An immediate item (即办件) is accepted and completed in one step.
+    let immediate = items
+        .iter()
+        .find(|i| {
+            i.item.kind == tongban_core::catalog::CaseKind::Immediate
+                && i.item.item_type.is_application()
+        })
+        .unwrap();
+    d.goto(&app.url(&format!("/window?item={}", immediate.item.impl_code)))
+        .await;
+    d.type_into("#id_number", walk_in.as_str()).await;
+    d.click("#window-submit").await;
+    d.wait_text("#status", "待预审").await;
+    let imm_no = d.text("#case-no").await;
+    act(&d, &app, &imm_no, "accept", &[]).await;
+    d.wait_text("#status", "已办结").await;
+    act(&d, &app, &imm_no, "register_delivery", &[]).await;
+    d.wait_text("#status", "已送达").await;
+
+    d.quit().await;
+    app.stop().await;
 }
+
+on_each_backend!(browser_flows_online_window_and_immediate);
