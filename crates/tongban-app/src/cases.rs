@@ -613,6 +613,13 @@ pub fn check_applicant(a: &tongban_store::cases::NewApplicant<'_>) -> Result<(),
 /// Parses a command from form or JSON fields. Reasons, opinions and notes may have several
 /// lines (≤ 2,000 characters); 补正 items, procedures and waybill numbers are single lines.
 pub fn command_from(fields: &HashMap<String, String>) -> Result<Command, Error> {
+    check_command_fields(fields)?;
+    let f = |k: &str| fields.get(k).map(String::as_str).unwrap_or("").to_string();
+    command_from_checked(&f)
+}
+
+/// The length and character limits of a command's fields, whichever way it arrived.
+pub fn check_command_fields(fields: &HashMap<String, String>) -> Result<(), Error> {
     use tongban_core::text::{at_most, multi_line, single_line, MAX_COMMENT, MAX_SHORT};
     for (k, v) in fields {
         match k.as_str() {
@@ -635,7 +642,10 @@ pub fn command_from(fields: &HashMap<String, String>) -> Result<Command, Error> 
             _ => single_line(field_label(k), v, MAX_SHORT).map_err(text_error)?,
         }
     }
-    let f = |k: &str| fields.get(k).map(String::as_str).unwrap_or("").to_string();
+    Ok(())
+}
+
+fn command_from_checked(f: &dyn Fn(&str) -> String) -> Result<Command, Error> {
     Ok(match f("action").as_str() {
         "accept" => Command::Accept,
         "not_accept" => Command::NotAccept {

@@ -256,9 +256,12 @@ pub async fn command(
     Path(no): Path<String>,
     Json(b): Json<CommandBody>,
 ) -> Result<Json<Value>, ApiError> {
+    // The body is the core's command itself ({"action": "pass", "opinion": …}); the
+    // form-style words (amounts in yuan, newline lists, numbers as text) are read as forms are.
     let fields: HashMap<String, String> = b
         .fields
         .iter()
+        .filter(|(k, _)| k.as_str() != "materials")
         .map(|(k, v)| {
             let s = match v {
                 Value::String(s) => s.clone(),
@@ -272,38 +275,58 @@ pub async fn command(
             (k.clone(), s)
         })
         .collect();
-    let cmd = if fields.get("action").map(String::as_str) == Some("submit_correction") {
-        // The correction's files were uploaded first (POST /files); they are named here.
-        let list: Vec<MaterialBody> = serde_json::from_value(
-            b.fields
-                .get("materials")
-                .cloned()
-                .unwrap_or(Value::Array(vec![])),
-        )
-        .map_err(|e| AppError::bad_request(format!("materials 格式有误：{e}")))?;
-        let mut materials = Vec::new();
-        for m in list {
-            let sha = m
-                .sha256
-                .ok_or_else(|| AppError::bad_request(format!("补正材料「{}」缺少文件", m.name)))?;
-            if state.store.file_type(&sha).await?.is_none() {
-                return Err(AppError::bad_request(format!(
-                    "补正材料「{}」引用的文件不存在，请先上传",
-                    m.name
-                ))
-                .into());
+    tongban_app::cases::check_command_fields(&fields)?;
+    let body = Value::Object(b.fields.clone().into_iter().collect());
+    let cmd = match serde_json::from_value::<tongban_core::case::Command>(body) {
+        Ok(cmd) => cmd,
+        Err(_) => {
+            if fields.get("action").map(String::as_str) == Some("submit_correction") {
+                tongban_core::case::Command::SubmitCorrection { materials: vec![] }
+            } else {
+                command_from(&fields)?
             }
-            materials.push(MaterialRef {
-                name: m.name,
-                sha256: Some(sha),
-                file_name: m.file_name,
-                licence_id: None,
-                trust: Some('C'),
-            });
         }
-        tongban_core::case::Command::SubmitCorrection { materials }
-    } else {
-        command_from(&fields)?
+    };
+    // Correction files were uploaded first (POST /files): each must exist; they are the
+    // applicant's own uploads (trust level C), never a licence by another route.
+    let cmd = match cmd {
+        tongban_core::case::Command::SubmitCorrection { materials } => {
+            let list: Vec<MaterialBody> = match b.fields.get("materials") {
+                Some(v) => serde_json::from_value(v.clone())
+                    .map_err(|e| AppError::bad_request(format!("materials 格式有误：{e}")))?,
+                None => materials
+                    .into_iter()
+                    .map(|m| MaterialBody {
+                        name: m.name,
+                        sha256: m.sha256,
+                        file_name: m.file_name,
+                        licence_id: None,
+                    })
+                    .collect(),
+            };
+            let mut checked = Vec::new();
+            for m in list {
+                let sha = m.sha256.ok_or_else(|| {
+                    AppError::bad_request(format!("补正材料「{}」缺少文件", m.name))
+                })?;
+                if state.store.file_type(&sha).await?.is_none() {
+                    return Err(AppError::bad_request(format!(
+                        "补正材料「{}」引用的文件不存在，请先上传",
+                        m.name
+                    ))
+                    .into());
+                }
+                checked.push(MaterialRef {
+                    name: m.name,
+                    sha256: Some(sha),
+                    file_name: m.file_name,
+                    licence_id: None,
+                    trust: Some('C'),
+                });
+            }
+            tongban_core::case::Command::SubmitCorrection { materials: checked }
+        }
+        other => other,
     };
     let rec = execute(&state, &user, &no, b.expected_version, &cmd).await?;
     Ok(Json(case_json(&state, &rec).await?))

@@ -1354,3 +1354,49 @@ async fn uploads_are_owned_limited_and_purged_when_unused(app: App) {
 }
 
 on_each_backend!(uploads_are_owned_limited_and_purged_when_unused);
+
+/// The API takes the core's command as it is ({"action": …, its fields}), and still the
+/// form words (amounts in yuan): both reach the same rules; bad text is refused either way.
+async fn the_api_takes_the_cores_commands(app: App) {
+    let (zs, clerk) = (app.token("zhangsan").await, app.token("clerk").await);
+    let (code, required) = scj_item(&app).await;
+    let (s, case) = apply_online(&app, &zs, &code, &required, "cmd-1").await;
+    assert_eq!(s, StatusCode::CREATED, "{case}");
+    let (s, case) = act(
+        &app,
+        &clerk,
+        &case,
+        json!({ "action": "charge_fee", "amount_fen": 1250, "note": "工本费" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{case}");
+    let (s, case) = act(
+        &app,
+        &clerk,
+        &case,
+        json!({ "action": "charge_fee", "amount": "12.50", "note": "工本费" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{case}");
+    let no = case["case_no"].as_str().unwrap();
+    let (_, events) = get(&app, &zs, &format!("/api/v1/cases/{no}/events")).await;
+    let fees: Vec<u64> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"]["kind"] == "fee_charged")
+        .map(|e| e["event"]["amount_fen"].as_u64().unwrap())
+        .collect();
+    assert_eq!(fees, vec![1250, 1250]);
+    let (s, e) = act(
+        &app,
+        &clerk,
+        &case,
+        json!({ "action": "charge_fee", "amount_fen": 100, "note": "a\u{202e}b" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    app.stop().await;
+}
+
+on_each_backend!(the_api_takes_the_cores_commands);
