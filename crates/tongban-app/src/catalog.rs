@@ -8,25 +8,6 @@ use tongban_core::indicators::CatalogStats;
 use tongban_store::catalog::{ItemStatus, StoredItem};
 use tongban_store::catalog_file::{self, ImportReport};
 
-/// Imports items (and materials) from a CSV or XLSX file: every row is checked before
-/// anything is stored, and an error names the file, row and column.
-pub async fn import(
-    app: &App,
-    actor: &str,
-    items: (&str, &[u8]),
-    materials: Option<(&str, &[u8])>,
-) -> Result<ImportReport, Error> {
-    let parsed = catalog_file::parse_any(items.0, items.1, materials)
-        .map_err(|e| Error::invalid(e.to_string()))?;
-    app.store
-        .import_catalog(actor, items.0, &parsed, app.now())
-        .await
-        .map_err(|e| match e {
-            catalog_file::ImportFailure::File(f) => Error::invalid(f.to_string()),
-            catalog_file::ImportFailure::Store(s) => s.into(),
-        })
-}
-
 /// Every item with its materials, as the exchange standard's files carry them.
 pub async fn export_rows(app: &App) -> Result<Vec<(Item, Vec<Material>)>, Error> {
     Ok(app
@@ -105,4 +86,70 @@ pub fn find_items<'a>(view: &'a crate::CatalogView, q: &ItemQuery) -> Vec<&'a St
             .then_with(|| a.1.item.name.cmp(&b.1.item.name))
     });
     hits.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Imports items (and materials) from a CSV or XLSX file: every row is checked before
+/// anything is stored, and an error names the file, row and column. Parsed off the async
+/// runtime (XLSX parsing is CPU work).
+pub async fn import_owned(
+    app: &App,
+    actor: &str,
+    file: String,
+    bytes: Vec<u8>,
+    materials: Option<(String, Vec<u8>)>,
+) -> Result<ImportReport, Error> {
+    let name = file.clone();
+    let parsed = tokio::task::spawn_blocking(move || {
+        catalog_file::parse_any(
+            &name,
+            &bytes,
+            materials.as_ref().map(|(n, b)| (n.as_str(), b.as_slice())),
+        )
+    })
+    .await
+    .map_err(Error::internal)?
+    .map_err(|e| Error::new(crate::ErrorKind::Invalid, "import_refused", e.to_string()))?;
+    app.store
+        .import_catalog(actor, &file, &parsed, app.now())
+        .await
+        .map_err(|e| match e {
+            catalog_file::ImportFailure::File(f) => {
+                Error::new(crate::ErrorKind::Invalid, "import_refused", f.to_string())
+            }
+            catalog_file::ImportFailure::Store(s) => s.into(),
+        })
+}
+
+/// The catalog as a file: `xlsx` (one workbook) or `csv` (`part` = items or materials).
+/// Returns (media type, file name, bytes).
+pub async fn export_file(
+    app: &App,
+    format: &str,
+    part: &str,
+) -> Result<(&'static str, &'static str, Vec<u8>), Error> {
+    let data = export_rows(app).await?;
+    match format {
+        "xlsx" => {
+            let bytes = tokio::task::spawn_blocking(move || catalog_file::export_xlsx(&data))
+                .await
+                .map_err(Error::internal)?
+                .map_err(Error::internal)?;
+            Ok((
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "catalog.xlsx",
+                bytes,
+            ))
+        }
+        "csv" | "" => {
+            let (items, materials) = catalog_file::export_csv(&data);
+            if part == "materials" {
+                Ok(("text/csv; charset=utf-8", "materials.csv", materials))
+            } else {
+                Ok(("text/csv; charset=utf-8", "items.csv", items))
+            }
+        }
+        other => Err(Error::invalid(format!(
+            "不支持的导出格式：{other}（可选 csv、xlsx）"
+        ))),
+    }
 }

@@ -5,6 +5,7 @@
 //! Adapters call this crate: the web pages and JSON API (tongban-web) and the command line
 //! (tongban). They never call each other. See ARCHITECTURE.md.
 
+pub mod accounts;
 pub mod applicants;
 pub mod authz;
 pub mod backup;

@@ -3,6 +3,7 @@
 
 use crate::auth::{Admin, CsrfToken, SignedIn, Viewer};
 use crate::error::{AppError, PageError};
+use crate::forms::read_import_parts;
 use crate::ui::{render, PageCtx};
 use crate::AppState;
 use askama::Template;
@@ -12,6 +13,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use std::collections::HashMap;
+use tongban_app::accounts::create_user as create_user_with;
+use tongban_app::catalog::{export_file, import_owned as run_import};
 use tongban_core::catalog::{
     four_same_report, FourSameViolation, Item, Material, ITEM_COLUMNS, ITEM_REQUIRED,
     MATERIAL_COLUMNS,
@@ -423,59 +426,6 @@ pub async fn import_form(
     })
 }
 
-/// Reads the `items` and optional `materials` parts of an import upload.
-pub async fn read_import_parts(
-    mut mp: Multipart,
-) -> Result<(String, Vec<u8>, Option<(String, Vec<u8>)>), AppError> {
-    let mut items = None;
-    let mut materials = None;
-    while let Some(part) = mp
-        .next_field()
-        .await
-        .map_err(|e| AppError::bad_request(format!("上传内容无法读取：{e}")))?
-    {
-        let name = part.name().unwrap_or("").to_string();
-        let file = part.file_name().unwrap_or(&name).to_string();
-        let bytes = part
-            .bytes()
-            .await
-            .map_err(|e| AppError::bad_request(format!("上传内容无法读取（文件可能过大）：{e}")))?;
-        match name.as_str() {
-            "items" => items = Some((file, bytes.to_vec())),
-            "materials" if !bytes.is_empty() => materials = Some((file, bytes.to_vec())),
-            _ => {}
-        }
-    }
-    let (file, bytes) =
-        items.ok_or_else(|| AppError::bad_request("请选择事项文件（字段 items）"))?;
-    Ok((file, bytes, materials))
-}
-
-/// Parses (off the async runtime: XLSX parsing is CPU work) and imports.
-pub async fn run_import(
-    state: &AppState,
-    actor: &str,
-    file: String,
-    bytes: Vec<u8>,
-    materials: Option<(String, Vec<u8>)>,
-) -> Result<catalog_file::ImportReport, AppError> {
-    let name = file.clone();
-    let parsed = tokio::task::spawn_blocking(move || {
-        catalog_file::parse_any(
-            &name,
-            &bytes,
-            materials.as_ref().map(|(n, b)| (n.as_str(), b.as_slice())),
-        )
-    })
-    .await
-    .map_err(AppError::internal)?
-    .map_err(|e| AppError::from(catalog_file::ImportFailure::File(e)))?;
-    Ok(state
-        .store
-        .import_catalog(actor, &file, &parsed, state.now())
-        .await?)
-}
-
 pub fn report_text(r: &catalog_file::ImportReport) -> String {
     let mut s = format!(
         "导入成功：新增 {} 项，更新 {} 项，未变化 {} 项，申请材料 {} 条。",
@@ -498,9 +448,9 @@ pub async fn import_submit(
     mp: Multipart,
 ) -> Result<Response, PageError> {
     let result = match read_import_parts(mp).await {
-        Ok((file, bytes, materials)) => {
-            run_import(&state, &u.username, file, bytes, materials).await
-        }
+        Ok((file, bytes, materials)) => run_import(&state, &u.username, file, bytes, materials)
+            .await
+            .map_err(AppError::from),
         Err(e) => Err(e),
     };
     let (status, error, report) = match result {
@@ -525,39 +475,6 @@ pub struct ExportQuery {
 }
 
 /// Builds an export file: (content type, file name, bytes).
-pub async fn export_file(
-    state: &AppState,
-    format: &str,
-    part: &str,
-) -> Result<(&'static str, &'static str, Vec<u8>), AppError> {
-    let items = state.store.all_items().await?;
-    let data: Vec<(Item, Vec<Material>)> =
-        items.into_iter().map(|i| (i.item, i.materials)).collect();
-    match format {
-        "xlsx" => {
-            let bytes = tokio::task::spawn_blocking(move || catalog_file::export_xlsx(&data))
-                .await
-                .map_err(AppError::internal)??;
-            Ok((
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "catalog.xlsx",
-                bytes,
-            ))
-        }
-        "csv" | "" => {
-            let (items, materials) = catalog_file::export_csv(&data);
-            if part == "materials" {
-                Ok(("text/csv; charset=utf-8", "materials.csv", materials))
-            } else {
-                Ok(("text/csv; charset=utf-8", "items.csv", items))
-            }
-        }
-        other => Err(AppError::bad_request(format!(
-            "不支持的导出格式：{other}（可选 csv、xlsx）"
-        ))),
-    }
-}
-
 pub async fn export(
     State(state): State<AppState>,
     Admin(_): Admin,
@@ -890,36 +807,6 @@ pub async fn users(
     users_page(&state, &viewer, &csrf, String::new()).await
 }
 
-/// Creates a user with a hashed password (hashing off the async runtime).
-pub async fn create_user_with(
-    state: &AppState,
-    actor: &str,
-    username: &str,
-    display_name: &str,
-    password: &str,
-    role: &str,
-    department: Option<i64>,
-) -> Result<tongban_store::accounts::User, AppError> {
-    let role =
-        Role::parse(role).ok_or_else(|| AppError::bad_request(format!("未知角色：{role}")))?;
-    tongban_core::password::check(role, password).map_err(AppError::bad_request)?;
-    let pw = password.to_string();
-    let hash = tokio::task::spawn_blocking(move || tongban_store::accounts::hash_password(&pw))
-        .await
-        .map_err(AppError::internal)??;
-    let new = tongban_store::accounts::NewUser {
-        username,
-        password,
-        display_name,
-        role,
-        department_id: department,
-    };
-    Ok(state
-        .store
-        .create_user(actor, &new, &hash, state.now())
-        .await?)
-}
-
 fn dept_field(f: &Fields) -> Result<Option<i64>, AppError> {
     match field(f, "department_id").trim() {
         "" => Ok(None),
@@ -938,18 +825,17 @@ pub async fn create_user(
     Form(f): Form<Fields>,
 ) -> Result<Response, PageError> {
     let r = match dept_field(&f) {
-        Ok(d) => {
-            create_user_with(
-                &state,
-                &u.username,
-                field(&f, "username"),
-                field(&f, "display_name"),
-                field(&f, "password"),
-                field(&f, "role"),
-                d,
-            )
-            .await
-        }
+        Ok(d) => create_user_with(
+            &state,
+            &u.username,
+            field(&f, "username"),
+            field(&f, "display_name"),
+            field(&f, "password"),
+            field(&f, "role"),
+            d,
+        )
+        .await
+        .map_err(AppError::from),
         Err(e) => Err(e),
     };
     match r {

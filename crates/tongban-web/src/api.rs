@@ -1,8 +1,8 @@
 //! JSON API under /api/v1. Same rules as the pages; errors are `{code, message}`.
 
-use crate::admin::{create_user_with, export_file, read_import_parts, run_import};
 use crate::auth::{Admin, SignedIn};
 use crate::error::{ApiError, AppError};
+use crate::forms::read_import_parts;
 use crate::AppState;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -12,6 +12,8 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
+use tongban_app::accounts::create_user as create_user_with;
+use tongban_app::catalog::{export_file, import_owned as run_import};
 use tongban_app::catalog::{find_items, ItemQuery, PAGE_SIZE};
 use tongban_core::catalog::{
     four_same_report, themes_of, Item, Material, ITEM_COLUMNS, MATERIAL_COLUMNS, THEMES,

@@ -56,3 +56,31 @@ pub fn applicant_details(
         legal_rep: f("legal_rep"),
     }
 }
+
+/// Reads the `items` and optional `materials` parts of an import upload.
+pub async fn read_import_parts(
+    mut mp: Multipart,
+) -> Result<(String, Vec<u8>, Option<(String, Vec<u8>)>), AppError> {
+    let mut items = None;
+    let mut materials = None;
+    while let Some(part) = mp
+        .next_field()
+        .await
+        .map_err(|e| AppError::bad_request(format!("上传内容无法读取：{e}")))?
+    {
+        let name = part.name().unwrap_or("").to_string();
+        let file = part.file_name().unwrap_or(&name).to_string();
+        let bytes = part
+            .bytes()
+            .await
+            .map_err(|e| AppError::bad_request(format!("上传内容无法读取（文件可能过大）：{e}")))?;
+        match name.as_str() {
+            "items" => items = Some((file, bytes.to_vec())),
+            "materials" if !bytes.is_empty() => materials = Some((file, bytes.to_vec())),
+            _ => {}
+        }
+    }
+    let (file, bytes) =
+        items.ok_or_else(|| AppError::bad_request("请选择事项文件（字段 items）"))?;
+    Ok((file, bytes, materials))
+}

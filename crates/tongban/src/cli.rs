@@ -663,13 +663,7 @@ async fn catalog(cmd: CatalogCmd, app: &tongban_app::App) -> anyhow::Result<()> 
                 Some(p) => Some((p.display().to_string(), read(p)?)),
                 None => None,
             };
-            let r = tongban_app::catalog::import(
-                app,
-                "cli",
-                (&name, &bytes),
-                mat.as_ref().map(|(n, b)| (n.as_str(), b.as_slice())),
-            )
-            .await?;
+            let r = tongban_app::catalog::import_owned(app, "cli", name, bytes, mat).await?;
             println!(
                 "imported: {} created, {} updated, {} unchanged, {} materials; new departments: {}; new halls: {}",
                 r.created,
