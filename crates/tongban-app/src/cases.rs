@@ -136,7 +136,7 @@ pub async fn execute(
         }
         // Done at once when it can be; otherwise the worker retries it (the case page
         // shows 证照签发中 meanwhile).
-        match crate::jobs::run_now(state, &job.key).await {
+        match crate::jobs::run_now(state, job).await {
             Ok(true) => return Ok(state.store.case_by_no(case_no).await?),
             Ok(false) => {}
             Err(e) => {

@@ -38,21 +38,38 @@ pub async fn run_due(app: &App) -> Result<(usize, usize), Error> {
     }
 }
 
-/// Runs the job with this key now, if it is due and nobody holds it. True when it is done.
-pub async fn run_now(app: &App, key: &str) -> Result<bool, Error> {
-    match app.store.claim_job(key, app.now(), LEASE).await? {
-        Some(job) => run(app, &job).await,
-        None => Ok(false),
+/// Runs a job the deciding request has just written, without claiming it: for the first
+/// [`tongban_store::jobs::FIRST_RUN_GRACE`] the workers leave it to this request. True when
+/// it is done; on failure it is left to the workers, with backoff.
+pub async fn run_now(app: &App, job: &tongban_store::jobs::NewJob) -> Result<bool, Error> {
+    match perform(app, job.kind, &job.case_no, &job.key).await {
+        Ok(true) => Ok(true),
+        Ok(false) => {
+            app.store.finish_job_key(&job.key, app.now()).await?;
+            Ok(true)
+        }
+        Err(e) => {
+            tracing::warn!(job = %job.key, error = %e.message, "job failed; left to the workers");
+            app.store
+                .retry_job_key(&job.key, app.now() + backoff(1), &e.message)
+                .await?;
+            Ok(false)
+        }
+    }
+}
+
+/// Does a job's work; true when the work itself marked the job done (in its transaction).
+async fn perform(app: &App, kind: &str, case_no: &str, key: &str) -> Result<bool, Error> {
+    match kind {
+        ISSUE_LICENCE => crate::licences::issue_job(app, case_no, key).await,
+        other => Err(Error::internal(format!("unknown job kind {other}"))),
     }
 }
 
 async fn run(app: &App, job: &Job) -> Result<bool, Error> {
-    let outcome = match job.kind.as_str() {
-        ISSUE_LICENCE => crate::licences::issue_job(app, &job.case_no).await,
-        other => Err(Error::internal(format!("unknown job kind {other}"))),
-    };
-    match outcome {
-        Ok(()) => {
+    match perform(app, &job.kind, &job.case_no, &job.key).await {
+        Ok(true) => Ok(true),
+        Ok(false) => {
             app.store.finish_job(job.id, app.now()).await?;
             Ok(true)
         }

@@ -11,6 +11,15 @@ use tongban_store::licences::Licence;
 
 /// Issues the licence of an approved case whose item issues one (no-op otherwise).
 pub async fn issue_for_case(state: &App, case_no: &str) -> Result<Option<Licence>, Error> {
+    issue_for(state, case_no, None).await
+}
+
+/// [`issue_for_case`], marking the outbox job `done_job` done in the licence's transaction.
+async fn issue_for(
+    state: &App,
+    case_no: &str,
+    done_job: Option<&str>,
+) -> Result<Option<Licence>, Error> {
     let case = state.store.case_by_no(case_no).await?;
     // The licence prints its type's fields as the applicant filled them in.
     let details = state
@@ -38,7 +47,14 @@ pub async fn issue_for_case(state: &App, case_no: &str) -> Result<Option<Licence
     fields.insert("办件编号".into(), json!(case.case_no));
     Ok(state
         .store
-        .issue_licence(case_no, &state.base_url, fields, state.today(), state.now())
+        .issue_licence(
+            case_no,
+            &state.base_url,
+            fields,
+            state.today(),
+            state.now(),
+            done_job,
+        )
         .await?)
 }
 
@@ -74,11 +90,13 @@ pub async fn verify_online(state: &App, credential: &Value) -> Result<Vec<Check>
 /// The outbox job of an approved case: sign and store its licence (no-op when the item
 /// issues none; the existing licence when it already has one, so a retry never signs twice)
 /// and tell the holder.
-pub(crate) async fn issue_job(app: &App, case_no: &str) -> Result<(), Error> {
+/// Returns whether the job was marked done with the licence (otherwise the caller marks it).
+pub(crate) async fn issue_job(app: &App, case_no: &str, key: &str) -> Result<bool, Error> {
     app.faults.before_issuing()?;
     let already = app.store.licence_of_case(case_no).await?.is_some();
-    let issued = issue_for_case(app, case_no).await?;
+    let issued = issue_for(app, case_no, Some(key)).await?;
     app.faults.after_issuing()?;
+    let marked = issued.is_some() && !already;
     if let (Some(l), false) = (issued, already) {
         let case = app.store.case_by_no(case_no).await?;
         crate::notify::notify_applicant(
@@ -88,7 +106,7 @@ pub(crate) async fn issue_job(app: &App, case_no: &str) -> Result<(), Error> {
         )
         .await;
     }
-    Ok(())
+    Ok(marked)
 }
 
 /// How a licence stands to the user: the holder's own, the issuing department's, or other.

@@ -7,6 +7,11 @@ use crate::db::Row as AnyRow;
 use crate::{get_i64, get_str, now_text, Result, Store};
 use chrono::{DateTime, Utc};
 
+/// A new job is left to the request that made the decision for this long: that request runs
+/// it at once, and the workers take it over only if it did not (failure, or a process that
+/// died). So the answer to an approval normally carries the licence already.
+pub const FIRST_RUN_GRACE: chrono::Duration = chrono::Duration::seconds(30);
+
 /// Sign and store the licence of an approved case.
 pub const ISSUE_LICENCE: &str = "issue_licence";
 
@@ -57,16 +62,31 @@ pub(crate) async fn enqueue(
 ) -> Result<()> {
     for j in jobs {
         crate::db::query(
-            "INSERT INTO jobs (kind, job_key, case_no, attempts, run_after, created_at) VALUES ($1, $2, $3, 0, $4, $4) \
+            "INSERT INTO jobs (kind, job_key, case_no, attempts, run_after, created_at) VALUES ($1, $2, $3, 0, $4, $5) \
              ON CONFLICT (job_key) DO NOTHING",
         )
         .bind(j.kind)
         .bind(&j.key)
         .bind(&j.case_no)
+        .bind(now_text(now + FIRST_RUN_GRACE))
         .bind(now_text(now))
         .execute(&mut *conn)
         .await?;
     }
+    Ok(())
+}
+
+/// Marks a job done inside the transaction that did its work.
+pub(crate) async fn mark_done(
+    conn: &mut AnyConnection,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    crate::db::query("UPDATE jobs SET done_at = $1, last_error = '' WHERE job_key = $2")
+        .bind(now_text(now))
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -97,25 +117,6 @@ impl Store {
             limit,
         )
         .await
-    }
-
-    /// Claims one job by its key if it is due (the fast path right after a decision).
-    pub async fn claim_job(
-        &self,
-        key: &str,
-        now: DateTime<Utc>,
-        lease: chrono::Duration,
-    ) -> Result<Option<Job>> {
-        Ok(self
-            .claim_where(
-                "done_at IS NULL AND run_after <= $1 AND job_key = $3",
-                Some(key),
-                now,
-                lease,
-                1,
-            )
-            .await?
-            .pop())
     }
 
     async fn claim_where(
@@ -163,6 +164,33 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        self.commit(tx).await
+    }
+
+    /// Marks a job done by its key (work that had nothing to store).
+    pub async fn finish_job_key(&self, key: &str, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        mark_done(&mut tx, key, now).await?;
+        self.commit(tx).await
+    }
+
+    /// Records a failed first run by the deciding request: one attempt, again at `retry_at`.
+    pub async fn retry_job_key(
+        &self,
+        key: &str,
+        retry_at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<()> {
+        let error: String = error.chars().take(500).collect();
+        let mut tx = self.begin_write().await?;
+        crate::db::query(
+            "UPDATE jobs SET attempts = attempts + 1, run_after = $1, last_error = $2 WHERE job_key = $3 AND done_at IS NULL",
+        )
+        .bind(now_text(retry_at))
+        .bind(error)
+        .bind(key)
+        .execute(&mut *tx)
+        .await?;
         self.commit(tx).await
     }
 

@@ -291,6 +291,7 @@ impl Store {
         fields: Map<String, Value>,
         today: NaiveDate,
         now: DateTime<Utc>,
+        done_job: Option<&str>,
     ) -> Result<Option<Licence>> {
         if let Some(existing) = self.licence_of_case(case_no).await? {
             return Ok(Some(existing));
@@ -461,6 +462,10 @@ impl Store {
             now,
         )
         .await?;
+        // The outbox job that asked for this licence is done with it, in the same commit.
+        if let Some(key) = done_job {
+            crate::jobs::mark_done(&mut tx, key, now).await?;
+        }
         self.commit(tx).await?;
         self.licence(&id.to_string()).await.map(Some)
     }

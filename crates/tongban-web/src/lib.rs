@@ -526,42 +526,49 @@ impl Default for Timeouts {
     }
 }
 
-/// The public ledger endpoints (checkpoints, keys, entries, proofs) and uploads are limited
-/// per client address by token buckets (`AppState::ledger_limit`, `upload_limit`): 429
-/// with `Retry-After` when empty.
+/// The public ledger endpoints (checkpoints, keys, entries, proofs) are limited per client
+/// address, uploads per signed-in user, by token buckets (`AppState::ledger_limit`,
+/// `upload_limit`): 429 with `Retry-After` when empty.
 async fn ledger_rate_limit(
     State(state): State<AppState>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let path = req.uri().path();
-    let limit = if path.starts_with("/api/v1/ledger/") {
-        Some(&state.ledger_limit)
-    } else if path == "/api/v1/files" && req.method() == axum::http::Method::POST {
-        Some(&state.upload_limit)
-    } else {
-        None
-    };
-    if let Some(limit) = limit {
+    let now = std::time::Instant::now();
+    let verdict = if path.starts_with("/api/v1/ledger/") {
         let client = req
             .extensions()
             .get::<axum::extract::ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip())
             .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-        if let Err(wait) = limit.take(client, std::time::Instant::now()) {
-            let secs = wait.as_secs() + 1;
-            let mut r = ApiError(AppError::new(
-                axum::http::StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!("请求过于频繁，请 {secs} 秒后再试"),
-            ))
-            .into_response();
-            r.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(secs),
-            );
-            return r;
+        state.ledger_limit.take(client, now)
+    } else if path == "/api/v1/files" && req.method() == axum::http::Method::POST {
+        // Uploads count per signed-in user (anonymous uploads are refused by the handler).
+        match req
+            .extensions()
+            .get::<auth::Viewer>()
+            .and_then(|v| v.user.as_ref())
+        {
+            Some(u) => state.upload_limit.take(u.id, now),
+            None => Ok(()),
         }
+    } else {
+        Ok(())
+    };
+    if let Err(wait) = verdict {
+        let secs = wait.as_secs() + 1;
+        let mut r = ApiError(AppError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("请求过于频繁，请 {secs} 秒后再试"),
+        ))
+        .into_response();
+        r.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(secs),
+        );
+        return r;
     }
     next.run(req).await
 }

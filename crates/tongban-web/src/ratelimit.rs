@@ -7,22 +7,24 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// Token buckets by client: an address for anonymous reads, a user id for uploads (a hall's
+/// windows share one address behind its NAT; each clerk and applicant has a bucket).
 #[derive(Debug)]
-pub struct RateLimit {
-    inner: Mutex<Inner>,
+pub struct RateLimit<K = IpAddr> {
+    inner: Mutex<Inner<K>>,
 }
 
 #[derive(Debug)]
-struct Inner {
+struct Inner<K> {
     burst: f64,
     per_second: f64,
-    buckets: HashMap<IpAddr, (f64, Instant)>,
+    buckets: HashMap<K, (f64, Instant)>,
 }
 
 /// Clients tracked before idle buckets are dropped.
 const MAX_CLIENTS: usize = 100_000;
 
-impl RateLimit {
+impl<K: std::hash::Hash + Eq> RateLimit<K> {
     pub fn new(burst: u32, per_second: u32) -> Self {
         RateLimit {
             inner: Mutex::new(Inner {
@@ -42,7 +44,7 @@ impl RateLimit {
     }
 
     /// Takes a token for `client` at `now`: Ok, or how long until one is available.
-    pub fn take(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
+    pub fn take(&self, client: K, now: Instant) -> Result<(), Duration> {
         let mut i = self.inner.lock().expect("rate limit");
         let (burst, rate) = (i.burst, i.per_second);
         if i.buckets.len() >= MAX_CLIENTS {

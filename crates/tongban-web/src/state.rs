@@ -11,8 +11,8 @@ pub struct AppState {
     pub ops: Arc<Operations>,
     /// Per-client limit on the public ledger endpoints.
     pub ledger_limit: Arc<crate::ratelimit::RateLimit>,
-    /// Per-client limit on `POST /api/v1/files` (300 at once, then 5 a second).
-    pub upload_limit: Arc<crate::ratelimit::RateLimit>,
+    /// Per-user limit on `POST /api/v1/files` (300 at once, then 5 a second).
+    pub upload_limit: Arc<crate::ratelimit::RateLimit<i64>>,
 }
 
 /// Settings of the operations endpoints (configuration).

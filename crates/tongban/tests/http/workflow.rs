@@ -1400,3 +1400,21 @@ async fn the_api_takes_the_cores_commands(app: App) {
 }
 
 on_each_backend!(the_api_takes_the_cores_commands);
+
+/// The upload rate limit counts per user, not per address: the windows of a hall share one
+/// address behind its NAT, and one busy clerk must not stop the next.
+async fn the_upload_rate_limit_counts_per_user(app: App) {
+    app.state.upload_limit.set(2, 1);
+    let (zs, clerk) = (app.token("zhangsan").await, app.token("clerk").await);
+    for _ in 0..2 {
+        assert_eq!(upload(&app, &zs, PDF.to_vec()).await.0, StatusCode::CREATED);
+    }
+    let (s, e) = upload(&app, &zs, PDF.to_vec()).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{e}");
+    // Same address, another user: its own bucket.
+    let (s, e) = upload(&app, &clerk, PDF.to_vec()).await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    app.stop().await;
+}
+
+on_each_backend!(the_upload_rate_limit_counts_per_user);
