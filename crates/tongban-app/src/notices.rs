@@ -60,9 +60,7 @@ pub async fn render(app: &App, user: &User, case_no: &str, n: u32) -> Result<Ren
     let pdf = notice::render_pdf(&found);
     let keys = app.store.issuer_keys(app.now()).await?;
     let method = |kid: &str| format!("{}/api/v1/licences/keys#{kid}", app.base_url);
-    let created = app
-        .now()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let created = app.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let signature = notice::sign(
         &notice::signed_payload(&found, &pdf),
         (&keys.ed25519.1, &method(&keys.ed25519.0)),

@@ -5,7 +5,8 @@
 //! - 不予受理决定书 (Art. 32(1)(1)(2), with the category, the competent agency where named,
 //!   reasons and the applicant's rights, Art. 38(2) by analogy as the notice must state them)
 //! - 补正材料通知书 (Art. 32(1)(4): everything to correct, at once, with the deadline)
-//! - 准予行政许可决定书 (Art. 38(1)), 不予行政许可决定书 (Art. 38(2): reasons and rights)
+//! - 准予行政许可决定书 (Art. 38(1)), 不予行政许可决定书 (Art. 38(2): reasons and rights);
+//!   for a 即办件 decided on the spot also Art. 34
 //! - 延期通知书 (Art. 42: extension, its reason, told to the applicant)
 //! - 特别程序告知书 (Art. 45: kind and expected length, told in writing)
 //!
@@ -170,12 +171,19 @@ fn rights_or_default(rights: &str) -> String {
 pub fn notices(facts: &CaseFacts<'_>, events: &[(NaiveDate, Event)]) -> Vec<Notice> {
     let mut out: Vec<Notice> = Vec::new();
     let mut received: Option<NaiveDate> = None;
+    // A 即办件 is decided on the spot (Art. 34).
+    let mut immediate = false;
     let to = facts.applicant;
     let item = facts.item;
     for (day, event) in events {
         let (kind, body, rights): (NoticeKind, Vec<String>, Option<String>) = match event {
-            Event::Submitted { received_on, .. } => {
+            Event::Submitted {
+                received_on,
+                limits,
+                ..
+            } => {
                 received = Some(*received_on);
+                immediate = limits.immediate;
                 continue;
             }
             Event::CorrectionSubmitted { received_on, .. } => {
@@ -338,6 +346,11 @@ pub fn notices(facts: &CaseFacts<'_>, events: &[(NaiveDate, Event)]) -> Vec<Noti
             }
             _ => continue,
         };
+        let basis = if immediate && matches!(kind, NoticeKind::Approval | NoticeKind::Refusal) {
+            format!("{LAW}第三十四条、第三十八条")
+        } else {
+            kind.basis()
+        };
         let n = out.len() as u32 + 1;
         out.push(Notice {
             n,
@@ -350,7 +363,7 @@ pub fn notices(facts: &CaseFacts<'_>, events: &[(NaiveDate, Event)]) -> Vec<Noti
             item: facts.item.to_string(),
             case_no: facts.case_no.to_string(),
             body,
-            basis: kind.basis(),
+            basis,
             rights,
         });
     }
@@ -595,7 +608,10 @@ mod tests {
         assert!(n.rights.is_none());
         let t = text(&n);
         assert!(t.starts_with("张三："), "{t}");
-        assert!(t.contains("2026年3月2日提出的「食品经营许可证核发」申请"), "{t}");
+        assert!(
+            t.contains("2026年3月2日提出的「食品经营许可证核发」申请"),
+            "{t}"
+        );
         assert!(t.contains("2026年3月31日前作出行政许可决定"), "{t}");
     }
 
@@ -683,6 +699,31 @@ mod tests {
         assert!(refused.basis.ends_with("第三十八条"));
         assert!(text(&refused).contains("理由：经营场所不符合食品安全要求"));
         assert_eq!(refused.rights.as_deref(), Some("自定的权利告知"));
+        // 第三十四条: a 即办件 decided on the spot cites it too.
+        let (day, mut sub) = submitted();
+        if let Event::Submitted { limits, .. } = &mut sub {
+            limits.immediate = true;
+        }
+        let on_the_spot = notices(
+            &FACTS,
+            &[
+                (day, sub),
+                (
+                    d(3, 2),
+                    Event::Completed {
+                        outcome: Outcome::Refused,
+                        reasons: "不符合条件".into(),
+                        on: d(3, 2),
+                        rights: String::new(),
+                    },
+                ),
+            ],
+        );
+        assert!(on_the_spot[0].basis.ends_with("第三十四条、第三十八条"));
+        assert_eq!(
+            on_the_spot[0].rights,
+            Some(crate::messages::remedy_rights())
+        );
         // Other endings have no decision notice.
         let none = notices(
             &FACTS,
@@ -714,8 +755,14 @@ mod tests {
         )]);
         assert_eq!(n.kind, NoticeKind::Extension);
         let t = text(&n);
-        assert!(t.contains("因情况复杂") && t.contains("经本机关负责人批准"), "{t}");
-        assert!(t.contains("延长10个工作日，延长后的期限至2026年4月14日"), "{t}");
+        assert!(
+            t.contains("因情况复杂") && t.contains("经本机关负责人批准"),
+            "{t}"
+        );
+        assert!(
+            t.contains("延长10个工作日，延长后的期限至2026年4月14日"),
+            "{t}"
+        );
         assert!(n.basis.ends_with("第四十二条"));
     }
 
@@ -735,7 +782,10 @@ mod tests {
         assert_eq!(n.kind, NoticeKind::SpecialProcedure);
         let t = text(&n);
         assert!(t.contains("需要进行检验（送样检验）"), "{t}");
-        assert!(t.contains("预计所需时间为20个工作日（至2026年4月3日）"), "{t}");
+        assert!(
+            t.contains("预计所需时间为20个工作日（至2026年4月3日）"),
+            "{t}"
+        );
         assert!(n.basis.ends_with("第四十五条"));
     }
 
@@ -829,7 +879,11 @@ mod tests {
         bad[at] ^= 1;
         let checks = verify(&bad, &sig, &keys);
         assert_eq!(
-            checks.iter().filter(|c| !c.ok).map(|c| c.name).collect::<Vec<_>>(),
+            checks
+                .iter()
+                .filter(|c| !c.ok)
+                .map(|c| c.name)
+                .collect::<Vec<_>>(),
             vec!["document_sha256"]
         );
         // Changing the signed particulars breaks both signatures.

@@ -689,17 +689,17 @@ fn document_verify(
         }
     };
     let read_json = |p: &std::path::Path| -> anyhow::Result<serde_json::Value> {
-        let text = std::fs::read_to_string(p)
-            .with_context(|| format!("cannot read {}", p.display()))?;
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", p.display()))
     };
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let signature = read_json(&sig)?;
     let keys_json = read_json(keys)?;
-    let key_list: Vec<tongban_core::licence::vc::PublishedKey> =
-        serde_json::from_value(keys_json.get("keys").cloned().unwrap_or(keys_json)).context(
-            "the key file must hold {\"keys\": [...]} as published at /api/v1/licences/keys",
-        )?;
+    let key_list: Vec<tongban_core::licence::vc::PublishedKey> = serde_json::from_value(
+        keys_json.get("keys").cloned().unwrap_or(keys_json),
+    )
+    .context("the key file must hold {\"keys\": [...]} as published at /api/v1/licences/keys")?;
     let checks = tongban_core::notice::verify(&bytes, &signature, &key_list);
     for c in &checks {
         let mark = if c.ok { "PASS" } else { "FAIL" };

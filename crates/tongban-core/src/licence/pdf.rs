@@ -183,9 +183,15 @@ pub fn render_document(doc: &Document<'_>) -> Vec<u8> {
         }
     }
     // The agency and the date, right-aligned, with the seal over them.
-    let y = (y - 40.0).min(240.0).max(120.0);
+    let y = (y - 40.0).clamp(120.0, 240.0);
     let right = 500.0;
-    text(&mut content, right - ems(doc.agency) * size, y, size, doc.agency);
+    text(
+        &mut content,
+        right - ems(doc.agency) * size,
+        y,
+        size,
+        doc.agency,
+    );
     text(
         &mut content,
         right - ems(doc.date) * size,

@@ -136,7 +136,10 @@ async fn a_case_has_its_written_notices_signed_and_verifiable_offline() {
             ]
         );
         let (s, staff_list) = get(&app, &clerk, &format!("/api/v1/cases/{no}/notices")).await;
-        assert_eq!((s, &staff_list["notices"]), (StatusCode::OK, &list["notices"]));
+        assert_eq!(
+            (s, &staff_list["notices"]),
+            (StatusCode::OK, &list["notices"])
+        );
         // Someone else's case does not exist for another applicant.
         let other = app.token("enterprise").await;
         let (s, _) = get(&app, &other, &format!("/api/v1/cases/{no}/notices")).await;
@@ -179,7 +182,10 @@ async fn a_case_has_its_written_notices_signed_and_verifiable_offline() {
             assert_eq!(s, StatusCode::OK);
             assert!(pdf.starts_with(b"%PDF-"));
             // The same notice renders to the same bytes on every download.
-            assert_eq!(download(&app, &clerk, n["pdf"].as_str().unwrap()).await.1, pdf);
+            assert_eq!(
+                download(&app, &clerk, n["pdf"].as_str().unwrap()).await.1,
+                pdf
+            );
             let (s, sig) = download(&app, &zs, n["signature"].as_str().unwrap()).await;
             assert_eq!(s, StatusCode::OK);
             let sig_json: Value = serde_json::from_slice(&sig).unwrap();
