@@ -13,6 +13,7 @@ pub mod licence;
 pub mod merkle;
 pub mod messages;
 pub mod money;
+pub mod notice;
 pub mod password;
 pub mod roles;
 pub mod search;

@@ -270,6 +270,8 @@ struct CasePage {
     special_expected_end: String,
     timeline: Vec<(&'static str, String, String, String)>,
     materials: Vec<String>,
+    /// Written notices (文书): (n, title, number, date).
+    notices: Vec<(u32, &'static str, String, String)>,
 }
 
 struct ActionView {
@@ -479,6 +481,11 @@ async fn case_page(
         _ => String::new(),
     };
     let (remaining, _) = remaining_text(today, &rec, &cal);
+    let notices = tongban_app::notices::of_case(state, &rec)
+        .await?
+        .into_iter()
+        .map(|n| (n.n, n.title, n.number, n.date.to_string()))
+        .collect();
     let d = |x: Option<chrono::NaiveDate>| x.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
     render(CasePage {
         ctx: PageCtx::new(viewer, csrf),
@@ -560,6 +567,7 @@ async fn case_page(
                 )
             })
             .collect(),
+        notices,
         c: rec,
     })
 }

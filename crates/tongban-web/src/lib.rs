@@ -12,6 +12,7 @@ pub mod forms;
 pub mod ledger_api;
 pub mod licences;
 pub mod metrics;
+pub mod notices;
 pub mod openapi;
 pub mod pages;
 pub mod ratelimit;
@@ -72,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{no}/act", post(case_pages::case_act))
         .route("/cases/{no}/correction", post(case_pages::case_correction))
         .route("/cases/{no}/receipt", get(case_pages::receipt))
+        .route("/cases/{no}/notices/{file}", get(notices::file))
         .route(
             "/window",
             get(case_pages::window_form).post(case_pages::window_submit),
@@ -170,6 +172,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/cases", get(case_api::search).post(case_api::apply))
         .route("/api/v1/cases/{no}", get(case_api::get_case))
         .route("/api/v1/cases/{no}/events", get(case_api::case_events))
+        .route("/api/v1/cases/{no}/notices", get(notices::api_list))
         .route("/api/v1/cases/{no}/commands", post(case_api::command))
         .route("/api/v1/my/cases", get(case_api::my_cases))
         .route("/api/v1/inbox", get(case_api::inbox))

@@ -170,6 +170,12 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     (
+        "get",
+        "/api/v1/cases/{no}/notices",
+        "The case's written notices (文书) with links to each PDF and its signature file",
+        false,
+    ),
+    (
         "post",
         "/api/v1/cases/{no}/commands",
         "Act on a case: {expected_version, action, ...}; 409 when someone acted first",

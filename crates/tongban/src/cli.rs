@@ -86,6 +86,9 @@ enum Command {
     /// Electronic licence tools.
     #[command(subcommand)]
     Licence(LicenceCmd),
+    /// Written notices (文书) of cases.
+    #[command(subcommand)]
+    Document(DocumentCmd),
     /// Benchmarks (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCmd),
@@ -172,6 +175,21 @@ fn parse_seconds(s: &str) -> anyhow::Result<std::time::Duration> {
         .parse()
         .with_context(|| format!("duration {s:?} should look like 30s"))?;
     Ok(std::time::Duration::from_secs_f64(n))
+}
+
+#[derive(Subcommand)]
+enum DocumentCmd {
+    /// Verify a notice's PDF fully offline against its signature file and the published
+    /// issuer keys: the document's SHA-256 and both signatures. No server, no database.
+    Verify {
+        file: PathBuf,
+        /// The issuer key set (`tongban licence keys`, /api/v1/licences/keys).
+        #[arg(long)]
+        keys: PathBuf,
+        /// The signature file (default: FILE with `.pdf` replaced by `.sig.json`).
+        #[arg(long)]
+        sig: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -572,6 +590,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Document(DocumentCmd::Verify { file, keys, sig }) => {
+            document_verify(&file, &keys, sig.as_deref())
+        }
         Command::Licence(LicenceCmd::Verify { file, keys, status }) => {
             let read_json = |p: &PathBuf| -> anyhow::Result<serde_json::Value> {
                 let text = std::fs::read_to_string(p)
@@ -648,6 +669,56 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+    }
+}
+
+/// `tongban document verify`: PASS/FAIL per check, an error (non-zero exit) on any FAIL.
+fn document_verify(
+    file: &std::path::Path,
+    keys: &std::path::Path,
+    sig: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let sig = match sig {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let name = file.to_string_lossy();
+            PathBuf::from(match name.strip_suffix(".pdf") {
+                Some(stem) => format!("{stem}.sig.json"),
+                None => format!("{name}.sig.json"),
+            })
+        }
+    };
+    let read_json = |p: &std::path::Path| -> anyhow::Result<serde_json::Value> {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", p.display()))
+    };
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let signature = read_json(&sig)?;
+    let keys_json = read_json(keys)?;
+    let key_list: Vec<tongban_core::licence::vc::PublishedKey> = serde_json::from_value(
+        keys_json.get("keys").cloned().unwrap_or(keys_json),
+    )
+    .context("the key file must hold {\"keys\": [...]} as published at /api/v1/licences/keys")?;
+    let checks = tongban_core::notice::verify(&bytes, &signature, &key_list);
+    for c in &checks {
+        let mark = if c.ok { "PASS" } else { "FAIL" };
+        println!("{mark}  {:<18} {}", c.name, c.detail);
+    }
+    if let Some(n) = signature.get("notice") {
+        println!(
+            "      {} {} {} {}",
+            n["title"].as_str().unwrap_or(""),
+            n["number"].as_str().unwrap_or(""),
+            n["agency"].as_str().unwrap_or(""),
+            n["date"].as_str().unwrap_or("")
+        );
+    }
+    if checks.iter().all(|c| c.ok) {
+        println!("document is valid");
+        Ok(())
+    } else {
+        anyhow::bail!("document is NOT valid")
     }
 }
 

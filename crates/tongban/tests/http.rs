@@ -43,6 +43,8 @@ mod browser;
 mod ledger;
 #[path = "http/licences.rs"]
 mod licences;
+#[path = "http/notices.rs"]
+mod notices;
 #[path = "http/outbox.rs"]
 mod outbox;
 #[path = "http/security.rs"]

@@ -106,6 +106,156 @@ pub fn render(face: &Face<'_>) -> Vec<u8> {
         }
         text(&mut content, x0 + 20.0, y0 - 14.0, 9.0, "扫码核验证照真伪");
     }
+    assemble(&content)
+}
+
+/// A written document (文书): a centred title, a document number, paragraphs wrapped to the
+/// page, the agency and date at the foot, and its seal drawn as a red circle with the agency
+/// name — a picture of a seal, not a GB/T 38540 electronic seal (see ADR 0009).
+pub struct Document<'a> {
+    pub title: &'a str,
+    /// The document number (文号), right-aligned under the title.
+    pub number: &'a str,
+    /// Paragraphs, each wrapped to the text width; an empty one leaves a gap.
+    pub paragraphs: Vec<String>,
+    /// Agency name: signs the document and rings the seal.
+    pub agency: &'a str,
+    /// The date line under the agency name (e.g. 2026年3月2日).
+    pub date: &'a str,
+}
+
+/// Width of `s` in ems: CJK characters are full width, ASCII half (the font's /W).
+fn ems(s: &str) -> f32 {
+    s.chars()
+        .map(|c| if (c as u32) < 0x80 { 0.5 } else { 1.0 })
+        .sum()
+}
+
+/// Splits a paragraph into lines of at most `width` ems.
+pub fn wrap(paragraph: &str, width: f32) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut w = 0.0;
+    for c in paragraph.chars() {
+        let cw = if (c as u32) < 0x80 { 0.5 } else { 1.0 };
+        if w + cw > width && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+            w = 0.0;
+        }
+        line.push(c);
+        w += cw;
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+pub fn render_document(doc: &Document<'_>) -> Vec<u8> {
+    let mut content = String::from("0 0 0 rg\n");
+    let title_size = 22.0;
+    text(
+        &mut content,
+        (595.0 - ems(doc.title) * title_size) / 2.0,
+        760.0,
+        title_size,
+        doc.title,
+    );
+    let size = 12.0;
+    text(
+        &mut content,
+        (595.0 - ems(doc.number) * size) / 2.0,
+        730.0,
+        size,
+        doc.number,
+    );
+    content.push_str("0.70 0.08 0.12 RG 1.5 w 72 718 m 523 718 l S\n");
+    let width = (523.0 - 72.0) / size;
+    let mut y = 690.0;
+    for p in &doc.paragraphs {
+        if p.is_empty() {
+            y -= 10.0;
+            continue;
+        }
+        for line in wrap(p, width) {
+            text(&mut content, 72.0, y, size, &line);
+            y -= 20.0;
+        }
+    }
+    // The agency and the date, right-aligned, with the seal over them.
+    let y = (y - 40.0).clamp(120.0, 240.0);
+    let right = 500.0;
+    text(
+        &mut content,
+        right - ems(doc.agency) * size,
+        y,
+        size,
+        doc.agency,
+    );
+    text(
+        &mut content,
+        right - ems(doc.date) * size,
+        y - 20.0,
+        size,
+        doc.date,
+    );
+    seal(&mut content, right - 60.0, y - 2.0, 52.0, doc.agency);
+    assemble(&content)
+}
+
+/// A round red seal: circle, star and the agency name along the upper arc.
+fn seal(content: &mut String, cx: f32, cy: f32, r: f32, agency: &str) {
+    // A circle from four Bézier arcs (k = 0.5523).
+    let k = 0.5523 * r;
+    let _ = writeln!(
+        content,
+        "q 0.85 0.1 0.1 RG 2.5 w {} {cy} m {} {} {} {} {cx} {} c {} {} {} {} {} {cy} c {} {} {} {} {cx} {} c {} {} {} {} {} {cy} c S",
+        cx + r,
+        cx + r, cy + k, cx + k, cy + r, cy + r,
+        cx - k, cy + r, cx - r, cy + k, cx - r,
+        cx - r, cy - k, cx - k, cy - r, cy - r,
+        cx + k, cy - r, cx + r, cy - k, cx + r,
+    );
+    // A five-pointed star in the middle.
+    let (sr, ir) = (r * 0.28, r * 0.11);
+    let mut pts = Vec::new();
+    for i in 0..10 {
+        let a = std::f32::consts::FRAC_PI_2 + i as f32 * std::f32::consts::PI / 5.0;
+        let rr = if i % 2 == 0 { sr } else { ir };
+        pts.push((cx + rr * a.cos(), cy + rr * a.sin()));
+    }
+    let _ = write!(content, "0.85 0.1 0.1 rg {:.2} {:.2} m", pts[0].0, pts[0].1);
+    for (x, y) in &pts[1..] {
+        let _ = write!(content, " {x:.2} {y:.2} l");
+    }
+    content.push_str(" h f\n");
+    // The name along the upper arc, each character rotated to face outwards.
+    let chars: Vec<char> = agency.chars().collect();
+    let n = chars.len().max(1) as f32;
+    let span = (200.0f32).to_radians().min(n * 0.42);
+    let size = (r * 0.26).min(12.0);
+    for (i, c) in chars.iter().enumerate() {
+        let a = std::f32::consts::FRAC_PI_2 + span / 2.0 - span * (i as f32 + 0.5) / n;
+        let rr = r * 0.72;
+        let (x, y) = (cx + rr * a.cos(), cy + rr * a.sin());
+        let rot = a - std::f32::consts::FRAC_PI_2;
+        let (cos, sin) = (rot.cos(), rot.sin());
+        // Centre the glyph on its point.
+        let (dx, dy) = (-size / 2.0, -size / 2.0);
+        let _ = writeln!(
+            content,
+            "BT /F1 {size:.2} Tf {cos:.4} {sin:.4} {:.4} {cos:.4} {:.2} {:.2} Tm <{}> Tj ET",
+            -sin,
+            x + dx * cos - dy * sin,
+            y + dx * sin + dy * cos,
+            ucs2_hex(&c.to_string())
+        );
+    }
+    content.push_str("Q\n");
+}
+
+/// The PDF file around one page's content stream.
+fn assemble(content: &str) -> Vec<u8> {
     let cmap = to_unicode_cmap();
     let objects: Vec<String> = vec![
         "<< /Type /Catalog /Pages 2 0 R >>".into(),

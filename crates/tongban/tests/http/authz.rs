@@ -335,6 +335,7 @@ const ROUTES: &[Route] = &[
     r("GET", "/cases", Empty, CASE_SEARCH),
     r("GET", "/cases/{no}", Empty, READ_CASE),
     r("GET", "/cases/{no}/receipt", Empty, READ_CASE),
+    r("GET", "/cases/{no}/notices/{file}", Empty, READ_CASE),
     r("POST", "/cases/{no}/act", Form(&[("version", "{version}"), ("action", "withdraw"), ("reason", "")]), WITHDRAW),
     r("POST", "/cases/{no}/correction", Multipart(&[("version", "{version}")], Some("correction")), CORRECTION),
     r("GET", "/window", Empty, WINDOW),
@@ -414,6 +415,7 @@ const ROUTES: &[Route] = &[
     r("POST", "/api/v1/cases", Json(r#"{"item": "{code}"}"#), APPLY_API),
     r("GET", "/api/v1/cases/{no}", Empty, READ_CASE),
     r("GET", "/api/v1/cases/{no}/events", Empty, READ_CASE),
+    r("GET", "/api/v1/cases/{no}/notices", Empty, READ_CASE),
     r("POST", COMMAND, Json(r#"{"expected_version": {version}, "action": "withdraw", "reason": ""}"#), WITHDRAW),
     r("POST", COMMAND, Json(r#"{"expected_version": {version}, "action": "submit_correction", "materials": [{"name": "补正材料", "sha256": "{sha}"}]}"#), CORRECTION),
     r("POST", COMMAND, Json(r#"{"expected_version": {version}, "action": "accept"}"#), ACCEPT),
@@ -500,6 +502,8 @@ impl Fixtures {
             .replace("{id}", id)
             .replace("{code}", &self.code)
             .replace("{purpose}", "revocation")
+            // The fixture case is accepted: its first notice is the 受理通知书.
+            .replace("{file}", "1.pdf")
     }
 
     fn fill(&self, template: &str, version: Option<i64>) -> String {
