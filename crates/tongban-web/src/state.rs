@@ -6,7 +6,9 @@ use tongban_app::App;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub app: App,
+    /// Shared: axum clones the state for every extractor and middleware of every request,
+    /// and a clone should cost reference counts, not allocations.
+    pub app: Arc<App>,
     pub metrics: Arc<Metrics>,
     pub ops: Arc<Operations>,
     /// Per-client limit on the public ledger endpoints.
@@ -39,7 +41,7 @@ impl AppState {
             .map(std::path::Path::to_path_buf)
             .unwrap_or_else(|| ".".into());
         AppState {
-            app,
+            app: Arc::new(app),
             metrics: Arc::new(Metrics::default()),
             ops: Arc::new(Operations {
                 metrics_token: None,

@@ -41,7 +41,7 @@ async fn eventually_issued(app: &App, case_no: &str) {
 async fn faults_end_with_exactly_one_licence(app: App) {
     let faults = app.state.faults.clone();
     let ent = app.token("enterprise").await;
-    tongban_app::jobs::spawn_worker(app.state.app.clone());
+    tongban_app::jobs::spawn_worker((*app.state.app).clone());
 
     // 1. The process "dies" between the decision and the issuance: the approval is stored
     //    with its job, the answer says the licence is being signed, and the worker issues it.
