@@ -109,37 +109,31 @@ impl Store {
         lease: chrono::Duration,
         limit: i64,
     ) -> Result<Vec<Job>> {
-        self.claim_where(
-            "done_at IS NULL AND run_after <= $1",
-            None,
-            now,
-            lease,
-            limit,
+        // Most polls find nothing: look on a reader first, so an idle node opens no write
+        // transaction (and on SQLite syncs nothing).
+        let due = crate::db::query(
+            "SELECT id FROM jobs WHERE done_at IS NULL AND run_after <= $1 LIMIT 1",
         )
-        .await
-    }
-
-    async fn claim_where(
-        &self,
-        cond: &str,
-        key: Option<&str>,
-        now: DateTime<Utc>,
-        lease: chrono::Duration,
-        limit: i64,
-    ) -> Result<Vec<Job>> {
+        .bind(now_text(now))
+        .fetch_optional(self.r())
+        .await?;
+        if due.is_none() {
+            return Ok(vec![]);
+        }
         let lock = match self.backend() {
             crate::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             crate::Backend::Sqlite => "",
         };
         let mut tx = self.begin_write().await?;
         let sql = format!(
-            "SELECT id, kind, job_key, case_no, attempts FROM jobs WHERE {cond} ORDER BY run_after, id LIMIT $2{lock}"
+            "SELECT id, kind, job_key, case_no, attempts FROM jobs WHERE done_at IS NULL AND run_after <= $1 \
+             ORDER BY run_after, id LIMIT $2{lock}"
         );
-        let mut q = crate::db::query(&sql).bind(now_text(now)).bind(limit);
-        if let Some(k) = key {
-            q = q.bind(k);
-        }
-        let rows = q.fetch_all(&mut *tx).await?;
+        let rows = crate::db::query(&sql)
+            .bind(now_text(now))
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
         let mut jobs = Vec::with_capacity(rows.len());
         for r in &rows {
             let mut job = job_from_row(r)?;

@@ -222,6 +222,11 @@ impl SeedTime for ManualClock {
     }
 }
 
+/// GETs a page with a (signed-in) browser client and returns its text.
+pub async fn page_text(client: &Client, url: impl reqwest::IntoUrl) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 pub fn csrf_of(html: &str) -> String {
     let at = html
         .find("name=\"_csrf\" value=\"")
@@ -829,14 +834,7 @@ async fn admin_edits_make_versions_and_bad_edits_store_nothing(app: App) {
     assert_eq!(r.status(), StatusCode::CONFLICT);
     // The history page shows the change.
     let (admin, _) = app.sign_in("admin").await;
-    let html = admin
-        .get(app.url(&format!("/admin/items/{code}/history")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&admin, app.url(&format!("/admin/items/{code}/history"))).await;
     assert!(html.contains("承诺办结时限") && html.contains("版本 2"));
     app.stop().await;
 }

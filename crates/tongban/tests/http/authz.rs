@@ -14,7 +14,7 @@
 //!   send the `_csrf` token (in the query, which works for url-encoded and multipart forms);
 //! - rows marked `fresh` (sign-in, sign-out) use a session opened for that one request.
 
-use super::{csrf_of, get, post, App, PDF};
+use super::{csrf_of, get, page_text, post, App, PDF};
 use reqwest::header::LOCATION;
 use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
@@ -728,14 +728,7 @@ async fn open_session(app: &App, who: Who) -> Session {
         .redirect(Policy::none())
         .build()
         .unwrap();
-    let html = browser
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&browser, app.url("/login")).await;
     let csrf = csrf_of(&html);
     let Some((user, password)) = who.credentials() else {
         return Session {

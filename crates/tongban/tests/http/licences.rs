@@ -2,7 +2,7 @@
 //! and offline, a tamper matrix with the failing check named, revocation, and reuse
 //! instead of paper with every use logged.
 
-use super::{get, post, App, PDF};
+use super::{get, page_text, post, App, PDF};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
@@ -280,14 +280,11 @@ async fn issued_on_approval_verified_and_reused_instead_of_paper(app: App) {
         (Some(false), vec!["status".to_string()])
     );
     let (browser, _) = app.sign_in("enterprise").await;
-    let page = browser
-        .get(app.url(&format!("/apply/{}", renew.item.impl_code)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(
+        &browser,
+        app.url(&format!("/apply/{}", renew.item.impl_code)),
+    )
+    .await;
     assert!(
         !page.contains("使用我的电子证照"),
         "a revoked licence is not offered"

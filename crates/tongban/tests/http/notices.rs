@@ -3,7 +3,7 @@
 //! detached signature verifies offline with `tongban document verify`.
 
 use super::workflow::{apply_online, scj_item};
-use super::{apps, get, post, App};
+use super::{apps, get, page_text, post, App};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
@@ -151,14 +151,7 @@ async fn a_case_has_its_written_notices_signed_and_verifiable_offline() {
 
         // The case page lists them with their links.
         let (browser, _) = app.sign_in("zhangsan").await;
-        let html = browser
-            .get(app.url(&format!("/cases/{no}")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = page_text(&browser, app.url(&format!("/cases/{no}"))).await;
         assert!(html.contains("<h2>文书</h2>"), "{html}");
         for n in 1..=4 {
             assert!(html.contains(&format!("/cases/{no}/notices/{n}.pdf")));

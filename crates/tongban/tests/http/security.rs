@@ -2,7 +2,7 @@
 //! and sessions, response headers, CSRF bound to the session, what sign-up and /metrics
 //! reveal, methods and errors on the API, health and readiness, storage outages.
 
-use super::{apps, csrf_of, get, post, App};
+use super::{apps, csrf_of, get, page_text, post, App};
 use chrono::Duration;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -601,14 +601,7 @@ async fn passwords_follow_the_policy_and_a_reset_forces_a_change() {
         assert_eq!(r.headers()["location"], "/account/password");
         let r = b.get(app.url("/cases")).send().await.unwrap();
         assert_eq!(r.headers()["location"], "/account/password");
-        let page = b
-            .get(app.url("/account/password"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = page_text(&b, app.url("/account/password")).await;
         let csrf = csrf_of(&page);
         let r = b
             .post(app.url("/account/password"))
@@ -831,14 +824,7 @@ async fn a_csrf_token_from_another_session_is_refused() {
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         assert_eq!(app.db().store.departments().await.unwrap().len(), before);
         // The cookie's value is no longer enough once signed in (it is not the session's).
-        let anon = a
-            .get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let anon = page_text(&a, app.url("/login")).await;
         assert_eq!(
             csrf_of(&anon),
             csrf_a,

@@ -2,7 +2,7 @@
 //! working-day moment, the stopped clock, auto-resolution, 督办, flagged attempts, and
 //! two nodes raising each warning once.
 
-use super::{get, post, App};
+use super::{get, page_text, post, App};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tongban_app::supervision::run_once;
@@ -101,14 +101,7 @@ async fn warnings_fire_on_the_right_working_day_and_resolve_on_decision(app: App
     );
     // The board shows it.
     let (browser, _) = app.sign_in("supervisor").await;
-    let html = browser
-        .get(app.url("/supervision"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&browser, app.url("/supervision")).await;
     assert!(html.contains(&no) && html.contains("红牌"));
     // Deciding the case resolves the open timer records, keeping their history.
     let (approver, head) = (app.token("approver").await, app.token("head").await);

@@ -1,6 +1,6 @@
 //! The approval workflow over real HTTP on both backends.
 
-use super::{get, post, App, PDF};
+use super::{get, page_text, post, App, PDF};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
@@ -263,14 +263,7 @@ on_each_backend!(online_application_through_correction_approval_and_post);
 /// The applicant answers a correction notice on the case page (multipart upload).
 async fn submit_correction_via_page(app: &App, no: &str) -> Value {
     let (browser, _) = app.sign_in("zhangsan").await;
-    let html = browser
-        .get(app.url(&format!("/cases/{no}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&browser, app.url(&format!("/cases/{no}"))).await;
     assert!(
         html.contains("营业执照副本不清晰"),
         "the notice is shown to the applicant"
@@ -353,14 +346,7 @@ async fn uploads_of_wrong_disguised_or_oversized_files_are_refused(app: App) {
     // An executable renamed to .pdf: the content decides.
     let (browser, _) = app.sign_in("zhangsan").await;
     let (code, _) = scj_item(&app).await;
-    let html = browser
-        .get(app.url(&format!("/apply/{code}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&browser, app.url(&format!("/apply/{code}"))).await;
     let csrf = super::csrf_of(
         &html
             .replace("?_csrf=", "name=\"_csrf\" value=\"")
@@ -803,27 +789,13 @@ async fn provisional_deadlines_are_recomputed_when_next_year_is_loaded(app: App)
     assert_eq!(case["deadlines_provisional"], true, "{case}");
     // The case page says so, and the administrators see which year is missing.
     let (browser, _) = app.sign_in("zhangsan").await;
-    let html = browser
-        .get(app.url(&format!("/cases/{no}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&browser, app.url(&format!("/cases/{no}"))).await;
     assert!(
         html.contains("（暂定）") && html.contains("2027年"),
         "{html}"
     );
     let (admin_browser, _) = app.sign_in("admin").await;
-    let html = admin_browser
-        .get(app.url("/admin"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&admin_browser, app.url("/admin")).await;
     assert!(html.contains("2027年节假日安排尚未载入：1件"), "{html}");
 
     // The table is published: 元旦 and a week of 春节 off, one Sunday worked.
@@ -846,14 +818,7 @@ async fn provisional_deadlines_are_recomputed_when_next_year_is_loaded(app: App)
         events.to_string().contains("deadlines_recomputed"),
         "{events}"
     );
-    let html = admin_browser
-        .get(app.url("/admin"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&admin_browser, app.url("/admin")).await;
     assert!(!html.contains("calendar-banner"), "{html}");
     app.stop().await;
 }
@@ -926,14 +891,7 @@ async fn refusals_come_from_the_capability_table_and_are_audited(app: App) {
 
     // A clerk may record a withdrawal at the applicant's request: offered and accepted.
     let (browser, _) = app.sign_in("clerk").await;
-    let html = browser
-        .get(app.url(&format!("/cases/{no}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&browser, app.url(&format!("/cases/{no}"))).await;
     assert!(html.contains("id=\"act-withdraw\""), "{html}");
     let (s, done) = act(
         &app,
@@ -974,14 +932,7 @@ async fn no_notice_in_five_working_days_counts_as_accepted_on_receipt(app: App) 
     assert!(e["message"].as_str().unwrap().contains("即为受理"), "{e}");
     // … the page offers no such button …
     let (browser, _) = app.sign_in("clerk").await;
-    let html = browser
-        .get(app.url(&format!("/cases/{no}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&browser, app.url(&format!("/cases/{no}"))).await;
     assert!(html.contains("act-accept") && !html.contains("act-request_correction"));
     // … the missed window is on record and stays there after acceptance …
     tongban_app::supervision::run_once(&app.state)
