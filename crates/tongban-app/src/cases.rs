@@ -792,7 +792,8 @@ pub fn details_from<'a>(
 
 /// A staff search of cases: a 办件编号, a certificate number or a 实施编码, status, dates,
 /// department.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     #[serde(default)]
     pub q: String,

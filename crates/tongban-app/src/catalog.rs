@@ -33,7 +33,8 @@ pub async fn stats(app: &App) -> Result<CatalogStats, Error> {
 }
 
 /// A search of the catalog: words (name, pinyin initials, materials) and filters.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ItemQuery {
     #[serde(default)]
     pub q: String,
@@ -45,7 +46,9 @@ pub struct ItemQuery {
     pub audience: String,
     #[serde(default)]
     pub hall: String,
+    /// 1-based; pages past the last are empty.
     #[serde(default)]
+    #[param(maximum = 10000)]
     pub page: Option<usize>,
 }
 
@@ -142,10 +145,12 @@ pub async fn export_file(
         }
         "csv" | "" => {
             let (items, materials) = catalog_file::export_csv(&data);
-            if part == "materials" {
-                Ok(("text/csv; charset=utf-8", "materials.csv", materials))
-            } else {
-                Ok(("text/csv; charset=utf-8", "items.csv", items))
+            match part {
+                "materials" => Ok(("text/csv; charset=utf-8", "materials.csv", materials)),
+                "items" | "" => Ok(("text/csv; charset=utf-8", "items.csv", items)),
+                other => Err(Error::invalid(format!(
+                    "不支持的导出部分：{other}（可选 items、materials）"
+                ))),
             }
         }
         other => Err(Error::invalid(format!(

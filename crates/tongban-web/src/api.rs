@@ -21,6 +21,9 @@ use tongban_core::catalog::{
 use tongban_core::ids::Uscc;
 use tongban_store::catalog::{HallKind, ItemStatus, StoredItem};
 
+/// The catalog has about a thousand items; no client needs a page past this.
+const MAX_PAGE: usize = 10_000;
+
 fn item_json(i: &StoredItem) -> Value {
     let cols: Map<String, Value> = ITEM_COLUMNS
         .iter()
@@ -61,6 +64,9 @@ pub async fn list_items(
     State(state): State<AppState>,
     Query(q): Query<ItemQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    if q.page.is_some_and(|p| p > MAX_PAGE) {
+        return Err(AppError::bad_request(format!("page 最大为 {MAX_PAGE}")).into());
+    }
     let view = state.catalog().await?;
     let hits = find_items(&view, &q);
     let page = q.page.unwrap_or(1).max(1);
@@ -86,9 +92,12 @@ pub async fn get_item(
     Ok(Json(item_json(i)))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatsQuery {
+    /// A breakdown to add: per department or per hall.
     #[serde(default)]
+    #[param(pattern = "^(department|hall)?$")]
     by: String,
 }
 
@@ -157,7 +166,7 @@ pub async fn themes(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
 
 // ---- administration ------------------------------------------------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ItemBody {
     columns: HashMap<String, String>,
     #[serde(default)]
@@ -246,7 +255,7 @@ pub async fn update_item(
     Ok(Json(v))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ReasonBody {
     #[serde(default)]
     reason: String,
@@ -302,11 +311,14 @@ pub async fn import(
     Ok(Json(json!(report)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     #[serde(default)]
+    #[param(pattern = "^(csv|xlsx)?$")]
     format: String,
     #[serde(default)]
+    #[param(pattern = "^(items|materials)?$")]
     part: String,
 }
 
@@ -338,7 +350,7 @@ pub async fn four_same(
     Ok(Json(json!(four_same_report(&items))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct DepartmentBody {
     code: String,
     name: String,
@@ -359,7 +371,7 @@ pub async fn create_department(
     Ok((StatusCode::CREATED, Json(json!(d))).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct HallBody {
     name: String,
     kind: String,
@@ -398,7 +410,7 @@ pub async fn users(
     Ok(Json(json!(state.store.users().await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UserBody {
     username: String,
     display_name: String,
@@ -438,7 +450,7 @@ pub async fn unlock_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ResetBody {
     password: String,
 }
@@ -455,7 +467,8 @@ pub async fn reset_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     #[serde(default)]
     limit: Option<i64>,
@@ -491,8 +504,10 @@ pub async fn audit_export(
     Ok(crate::admin::csv_download(bytes))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct WorkflowBody {
+    /// Approval steps in order: {name, role, limit_days}.
+    #[schema(value_type = Vec<Object>)]
     steps: Vec<tongban_core::case::Step>,
     #[serde(default)]
     joint: bool,

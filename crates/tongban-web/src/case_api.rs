@@ -70,18 +70,38 @@ fn case_value(
     })
 }
 
+/// Self-registration of an applicant account.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct Registration {
+    /// `enterprise` for an enterprise; anything else registers a natural person.
+    #[serde(default)]
+    kind: String,
+    username: String,
+    password: String,
+    /// The person's or the enterprise's name.
+    name: String,
+    /// 居民身份证号码, or the enterprise's 统一社会信用代码.
+    id_number: String,
+    #[serde(default)]
+    mobile: String,
+    /// An enterprise's legal representative.
+    #[serde(default)]
+    legal_rep: String,
+}
+
 pub async fn register(
     State(state): State<AppState>,
-    Json(body): Json<HashMap<String, String>>,
+    Json(body): Json<Registration>,
 ) -> Result<Response, ApiError> {
-    let field = |k: &str| body.get(k).map(String::as_str).unwrap_or("");
-    let (user, applicant) = tongban_app::applicants::register(
-        &state,
-        &applicant_details(&body),
-        field("username"),
-        field("password"),
-    )
-    .await?;
+    let details = tongban_app::applicants::ApplicantDetails {
+        kind: body.kind,
+        name: body.name,
+        id_number: body.id_number,
+        mobile: body.mobile,
+        legal_rep: body.legal_rep,
+    };
+    let (user, applicant) =
+        tongban_app::applicants::register(&state, &details, &body.username, &body.password).await?;
     Ok((StatusCode::CREATED, Json(json!({ "user_id": user.id, "username": user.username, "applicant_id": applicant.id, "verified": applicant.verified, "id_number": applicant.masked_id() }))).into_response())
 }
 
@@ -106,7 +126,7 @@ pub async fn upload(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct MaterialBody {
     name: String,
     #[serde(default)]
@@ -118,7 +138,7 @@ pub struct MaterialBody {
     file_name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ApplyBody {
     item: String,
     #[serde(default)]
@@ -243,10 +263,14 @@ pub async fn case_events(
     Ok(Json(json!(events)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CommandBody {
     expected_version: i64,
+    /// The command (`accept`, `pass`, `request_correction`, `withdraw` …).
+    action: String,
+    /// The fields the action takes (opinion, items, reason …).
     #[serde(flatten)]
+    #[schema(value_type = Object)]
     fields: HashMap<String, Value>,
 }
 
@@ -254,8 +278,12 @@ pub async fn command(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
     Path(no): Path<String>,
-    Json(b): Json<CommandBody>,
+    Json(mut b): Json<CommandBody>,
 ) -> Result<Json<Value>, ApiError> {
+    b.fields.insert(
+        "action".into(),
+        Value::String(std::mem::take(&mut b.action)),
+    );
     // The body is the core's command itself ({"action": "pass", "opinion": …}); the
     // form-style words (amounts in yuan, newline lists, numbers as text) are read as forms are.
     let fields: HashMap<String, String> = b
@@ -408,7 +436,7 @@ pub async fn inbox(
     Ok(Json(json!({ "total": total, "cases": out })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CalendarBody {
     source: String,
 }

@@ -29,7 +29,8 @@ pub async fn keys(State(state): State<AppState>) -> Result<Json<Value>, ApiError
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Range {
     start: u64,
     end: u64,
@@ -61,9 +62,11 @@ pub async fn entries(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InclusionQuery {
     index: u64,
+    #[param(minimum = 1)]
     size: u64,
 }
 
@@ -81,9 +84,12 @@ pub async fn inclusion(
     )))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
+    #[param(minimum = 1)]
     from: u64,
+    #[param(minimum = 1)]
     to: u64,
 }
 

@@ -489,9 +489,13 @@ async fn metrics_text(
     ([(CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
-#[derive(serde::Deserialize)]
-struct DeadlineQuery {
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeadlineQuery {
+    /// The day the period starts (YYYY-MM-DD).
+    #[param(format = Date)]
     from: String,
+    #[param(maximum = 3660)]
     working_days: u32,
 }
 

@@ -478,11 +478,13 @@ pub async fn api_status_list(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct VerifyBody {
     #[serde(default)]
     id: Option<String>,
+    /// The signed credential (as carried in the QR or the licence file).
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     credential: Option<Value>,
 }
 
@@ -491,7 +493,12 @@ pub async fn api_verify(
     Json(b): Json<VerifyBody>,
 ) -> Result<Json<Value>, ApiError> {
     let credential = match (b.credential, b.id) {
-        (Some(c), _) => c,
+        (Some(c), _) if c.is_object() => c,
+        (Some(_), _) => {
+            return Err(
+                AppError::bad_request("credential 应为电子证照的 JSON 对象（可验证凭证）").into(),
+            )
+        }
         (None, Some(id)) => match state.store.licence(&id).await {
             Ok(l) => l.vc,
             Err(tongban_store::StoreError::NotFound(_)) => {
@@ -544,7 +551,7 @@ pub async fn api_get(
     Ok(Json(v))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct StatusBody {
     action: String,
     #[serde(default)]
@@ -562,7 +569,7 @@ pub async fn api_status(
     )))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LookupBody {
     #[serde(default)]
     purpose: String,
@@ -583,7 +590,7 @@ pub async fn api_case_holder_licences(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct TypeBody {
     code: String,
     name: String,

@@ -1,7 +1,9 @@
 //! The OpenAPI 3.1 document for /api/v1, written out by hand from the routes in lib.rs so
 //! it stays readable; a test checks that every API route is listed.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
+use utoipa::openapi::path::ParameterIn;
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 /// (method, path, summary, needs admin)
 pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
@@ -317,24 +319,457 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
     ),
 ];
 
+/// What an operation takes and gives beyond its path parameters: query parameters and the
+/// request body come from the handler's own types (their `utoipa` derives), so the document
+/// cannot drift from what the handler parses; the success response's shape is described here.
+#[derive(Default)]
+struct Detail {
+    query: Vec<Value>,
+    body: Option<(&'static str, Value)>,
+    ok_status: u16,
+    ok: Vec<(&'static str, Value)>,
+    signed_in: bool,
+}
+
+/// The JSON schema of a request type, registered under its name in the components.
+fn body<T: ToSchema>(components: &mut Map<String, Value>) -> Option<(&'static str, Value)> {
+    let mut deps = Vec::new();
+    T::schemas(&mut deps);
+    for (name, schema) in deps {
+        components.insert(name, to_json(&schema));
+    }
+    let name = T::name().to_string();
+    components.insert(name.clone(), to_json(&<T as PartialSchema>::schema()));
+    Some((
+        "application/json",
+        json!({ "$ref": format!("#/components/schemas/{name}") }),
+    ))
+}
+
+fn query<T: IntoParams>() -> Vec<Value> {
+    T::into_params(|| Some(ParameterIn::Query))
+        .iter()
+        .map(to_json)
+        .collect()
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// An object with the listed members required (more may follow).
+fn obj(fields: &[(&str, Value)]) -> Value {
+    let props: Map<String, Value> = fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    let required: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+    json!({ "type": "object", "required": required, "properties": props })
+}
+
+fn arr(items: Value) -> Value {
+    json!({ "type": "array", "items": items })
+}
+
+fn t(kind: &str) -> Value {
+    json!({ "type": kind })
+}
+
+fn nullable(kind: &str) -> Value {
+    json!({ "type": [kind, "null"] })
+}
+
+fn json_ok(schema: Value) -> Vec<(&'static str, Value)> {
+    vec![("application/json", schema)]
+}
+
+fn rate() -> Value {
+    obj(&[
+        ("count", t("integer")),
+        ("of", t("integer")),
+        ("rate", t("number")),
+    ])
+}
+
+fn case_list() -> Value {
+    obj(&[
+        ("total", t("integer")),
+        (
+            "cases",
+            arr(obj(&[
+                ("case_no", t("string")),
+                ("impl_code", t("string")),
+                ("item_name", t("string")),
+                ("status", t("string")),
+            ])),
+        ),
+    ])
+}
+
+fn item() -> Value {
+    obj(&[
+        ("impl_code", t("string")),
+        ("name", t("string")),
+        ("status", json!({ "enum": ["active", "retired"] })),
+        ("version", t("integer")),
+        ("depth_level", t("integer")),
+        ("columns", t("object")),
+        ("materials", arr(t("object"))),
+    ])
+}
+
+fn detail(method: &str, path: &str, c: &mut Map<String, Value>) -> Detail {
+    use crate::{api, case_api, ledger_api, licences, session, supervision};
+    let signed_in = !matches!(
+        (method, path),
+        ("get", "/api/v1/items")
+            | ("get", "/api/v1/items/{impl_code}")
+            | ("get", "/api/v1/items/{impl_code}/workflow")
+            | ("get", "/api/v1/catalog/stats")
+            | ("get", "/api/v1/departments")
+            | ("get", "/api/v1/halls")
+            | ("get", "/api/v1/themes")
+            | ("get", "/api/v1/calendar/deadline")
+            | ("post", "/api/v1/session")
+            | ("post", "/api/v1/applicants")
+            | ("get", "/api/v1/openapi.json")
+            | ("get", "/api/v1/licences/keys")
+            | ("post", "/api/v1/licences/verify")
+            | ("get", "/api/v1/licences/status/{purpose}")
+            | ("get", "/api/v1/ledger/checkpoint")
+            | ("get", "/api/v1/ledger/keys")
+            | ("get", "/api/v1/ledger/proof/inclusion")
+            | ("get", "/api/v1/ledger/proof/consistency")
+    );
+    let mut d = Detail {
+        ok_status: 200,
+        ok: json_ok(t("object")),
+        signed_in,
+        ..Detail::default()
+    };
+    match (method, path) {
+        ("get", "/api/v1/items") => {
+            d.query = query::<tongban_app::catalog::ItemQuery>();
+            d.ok = json_ok(obj(&[
+                ("total", t("integer")),
+                ("page", t("integer")),
+                ("page_size", t("integer")),
+                ("items", arr(item())),
+            ]));
+        }
+        ("get", "/api/v1/items/{impl_code}") => d.ok = json_ok(item()),
+        ("get", "/api/v1/catalog/stats") => {
+            d.query = query::<api::StatsQuery>();
+            d.ok = json_ok(obj(&[
+                ("total", t("integer")),
+                ("online_capable", rate()),
+                ("fully_online", rate()),
+                ("definitions", arr(t("object"))),
+            ]));
+        }
+        ("get", "/api/v1/departments") => {
+            d.ok = json_ok(arr(obj(&[
+                ("id", t("integer")),
+                ("code", t("string")),
+                ("name", t("string")),
+            ])))
+        }
+        ("get", "/api/v1/halls") => {
+            d.ok = json_ok(arr(obj(&[
+                ("id", t("integer")),
+                ("name", t("string")),
+                ("kind", t("string")),
+                ("windows", arr(t("object"))),
+            ])))
+        }
+        ("get", "/api/v1/themes") => {
+            d.ok = json_ok(arr(obj(&[
+                ("slug", t("string")),
+                ("name", t("string")),
+                ("items", t("integer")),
+            ])))
+        }
+        ("get", "/api/v1/calendar/deadline") => {
+            d.query = query::<crate::DeadlineQuery>();
+            d.ok = json_ok(obj(&[("due", t("string")), ("provisional", t("boolean"))]));
+        }
+        ("post", "/api/v1/session") => {
+            d.body = body::<session::ApiLogin>(c);
+            d.ok = json_ok(obj(&[("token", t("string")), ("user", t("object"))]));
+        }
+        ("delete", "/api/v1/session") => (d.ok_status, d.ok) = (204, vec![]),
+        ("get", "/api/v1/me") => {
+            d.ok = json_ok(obj(&[
+                ("username", t("string")),
+                ("display_name", t("string")),
+                ("role", t("string")),
+                ("department_id", nullable("integer")),
+            ]))
+        }
+        ("post", "/api/v1/me/password") => {
+            d.body = body::<session::ApiPassword>(c);
+            (d.ok_status, d.ok) = (204, vec![]);
+        }
+        ("get", "/api/v1/audit") => {
+            d.query = query::<api::AuditQuery>();
+            d.ok = json_ok(obj(&[
+                ("chain", t("object")),
+                ("entries", arr(t("object"))),
+            ]));
+        }
+        ("get", "/api/v1/audit/export") => {
+            d.ok = vec![("text/csv", t("string"))];
+        }
+        ("post", "/api/v1/admin/users/{id}/password") => {
+            d.body = body::<api::ResetBody>(c);
+            (d.ok_status, d.ok) = (204, vec![]);
+        }
+        ("post", "/api/v1/admin/users/{id}/unlock") => (d.ok_status, d.ok) = (204, vec![]),
+        ("post", "/api/v1/admin/items") => {
+            d.body = body::<api::ItemBody>(c);
+            (d.ok_status, d.ok) = (201, json_ok(item()));
+        }
+        ("put", "/api/v1/admin/items/{impl_code}") => {
+            d.body = body::<api::ItemBody>(c);
+            d.ok = json_ok(item());
+        }
+        ("post", "/api/v1/admin/items/{impl_code}/retire")
+        | ("post", "/api/v1/admin/items/{impl_code}/restore") => {
+            d.body = body::<api::ReasonBody>(c);
+        }
+        ("put", "/api/v1/admin/items/{impl_code}/workflow") => {
+            d.body = body::<api::WorkflowBody>(c);
+        }
+        ("get", "/api/v1/admin/items/{impl_code}/versions") => {
+            d.ok = json_ok(arr(t("object")));
+        }
+        ("post", "/api/v1/admin/catalog/import") => {
+            d.body = Some((
+                "multipart/form-data",
+                json!({ "type": "object", "properties": {
+                    "items": { "type": "string", "contentMediaType": "application/octet-stream" },
+                    "materials": { "type": "string", "contentMediaType": "application/octet-stream" }
+                } }),
+            ));
+        }
+        ("get", "/api/v1/admin/catalog/export") => {
+            d.query = query::<api::ExportQuery>();
+            d.ok = vec![
+                ("text/csv", t("string")),
+                (
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    t("string"),
+                ),
+            ];
+        }
+        ("get", "/api/v1/admin/catalog/four-same") => d.ok = json_ok(arr(t("object"))),
+        ("post", "/api/v1/admin/departments") => {
+            d.body = body::<api::DepartmentBody>(c);
+            d.ok_status = 201;
+        }
+        ("post", "/api/v1/admin/halls") => {
+            d.body = body::<api::HallBody>(c);
+            d.ok_status = 201;
+        }
+        ("get", "/api/v1/admin/users") => d.ok = json_ok(arr(t("object"))),
+        ("post", "/api/v1/admin/users") => {
+            d.body = body::<api::UserBody>(c);
+            d.ok_status = 201;
+        }
+        ("post", "/api/v1/applicants") => {
+            d.body = body::<case_api::Registration>(c);
+            d.ok_status = 201;
+            d.ok = json_ok(obj(&[
+                ("user_id", t("integer")),
+                ("username", t("string")),
+                ("applicant_id", t("integer")),
+            ]));
+        }
+        ("post", "/api/v1/files") => {
+            d.body = Some((
+                "application/octet-stream",
+                json!({ "type": "string", "contentMediaType": "application/octet-stream" }),
+            ));
+            d.ok_status = 201;
+            d.ok = json_ok(obj(&[("sha256", t("string"))]));
+        }
+        ("post", "/api/v1/cases") => {
+            d.body = body::<case_api::ApplyBody>(c);
+            d.ok_status = 201;
+            d.ok = json_ok(obj(&[("case_no", t("string"))]));
+        }
+        ("get", "/api/v1/cases") => {
+            d.query = query::<tongban_app::cases::ListQuery>();
+            d.ok = json_ok(case_list());
+        }
+        ("get", "/api/v1/inbox") => d.ok = json_ok(case_list()),
+        ("get", "/api/v1/cases/{no}") => {
+            d.ok = json_ok(obj(&[
+                ("case_no", t("string")),
+                ("status", t("string")),
+                ("version", t("integer")),
+            ]))
+        }
+        ("get", "/api/v1/cases/{no}/events") => {
+            d.ok = json_ok(arr(obj(&[
+                ("actor", t("string")),
+                ("at", t("string")),
+                ("event", t("object")),
+            ])))
+        }
+        ("get", "/api/v1/cases/{no}/notices") => {
+            d.ok = json_ok(obj(&[
+                ("case_no", t("string")),
+                ("notices", arr(t("object"))),
+            ]))
+        }
+        ("post", "/api/v1/cases/{no}/commands") => {
+            d.body = body::<case_api::CommandBody>(c);
+        }
+        ("post", "/api/v1/cases/{no}/holder-licences") => {
+            d.body = body::<licences::LookupBody>(c);
+        }
+        ("get", "/api/v1/my/cases") => d.ok = json_ok(obj(&[("cases", arr(t("object")))])),
+        ("post", "/api/v1/admin/calendar") => d.body = body::<case_api::CalendarBody>(c),
+        ("get", "/api/v1/supervision/records") => {
+            d.query = query::<supervision::RecordsQuery>();
+            d.ok = json_ok(obj(&[("records", arr(t("object")))]));
+        }
+        ("get", "/api/v1/supervision/orders") => {
+            d.ok = json_ok(obj(&[("orders", arr(t("object")))]));
+        }
+        ("post", "/api/v1/supervision/orders") => {
+            d.body = body::<supervision::IssueBody>(c);
+            d.ok_status = 201;
+        }
+        ("post", "/api/v1/supervision/orders/{no}/answer") => {
+            d.body = body::<supervision::AnswerBody>(c);
+        }
+        ("post", "/api/v1/supervision/orders/{no}/close") => {
+            d.body = body::<supervision::CloseBody>(c);
+        }
+        ("get", "/api/v1/supervision/departments") => {
+            d.query = query::<supervision::PeriodQuery>();
+            d.ok = json_ok(obj(&[("departments", arr(t("object")))]));
+        }
+        ("get", "/api/v1/licences") => {
+            d.ok = json_ok(obj(&[("licences", arr(t("object")))]));
+        }
+        ("get", "/api/v1/licences/keys") => d.ok = json_ok(obj(&[("keys", arr(t("object")))])),
+        ("post", "/api/v1/licences/verify") => d.body = body::<licences::VerifyBody>(c),
+        ("post", "/api/v1/licences/{id}/status") => d.body = body::<licences::StatusBody>(c),
+        ("post", "/api/v1/admin/licence-types") => {
+            d.body = body::<licences::TypeBody>(c);
+            d.ok_status = 201;
+        }
+        ("get", "/api/v1/ledger/checkpoint") => {
+            d.ok = json_ok(obj(&[
+                ("origin", t("string")),
+                ("size", t("integer")),
+                ("root", t("string")),
+                ("signature", t("string")),
+            ]))
+        }
+        ("get", "/api/v1/ledger/keys") => d.ok = json_ok(obj(&[("keys", arr(t("object")))])),
+        ("get", "/api/v1/ledger/entries") => {
+            d.query = query::<ledger_api::Range>();
+            d.ok = json_ok(obj(&[("entries", arr(t("object")))]));
+        }
+        ("get", "/api/v1/ledger/proof/inclusion") => {
+            d.query = query::<ledger_api::InclusionQuery>();
+            d.ok = json_ok(obj(&[
+                ("index", t("integer")),
+                ("size", t("integer")),
+                ("path", arr(t("string"))),
+                ("root", t("string")),
+            ]));
+        }
+        ("get", "/api/v1/ledger/proof/consistency") => {
+            d.query = query::<ledger_api::ConsistencyQuery>();
+            d.ok = json_ok(obj(&[
+                ("from", t("integer")),
+                ("to", t("integer")),
+                ("proof", arr(t("string"))),
+            ]));
+        }
+        _ => {}
+    }
+    d
+}
+
+/// True when `path` matches `template` (`{name}` matches one segment).
+fn path_matches(template: &str, path: &str) -> bool {
+    let (mut a, mut b) = (template.split('/'), path.split('/'));
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(t), Some(p)) if t.starts_with('{') && !p.is_empty() => {}
+            (Some(t), Some(p)) if t == p => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The methods the API serves on `path` (none when the path is not an API route); used
+/// to answer 405 with `Allow` before any other check.
+pub fn methods_for(path: &str) -> Vec<&'static str> {
+    // A literal segment wins over a parameter (`/licences/verify` is not `/licences/{id}`).
+    let params = |p: &str| p.matches('{').count();
+    let matching: Vec<_> = OPERATIONS
+        .iter()
+        .filter(|(_, p, _, _)| path_matches(p, path))
+        .collect();
+    let fewest = matching.iter().map(|(_, p, _, _)| params(p)).min();
+    matching
+        .iter()
+        .filter(|(_, p, _, _)| Some(params(p)) == fewest)
+        .map(|(m, _, _, _)| *m)
+        .collect()
+}
+
 pub fn document() -> Value {
-    let mut paths = serde_json::Map::new();
+    let mut paths = Map::new();
+    let mut components = Map::new();
+    components.insert(
+        "Error".into(),
+        json!({ "type": "object", "required": ["code", "message"], "properties": { "code": { "type": "string" }, "message": { "type": "string" } } }),
+    );
     for (method, path, summary, admin) in OPERATIONS {
-        let params: Vec<Value> = path
+        let d = detail(method, path, &mut components);
+        let mut params: Vec<Value> = path
             .split('/')
             .filter(|s| s.starts_with('{'))
-            .map(|s| json!({ "name": s.trim_matches(|c| c == '{' || c == '}'), "in": "path", "required": true, "schema": { "type": "string" } }))
+            .map(|s| json!({ "name": s.trim_matches(|c| c == '{' || c == '}'), "in": "path", "required": true, "schema": { "type": "string", "minLength": 1 } }))
             .collect();
+        params.extend(d.query);
+        let error = json!({ "description": "Refused", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+        let mut responses = Map::new();
+        let ok = if d.ok.is_empty() {
+            json!({ "description": "Done" })
+        } else {
+            let content: Map<String, Value> =
+                d.ok.into_iter()
+                    .map(|(ct, schema)| (ct.to_string(), json!({ "schema": schema })))
+                    .collect();
+            json!({ "description": "OK", "content": content })
+        };
+        responses.insert(d.ok_status.to_string(), ok);
+        responses.insert("4XX".into(), error.clone());
+        responses.insert("5XX".into(), error);
         let mut op = json!({
             "summary": summary,
+            "operationId": format!("{method}{}", path.trim_start_matches("/api/v1").replace(['/', '{', '}', '-', '.'], "_")),
             "parameters": params,
-            "responses": {
-                "200": { "description": "OK" },
-                "4XX": { "description": "Refused", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
-            }
+            "responses": responses,
         });
-        if *admin {
+        if let Some((ct, schema)) = d.body {
+            op["requestBody"] =
+                json!({ "required": true, "content": { ct: { "schema": schema } } });
+        }
+        if *admin || d.signed_in {
             op["security"] = json!([{ "bearer": [] }, { "cookie": [] }]);
+        }
+        if *admin {
             op["description"] = json!("Requires the 系统管理员 (admin) role.");
         }
         paths
@@ -349,9 +784,9 @@ pub fn document() -> Value {
         "info": { "title": "tongban API", "version": env!("CARGO_PKG_VERSION"), "description": "一网通办 platform API. Errors are {code, message}." },
         "paths": paths,
         "components": {
-            "schemas": { "Error": { "type": "object", "required": ["code", "message"], "properties": { "code": { "type": "string" }, "message": { "type": "string" } } } },
+            "schemas": components,
             "securitySchemes": {
-                "bearer": { "type": "http", "scheme": "bearer" },
+                "bearer": { "type": "http", "scheme": "bearer", "description": "POST /api/v1/session → token" },
                 "cookie": { "type": "apiKey", "in": "cookie", "name": "tb_session" }
             }
         }

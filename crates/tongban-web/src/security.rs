@@ -85,7 +85,18 @@ pub async fn methods(req: Request, next: Next) -> Response {
             | Method::DELETE
             | Method::OPTIONS
     );
-    if served {
+    // An API path answers 405 (with `Allow`) for a method it does not serve, before the
+    // CSRF and sign-in checks could answer 403 or 401 for it.
+    let api_methods = if req.uri().path().starts_with("/api/") {
+        crate::openapi::methods_for(req.uri().path())
+    } else {
+        Vec::new()
+    };
+    let method = req.method().as_str().to_ascii_lowercase();
+    let api_refuses = !api_methods.is_empty()
+        && !api_methods.contains(&method.as_str())
+        && !(method == "head" && api_methods.contains(&"get"));
+    if served && !api_refuses {
         return next.run(req).await;
     }
     let e = AppError::new(
@@ -94,7 +105,16 @@ pub async fn methods(req: Request, next: Next) -> Response {
         format!("不支持 {} 请求方法", req.method()),
     );
     if req.uri().path().starts_with("/api/") {
-        ApiError(e).into_response()
+        let mut res = ApiError(e).into_response();
+        let allow = api_methods
+            .iter()
+            .map(|m| m.to_ascii_uppercase())
+            .collect::<Vec<_>>()
+            .join(", ");
+        if let Ok(v) = HeaderValue::from_str(&allow) {
+            res.headers_mut().insert(axum::http::header::ALLOW, v);
+        }
+        res
     } else {
         crate::error::PageError(e).into_response()
     }

@@ -117,7 +117,7 @@ pub async fn logout(State(state): State<AppState>, viewer: Viewer) -> Result<Res
     Ok(res)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ApiLogin {
     username: String,
     password: String,
@@ -235,7 +235,7 @@ pub async fn password_submit(
     Ok((status, page).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ApiPassword {
     current_password: String,
     new_password: String,

@@ -586,7 +586,8 @@ struct StatsPage {
     dept_name: String,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeriodQuery {
     #[serde(default)]
     from: String,
@@ -644,7 +645,8 @@ pub async fn stats(
 
 // ---- API ------------------------------------------------------------------------------
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RecordsQuery {
     #[serde(default)]
     open: Option<bool>,
@@ -678,7 +680,7 @@ pub async fn api_records(
     Ok(Json(json!({ "counts": counts, "records": records })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct IssueBody {
     record_no: String,
     instruction: String,
@@ -694,7 +696,7 @@ pub async fn api_issue(
     Ok((StatusCode::CREATED, Json(json!(o))).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AnswerBody {
     answer: String,
 }
@@ -708,7 +710,7 @@ pub async fn api_answer(
     Ok(Json(json!(answer(&state, &user, &no, &b.answer).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CloseBody {
     #[serde(default)]
     escalate: bool,

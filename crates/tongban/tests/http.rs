@@ -45,6 +45,8 @@ mod ledger;
 mod licences;
 #[path = "http/notices.rs"]
 mod notices;
+#[path = "http/openapi.rs"]
+mod openapi;
 #[path = "http/outbox.rs"]
 mod outbox;
 #[path = "http/security.rs"]
