@@ -263,8 +263,18 @@ impl Verdict {
 /// cryptographic and ledger check of its credential.
 pub async fn verdict_of(app: &App, l: Licence) -> Result<(Verdict, Vec<Check>), Error> {
     use tongban_core::licence::state::LicenceState;
-    let checks = verify_online(app, &l.vc).await?;
+    let mut checks = verify_online(app, &l.vc).await?;
     let state = LicenceState::parse(&l.status).unwrap_or(LicenceState::Revoked);
+    // The status list's bit cannot say which change it was; the stored status can.
+    if state != LicenceState::Valid {
+        for c in checks.iter_mut().filter(|c| c.name == "status") {
+            c.detail = if l.status_reason.is_empty() {
+                state.label().to_string()
+            } else {
+                format!("{}（{}）", state.label(), l.status_reason)
+            };
+        }
+    }
     let today = app.today().to_string();
     let expired = l.valid_until.as_deref().is_some_and(|u| u < today.as_str());
     let failed: Vec<&str> = checks

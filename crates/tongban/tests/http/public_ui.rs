@@ -64,3 +64,91 @@ async fn search_finds_what_people_mean(app: App) {
 }
 
 on_each_backend!(search_finds_what_people_mean);
+
+/// The verdict line of the verify page (the text of `#verdict-label`).
+fn verdict_label(html: &str) -> String {
+    let at = html
+        .find("id=\"verdict-label\">")
+        .unwrap_or_else(|| panic!("no verdict on the page: {html}"));
+    let rest = &html[at + "id=\"verdict-label\">".len()..];
+    rest[..rest.find('<').unwrap()].to_string()
+}
+
+async fn licence_pdf(app: &App, id: &str) -> Vec<u8> {
+    let (browser, _) = app.sign_in("enterprise").await;
+    let r = browser
+        .get(app.url(&format!("/licences/{id}/pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    r.bytes().await.unwrap().to_vec()
+}
+
+/// 作废 in the PDF's text (UCS-2 hex in the content stream).
+const VOID_HEX: &str = "4F5C5E9F";
+
+async fn cancelled_licence_is_zhuxiao_and_its_pdf_is_void(app: App) {
+    let case = super::licences::approved(&app, "食品经营许可证核发", None).await;
+    let l = app
+        .db()
+        .store
+        .licence_of_case(case["case_no"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    // Valid: the verdict first, with holder, licence name and dates; the checks folded.
+    let html = reqwest::get(app.url(&format!("/verify?id={}", l.number)))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(verdict_label(&html), "有效");
+    let verdict_at = html.find("id=\"verdict\"").unwrap();
+    let details_at = html.find("<details").unwrap();
+    assert!(
+        verdict_at < details_at,
+        "verdict before the technical checks"
+    );
+    for needle in ["食品经营许可证", "娄星市星辰科技有限公司", &l.issued_on] {
+        assert!(
+            html[verdict_at..details_at].contains(needle),
+            "verdict lacks {needle}"
+        );
+    }
+    let pdf = licence_pdf(&app, &l.licence_id).await;
+    assert!(
+        !String::from_utf8_lossy(&pdf).contains(VOID_HEX),
+        "a valid licence is not void"
+    );
+
+    // Cancelled at the holder's request: 已注销, never 已吊销 (a penalty).
+    let head = app.token("head").await;
+    let (s, e) = super::post(
+        &app,
+        &head,
+        &format!("/api/v1/licences/{}/status", l.licence_id),
+        serde_json::json!({ "action": "cancel", "reason": "持证人申请注销" }),
+    )
+    .await;
+    assert_eq!(s, reqwest::StatusCode::OK, "{e}");
+    let html = reqwest::get(app.url(&format!("/verify?id={}", l.number)))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(verdict_label(&html), "已注销", "{html}");
+    assert!(!html.contains("已吊销"), "{html}");
+    // Rendered after the change, the PDF carries the void mark and the status in words.
+    let pdf = licence_pdf(&app, &l.licence_id).await;
+    let raw = String::from_utf8_lossy(&pdf);
+    assert!(
+        raw.contains(VOID_HEX),
+        "a cancelled licence's PDF is marked 作废"
+    );
+    app.stop().await;
+}
+
+on_each_backend!(cancelled_licence_is_zhuxiao_and_its_pdf_is_void);
