@@ -53,6 +53,8 @@ mod public_ui;
 mod security;
 #[path = "http/supervision.rs"]
 mod supervision;
+#[path = "http/ui_browser.rs"]
+mod ui_browser;
 #[path = "http/workflow.rs"]
 mod workflow;
 

@@ -152,3 +152,81 @@ async fn cancelled_licence_is_zhuxiao_and_its_pdf_is_void(app: App) {
 }
 
 on_each_backend!(cancelled_licence_is_zhuxiao_and_its_pdf_is_void);
+
+/// The 适老化 switch over HTTP: a form post sets the cookie and returns to the page; the
+/// page is then rendered in the mode (no JavaScript); a foreign `next` goes home; the
+/// switch needs the form's CSRF token.
+async fn senior_mode_is_a_cookie_and_server_rendered(app: App) {
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let html = super::page_text(&c, app.url("/items")).await;
+    assert!(
+        html.contains("<html lang=\"zh-CN\">"),
+        "normal mode by default"
+    );
+    assert!(html.contains("class=\"skip-link\" href=\"#main\""));
+    assert!(html.contains("id=\"main\""));
+    assert!(html.contains("href=\"/items\" aria-current=\"page\""));
+    assert!(!html.contains("href=\"/verify\" aria-current"));
+    let csrf = super::csrf_of(&html);
+    // Without the token: refused.
+    let r = c
+        .post(app.url("/senior"))
+        .form(&[("mode", "on"), ("next", "/items")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::FORBIDDEN);
+    let r = c
+        .post(app.url("/senior"))
+        .form(&[("_csrf", csrf.as_str()), ("mode", "on"), ("next", "/items")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/items");
+    let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        set.starts_with("tb_senior=1;") && set.contains("Max-Age="),
+        "{set}"
+    );
+    let html = super::page_text(&c, app.url("/verify")).await;
+    assert!(
+        html.contains("<html lang=\"zh-CN\" class=\"senior\">"),
+        "senior mode kept"
+    );
+    assert!(html.contains("退出适老化模式"));
+    // Only a local path is a place to return to.
+    for evil in ["//evil.example/", "https://evil.example/", "/\\evil"] {
+        let r = c
+            .post(app.url("/senior"))
+            .form(&[("_csrf", csrf.as_str()), ("mode", "on"), ("next", evil)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["location"], "/", "{evil}");
+    }
+    // Off again.
+    let r = c
+        .post(app.url("/senior"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("mode", "off"),
+            ("next", "/verify"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/verify");
+    let html = super::page_text(&c, app.url("/verify")).await;
+    assert!(html.contains("<html lang=\"zh-CN\">"));
+    // The sign-in form puts the cursor in the user name.
+    let html = super::page_text(&c, app.url("/login")).await;
+    assert!(html.contains("id=\"username\"") && html.contains("autofocus"));
+    app.stop().await;
+}
+
+on_each_backend!(senior_mode_is_a_cookie_and_server_rendered);
