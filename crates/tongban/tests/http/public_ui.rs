@@ -230,3 +230,62 @@ async fn senior_mode_is_a_cookie_and_server_rendered(app: App) {
 }
 
 on_each_backend!(senior_mode_is_a_cookie_and_server_rendered);
+
+/// Finding 7: the guide in the national portal's sections, saying what the form does.
+async fn guide_has_the_national_portal_sections(app: App) {
+    let items = app.db().store.all_items().await.unwrap();
+    let food = items
+        .iter()
+        .find(|i| i.item.name == "食品经营许可证核发" && i.item.online)
+        .unwrap();
+    let html = reqwest::get(app.url(&format!("/items/{}", food.item.impl_code)))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for section in [
+        "id=\"materials\"",
+        "id=\"process\"",
+        "办理流程",
+        "跑动说明",
+        "结果名称与样本",
+        "送达方式",
+        "常见问题",
+        "监督投诉电话",
+        "12345",
+    ] {
+        assert!(html.contains(section), "guide lacks {section}");
+    }
+    // The delivery choices are the form's choices.
+    for way in ["电子送达", "邮政寄递（免费）", "窗口领取"] {
+        assert!(html.contains(way), "guide lacks {way}");
+    }
+    // Its licence is named as the result, with what it states.
+    assert!(html.contains("食品经营许可证（电子证照"), "result name");
+    // An online item does not tell people to bring everything for one trip.
+    assert!(!html.contains("请带齐以下材料，只跑一次"));
+    // A hall without windows is not said to accept the item at any window.
+    let no_windows = items.iter().find(|i| {
+        i.item.in_comprehensive_hall && i.item.item_type.is_application() && i.hall_id.is_some()
+    });
+    if let Some(it) = no_windows {
+        let hall = it.hall_id.unwrap();
+        let windows = app.db().store.hall_windows(hall).await.unwrap();
+        let html = reqwest::get(app.url(&format!("/items/{}", it.item.impl_code)))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if windows
+            .iter()
+            .all(|w| w.retired || w.kind != "comprehensive")
+        {
+            assert!(!html.contains("任一综合窗口"), "{}", it.item.name);
+        }
+    }
+    app.stop().await;
+}
+
+on_each_backend!(guide_has_the_national_portal_sections);

@@ -476,3 +476,63 @@ async fn senior_mode_switch_in_the_browser(app: App) {
 }
 
 on_each_backend!(senior_mode_switch_in_the_browser);
+
+/// Finding 7/12: the guide prints from its first page (no blank page first); its sections
+/// are there on paper too.
+async fn guide_prints_without_a_blank_first_page(app: App) {
+    if !browser_available() {
+        return;
+    }
+    if !std::path::Path::new("/usr/bin/pdftotext").exists() {
+        assert!(
+            !std::env::var("TONGBAN_REQUIRE_POPPLER").is_ok_and(|v| v == "1"),
+            "TONGBAN_REQUIRE_POPPLER=1 but pdftotext is missing"
+        );
+        return;
+    }
+    use base64::Engine;
+    let items = app.db().store.all_items().await.unwrap();
+    let food = items
+        .iter()
+        .find(|i| i.item.name == "食品经营许可证核发")
+        .unwrap();
+    let d = Driver::start().await;
+    d.viewport(1366, 900).await;
+    d.goto(&app.url(&format!("/items/{}", food.item.impl_code)))
+        .await;
+    let pdf = d
+        .call(
+            reqwest::Method::POST,
+            "/print",
+            Some(json!({ "pageRanges": [] })),
+        )
+        .await;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(pdf.as_str().expect("a printed PDF"))
+        .unwrap();
+    d.quit().await;
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("guide.pdf");
+    std::fs::write(&f, &bytes).unwrap();
+    let page = |n: u32| {
+        let out = std::process::Command::new("/usr/bin/pdftotext")
+            .args(["-f", &n.to_string(), "-l", &n.to_string()])
+            .arg(&f)
+            .arg("-")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let first = page(1);
+    assert!(
+        first.contains("实施主体") && first.contains("承诺办结时限"),
+        "the first printed page carries the guide: {first:?}"
+    );
+    let all = (1..=6).map(page).collect::<String>();
+    for s in ["办理流程", "送达方式", "常见问题", "监督投诉电话"] {
+        assert!(all.contains(s), "printed guide lacks {s}");
+    }
+    app.stop().await;
+}
+
+on_each_backend!(guide_prints_without_a_blank_first_page);
