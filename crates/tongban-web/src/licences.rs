@@ -174,7 +174,7 @@ pub async fn pdf_file(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let l = licence_for(&state, &user, &id).await?;
-    let qr = tongban_app::licences::qr_url(&state, &l).await?;
+    let qr = tongban_app::licences::short_verify_url(&state, &l);
     let subject = &l.vc["credentialSubject"];
     let mut lines = vec![
         ("证照编号".to_string(), l.number.clone()),
