@@ -266,23 +266,29 @@ async fn guide_has_the_national_portal_sections(app: App) {
     // An online item does not tell people to bring everything for one trip.
     assert!(!html.contains("请带齐以下材料，只跑一次"));
     // A hall without windows is not said to accept the item at any window.
-    let no_windows = items.iter().find(|i| {
-        i.item.in_comprehensive_hall && i.item.item_type.is_application() && i.hall_id.is_some()
-    });
-    if let Some(it) = no_windows {
-        let hall = it.hall_id.unwrap();
+    let mut checked = 0;
+    for it in items
+        .iter()
+        .filter(|i| i.item.in_comprehensive_hall && i.item.item_type.is_application())
+    {
+        let Some(hall) = it.hall_id else { continue };
         let windows = app.db().store.hall_windows(hall).await.unwrap();
+        if windows
+            .iter()
+            .any(|w| !w.retired && w.kind == "comprehensive")
+        {
+            continue;
+        }
         let html = reqwest::get(app.url(&format!("/items/{}", it.item.impl_code)))
             .await
             .unwrap()
             .text()
             .await
             .unwrap();
-        if windows
-            .iter()
-            .all(|w| w.retired || w.kind != "comprehensive")
-        {
-            assert!(!html.contains("任一综合窗口"), "{}", it.item.name);
+        assert!(!html.contains("任一综合窗口"), "{}", it.item.name);
+        checked += 1;
+        if checked == 3 {
+            break;
         }
     }
     app.stop().await;

@@ -466,7 +466,7 @@ async fn senior_mode_switch_in_the_browser(app: App) {
         .await;
     assert_eq!(tabbable, true);
     d.click("#senior-toggle").await;
-    d.wait_text("#senior-toggle", "适老化模式").await;
+    d.wait_text("#senior-toggle", "（大字）").await;
     assert_eq!(
         d.script("return document.documentElement.className").await,
         ""
