@@ -32,7 +32,7 @@ pub async fn stats(app: &App) -> Result<CatalogStats, Error> {
     Ok(tongban_core::indicators::catalog_stats(&items))
 }
 
-/// A search of the catalog: words (name, pinyin initials, materials) and filters.
+/// A search of the catalog: words (name, pinyin, aliases, themes, materials) and filters.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ItemQuery {
@@ -73,13 +73,20 @@ pub fn find_items<'a>(view: &'a crate::CatalogView, q: &ItemQuery) -> Vec<&'a St
             if q.q.trim().is_empty() {
                 Some((1, i))
             } else {
-                let mut materials: Vec<&str> =
-                    i.materials.iter().map(|m| m.name.as_str()).collect();
-                if let Some(ini) = view.initials.get(&i.item.impl_code) {
-                    materials.push(ini);
-                }
-                let s =
-                    tongban_core::search::score(&q.q, &i.item.name, &i.item.department, &materials);
+                let materials: Vec<&str> = i.materials.iter().map(|m| m.name.as_str()).collect();
+                let themes = tongban_core::catalog::theme_words(&i.item.name);
+                let code = &i.item.impl_code;
+                let s = tongban_core::search::rank(
+                    &q.q,
+                    &tongban_core::search::Searchable {
+                        name: &i.item.name,
+                        department: &i.item.department,
+                        themes: &themes,
+                        initials: view.initials.get(code).map_or("", String::as_str),
+                        pinyin: view.pinyin.get(code).map_or("", String::as_str),
+                        materials: &materials,
+                    },
+                );
                 (s > 0).then_some((s, i))
             }
         })

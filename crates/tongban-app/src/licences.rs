@@ -263,8 +263,18 @@ impl Verdict {
 /// cryptographic and ledger check of its credential.
 pub async fn verdict_of(app: &App, l: Licence) -> Result<(Verdict, Vec<Check>), Error> {
     use tongban_core::licence::state::LicenceState;
-    let checks = verify_online(app, &l.vc).await?;
+    let mut checks = verify_online(app, &l.vc).await?;
     let state = LicenceState::parse(&l.status).unwrap_or(LicenceState::Revoked);
+    // The status list's bit cannot say which change it was; the stored status can.
+    if state != LicenceState::Valid {
+        for c in checks.iter_mut().filter(|c| c.name == "status") {
+            c.detail = if l.status_reason.is_empty() {
+                state.label().to_string()
+            } else {
+                format!("{}（{}）", state.label(), l.status_reason)
+            };
+        }
+    }
     let today = app.today().to_string();
     let expired = l.valid_until.as_deref().is_some_and(|u| u < today.as_str());
     let failed: Vec<&str> = checks
@@ -383,6 +393,19 @@ pub async fn verify_qr(
         return Ok((Verdict::invalid("二维码上的证照编号与签发记录不符"), vec![]));
     }
     verdict_of(app, l).await
+}
+
+/// The short verification URL printed as the licence PDF's QR: the verify page with the
+/// printed number (证照编号). The page shows the live status with the holder and the
+/// licence's name from the register, so a forged face is caught by comparing them; the
+/// short code scans quickly even when printed small.
+pub fn short_verify_url(app: &App, l: &Licence) -> String {
+    let number: String = l
+        .number
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '.')
+        .collect();
+    format!("{}/verify?id={number}", app.base_url)
 }
 
 /// The QR printed on a licence: the verify URL with the licence's identifier and its compact

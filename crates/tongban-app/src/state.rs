@@ -49,6 +49,8 @@ pub struct CatalogView {
     pub item_counts: HashMap<i64, usize>,
     /// Pinyin initials of each item's name, by 实施编码 (search by 首字母).
     pub initials: HashMap<String, String>,
+    /// Full pinyin of each item's name, by 实施编码 (search by 全拼).
+    pub pinyin: HashMap<String, String>,
 }
 
 impl CatalogView {
@@ -181,8 +183,18 @@ impl App {
                 )
             })
             .collect();
+        let pinyin = items
+            .iter()
+            .map(|i| {
+                (
+                    i.item.impl_code.clone(),
+                    tongban_core::search::full_pinyin(&i.item.name),
+                )
+            })
+            .collect();
         Ok(CatalogView {
             initials,
+            pinyin,
             rev,
             items,
             by_code,

@@ -806,6 +806,15 @@ pub const THEMES: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
+/// The labels and keywords of the themes an item name belongs to (search by 主题).
+pub fn theme_words(name: &str) -> Vec<&'static str> {
+    THEMES
+        .iter()
+        .filter(|(_, _, kws)| kws.iter().any(|k| name.contains(k)))
+        .flat_map(|(_, label, kws)| std::iter::once(*label).chain(kws.iter().copied()))
+        .collect()
+}
+
 pub fn themes_of(name: &str) -> Vec<&'static str> {
     THEMES
         .iter()

@@ -7,6 +7,7 @@ pub mod capability;
 pub mod case;
 pub mod catalog;
 pub mod codes;
+pub mod guide;
 pub mod ids;
 pub mod indicators;
 pub mod licence;

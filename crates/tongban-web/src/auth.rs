@@ -26,7 +26,14 @@ pub struct Viewer {
     pub token: Option<String>,
     /// The session came from an `Authorization: Bearer` header (API clients), not a cookie.
     pub bearer: bool,
+    /// 适老化 mode: large type and high contrast, kept in the [`SENIOR_COOKIE`] cookie.
+    pub senior: bool,
+    /// The request's path (the menu marks its page with `aria-current`).
+    pub path: String,
 }
+
+/// The 适老化 switch (`1` = on); a display preference, not a secret.
+pub const SENIOR_COOKIE: &str = "tb_senior";
 
 /// The CSRF token for forms on this page.
 #[derive(Clone, Debug)]
@@ -101,6 +108,8 @@ pub async fn resolve_session(State(state): State<AppState>, req: Request, next: 
         bearer: bearer.is_some(),
         token: bearer.or(cookie_token),
         user: None,
+        senior: cookie(&parts.headers, SENIOR_COOKIE) == Some("1"),
+        path: parts.uri.path().chars().take(300).collect(),
     };
     if let Some(t) = &viewer.token {
         match tongban_app::security::session_user(&state, t).await {

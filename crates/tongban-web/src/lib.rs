@@ -102,7 +102,8 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/verify",
             get(licences::verify_page).post(licences::verify_upload),
-        );
+        )
+        .route("/senior", post(ui::senior_switch));
     let admin_pages = Router::new()
         .route("/admin", get(admin::index))
         .route("/admin/items", get(admin::items))

@@ -174,7 +174,7 @@ pub async fn pdf_file(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let l = licence_for(&state, &user, &id).await?;
-    let qr = tongban_app::licences::qr_url(&state, &l).await?;
+    let qr = tongban_app::licences::short_verify_url(&state, &l);
     let subject = &l.vc["credentialSubject"];
     let mut lines = vec![
         ("证照编号".to_string(), l.number.clone()),
@@ -210,6 +210,7 @@ pub async fn pdf_file(
         lines,
         qr: &qr,
         footer: "本证照为电子证照，与纸质证照具有同等法律效力。扫描二维码或登录政务服务网核验。",
+        void: void_line(&l),
     };
     let bytes = tokio::task::spawn_blocking({
         let face_pdf = tongban_core::licence::pdf::render(&face);
@@ -228,6 +229,24 @@ pub async fn pdf_file(
         bytes,
     )
         .into_response())
+}
+
+/// The status line of a licence that is void when rendered (revoked, superseded, cancelled):
+/// the PDF then carries a 作废 mark. Suspended and valid licences print without one.
+fn void_line(l: &tongban_store::licences::Licence) -> Option<String> {
+    use tongban_core::licence::state::LicenceState;
+    let state = LicenceState::parse(&l.status).ok()?;
+    matches!(
+        state,
+        LicenceState::Revoked | LicenceState::Superseded | LicenceState::Cancelled
+    )
+    .then(|| {
+        if l.status_reason.is_empty() {
+            format!("作废：本证照{}", state.label())
+        } else {
+            format!("作废：本证照{}（{}）", state.label(), l.status_reason)
+        }
+    })
 }
 
 /// Personal identity numbers are masked on the printed face; enterprise codes are public.

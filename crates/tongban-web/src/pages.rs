@@ -188,6 +188,10 @@ struct ItemPage {
     hall_address: String,
     hall_hours: String,
     windows: String,
+    /// Any comprehensive window of the hall accepts the item (only said when it has some).
+    any_window: bool,
+    /// The guide's sections in the national portal's layout.
+    guide: tongban_core::guide::Guide,
 }
 
 pub async fn item(
@@ -215,7 +219,26 @@ pub async fn item(
         None => String::new(),
     };
     let level = it.depth_level();
+    let result = state.store.item_licence_type(&code).await?;
+    let department_phone = view
+        .department(stored.department_id)
+        .map(|d| d.phone.clone())
+        .unwrap_or_default();
+    let guide = tongban_core::guide::guide(
+        &it,
+        &stored.materials,
+        &tongban_core::guide::Facts {
+            hall_has_address: hall.as_ref().is_some_and(|h| !h.address.trim().is_empty()),
+            windows: !windows.is_empty(),
+            result: result
+                .as_ref()
+                .map(|t| (t.name.as_str(), t.fields.as_slice(), t.validity_years)),
+            department_phone: &department_phone,
+        },
+    );
     render(ItemPage {
+        any_window: it.in_comprehensive_hall && !windows.is_empty(),
+        guide,
         ctx: PageCtx::new(&viewer, &csrf),
         retired: stored.status == ItemStatus::Retired,
         level: level.number(),

@@ -20,6 +20,11 @@ pub struct UserBadge {
 pub struct PageCtx {
     pub user: Option<UserBadge>,
     pub csrf: String,
+    /// 适老化 mode is on (the page carries the `senior` class on `<html>`).
+    pub senior: bool,
+    /// The request's path: the menu entry of this page gets `aria-current="page"`, and the
+    /// 适老化 switch returns here.
+    pub path: String,
 }
 
 impl PageCtx {
@@ -37,8 +42,58 @@ impl PageCtx {
                 sees_supervision: holds(u.role, Capability::ReadSupervision),
             }),
             csrf: csrf.0.clone(),
+            senior: viewer.senior,
+            path: viewer.path.clone(),
         }
     }
+
+    /// Whether the menu entry `href` is the page shown (or a page under it).
+    pub fn current(&self, href: &str) -> bool {
+        self.path == href
+            || (href != "/"
+                && self
+                    .path
+                    .strip_prefix(href)
+                    .is_some_and(|rest| rest.starts_with('/')))
+    }
+}
+
+/// The 适老化 switch: `mode` = on | off, kept in a cookie for a year; back to `next` (a
+/// local path only). Server-rendered: a plain form, no JavaScript.
+pub async fn senior_switch(
+    axum::Form(f): axum::Form<std::collections::HashMap<String, String>>,
+) -> axum::response::Response {
+    use axum::http::header::{LOCATION, SET_COOKIE};
+    use axum::response::IntoResponse;
+    let on = f.get("mode").map(String::as_str) == Some("on");
+    let next = f
+        .get("next")
+        .map(String::as_str)
+        .filter(|n| {
+            n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && n.len() <= 300
+                && !n.chars().any(char::is_control)
+        })
+        .unwrap_or("/")
+        .to_string();
+    let cookie = if on {
+        format!(
+            "{}=1; SameSite=Lax; Path=/; Max-Age=31536000",
+            crate::auth::SENIOR_COOKIE
+        )
+    } else {
+        format!(
+            "{}=; SameSite=Lax; Path=/; Max-Age=0",
+            crate::auth::SENIOR_COOKIE
+        )
+    };
+    (
+        axum::http::StatusCode::SEE_OTHER,
+        [(LOCATION, next), (SET_COOKIE, cookie)],
+    )
+        .into_response()
 }
 
 pub fn render<T: Template>(t: T) -> Result<Html<String>, PageError> {

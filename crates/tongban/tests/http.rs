@@ -49,10 +49,14 @@ mod notices;
 mod openapi;
 #[path = "http/outbox.rs"]
 mod outbox;
+#[path = "http/public_ui.rs"]
+mod public_ui;
 #[path = "http/security.rs"]
 mod security;
 #[path = "http/supervision.rs"]
 mod supervision;
+#[path = "http/ui_browser.rs"]
+mod ui_browser;
 #[path = "http/workflow.rs"]
 mod workflow;
 

@@ -12,6 +12,10 @@ pub struct Face<'a> {
     /// Text for the QR code (the verify URL with compact signed key fields).
     pub qr: &'a str,
     pub footer: &'a str,
+    /// Set when the licence is no longer valid (revoked, superseded, cancelled) at the time
+    /// of rendering: the status line printed under the title; the face is then crossed by a
+    /// large red 作废 mark.
+    pub void: Option<String>,
 }
 
 /// UCS-2 big-endian hex of a string (characters outside the BMP become '?').
@@ -80,6 +84,26 @@ pub fn render(face: &Face<'_>) -> Vec<u8> {
         y -= 16.0 * (chars.len().div_ceil(30).max(1) as f32) + 10.0;
     }
     text(&mut content, 80.0, 66.0, 9.0, face.footer);
+    if let Some(status) = &face.void {
+        // A void mark across the face: red, diagonal, large; and the status in words under
+        // the title, so a printed copy cannot pass for a valid one.
+        content.push_str("0.80 0 0 rg 0.80 0 0 RG\n");
+        let status_width = ems(status) * 14.0;
+        text(
+            &mut content,
+            ((595.0 - status_width) / 2.0).max(60.0),
+            712.0,
+            14.0,
+            status,
+        );
+        let _ = writeln!(
+            content,
+            "q 4 w 0.7071 0.7071 -0.7071 0.7071 200 300 cm -20 -30 300 150 re S \
+             BT /F1 120 Tf 10 0 Td <{}> Tj ET Q",
+            ucs2_hex("作废")
+        );
+        content.push_str("0 0 0 rg 0 0 0 RG\n");
+    }
     // QR code, bottom right.
     if let Ok(code) =
         qrcode::QrCode::with_error_correction_level(face.qr.as_bytes(), qrcode::EcLevel::M)
@@ -298,6 +322,7 @@ mod tests {
             lines: vec![("经营者名称".into(), "娄星市星辰科技有限公司".into())],
             qr: "http://127.0.0.1:8080/verify?id=1.2.156",
             footer: "tongban",
+            void: None,
         });
         let text = String::from_utf8_lossy(&pdf);
         assert!(text.starts_with("%PDF-1.7"));
@@ -320,5 +345,15 @@ mod tests {
             .unwrap();
         assert!(pdf[xref_at..].starts_with(b"xref"));
         assert!(text.trim_end().ends_with("%%EOF"));
+        // 作废 = U+4F5C U+5E9F: only on a void licence.
+        assert!(!text.contains("4F5C5E9F"));
+        let void = render(&Face {
+            title: "食品经营许可证",
+            lines: vec![],
+            qr: "x",
+            footer: "tongban",
+            void: Some("已吊销".into()),
+        });
+        assert!(String::from_utf8_lossy(&void).contains("4F5C5E9F"));
     }
 }

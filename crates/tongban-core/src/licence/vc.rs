@@ -188,6 +188,11 @@ pub struct StatusLists {
 /// Verifies a signed licence. `ledger` is Some(true/false) when the verifier could look
 /// the issuance up on the ledger, None offline.
 /// `now` (RFC 3339, UTC) checks the validity period; None skips that check.
+/// The status check's detail when the revocation list marks a licence: the list's one bit
+/// cannot tell 吊销 from 注销 or 换发, so it names none of them (the issuer's live status
+/// does, when the platform is asked).
+pub const REVOCATION_LIST_DETAIL: &str = "状态列表标记为失效（吊销、注销或换发新版本）";
+
 pub fn verify(
     vc: &Value,
     keys: &[PublishedKey],
@@ -313,7 +318,12 @@ pub fn verify(
             let suspended = lists.suspension.get(i).unwrap_or(true);
             match (revoked, suspended) {
                 (false, false) => Check::new("status", "未被吊销或暂停", Some(true), "有效"),
-                (true, _) => Check::new("status", "未被吊销或暂停", Some(false), "已吊销/注销"),
+                (true, _) => Check::new(
+                    "status",
+                    "未被吊销或暂停",
+                    Some(false),
+                    REVOCATION_LIST_DETAIL,
+                ),
                 (_, true) => Check::new("status", "未被吊销或暂停", Some(false), "已暂停"),
             }
         }

@@ -328,6 +328,7 @@ const ROUTES: &[Route] = &[
     r("POST", "/register", Form(&[("name", "")]), PUBLIC),
     r("GET", "/verify", Empty, PUBLIC),
     r("POST", "/verify", Multipart(&[("note", "x")], None), PUBLIC),
+    r("POST", "/senior", Form(&[("mode", "on"), ("next", "/items")]), PUBLIC),
     // Applying and following a case (pages).
     r("GET", "/apply/{code}", Empty, APPLY_FORM),
     r("POST", "/apply/{code}", Multipart(&[("delivery", "electronic")], None), APPLY_SUBMIT),

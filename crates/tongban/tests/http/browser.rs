@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     base: String,
     session: String,
@@ -17,7 +17,7 @@ struct Driver {
     _profile: tempfile::TempDir,
 }
 
-fn browser_available() -> bool {
+pub(crate) fn browser_available() -> bool {
     let found = std::path::Path::new("/usr/bin/chromium").exists()
         && std::path::Path::new("/usr/bin/chromedriver").exists();
     if !found {
@@ -30,7 +30,7 @@ fn browser_available() -> bool {
 }
 
 impl Driver {
-    async fn start() -> Driver {
+    pub(crate) async fn start() -> Driver {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -82,7 +82,12 @@ impl Driver {
         }
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
         let url = format!("{}/session/{}{}", self.base, self.session, path);
         let mut req = self.http.request(method, url);
         if let Some(b) = body {
@@ -92,12 +97,12 @@ impl Driver {
         v["value"].clone()
     }
 
-    async fn goto(&self, url: &str) {
+    pub(crate) async fn goto(&self, url: &str) {
         self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url })))
             .await;
     }
 
-    async fn find(&self, css: &str) -> String {
+    pub(crate) async fn find(&self, css: &str) -> String {
         for _ in 0..50 {
             let v = self
                 .call(
@@ -119,7 +124,7 @@ impl Driver {
         panic!("no element {css} on {url}");
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         let id = self.find(css).await;
         self.call(
             reqwest::Method::POST,
@@ -129,7 +134,7 @@ impl Driver {
         .await;
     }
 
-    async fn type_into(&self, css: &str, text: &str) {
+    pub(crate) async fn type_into(&self, css: &str, text: &str) {
         let id = self.find(css).await;
         self.call(
             reqwest::Method::POST,
@@ -145,7 +150,7 @@ impl Driver {
         .await;
     }
 
-    async fn text(&self, css: &str) -> String {
+    pub(crate) async fn text(&self, css: &str) -> String {
         let id = self.find(css).await;
         self.call(reqwest::Method::GET, &format!("/element/{id}/text"), None)
             .await
@@ -155,7 +160,7 @@ impl Driver {
     }
 
     /// Waits until the element's text contains `want`.
-    async fn wait_text(&self, css: &str, want: &str) {
+    pub(crate) async fn wait_text(&self, css: &str, want: &str) {
         let mut last = String::new();
         for _ in 0..50 {
             last = self.text(css).await;
@@ -167,7 +172,7 @@ impl Driver {
         panic!("{css} shows {last:?}, expected {want:?}");
     }
 
-    async fn sign_in(&self, app: &App, user: &str) {
+    pub(crate) async fn sign_in(&self, app: &App, user: &str) {
         self.call(reqwest::Method::DELETE, "/cookie", None).await;
         self.goto(&app.url("/login")).await;
         self.type_into("#username", user).await;
@@ -177,7 +182,7 @@ impl Driver {
         self.wait_text("header.site .user", "退出").await;
     }
 
-    async fn quit(mut self) {
+    pub(crate) async fn quit(mut self) {
         let _ = self
             .http
             .delete(format!("{}/session/{}", self.base, self.session))

@@ -421,7 +421,7 @@ async fn tamper_matrix_names_the_failing_check(app: App) {
         .as_array()
         .unwrap()
         .iter()
-        .any(|c| c["detail"] == "已吊销/注销"));
+        .any(|c| c["detail"] == tongban_core::licence::vc::REVOCATION_LIST_DETAIL));
     // The status list is large, compressed and signed.
     let (_, list) = get(&app, "", "/api/v1/licences/status/revocation").await;
     let keys: Vec<tongban_core::licence::vc::PublishedKey> =

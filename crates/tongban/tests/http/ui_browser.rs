@@ -1,0 +1,538 @@
+//! Issue 12 part B in a real browser (headless Chromium over chromedriver): layout at the
+//! desktop (1366×900) and phone (390×844) viewports, keyboard access, the 适老化 mode, and
+//! the axe-core gate — zero serious or critical violations on the pages people use, in the
+//! normal and the 适老化 mode.
+//!
+//! axe-core is the npm package, installed at test time into `target/axe` when it is not
+//! there yet (or taken from `TONGBAN_AXE_JS`); the product never fetches it.
+
+use super::browser::{browser_available, Driver};
+use super::{post, App, PDF};
+use reqwest::Client;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+const AXE_VERSION: &str = "4.14.1";
+
+/// The axe-core script: `TONGBAN_AXE_JS`, or `target/axe/node_modules/axe-core/axe.min.js`,
+/// installed with npm on first use.
+fn axe_source() -> String {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    if let Ok(p) = std::env::var("TONGBAN_AXE_JS") {
+        return std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("TONGBAN_AXE_JS {p}: {e}"));
+    }
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/axe"));
+    let js = dir.join("node_modules/axe-core/axe.min.js");
+    if !js.exists() {
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = std::process::Command::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--no-save",
+                "--prefix",
+            ])
+            .arg(&dir)
+            .arg(format!("axe-core@{AXE_VERSION}"))
+            .output()
+            .expect("npm is needed to install axe-core for the accessibility gate");
+        assert!(
+            out.status.success() && js.exists(),
+            "npm install axe-core failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    std::fs::read_to_string(&js).unwrap()
+}
+
+impl Driver {
+    async fn script(&self, body: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({ "script": body, "args": [] })),
+        )
+        .await
+    }
+
+    async fn viewport(&self, width: u32, height: u32) {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )
+        .await;
+        // The window includes the browser's frame: adjust to the wanted inner width.
+        let inner = self
+            .script("return window.innerWidth")
+            .await
+            .as_u64()
+            .unwrap() as u32;
+        if inner != width {
+            self.call(
+                reqwest::Method::POST,
+                "/window/rect",
+                Some(json!({ "width": width + (width - inner.min(width)), "height": height })),
+            )
+            .await;
+        }
+    }
+
+    async fn senior(&self, app: &App, on: bool) {
+        self.goto(&app.url("/verify")).await;
+        self.call(reqwest::Method::DELETE, "/cookie/tb_senior", None)
+            .await;
+        if on {
+            self.call(
+                reqwest::Method::POST,
+                "/cookie",
+                Some(json!({ "cookie": { "name": "tb_senior", "value": "1", "path": "/" } })),
+            )
+            .await;
+        }
+    }
+
+    async fn press_tab(&self) {
+        self.call(
+            reqwest::Method::POST,
+            "/actions",
+            Some(json!({ "actions": [{ "type": "key", "id": "kb", "actions": [
+                { "type": "keyDown", "value": "\u{E004}" }, { "type": "keyUp", "value": "\u{E004}" }
+            ]}]})),
+        )
+        .await;
+    }
+
+    /// Runs axe-core on the page: the serious and critical violations, described.
+    async fn axe(&self, axe: &str) -> Vec<String> {
+        self.call(
+            reqwest::Method::POST,
+            "/timeouts",
+            Some(json!({ "script": 60000 })),
+        )
+        .await;
+        let script = format!(
+            "{axe}\n;const done = arguments[arguments.length - 1];\
+             axe.run(document, {{ runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] }} }})\
+             .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')\
+               .map(v => v.impact + ' ' + v.id + ': ' + v.help + ' — ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))))\
+             .catch(e => done(['axe failed: ' + e]));"
+        );
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/execute/async",
+                Some(json!({ "script": script, "args": [] })),
+            )
+            .await;
+        v.as_array()
+            .unwrap_or_else(|| panic!("axe did not answer: {v}"))
+            .iter()
+            .map(|s| s.as_str().unwrap_or("").to_string())
+            .collect()
+    }
+
+    /// Whether the page scrolls sideways (wider than the viewport).
+    async fn overflow(&self) -> (u64, u64) {
+        let v = self
+            .script("return [document.documentElement.scrollWidth, window.innerWidth]")
+            .await;
+        (v[0].as_u64().unwrap(), v[1].as_u64().unwrap())
+    }
+}
+
+/// A case of the enterprise applicant, submitted (and accepted when `accept`).
+async fn submitted(app: &App, accept: bool) -> String {
+    let ent = app.token("enterprise").await;
+    let items = app.db().store.all_items().await.unwrap();
+    let it = items
+        .iter()
+        .find(|i| i.item.name == "食品经营许可证核发" && i.item.department == "市市场监督管理局")
+        .unwrap();
+    let mut materials = vec![];
+    for m in it
+        .materials
+        .iter()
+        .filter(|m| m.necessity == tongban_core::catalog::Necessity::Required)
+    {
+        let r: Value = Client::new()
+            .post(app.url("/api/v1/files"))
+            .bearer_auth(&ent)
+            .body(PDF.to_vec())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        materials.push(json!({ "name": m.name, "sha256": r["sha256"] }));
+    }
+    let (s, case) = post(
+        app,
+        &ent,
+        "/api/v1/cases",
+        json!({ "item": it.item.impl_code, "delivery": "electronic", "materials": materials,
+                "details": { "经营项目": "预包装食品销售" } }),
+    )
+    .await;
+    assert!(s.is_success(), "{case}");
+    let no = case["case_no"].as_str().unwrap().to_string();
+    if accept {
+        let t = app.token("clerk").await;
+        let (s, c) = post(
+            app,
+            &t,
+            &format!("/api/v1/cases/{no}/commands"),
+            json!({ "expected_version": case["version"], "action": "accept" }),
+        )
+        .await;
+        assert!(s.is_success(), "{c}");
+    }
+    no
+}
+
+/// The pages of the gate: (who signs in, path).
+async fn gate_pages(app: &App) -> Vec<(Option<&'static str>, String)> {
+    let items = app.db().store.all_items().await.unwrap();
+    let code = items
+        .iter()
+        .find(|i| i.item.name == "食品经营许可证核发")
+        .unwrap()
+        .item
+        .impl_code
+        .clone();
+    let no = submitted(app, true).await;
+    let done = super::licences::approved(app, "食品经营许可证核发", None).await;
+    let licence = app
+        .db()
+        .store
+        .licence_of_case(done["case_no"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    vec![
+        (None, "/".to_string()),
+        (None, format!("/items/{code}")),
+        (None, "/items?q=食品".to_string()),
+        (None, format!("/verify?id={}", licence.number)),
+        (None, "/login".to_string()),
+        (Some("enterprise"), format!("/apply/{code}")),
+        (Some("enterprise"), "/my/cases".to_string()),
+        (Some("enterprise"), format!("/cases/{no}")),
+        (Some("approver"), format!("/cases/{no}")),
+        (Some("clerk"), format!("/window?item={code}")),
+        (Some("approver"), "/inbox".to_string()),
+    ]
+}
+
+async fn axe_finds_no_serious_violations_in_either_mode(app: App) {
+    if !browser_available() {
+        return;
+    }
+    let axe = axe_source();
+    let pages = gate_pages(&app).await;
+    let d = Driver::start().await;
+    d.viewport(1366, 900).await;
+    let mut failures = vec![];
+    let mut who_now: Option<&str> = Some("-");
+    for senior in [false, true] {
+        for (who, path) in &pages {
+            if *who != who_now {
+                match who {
+                    Some(u) => d.sign_in(&app, u).await,
+                    None => {
+                        d.call(reqwest::Method::DELETE, "/cookie", None).await;
+                    }
+                }
+                who_now = *who;
+            }
+            d.senior(&app, senior).await;
+            d.goto(&app.url(path)).await;
+            let class = d.script("return document.documentElement.className").await;
+            assert_eq!(class == "senior", senior, "{path}: mode");
+            for v in d.axe(&axe).await {
+                failures.push(format!(
+                    "{}{path} ({}): {v}",
+                    if senior { "[适老化] " } else { "" },
+                    who.unwrap_or("anonymous")
+                ));
+            }
+        }
+    }
+    d.quit().await;
+    assert!(
+        failures.is_empty(),
+        "axe-core: serious or critical violations:\n{}",
+        failures.join("\n")
+    );
+    app.stop().await;
+}
+
+on_each_backend!(axe_finds_no_serious_violations_in_either_mode);
+
+/// Finding 10 (and 5): no page scrolls sideways at 390 px, the menu keeps 证照核验 on
+/// screen, result tables collapse into labelled rows, long identifiers wrap.
+async fn phone_and_desktop_layouts_fit_the_screen(app: App) {
+    if !browser_available() {
+        return;
+    }
+    let pages = gate_pages(&app).await;
+    let d = Driver::start().await;
+    let mut who_now: Option<&str> = Some("-");
+    let mut problems = vec![];
+    for (w, h) in [(390, 844), (1366, 900)] {
+        d.viewport(w, h).await;
+        for senior in [false, true] {
+            for (who, path) in &pages {
+                if *who != who_now {
+                    match who {
+                        Some(u) => d.sign_in(&app, u).await,
+                        None => {
+                            d.call(reqwest::Method::DELETE, "/cookie", None).await;
+                        }
+                    }
+                    who_now = *who;
+                }
+                d.senior(&app, senior).await;
+                d.goto(&app.url(path)).await;
+                let (scroll, inner) = d.overflow().await;
+                if scroll > inner {
+                    problems.push(format!(
+                        "{w}px{} {path}: page is {scroll}px wide",
+                        if senior { " 适老化" } else { "" }
+                    ));
+                }
+                // Every menu entry, 证照核验 included, is within the screen.
+                let off = d
+                    .script(
+                        "return [...document.querySelectorAll('header.site nav a')]\
+                         .filter(a => { const r = a.getBoundingClientRect(); return r.right > window.innerWidth + 1 || r.left < 0; })\
+                         .map(a => a.textContent)",
+                    )
+                    .await;
+                if off.as_array().is_some_and(|a| !a.is_empty()) {
+                    problems.push(format!("{w}px {path}: menu entries off screen: {off}"));
+                }
+            }
+        }
+    }
+    // On the phone, search results are one labelled block per item, not a wide table.
+    d.viewport(390, 844).await;
+    d.senior(&app, false).await;
+    d.goto(&app.url("/items?q=食品")).await;
+    let display = d
+        .script("return getComputedStyle(document.querySelector('table.data.collapse tbody tr')).display")
+        .await;
+    assert_eq!(display, "block", "result rows collapse on the phone");
+    let label = d
+        .script("return getComputedStyle(document.querySelector('table.data.collapse td[data-label]'), '::before').content")
+        .await;
+    assert!(label.as_str().unwrap_or("").contains("事项名称"), "{label}");
+    d.viewport(1366, 900).await;
+    let display = d
+        .script("return getComputedStyle(document.querySelector('table.data.collapse tbody tr')).display")
+        .await;
+    assert_eq!(display, "table-row", "a table on the desktop");
+    d.quit().await;
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    app.stop().await;
+}
+
+on_each_backend!(phone_and_desktop_layouts_fit_the_screen);
+
+/// Findings 8 and 11: radio buttons sit left of their text; a skip link is the first tab
+/// stop; the header's focus ring is visible; sign-in puts the cursor in the user name; the
+/// menu marks the current page.
+async fn keyboard_focus_and_choices_are_usable(app: App) {
+    if !browser_available() {
+        return;
+    }
+    let items = app.db().store.all_items().await.unwrap();
+    let code = items
+        .iter()
+        .find(|i| i.item.name == "食品经营许可证核发")
+        .unwrap()
+        .item
+        .impl_code
+        .clone();
+    let d = Driver::start().await;
+    for (w, h) in [(1366, 900), (390, 844)] {
+        d.viewport(w, h).await;
+        // Login: the cursor is in the user name field.
+        d.call(reqwest::Method::DELETE, "/cookie", None).await;
+        d.goto(&app.url("/login")).await;
+        assert_eq!(
+            d.script("return document.activeElement.id").await,
+            "username"
+        );
+        // The skip link is the first stop, visible when focused, and leads to the content.
+        d.goto(&app.url("/items")).await;
+        d.press_tab().await;
+        let v = d
+            .script(
+                "const a = document.activeElement; const r = a.getBoundingClientRect();\
+                 return [a.className, r.top >= 0 && r.height > 0, getComputedStyle(a).outlineStyle]",
+            )
+            .await;
+        assert_eq!(v[0], "skip-link", "{w}px: first tab stop");
+        assert_eq!(v[1], true, "{w}px: skip link visible when focused");
+        // The header's focus ring: solid, yellow, 3px — visible on red and blue.
+        d.press_tab().await;
+        let v = d
+            .script(
+                "const a = document.activeElement; const s = getComputedStyle(a);\
+                 return [a.closest('header') !== null, s.outlineStyle, s.outlineColor, s.outlineWidth]",
+            )
+            .await;
+        assert_eq!(v[0], true, "{v}");
+        assert_eq!(v[1], "solid", "{v}");
+        assert_eq!(v[2], "rgb(255, 216, 77)", "{v}");
+        assert_eq!(v[3], "3px", "{v}");
+        // The menu marks the page shown.
+        let current = d
+            .script("return [...document.querySelectorAll('nav a[aria-current=page]')].map(a => a.getAttribute('href'))")
+            .await;
+        assert_eq!(current, json!(["/items"]));
+
+        // Radio buttons: left of their text, on the same line.
+        d.sign_in(&app, "enterprise").await;
+        d.goto(&app.url(&format!("/apply/{code}"))).await;
+        let v = d
+            .script(
+                "return [...document.querySelectorAll('input[type=radio][name=delivery]')].map(i => {\
+                   const l = i.closest('label'); const ir = i.getBoundingClientRect(); const lr = l.getBoundingClientRect();\
+                   const lh = parseFloat(getComputedStyle(l).lineHeight);\
+                   return [ir.left - lr.left, lr.height <= lh * 1.6, ir.right <= lr.left + lr.width / 2, ir.top - lr.top]; })",
+            )
+            .await;
+        let rows = v.as_array().unwrap();
+        assert!(rows.len() >= 2, "{v}");
+        for r in rows {
+            assert!(
+                r[0].as_f64().unwrap() < 4.0,
+                "{w}px: radio at the left edge: {v}"
+            );
+            assert_eq!(r[1], true, "{w}px: radio and text on one line: {v}");
+            assert_eq!(r[2], true, "{w}px: radio before its text: {v}");
+        }
+    }
+    d.quit().await;
+    app.stop().await;
+}
+
+on_each_backend!(keyboard_focus_and_choices_are_usable);
+
+/// The 适老化 switch: a plain form (no JavaScript), kept in a cookie: large type, line
+/// spacing ≥ 1.3, no gradient; reachable from the keyboard; switched off the same way.
+async fn senior_mode_switch_in_the_browser(app: App) {
+    if !browser_available() {
+        return;
+    }
+    let d = Driver::start().await;
+    d.viewport(1366, 900).await;
+    d.call(reqwest::Method::DELETE, "/cookie", None).await;
+    d.goto(&app.url("/items?q=食品")).await;
+    let normal = d
+        .script("return parseFloat(getComputedStyle(document.body).fontSize)")
+        .await
+        .as_f64()
+        .unwrap();
+    d.click("#senior-toggle").await;
+    d.wait_text("#senior-toggle", "退出适老化").await;
+    // Back on the same page, large and high-contrast.
+    let v = d
+        .script(
+            "const b = getComputedStyle(document.body); const h = getComputedStyle(document.querySelector('header.site'));\
+             return [location.pathname, document.documentElement.className, parseFloat(b.fontSize), parseFloat(b.lineHeight) / parseFloat(b.fontSize), h.backgroundImage]",
+        )
+        .await;
+    assert_eq!(v[0], "/items", "{v}");
+    assert_eq!(v[1], "senior", "{v}");
+    let size = v[2].as_f64().unwrap();
+    assert!(size >= 20.0 && size > normal, "{v}");
+    assert!(v[3].as_f64().unwrap() >= 1.3, "{v}");
+    assert_eq!(v[4], "none", "no decorative gradient: {v}");
+    // Kept across pages.
+    d.goto(&app.url("/verify")).await;
+    assert_eq!(
+        d.script("return document.documentElement.className").await,
+        "senior"
+    );
+    // Switched off with the keyboard: the switch is a button in the tab order.
+    let tabbable = d
+        .script("const b = document.getElementById('senior-toggle'); return b.tabIndex >= 0 && !b.disabled")
+        .await;
+    assert_eq!(tabbable, true);
+    d.click("#senior-toggle").await;
+    d.wait_text("#senior-toggle", "（大字）").await;
+    assert_eq!(
+        d.script("return document.documentElement.className").await,
+        ""
+    );
+    d.quit().await;
+    app.stop().await;
+}
+
+on_each_backend!(senior_mode_switch_in_the_browser);
+
+/// Finding 7/12: the guide prints from its first page (no blank page first); its sections
+/// are there on paper too.
+async fn guide_prints_without_a_blank_first_page(app: App) {
+    if !browser_available() {
+        return;
+    }
+    if !std::path::Path::new("/usr/bin/pdftotext").exists() {
+        assert!(
+            !std::env::var("TONGBAN_REQUIRE_POPPLER").is_ok_and(|v| v == "1"),
+            "TONGBAN_REQUIRE_POPPLER=1 but pdftotext is missing"
+        );
+        return;
+    }
+    use base64::Engine;
+    let items = app.db().store.all_items().await.unwrap();
+    let food = items
+        .iter()
+        .find(|i| i.item.name == "食品经营许可证核发")
+        .unwrap();
+    let d = Driver::start().await;
+    d.viewport(1366, 900).await;
+    d.goto(&app.url(&format!("/items/{}", food.item.impl_code)))
+        .await;
+    let pdf = d
+        .call(
+            reqwest::Method::POST,
+            "/print",
+            Some(json!({ "pageRanges": [] })),
+        )
+        .await;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(pdf.as_str().expect("a printed PDF"))
+        .unwrap();
+    d.quit().await;
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("guide.pdf");
+    std::fs::write(&f, &bytes).unwrap();
+    let page = |n: u32| {
+        let out = std::process::Command::new("/usr/bin/pdftotext")
+            .args(["-f", &n.to_string(), "-l", &n.to_string()])
+            .arg(&f)
+            .arg("-")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let first = page(1);
+    assert!(
+        first.contains("实施主体") && first.contains("承诺办结时限"),
+        "the first printed page carries the guide: {first:?}"
+    );
+    let all = (1..=6).map(page).collect::<String>();
+    for s in ["办理流程", "送达方式", "常见问题", "监督投诉电话"] {
+        assert!(all.contains(s), "printed guide lacks {s}");
+    }
+    app.stop().await;
+}
+
+on_each_backend!(guide_prints_without_a_blank_first_page);
