@@ -475,11 +475,12 @@ pub async fn appeal(
 }
 
 /// 复核: a supervisor outside the rating's department decides.
+/// `upheld` None: no decision given (refused after the authorization checks).
 pub async fn decide(
     app: &App,
     user: &User,
     id: i64,
-    upheld: bool,
+    upheld: Option<bool>,
     reason: &str,
 ) -> Result<Appeal, Error> {
     let r = rating_for(app, user, id, Capability::DecideRatingAppeal).await?;
@@ -494,6 +495,12 @@ pub async fn decide(
         .await
         .with_message("申诉须由被评价部门以外的复核人员决定"));
     }
+    let upheld = upheld.ok_or_else(|| Error::invalid("请给出复核结论：upheld 为 true 或 false"))?;
+    let reason = match reason.trim() {
+        "" if upheld => "申诉成立",
+        "" => "申诉不成立",
+        r => r,
+    };
     let reason = bounded(reason, "复核意见", 1000)?;
     if app.store.appeal(id).await?.is_none() {
         return Err(Error::invalid("该评价没有待复核的申诉"));

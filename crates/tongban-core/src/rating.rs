@@ -340,6 +340,26 @@ pub fn figures<'a>(facts: impl IntoIterator<Item = &'a Fact>) -> Figures {
     }
 }
 
+/// A QR code of `text` as an SVG image (for the receipt's rating link).
+pub fn qr_svg(text: &str) -> String {
+    let Ok(code) = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+    else {
+        return String::new();
+    };
+    let w = code.width();
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {0} {0}\" width=\"160\" height=\"160\" role=\"img\" aria-label=\"评价二维码\"><rect width=\"{0}\" height=\"{0}\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
+        w + 8
+    );
+    for (i, c) in code.to_colors().iter().enumerate() {
+        if *c == qrcode::Color::Dark {
+            s.push_str(&format!("M{} {}h1v1h-1z", i % w + 4, i / w + 4));
+        }
+    }
+    s.push_str("\"/></svg>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

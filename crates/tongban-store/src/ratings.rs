@@ -168,6 +168,18 @@ pub struct RatingFilter {
     pub department_id: Option<i64>,
 }
 
+/// The rating prompt added to the applicant's message after 受理 and after 办结.
+pub fn prompt_after(events: &[Event]) -> &'static str {
+    if events
+        .iter()
+        .any(|e| matches!(e, Event::Accepted { .. } | Event::Completed { .. }))
+    {
+        "欢迎在办件页面对本次服务作出评价（好差评，自愿参与）。"
+    } else {
+        ""
+    }
+}
+
 impl Store {
     /// Keeps a rating: refused as a conflict when the case already has one for this channel
     /// and stage (unless its 差评 was rectified, when the applicant may rate again).
