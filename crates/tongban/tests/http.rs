@@ -47,6 +47,8 @@ mod licences;
 mod notices;
 #[path = "http/outbox.rs"]
 mod outbox;
+#[path = "http/ratings.rs"]
+mod ratings;
 #[path = "http/security.rs"]
 mod security;
 #[path = "http/supervision.rs"]
