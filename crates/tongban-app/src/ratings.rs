@@ -693,11 +693,19 @@ pub async fn seed_demo(app: &App) -> Result<usize, Error> {
     let origin = |channel: RatingChannel| Origin {
         channel,
         rated_by: "demo".into(),
-        device: if channel == RatingChannel::Pad { "pad:demo" } else { "" },
+        device: if channel == RatingChannel::Pad {
+            "pad:demo"
+        } else {
+            ""
+        },
         window: (channel == RatingChannel::Pad)
             .then(|| window.as_ref().map(|w| (w.id, w.hall_id)))
             .flatten(),
-        clerk: if channel == RatingChannel::Pad { "clerk".into() } else { String::new() },
+        clerk: if channel == RatingChannel::Pad {
+            "clerk".into()
+        } else {
+            String::new()
+        },
         token_hash: None,
     };
     let input = |level: i64, comment: &str| RateInput {
@@ -707,13 +715,25 @@ pub async fn seed_demo(app: &App) -> Result<usize, Error> {
     };
     // (case index, stage, channel, level, comment)
     let plan: [(usize, Stage, RatingChannel, i64, &str); 7] = [
-        (0, Stage::Acceptance, RatingChannel::Pad, 5, "窗口人员热情，一次办好"),
+        (
+            0,
+            Stage::Acceptance,
+            RatingChannel::Pad,
+            5,
+            "窗口人员热情，一次办好",
+        ),
         (0, Stage::Completion, RatingChannel::Web, 4, ""),
         (1, Stage::Acceptance, RatingChannel::Qr, 3, ""),
         (1, Stage::Completion, RatingChannel::Web, 2, "等待时间较长"),
         (2, Stage::Acceptance, RatingChannel::Pad, 1, "误触"),
         (2, Stage::Completion, RatingChannel::Mobile, 5, ""),
-        (3, Stage::Acceptance, RatingChannel::Web, 1, "指南与实际所需材料不一致"),
+        (
+            3,
+            Stage::Acceptance,
+            RatingChannel::Web,
+            1,
+            "指南与实际所需材料不一致",
+        ),
     ];
     let mut made = vec![];
     for (i, stage, channel, level, comment) in plan {
@@ -721,23 +741,43 @@ pub async fn seed_demo(app: &App) -> Result<usize, Error> {
         if !rating::stage_reached(&rec.state, stage) {
             continue;
         }
-        made.push((i, level, keep(app, rec, stage, origin(channel), &input(level, comment)).await?));
+        made.push((
+            i,
+            level,
+            keep(app, rec, stage, origin(channel), &input(level, comment)).await?,
+        ));
     }
     let today = app.today();
     for (i, level, r) in &made {
         match (i, level) {
             // A 差评 followed up: called back and rectified.
             (1, 2) => {
-                app.store.record_callback(r.id, "已电话回访，说明高峰时段分流安排", "approver", today).await?;
-                app.store.record_rectified(r.id, "增设高峰时段综合窗口一个", "head", today).await?;
+                app.store
+                    .record_callback(r.id, "已电话回访，说明高峰时段分流安排", "approver", today)
+                    .await?;
+                app.store
+                    .record_rectified(r.id, "增设高峰时段综合窗口一个", "head", today)
+                    .await?;
             }
             // A mistaken touch on the pad: appealed with the hall's video, upheld.
             (2, 1) => {
                 app.store
-                    .file_appeal(r, "申请人误触评价器", "大厅监控录像显示申请人离开时误触，本人电话确认满意", "head", app.now())
+                    .file_appeal(
+                        r,
+                        "申请人误触评价器",
+                        "大厅监控录像显示申请人离开时误触，本人电话确认满意",
+                        "head",
+                        app.now(),
+                    )
                     .await?;
                 app.store
-                    .decide_appeal(r, true, "经核实为误触，申请人本人确认满意", "supervisor", app.now())
+                    .decide_appeal(
+                        r,
+                        true,
+                        "经核实为误触，申请人本人确认满意",
+                        "supervisor",
+                        app.now(),
+                    )
                     .await?;
             }
             _ => {}
