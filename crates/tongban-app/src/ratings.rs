@@ -649,18 +649,6 @@ fn csv_cell(s: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::csv_cell;
-
-    #[test]
-    fn csv_cells_are_quoted_and_defused() {
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("=1+1"), "'=1+1");
-        assert_eq!(csv_cell("plain"), "plain");
-    }
-}
-
 // ---- the demo city -----------------------------------------------------------------------
 
 /// Ratings for the demo city's cases: every level, an open and a done rectification, and an
@@ -784,4 +772,16 @@ pub async fn seed_demo(app: &App) -> Result<usize, Error> {
         }
     }
     Ok(made.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+
+    #[test]
+    fn csv_cells_are_quoted_and_defused() {
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("=1+1"), "'=1+1");
+        assert_eq!(csv_cell("plain"), "plain");
+    }
 }

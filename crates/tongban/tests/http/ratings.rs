@@ -150,7 +150,7 @@ async fn one_rating_per_case_channel_and_stage(app: App) {
     assert_eq!(r["indicators"]["服务效率"], 5);
     // The window visit is rated against the in-person set; 整体满意度 defaults to the level.
     assert_eq!(r["indicators"]["整体满意度"], 4);
-    assert_eq!(r["department_id"].as_i64().is_some(), true);
+    assert!(r["department_id"].as_i64().is_some());
     // A second for the same case, channel and stage: 409; another channel is another rating.
     let (s, e) = rate(&app, &zs, &no, body.clone()).await;
     assert_eq!(s, StatusCode::CONFLICT, "{e}");
