@@ -421,6 +421,8 @@ mod tests {
             .split(".route(")
             .skip(1)
             .map(|seg| seg.split(".layer(").next().unwrap_or(seg))
+            // (a module's router() ends where its function does)
+            .map(|seg| seg.split("\n}").next().unwrap_or(seg))
             .filter(|seg| seg.trim_start().starts_with("\"/api/v1/"))
         {
             let path = line
