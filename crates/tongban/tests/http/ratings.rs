@@ -716,3 +716,37 @@ async fn export_and_public_page(app: App) {
 }
 
 on_each_backend!(export_and_public_page);
+
+async fn the_demo_city_has_ratings_of_every_level_and_their_follow_up(app: App) {
+    tongban::demo::seed_cases(&app.state).await.unwrap();
+    let today = {
+        use tongban_app::clock::Clock;
+        app.clock.now().format("%Y-%m-%d").to_string()
+    };
+    let st = stats(&app, &format!("from=2026-01-01&to={today}")).await;
+    for level in ["1", "2", "3", "4", "5"] {
+        assert!(
+            st["by_level"][level].as_i64().unwrap() >= 1,
+            "level {level}: {st}"
+        );
+    }
+    let sup = app.token("supervisor").await;
+    let (_, open) = get(&app, &sup, "/api/v1/ratings/rectifications?status=open").await;
+    let (_, done) = get(&app, &sup, "/api/v1/ratings/rectifications?status=done").await;
+    assert!(
+        !open["rectifications"].as_array().unwrap().is_empty(),
+        "{open}"
+    );
+    assert!(
+        !done["rectifications"].as_array().unwrap().is_empty(),
+        "{done}"
+    );
+    let all = open["rectifications"].as_array().unwrap();
+    assert!(
+        all.iter().any(|x| x["rating"]["excluded"] == true),
+        "an upheld appeal: {open}"
+    );
+    app.stop().await;
+}
+
+on_each_backend!(the_demo_city_has_ratings_of_every_level_and_their_follow_up);
