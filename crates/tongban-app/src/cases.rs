@@ -130,6 +130,7 @@ pub async fn execute(
         &format!("办件{case_no}状态更新：{}", rec.status.label()),
     )
     .await;
+    crate::ratings::invite_after(state, &rec, &events).await;
     for job in &jobs {
         if state.faults.stops_after_decision() {
             break;

@@ -467,5 +467,9 @@ pub async fn seed_cases(state: &crate::App) -> anyhow::Result<usize> {
             )
             .await?;
     }
+    // 好差评: ratings of every level, an open and a done rectification, an upheld appeal.
+    crate::ratings::seed_demo(state)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo ratings: {}", e.message))?;
     Ok(made)
 }

@@ -20,6 +20,7 @@ pub mod ledger;
 pub mod licences;
 pub mod notices;
 pub mod notify;
+pub mod ratings;
 pub mod security;
 mod state;
 pub mod supervision;

@@ -31,6 +31,8 @@ pub struct App {
     pub faults: Arc<crate::jobs::Faults>,
     /// Session limits and audit retention (configuration).
     pub security: crate::security::SecurityPolicy,
+    /// 差评 rectification period in working days (a local setting; 回访 is always 1).
+    pub rating_rectify_days: u32,
     catalog: Arc<RwLock<Option<Arc<CatalogView>>>>,
     calendar: Arc<RwLock<Option<CalendarAt>>>,
 }
@@ -86,6 +88,7 @@ impl App {
             faults: Arc::default(),
             region: tongban_core::codes::RegionCode::parse("431900").expect("demo region code"),
             security: crate::security::SecurityPolicy::default(),
+            rating_rectify_days: tongban_core::rating::DEFAULT_RECTIFY_WORKING_DAYS,
             catalog: Arc::new(RwLock::new(None)),
             calendar: Arc::new(RwLock::new(None)),
         }

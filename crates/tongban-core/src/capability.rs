@@ -48,6 +48,16 @@ pub enum Capability {
     ReadMetrics,
     /// Reset another user's password (the user must change it at the next sign-in).
     ResetPassword,
+    /// 好差评: rate one's own case (nobody rates on an applicant's behalf).
+    RateCase,
+    /// 差评 follow-up: list, 回访 and 整改 of one's department's ratings.
+    FollowUpRatings,
+    /// Appeal (申诉) a rating of one's department.
+    AppealRating,
+    /// Decide an appeal (复核); the decider must be outside the rating's department.
+    DecideRatingAppeal,
+    /// The monthly export of ratings for the provincial 好差评 system (applicants' IDs).
+    ExportRatings,
 }
 
 /// Over which resources a capability holds.
@@ -172,6 +182,28 @@ pub const TABLE: &[(Capability, &[(Role, Scope)])] = &[
     (C::LoadCalendar, &[(R::Admin, S::Any)]),
     (C::ReadMetrics, &[(R::Admin, S::Any)]),
     (C::ResetPassword, &[(R::Admin, S::Any)]),
+    (C::RateCase, &[(R::Person, S::Own), (R::Enterprise, S::Own)]),
+    (
+        C::FollowUpRatings,
+        &[
+            (R::Approver, S::Department),
+            (R::Head, S::Department),
+            (R::Supervisor, S::Any),
+        ],
+    ),
+    (
+        C::AppealRating,
+        &[(R::Approver, S::Department), (R::Head, S::Department)],
+    ),
+    (C::DecideRatingAppeal, &[(R::Supervisor, S::Any)]),
+    (
+        C::ExportRatings,
+        &[
+            (R::Supervisor, S::Any),
+            (R::Auditor, S::Any),
+            (R::Admin, S::Any),
+        ],
+    ),
 ];
 
 /// The scope in which `role` holds `cap`, if at all.

@@ -525,6 +525,19 @@ pub enum Event {
         /// The calendar years whose tables changed, e.g. [2027].
         years: Vec<i32>,
     },
+    /// 好差评: the applicant rated the case (stage `acceptance` or `completion`). The rating
+    /// itself is kept with the ratings; it is never deleted.
+    Rated {
+        rating_id: i64,
+        stage: String,
+        channel: String,
+        level: u8,
+    },
+    /// 申诉复核 upheld: the rating is excluded from the figures, kept, with the reason.
+    RatingExcluded {
+        rating_id: i64,
+        reason: String,
+    },
 }
 
 impl Event {
@@ -553,6 +566,8 @@ impl Event {
             Event::DeliveryRegistered { .. } => "delivery_registered",
             Event::ReceiptConfirmed {} => "receipt_confirmed",
             Event::DeadlinesRecomputed { .. } => "deadlines_recomputed",
+            Event::Rated { .. } => "rated",
+            Event::RatingExcluded { .. } => "rating_excluded",
         }
     }
     /// The name people read in a timeline.
@@ -581,6 +596,8 @@ impl Event {
             Event::DeliveryRegistered { .. } => "送达登记",
             Event::ReceiptConfirmed {} => "申请人确认收到",
             Event::DeadlinesRecomputed { .. } => "按新公布的节假日安排重算期限",
+            Event::Rated { .. } => "评价",
+            Event::RatingExcluded { .. } => "差评申诉复核通过",
         }
     }
 }
@@ -943,7 +960,9 @@ impl Case {
             | Event::SupervisionAnswered { .. }
             | Event::SupervisionClosed { .. }
             | Event::LicenceIssued { .. }
-            | Event::LicenceStatusChanged { .. } => {}
+            | Event::LicenceStatusChanged { .. }
+            | Event::Rated { .. }
+            | Event::RatingExcluded { .. } => {}
             Event::SpecialStarted {
                 procedure,
                 on,

@@ -16,6 +16,7 @@ pub mod messages;
 pub mod money;
 pub mod notice;
 pub mod password;
+pub mod rating;
 pub mod roles;
 pub mod search;
 pub mod supervision;

@@ -22,6 +22,7 @@ pub mod ledger_append;
 pub mod licences;
 pub mod messages;
 pub mod objects;
+pub mod ratings;
 pub mod supervision;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -272,6 +272,8 @@ struct CasePage {
     materials: Vec<String>,
     /// Written notices (文书): (n, title, number, date).
     notices: Vec<(u32, &'static str, String, String)>,
+    /// 好差评: the applicant's prompt and the ratings given (rendered by the ratings module).
+    rating: String,
 }
 
 struct ActionView {
@@ -457,6 +459,13 @@ fn event_detail(e: &Event) -> String {
                 "办结。"
             }
         ),
+        Event::Rated {
+            stage,
+            channel,
+            level,
+            ..
+        } => format!("{stage} · {channel} · {level}星"),
+        Event::RatingExcluded { reason, .. } => reason.clone(),
     }
 }
 
@@ -486,8 +495,11 @@ async fn case_page(
         .into_iter()
         .map(|n| (n.n, n.title, n.number, n.date.to_string()))
         .collect();
+    let rating =
+        crate::ratings::case_block(state, user, &rec, access == Access::Owner, &csrf.0).await?;
     let d = |x: Option<chrono::NaiveDate>| x.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
     render(CasePage {
+        rating,
         ctx: PageCtx::new(viewer, csrf),
         back: if access == Access::Owner {
             "/my/cases"
@@ -682,6 +694,8 @@ struct ReceiptPage {
     materials: String,
     promised: String,
     delivery: &'static str,
+    /// 好差评: a QR with a one-time link to rate the window visit.
+    rate_qr: String,
 }
 
 pub async fn receipt(
@@ -693,8 +707,10 @@ pub async fn receipt(
 ) -> Result<Html<String>, PageError> {
     let (rec, _) = tongban_app::cases::read_case(&state, &user, &no).await?;
     let applicant = state.store.applicant(rec.applicant_id).await?;
+    let rate_qr = crate::ratings::receipt_qr(&state, &rec).await?;
     let l = &rec.state.limits;
     render(ReceiptPage {
+        rate_qr,
         ctx: PageCtx::new(&viewer, &csrf),
         item_name: rec.item_name.clone(),
         applicant: format!("{}（{}）", applicant.name, applicant.masked_id()),

@@ -16,6 +16,7 @@ pub mod notices;
 pub mod openapi;
 pub mod pages;
 pub mod ratelimit;
+pub mod ratings;
 pub mod security;
 pub mod session;
 pub mod state;
@@ -268,6 +269,7 @@ pub fn router(state: AppState) -> Router {
         .merge(public)
         .merge(admin_pages)
         .merge(api)
+        .merge(ratings::router())
         .merge(ops)
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -213,6 +213,54 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
         "Supervision records (open=true|false, case_no); department staff see their own",
         false,
     ),
+    (
+        "post",
+        "/api/v1/cases/{no}/ratings",
+        "好差评: the case's applicant rates it: {level 1..5, channel web|mobile, stage acceptance|completion, indicators, comment} → 201; a second for the same channel and stage 409; stage not reached 422",
+        false,
+    ),
+    (
+        "get",
+        "/api/v1/ratings/stats",
+        "Public 好差评 figures (from, to = YYYY-MM-DD, department = code): total, by_level, good, bad, rectified, rectified_on_time, called_back, each {count, of, rate}",
+        false,
+    ),
+    (
+        "get",
+        "/api/v1/ratings/export",
+        "A month's ratings as CSV for the provincial 好差评 system (month = YYYY-MM; supervisors, auditors, admins)",
+        false,
+    ),
+    (
+        "get",
+        "/api/v1/ratings/rectifications",
+        "差评 follow-up records (status = open|done): the department's, or all for supervisors",
+        false,
+    ),
+    (
+        "post",
+        "/api/v1/ratings/{id}/callback",
+        "Record the 回访 of a 差评: {note} (the rating's department)",
+        false,
+    ),
+    (
+        "post",
+        "/api/v1/ratings/{id}/rectify",
+        "Record the 整改 of a 差评 after its 回访: {note} (the rating's department)",
+        false,
+    ),
+    (
+        "post",
+        "/api/v1/ratings/{id}/appeal",
+        "The department appeals a rating: {reason, evidence} → 201",
+        false,
+    ),
+    (
+        "post",
+        "/api/v1/ratings/{id}/appeal/decision",
+        "A supervisor outside the department decides: {upheld: bool, reason}; upheld excludes the rating from the figures (kept, marked)",
+        false,
+    ),
     ("get", "/api/v1/supervision/orders", "督办 orders", false),
     (
         "post",
@@ -800,13 +848,16 @@ mod tests {
     /// Every `/api/v1` route registered in lib.rs is documented, with each of its methods.
     #[test]
     fn every_api_route_is_documented() {
-        let src = include_str!("lib.rs");
+        // Feature modules that own their API routes are read too.
+        let src = concat!(include_str!("lib.rs"), include_str!("ratings.rs"));
         let mut missing = Vec::new();
         // Each `.route(` call up to the next one, however rustfmt wrapped it.
         for line in src
             .split(".route(")
             .skip(1)
             .map(|seg| seg.split(".layer(").next().unwrap_or(seg))
+            // (a module's router() ends where its function does)
+            .map(|seg| seg.split("\n}").next().unwrap_or(seg))
             .filter(|seg| seg.trim_start().starts_with("\"/api/v1/"))
         {
             let path = line

@@ -51,6 +51,8 @@ mod openapi;
 mod outbox;
 #[path = "http/public_ui.rs"]
 mod public_ui;
+#[path = "http/ratings.rs"]
+mod ratings;
 #[path = "http/security.rs"]
 mod security;
 #[path = "http/supervision.rs"]

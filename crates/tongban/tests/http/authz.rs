@@ -240,6 +240,27 @@ const LEDGER_ENTRIES: Row = &each([LOGIN,    DENY,     DENY,     DENY,     DENY,
 /// The audit log: auditors and administrators read and export it; nobody edits it.
 #[rustfmt::skip]
 const AUDIT_READ: Row =     &each([LOGIN,    DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     OK,       OK]);
+/// 好差评: rating a case, by its applicant only (staff never rate for an applicant).
+#[rustfmt::skip]
+const RATE_CASE: Row =      &each([LOGIN,    OK,       HIDE,     HIDE,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY]);
+/// The window pad and one-time links: no sign-in, but a staff session is refused.
+#[rustfmt::skip]
+const RATE_NO_STAFF: Row =  &each([OK,       OK,       OK,       OK,       DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY]);
+/// 差评 follow-up records: the department's staff (their own), supervisors (all).
+#[rustfmt::skip]
+const RATING_FOLLOW_READ: Row = &each([LOGIN, DENY,    DENY,     DENY,     DENY,     OK,       OK,       OK,       OK,       DENY,     DENY,     DENY]);
+/// 回访 and 整改 of the rating's department; supervisors of any.
+#[rustfmt::skip]
+const RATING_FOLLOW_ACT: Row = &each([LOGIN, DENY,     DENY,     DENY,     DENY,     OK,       OK,       DENY,     OK,       DENY,     DENY,     DENY]);
+/// 申诉: the rating's department.
+#[rustfmt::skip]
+const RATING_APPEAL: Row =  &each([LOGIN,    DENY,     DENY,     DENY,     DENY,     OK,       OK,       DENY,     DENY,     DENY,     DENY,     DENY]);
+/// 复核: supervisors (outside the rating's department).
+#[rustfmt::skip]
+const RATING_DECIDE: Row =  &each([LOGIN,    DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     OK,       DENY,     DENY,     DENY]);
+/// The provincial export (applicants' ID numbers).
+#[rustfmt::skip]
+const RATING_EXPORT: Row =  &each([LOGIN,    DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     OK,       DENY,     OK,       OK]);
 /// Signing in: anyone (a fresh session each time).
 const SIGN_IN: Row = &[(Who::Anon, OK), (Who::Clerk, OK)];
 /// Ending an API session needs one.
@@ -457,6 +478,26 @@ const ROUTES: &[Route] = &[
     r("GET", "/api/v1/audit/export", Empty, AUDIT_READ),
     r("POST", "/api/v1/admin/calendar", Json("{}"), ADMIN_ONLY),
     r("POST", "/api/v1/admin/licence-types", Json("{}"), ADMIN_ONLY),
+    // 好差评 (pages and API). The fixture rating is a 5-star rating of the fixture case,
+    // so follow-up writes are refused after authorization (not a 差评, 422).
+    r("GET", "/ratings", Empty, PUBLIC),
+    r("GET", "/ratings/export.csv", Empty, RATING_EXPORT).q("?month=2026-03"),
+    r("GET", "/ratings/rectifications", Empty, RATING_FOLLOW_READ),
+    r("POST", "/ratings/{id}/act", Form(&[("action", "callback"), ("note", "")]), RATING_FOLLOW_ACT),
+    r("GET", "/rate/window/{window}", Empty, PUBLIC),
+    r("POST", "/rate/window/{window}", Form(&[("level", "0")]), RATE_NO_STAFF),
+    r("POST", "/rate/window/{window}/case", Form(&[("case_no", "{case}")]), WINDOW),
+    r("GET", "/rate/t/{token}", Empty, PUBLIC),
+    r("POST", "/rate/t/{token}", Form(&[("level", "3")]), RATE_NO_STAFF),
+    r("POST", "/cases/{no}/rate", Form(&[("stage", "acceptance"), ("level", "0")]), RATE_CASE),
+    r("POST", "/api/v1/cases/{no}/ratings", Json(r#"{"level": 0, "channel": "web", "stage": "acceptance"}"#), RATE_CASE),
+    r("GET", "/api/v1/ratings/stats", Empty, PUBLIC).q("?from=2026-03-01&to=2026-03-31"),
+    r("GET", "/api/v1/ratings/export", Empty, RATING_EXPORT).q("?month=2026-03"),
+    r("GET", "/api/v1/ratings/rectifications", Empty, RATING_FOLLOW_READ),
+    r("POST", "/api/v1/ratings/{id}/callback", Json(r#"{"note": "已电话回访"}"#), RATING_FOLLOW_ACT),
+    r("POST", "/api/v1/ratings/{id}/rectify", Json(r#"{"note": "已整改"}"#), RATING_FOLLOW_ACT),
+    r("POST", "/api/v1/ratings/{id}/appeal", Json(r#"{"reason": "", "evidence": ""}"#), RATING_APPEAL),
+    r("POST", "/api/v1/ratings/{id}/appeal/decision", Json("{}"), RATING_DECIDE),
     // Operations.
     r("GET", "/healthz", Empty, PUBLIC),
     r("GET", "/readyz", Empty, PUBLIC),
@@ -481,6 +522,12 @@ struct Fixtures {
     clerk_id: String,
     /// A PDF uploaded by zhangsan.
     sha: String,
+    /// zhangsan's 5-star rating of the case (not a 差评).
+    rating_id: String,
+    /// A window whose pad shows the case.
+    window_id: String,
+    /// An unused one-time rating link of the case (for 办结, not reached).
+    token: String,
 }
 
 impl Fixtures {
@@ -494,6 +541,8 @@ impl Fixtures {
             self.licence_id.as_str()
         } else if template.contains("/users/") {
             self.clerk_id.as_str()
+        } else if template.contains("/ratings/") {
+            self.rating_id.as_str()
         } else {
             // Departments, halls, windows: the bodies are refused before the id is looked up.
             "1"
@@ -503,6 +552,8 @@ impl Fixtures {
             .replace("{id}", id)
             .replace("{code}", &self.code)
             .replace("{purpose}", "revocation")
+            .replace("{window}", &self.window_id)
+            .replace("{token}", &self.token)
             // The fixture case is accepted: its first notice is the 受理通知书.
             .replace("{file}", "1.pdf")
     }
@@ -703,6 +754,37 @@ async fn fixtures(app: &App, sessions: &HashMap<Who, Session>) -> Fixtures {
         .as_i64()
         .unwrap()
         .to_string();
+    // 好差评: zhangsan rates the accepted case (5 stars); the clerk shows it on a window's
+    // pad; a one-time link for its 办结 (not reached, so a rating through it is refused).
+    let (s, rating) = post(
+        app,
+        &zs,
+        &format!("/api/v1/cases/{case_no}/ratings"),
+        json!({ "level": 5, "channel": "web", "stage": "acceptance" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "rating: {rating}");
+    let rating_id = rating["id"].as_i64().unwrap().to_string();
+    let store = &app.db().store;
+    let hall = store.halls().await.unwrap()[0].id;
+    let window_id = store.hall_windows(hall).await.unwrap()[0].id;
+    let rec = store.case_by_no(&case_no).await.unwrap();
+    store
+        .set_pad_case(window_id, rec.id, "clerk", {
+            use tongban_app::clock::Clock;
+            app.clock.now()
+        })
+        .await
+        .unwrap();
+    let link = tongban_app::ratings::new_link(
+        &app.state,
+        &rec,
+        tongban_core::rating::Stage::Completion,
+        tongban_core::rating::RatingChannel::Sms,
+    )
+    .await
+    .unwrap();
+    let token = link.trim_start_matches("/rate/t/").to_string();
     Fixtures {
         code,
         case_no,
@@ -711,6 +793,9 @@ async fn fixtures(app: &App, sessions: &HashMap<Who, Session>) -> Fixtures {
         order_no,
         clerk_id,
         sha,
+        rating_id,
+        window_id: window_id.to_string(),
+        token,
     }
 }
 

@@ -355,3 +355,49 @@ async fn browser_flows_online_window_and_immediate(app: App) {
 }
 
 on_each_backend!(browser_flows_online_window_and_immediate);
+
+/// 好差评 in a real browser: the applicant's prompt on the case page after 受理, and the
+/// window's pad (no sign-in, one touch) after the clerk shows the case on it.
+async fn browser_rating_prompt_and_window_pad(app: App) {
+    if !browser_available() {
+        return;
+    }
+    let no = crate::ratings::accepted_case(&app).await;
+    let store = &app.db().store;
+    let hall = store.halls().await.unwrap()[0].id;
+    let window = store.hall_windows(hall).await.unwrap()[0].id;
+    let d = Driver::start().await;
+    d.sign_in(&app, "zhangsan").await;
+    d.goto(&app.url(&format!("/cases/{no}"))).await;
+    let prompt = "form.rate-prompt[data-stage=acceptance]";
+    d.click(&format!("{prompt} input[name=level][value='4']"))
+        .await;
+    d.type_into(&format!("{prompt} textarea[name=comment]"), "窗口办理很快")
+        .await;
+    d.click(&format!("{prompt} button[type=submit]")).await;
+    d.wait_text("#ratings-given", "满意（4）").await;
+    // The clerk shows the case on the window's pad.
+    d.sign_in(&app, "clerk").await;
+    d.goto(&app.url(&format!("/cases/{no}"))).await;
+    d.click("#pad-show summary").await;
+    d.click(&format!("#pad-{window}")).await;
+    d.wait_text("#rate", "好差评").await;
+    // The pad: nobody signed in, one touch.
+    d.call(reqwest::Method::DELETE, "/cookie", None).await;
+    d.goto(&app.url(&format!("/rate/window/{window}"))).await;
+    d.wait_text("#pad-case", &no).await;
+    d.click("#level-5").await;
+    d.wait_text("#pad-message", "感谢您的评价").await;
+    let rec = store.case_by_no(&no).await.unwrap();
+    let ratings = store.ratings_of_case(rec.id).await.unwrap();
+    assert_eq!(ratings.len(), 2);
+    assert!(ratings
+        .iter()
+        .any(|r| r.channel == "web" && r.level == 4 && r.comment == "窗口办理很快"));
+    assert!(ratings
+        .iter()
+        .any(|r| r.channel == "pad" && r.level == 5 && r.device.starts_with("pad:")));
+    d.quit().await;
+}
+
+on_each_backend!(browser_rating_prompt_and_window_pad);
