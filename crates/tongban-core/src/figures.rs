@@ -283,21 +283,24 @@ pub fn is_open_overdue(f: &CaseFigure, to: NaiveDate) -> bool {
 
 /// Tallies `figures` over `r`, grouped by `key` (None leaves a case out of the rows, not out
 /// of the total). Rows come sorted by key; the total covers every figure.
-pub fn tally<'a, K>(
-    figures: impl IntoIterator<Item = &'a CaseFigure>,
+pub fn tally<'a, T: 'a, F, K>(
+    items: impl IntoIterator<Item = &'a T>,
+    figure: F,
     r: &Range,
     cal: &WorkCalendar,
     key: K,
 ) -> (Vec<FigureRow>, FigureRow)
 where
-    K: Fn(&CaseFigure, NaiveDate) -> Option<(String, String)>,
+    F: Fn(&T) -> &CaseFigure,
+    K: Fn(&T, NaiveDate) -> Option<(String, String)>,
 {
     let mut groups: BTreeMap<String, (String, Tally)> = BTreeMap::new();
     let mut total = Tally::default();
-    for f in figures {
+    for item in items {
+        let f = figure(item);
         for (m, day) in measures(f, r) {
             total.add(m, f, cal);
-            if let Some((k, label)) = key(f, day) {
+            if let Some((k, label)) = key(item, day) {
                 groups
                     .entry(k)
                     .or_insert_with(|| (label, Tally::default()))
@@ -432,7 +435,7 @@ mod tests {
             fig("2026-03-02", Some("2026-03-09"), "2026-03-06"), // late
             fig("2026-03-02", None, "2026-03-06"),               // open, overdue on the 31st
         ];
-        let (_, t) = tally(&figs, &r, &cal, |_, _| None);
+        let (_, t) = tally(&figs, |f| f, &r, &cal, |_, _| None);
         assert_eq!((t.received, t.accepted, t.decided), (4, 4, 3));
         assert_eq!((t.on_time.count, t.on_time.of), (2, 3));
         assert_eq!(t.on_time.rate, 0.6667);
@@ -460,7 +463,7 @@ mod tests {
             to: d("2026-04-30"),
         };
         let figs = [fig("2026-03-30", Some("2026-04-02"), "2026-04-10")];
-        let (rows, _) = tally(&figs, &r, &cal, |_, day| Some(Period::Month.key(day)));
+        let (rows, _) = tally(&figs, |f| f, &r, &cal, |_, day| Some(Period::Month.key(day)));
         assert_eq!(rows.len(), 2);
         assert_eq!((rows[0].key.as_str(), rows[0].received, rows[0].decided), ("2026-03", 1, 0));
         assert_eq!((rows[1].key.as_str(), rows[1].received, rows[1].decided), ("2026-04", 0, 1));
