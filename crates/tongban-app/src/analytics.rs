@@ -436,3 +436,49 @@ pub async fn case_lines(app: &App, user: &User, q: &FigureQuery) -> Result<Vec<C
 pub async fn rebuild(app: &App, dry_run: bool) -> Result<RebuildReport, Error> {
     Ok(app.store.rebuild_case_figures(dry_run).await?)
 }
+
+/// The catalog indicators of the items at a level and in a district (the report's 981 are
+/// 市本级).
+#[derive(Debug, Clone, Serialize)]
+pub struct CatalogFigures {
+    pub stats: tongban_core::indicators::CatalogStats,
+    pub by_department: Vec<(tongban_store::catalog::Department, tongban_core::indicators::CatalogStats)>,
+    pub by_hall: Vec<(String, tongban_core::indicators::CatalogStats)>,
+}
+
+pub fn catalog_figures(view: &CatalogView, level: Option<Level>, district: Option<&str>) -> CatalogFigures {
+    use tongban_core::indicators::catalog_stats;
+    let items: Vec<&tongban_core::catalog::Item> = view
+        .active()
+        .map(|i| &i.item)
+        .filter(|i| level.is_none_or(|l| Level::of(i.level) == l))
+        .filter(|i| district.is_none_or(|d| district_of(&i.department_code.to_string()).as_deref() == Some(d)))
+        .collect();
+    let by_department = view
+        .departments
+        .iter()
+        .filter_map(|d| {
+            let of: Vec<&tongban_core::catalog::Item> = items
+                .iter()
+                .copied()
+                .filter(|i| i.department_code.to_string() == d.code)
+                .collect();
+            (!of.is_empty()).then(|| (d.clone(), catalog_stats(of)))
+        })
+        .collect();
+    let mut halls: Vec<String> = items.iter().map(|i| i.hall.clone()).collect();
+    halls.sort();
+    halls.dedup();
+    let by_hall = halls
+        .into_iter()
+        .map(|h| {
+            let s = catalog_stats(items.iter().copied().filter(|i| i.hall == h));
+            (h, s)
+        })
+        .collect();
+    CatalogFigures {
+        stats: catalog_stats(items.iter().copied()),
+        by_department,
+        by_hall,
+    }
+}
