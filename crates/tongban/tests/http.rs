@@ -49,6 +49,8 @@ mod notices;
 mod outbox;
 #[path = "http/security.rs"]
 mod security;
+#[path = "http/stats.rs"]
+mod stats;
 #[path = "http/supervision.rs"]
 mod supervision;
 #[path = "http/workflow.rs"]
