@@ -219,10 +219,22 @@ async fn before_after_level_filters_and_bad_input(app: App) {
     assert_eq!(v["total"]["received"], 5);
     assert_eq!(v["rows"][0]["key"], "city");
     assert_eq!(v["rows"][0]["label"], "市本级");
-    // Catalog indicators by level: 市本级 plus 县区 make the whole catalog.
+    // Catalog indicators by level: the levels add up to the whole catalog, and the page says
+    // which level it counts.
     let total = anon(&app, "/api/v1/catalog/stats").await.1["total"].as_u64().unwrap();
+    let mut sum = 0;
+    for l in ["city", "county", "township", "above"] {
+        sum += anon(&app, &format!("/api/v1/catalog/stats?level={l}")).await.1["total"]
+            .as_u64()
+            .unwrap();
+    }
+    assert_eq!(sum, total);
+    let city = anon(&app, "/api/v1/catalog/stats?level=city").await.1["total"].as_u64().unwrap();
+    assert!(city > 0 && city < total, "{city} of {total}");
     let html = page_text(&Client::new(), app.url("/stats?level=county")).await;
     assert!(html.contains("层级：县区"), "{html}");
+    let (s, _) = anon(&app, "/api/v1/catalog/stats?level=galaxy").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 
     // Bad input: refused as invalid (422, as everywhere in the API) with a message, never a 500.
     for bad in [
