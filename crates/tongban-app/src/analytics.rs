@@ -236,7 +236,11 @@ fn filter_of(view: &CatalogView, q: &FigureQuery) -> Result<FigureFilter, Error>
             .items
             .iter()
             .filter(|i| Level::of(i.item.level) == level)
-            .filter(|i| f.impl_codes.as_ref().is_none_or(|c| c.contains(&i.item.impl_code)))
+            .filter(|i| {
+                f.impl_codes
+                    .as_ref()
+                    .is_none_or(|c| c.contains(&i.item.impl_code))
+            })
             .map(|i| i.item.impl_code.clone())
             .collect();
         f.impl_codes = Some(codes);
@@ -379,7 +383,11 @@ pub async fn case_lines(app: &App, user: &User, q: &FigureQuery) -> Result<Vec<C
         let own = user.department_id;
         if let Some(code) = &q.department {
             let view = app.catalog().await?;
-            let asked = view.departments.iter().find(|d| &d.code == code).map(|d| d.id);
+            let asked = view
+                .departments
+                .iter()
+                .find(|d| &d.code == code)
+                .map(|d| d.id);
             if asked != own {
                 return Err(crate::authz::refused(
                     app,
@@ -442,17 +450,27 @@ pub async fn rebuild(app: &App, dry_run: bool) -> Result<RebuildReport, Error> {
 #[derive(Debug, Clone, Serialize)]
 pub struct CatalogFigures {
     pub stats: tongban_core::indicators::CatalogStats,
-    pub by_department: Vec<(tongban_store::catalog::Department, tongban_core::indicators::CatalogStats)>,
+    pub by_department: Vec<(
+        tongban_store::catalog::Department,
+        tongban_core::indicators::CatalogStats,
+    )>,
     pub by_hall: Vec<(String, tongban_core::indicators::CatalogStats)>,
 }
 
-pub fn catalog_figures(view: &CatalogView, level: Option<Level>, district: Option<&str>) -> CatalogFigures {
+pub fn catalog_figures(
+    view: &CatalogView,
+    level: Option<Level>,
+    district: Option<&str>,
+) -> CatalogFigures {
     use tongban_core::indicators::catalog_stats;
     let items: Vec<&tongban_core::catalog::Item> = view
         .active()
         .map(|i| &i.item)
         .filter(|i| level.is_none_or(|l| Level::of(i.level) == l))
-        .filter(|i| district.is_none_or(|d| district_of(&i.department_code.to_string()).as_deref() == Some(d)))
+        .filter(|i| {
+            district
+                .is_none_or(|d| district_of(&i.department_code.to_string()).as_deref() == Some(d))
+        })
         .collect();
     let by_department = view
         .departments

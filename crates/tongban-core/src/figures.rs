@@ -463,10 +463,22 @@ mod tests {
             to: d("2026-04-30"),
         };
         let figs = [fig("2026-03-30", Some("2026-04-02"), "2026-04-10")];
-        let (rows, _) = tally(&figs, |f| f, &r, &cal, |_, day| Some(Period::Month.key(day)));
+        let (rows, _) = tally(
+            &figs,
+            |f| f,
+            &r,
+            &cal,
+            |_, day| Some(Period::Month.key(day)),
+        );
         assert_eq!(rows.len(), 2);
-        assert_eq!((rows[0].key.as_str(), rows[0].received, rows[0].decided), ("2026-03", 1, 0));
-        assert_eq!((rows[1].key.as_str(), rows[1].received, rows[1].decided), ("2026-04", 0, 1));
+        assert_eq!(
+            (rows[0].key.as_str(), rows[0].received, rows[0].decided),
+            ("2026-03", 1, 0)
+        );
+        assert_eq!(
+            (rows[1].key.as_str(), rows[1].received, rows[1].decided),
+            ("2026-04", 0, 1)
+        );
         assert_eq!(Period::Week.key(d("2026-03-02")).0, "2026-W10");
     }
 

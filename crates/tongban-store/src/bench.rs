@@ -62,15 +62,7 @@ impl Store {
                 )
                 .await?;
             }
-            append_events(
-                &mut tx,
-                id,
-                0,
-                &c.events,
-                actor,
-                c.submitted_at,
-            )
-            .await?;
+            append_events(&mut tx, id, 0, &c.events, actor, c.submitted_at).await?;
         }
         self.commit(tx).await?;
         Ok(())

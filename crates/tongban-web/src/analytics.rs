@@ -143,7 +143,9 @@ pub async fn api_compare(
 ) -> Result<Json<Comparison>, ApiError> {
     let after = p.after.query(&state, None)?;
     let (Some(bf), Some(bt)) = (p.before_from.as_deref(), p.before_to.as_deref()) else {
-        return Err(AppError::bad_request("需要 before_from 与 before_to（对比的前一区间）").into());
+        return Err(
+            AppError::bad_request("需要 before_from 与 before_to（对比的前一区间）").into(),
+        );
     };
     let mut before_params = p.after.clone();
     before_params.from = Some(bf.to_string());
@@ -216,24 +218,99 @@ fn pct(r: &tongban_core::indicators::Ratio) -> String {
 
 fn tiles(t: &FigureRow) -> Vec<Tile> {
     vec![
-        Tile { value: t.received.to_string(), label: "申报量", detail: format!("其中网上 {}", t.online), definition: "区间内首次申报（申办）的办件数" },
-        Tile { value: t.accepted.to_string(), label: "受理量", detail: String::new(), definition: "区间内受理的办件数" },
-        Tile { value: t.decided.to_string(), label: "办结量", detail: String::new(), definition: "区间内办结（准予或不予批准）的办件数" },
-        Tile { value: pct(&t.online_share), label: "网上申报占比", detail: format!("{} / {}", t.online_share.count, t.online_share.of), definition: "网上（含移动端）申报件数 / 申报量" },
-        Tile { value: pct(&t.on_time), label: "按时办结率", detail: format!("{} / {}", t.on_time.count, t.on_time.of), definition: "办结日不晚于承诺期限的件数 / 办结量（特别程序、补正时间不计入）" },
-        Tile { value: pct(&t.early), label: "提前办结率", detail: format!("{} / {}", t.early.count, t.early.of), definition: "办结日早于承诺期限的件数 / 办结量" },
-        Tile { value: t.overdue.to_string(), label: "逾期件数", detail: format!("在办逾期 {} · 逾期办结 {}", t.overdue_open, t.overdue_closed), definition: "截止日仍在办且已过承诺期限的件数，加区间内超过承诺期限办结的件数" },
-        Tile { value: pct(&t.one_pass), label: "一次办结率", detail: format!("{} / {}", t.one_pass.count, t.one_pass.of), definition: "未发过补正告知的办结件数 / 办结量" },
-        Tile { value: pct(&t.post_delivery), label: "寄递送达占比", detail: format!("{} / {}", t.post_delivery.count, t.post_delivery.of), definition: "结果邮寄送达的办结件数 / 办结量" },
-        Tile { value: format!("{:.2}", t.duration_wd.mean), label: "平均办理时长（工作日）", detail: format!("中位数 {}", t.duration_wd.median), definition: "受理至办结的工作日数，不含特别程序时间" },
-        Tile { value: t.special.days.to_string(), label: "特别程序（工作日）", detail: format!("涉及办结件 {} 件", t.special.cases), definition: "办结件中特别程序（检验、检测、听证等）占用的工作日，单列、不计入办理时长" },
-        Tile { value: "—".into(), label: "好评率 / 差评率", detail: "好差评上线后显示".into(), definition: "评价为好评 / 差评的件数 ÷ 评价件数（待好差评系统）" },
+        Tile {
+            value: t.received.to_string(),
+            label: "申报量",
+            detail: format!("其中网上 {}", t.online),
+            definition: "区间内首次申报（申办）的办件数",
+        },
+        Tile {
+            value: t.accepted.to_string(),
+            label: "受理量",
+            detail: String::new(),
+            definition: "区间内受理的办件数",
+        },
+        Tile {
+            value: t.decided.to_string(),
+            label: "办结量",
+            detail: String::new(),
+            definition: "区间内办结（准予或不予批准）的办件数",
+        },
+        Tile {
+            value: pct(&t.online_share),
+            label: "网上申报占比",
+            detail: format!("{} / {}", t.online_share.count, t.online_share.of),
+            definition: "网上（含移动端）申报件数 / 申报量",
+        },
+        Tile {
+            value: pct(&t.on_time),
+            label: "按时办结率",
+            detail: format!("{} / {}", t.on_time.count, t.on_time.of),
+            definition: "办结日不晚于承诺期限的件数 / 办结量（特别程序、补正时间不计入）",
+        },
+        Tile {
+            value: pct(&t.early),
+            label: "提前办结率",
+            detail: format!("{} / {}", t.early.count, t.early.of),
+            definition: "办结日早于承诺期限的件数 / 办结量",
+        },
+        Tile {
+            value: t.overdue.to_string(),
+            label: "逾期件数",
+            detail: format!(
+                "在办逾期 {} · 逾期办结 {}",
+                t.overdue_open, t.overdue_closed
+            ),
+            definition: "截止日仍在办且已过承诺期限的件数，加区间内超过承诺期限办结的件数",
+        },
+        Tile {
+            value: pct(&t.one_pass),
+            label: "一次办结率",
+            detail: format!("{} / {}", t.one_pass.count, t.one_pass.of),
+            definition: "未发过补正告知的办结件数 / 办结量",
+        },
+        Tile {
+            value: pct(&t.post_delivery),
+            label: "寄递送达占比",
+            detail: format!("{} / {}", t.post_delivery.count, t.post_delivery.of),
+            definition: "结果邮寄送达的办结件数 / 办结量",
+        },
+        Tile {
+            value: format!("{:.2}", t.duration_wd.mean),
+            label: "平均办理时长（工作日）",
+            detail: format!("中位数 {}", t.duration_wd.median),
+            definition: "受理至办结的工作日数，不含特别程序时间",
+        },
+        Tile {
+            value: t.special.days.to_string(),
+            label: "特别程序（工作日）",
+            detail: format!("涉及办结件 {} 件", t.special.cases),
+            definition: "办结件中特别程序（检验、检测、听证等）占用的工作日，单列、不计入办理时长",
+        },
+        Tile {
+            value: "—".into(),
+            label: "好评率 / 差评率",
+            detail: "好差评上线后显示".into(),
+            definition: "评价为好评 / 差评的件数 ÷ 评价件数（待好差评系统）",
+        },
     ]
 }
 
 const HEADERS: &[&str] = &[
-    "申报量", "受理量", "办结量", "网上申报", "网上申报占比", "按时办结", "按时办结率", "提前办结率",
-    "逾期件数", "一次办结率", "寄递送达占比", "平均时长", "中位时长", "特别程序天数",
+    "申报量",
+    "受理量",
+    "办结量",
+    "网上申报",
+    "网上申报占比",
+    "按时办结",
+    "按时办结率",
+    "提前办结率",
+    "逾期件数",
+    "一次办结率",
+    "寄递送达占比",
+    "平均时长",
+    "中位时长",
+    "特别程序天数",
 ];
 
 fn cells(r: &FigureRow) -> Vec<String> {
@@ -284,25 +361,44 @@ pub async fn case_section(
         .filter(|s| ["day", "week", "month", "year"].contains(&s.as_str()))
         .unwrap_or_else(|| "month".into());
     let mut tq = q.clone();
-    tq.group_by = GroupBy::parse(&period).unwrap_or(GroupBy::Period(tongban_core::figures::Period::Month));
+    tq.group_by =
+        GroupBy::parse(&period).unwrap_or(GroupBy::Period(tongban_core::figures::Period::Month));
     let trend = an::tally(&state.app, &tq, &recs).await?;
     let labels: Vec<String> = trend.rows.iter().map(|r| r.label.clone()).collect();
     let trend_chart = line_chart(
         &labels,
         &[
-            ("申报量", "#1f4e8c", trend.rows.iter().map(|r| r.received as f64).collect()),
-            ("办结量", "#2e7d32", trend.rows.iter().map(|r| r.decided as f64).collect()),
+            (
+                "申报量",
+                "#1f4e8c",
+                trend.rows.iter().map(|r| r.received as f64).collect(),
+            ),
+            (
+                "办结量",
+                "#2e7d32",
+                trend.rows.iter().map(|r| r.decided as f64).collect(),
+            ),
         ],
     );
     let mut dq = q.clone();
     dq.group_by = GroupBy::Department;
     let by_dept = an::tally(&state.app, &dq, &recs).await?;
-    let max = by_dept.rows.iter().map(|r| r.decided as f64).fold(0.0, f64::max);
+    let max = by_dept
+        .rows
+        .iter()
+        .map(|r| r.decided as f64)
+        .fold(0.0, f64::max);
     let dept_chart = bar_chart(
         &by_dept
             .rows
             .iter()
-            .map(|r| (r.label.clone(), r.decided as f64, format!("{} 件 · 按时 {}", r.decided, pct(&r.on_time))))
+            .map(|r| {
+                (
+                    r.label.clone(),
+                    r.decided as f64,
+                    format!("{} 件 · 按时 {}", r.decided, pct(&r.on_time)),
+                )
+            })
             .collect::<Vec<_>>(),
         max,
     );
@@ -322,13 +418,27 @@ pub async fn case_section(
         b.item = None;
         b
     };
-    let mut breadcrumb = vec![("全部部门".to_string(), format!("/stats?{}", p.link(&base, &[])))];
+    let mut breadcrumb = vec![(
+        "全部部门".to_string(),
+        format!("/stats?{}", p.link(&base, &[])),
+    )];
     if let Some(code) = &q.department {
-        let name = view.departments.iter().find(|d| &d.code == code).map(|d| d.name.clone()).unwrap_or_default();
-        breadcrumb.push((name, format!("/stats?{}", p.link(&base, &[("department", code)]))));
+        let name = view
+            .departments
+            .iter()
+            .find(|d| &d.code == code)
+            .map(|d| d.name.clone())
+            .unwrap_or_default();
+        breadcrumb.push((
+            name,
+            format!("/stats?{}", p.link(&base, &[("department", code)])),
+        ));
     }
     if let Some(code) = &q.item {
-        let name = view.get(code).map(|i| i.item.name.clone()).unwrap_or_default();
+        let name = view
+            .get(code)
+            .map(|i| i.item.name.clone())
+            .unwrap_or_default();
         breadcrumb.push((name, String::new()));
     }
     let rows: Vec<TableRow> = report
@@ -336,11 +446,10 @@ pub async fn case_section(
         .iter()
         .map(|r| TableRow {
             link: match group {
-                GroupBy::Department => format!("/stats?{}", p.link(&base, &[("department", &r.key)])),
-                GroupBy::Item => format!(
-                    "/stats?{}",
-                    p.link(&q, &[("item", &r.key)])
-                ),
+                GroupBy::Department => {
+                    format!("/stats?{}", p.link(&base, &[("department", &r.key)]))
+                }
+                GroupBy::Item => format!("/stats?{}", p.link(&q, &[("item", &r.key)])),
                 _ => String::new(),
             },
             cells: cells(r),
@@ -391,8 +500,13 @@ pub async fn case_section(
             "{} 至 {}{}{}",
             q.range.from,
             q.range.to,
-            q.level.map(|l| format!(" · {}", l.label())).unwrap_or_default(),
-            q.district.as_deref().map(|d| format!(" · 区划 {d}")).unwrap_or_default()
+            q.level
+                .map(|l| format!(" · {}", l.label()))
+                .unwrap_or_default(),
+            q.district
+                .as_deref()
+                .map(|d| format!(" · 区划 {d}"))
+                .unwrap_or_default()
         ),
         tiles: tiles(&report.total),
         trend_chart,
@@ -407,7 +521,10 @@ pub async fn case_section(
         headers: HEADERS.to_vec(),
         rows,
         total: cells(&report.total),
-        export: format!("/stats/export?table=figures&group_by={}&{link}", group.code()),
+        export: format!(
+            "/stats/export?table=figures&group_by={}&{link}",
+            group.code()
+        ),
         show_cases,
         cases_hidden,
         cases,
@@ -442,15 +559,34 @@ fn figures_table(group: &str, r: &FigureReport) -> Table {
             v
         })
         .collect();
-    rows.insert(0, vec![format!("区间 {} 至 {}，分组 {group}", r.from, r.to)]);
-    Table { name: "办件指标", header, rows }
+    rows.insert(
+        0,
+        vec![format!("区间 {} 至 {}，分组 {group}", r.from, r.to)],
+    );
+    Table {
+        name: "办件指标",
+        header,
+        rows,
+    }
 }
 
 fn cases_table(lines: &[CaseLine]) -> Table {
-    let header = ["办件编号", "状态", "实施编码", "申报日", "受理日", "办结日", "承诺期限", "补正次数", "特别程序天数", "办理时长（工作日）", "按时"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let header = [
+        "办件编号",
+        "状态",
+        "实施编码",
+        "申报日",
+        "受理日",
+        "办结日",
+        "承诺期限",
+        "补正次数",
+        "特别程序天数",
+        "办理时长（工作日）",
+        "按时",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let d = |x: Option<chrono::NaiveDate>| x.map(|d| d.to_string()).unwrap_or_default();
     let rows = lines
         .iter()
@@ -474,20 +610,39 @@ fn cases_table(lines: &[CaseLine]) -> Table {
             ]
         })
         .collect();
-    Table { name: "办件清单", header, rows }
+    Table {
+        name: "办件清单",
+        header,
+        rows,
+    }
 }
 
 async fn catalog_table(state: &AppState, p: &FigureParams) -> Result<Table, AppError> {
     let view = state.catalog().await?;
     let level = match p.level.as_deref().filter(|s| !s.is_empty()) {
-        Some(l) => Some(Level::parse(l).ok_or_else(|| AppError::bad_request(format!("未知的层级 {l}")))?),
+        Some(l) => {
+            Some(Level::parse(l).ok_or_else(|| AppError::bad_request(format!("未知的层级 {l}")))?)
+        }
         None => None,
     };
-    let f = an::catalog_figures(&view, level, p.district.as_deref().filter(|s| !s.is_empty()));
-    let header = ["部门", "事项数", "网上可办", "全程网办", "进驻综合大厅", "即办件", "最多跑一次", "零跑动"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let f = an::catalog_figures(
+        &view,
+        level,
+        p.district.as_deref().filter(|s| !s.is_empty()),
+    );
+    let header = [
+        "部门",
+        "事项数",
+        "网上可办",
+        "全程网办",
+        "进驻综合大厅",
+        "即办件",
+        "最多跑一次",
+        "零跑动",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let row = |name: String, s: &tongban_core::indicators::CatalogStats| {
         let r = |x: &tongban_core::indicators::Ratio| format!("{} ({})", x.count, x.percent());
         vec![
@@ -501,9 +656,17 @@ async fn catalog_table(state: &AppState, p: &FigureParams) -> Result<Table, AppE
             r(&s.zero_trip),
         ]
     };
-    let mut rows: Vec<Vec<String>> = f.by_department.iter().map(|(d, s)| row(d.name.clone(), s)).collect();
+    let mut rows: Vec<Vec<String>> = f
+        .by_department
+        .iter()
+        .map(|(d, s)| row(d.name.clone(), s))
+        .collect();
     rows.push(row("合计".into(), &f.stats));
-    Ok(Table { name: "事项指标", header, rows })
+    Ok(Table {
+        name: "事项指标",
+        header,
+        rows,
+    })
 }
 
 fn csv_bytes(t: &Table) -> Result<Vec<u8>, AppError> {
@@ -521,18 +684,25 @@ fn csv_bytes(t: &Table) -> Result<Vec<u8>, AppError> {
 fn xlsx_bytes(t: &Table) -> Result<Vec<u8>, AppError> {
     use rust_xlsxwriter::Workbook;
     let mut book = Workbook::new();
-    let sheet = book.add_worksheet().set_name(t.name).map_err(AppError::internal)?;
+    let sheet = book
+        .add_worksheet()
+        .set_name(t.name)
+        .map_err(AppError::internal)?;
     for (c, h) in t.header.iter().enumerate() {
-        sheet.write_string(0, c as u16, h).map_err(AppError::internal)?;
+        sheet
+            .write_string(0, c as u16, h)
+            .map_err(AppError::internal)?;
     }
     for (r, row) in t.rows.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
             // Counts as numbers, so the sheet can sum them.
             match v.parse::<f64>() {
-                Ok(n) if v.len() <= 12 => {
-                    sheet.write_number(r as u32 + 1, c as u16, n).map_err(AppError::internal)?
-                }
-                _ => sheet.write_string(r as u32 + 1, c as u16, v).map_err(AppError::internal)?,
+                Ok(n) if v.len() <= 12 => sheet
+                    .write_number(r as u32 + 1, c as u16, n)
+                    .map_err(AppError::internal)?,
+                _ => sheet
+                    .write_string(r as u32 + 1, c as u16, v)
+                    .map_err(AppError::internal)?,
             };
         }
     }
@@ -583,7 +753,10 @@ pub async fn export(
     Ok((
         [
             (CONTENT_TYPE, ct.to_string()),
-            (CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
         ],
         bytes,
     )

@@ -158,7 +158,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/catalog/stats", get(api::catalog_stats))
         .route("/api/v1/analytics/cases", get(analytics::api_cases))
-        .route("/api/v1/analytics/cases/list", get(analytics::api_case_list))
+        .route(
+            "/api/v1/analytics/cases/list",
+            get(analytics::api_case_list),
+        )
         .route("/api/v1/analytics/compare", get(analytics::api_compare))
         .route("/api/v1/departments", get(api::departments))
         .route("/api/v1/halls", get(api::halls))

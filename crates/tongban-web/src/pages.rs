@@ -401,9 +401,10 @@ pub async fn stats(
 ) -> Result<Html<String>, PageError> {
     let view = state.catalog().await?;
     let level = match fp.level.as_deref().filter(|l| !l.is_empty()) {
-        Some(l) => Some(tongban_app::analytics::Level::parse(l).ok_or_else(|| {
-            crate::error::AppError::bad_request(format!("未知的层级 {l}"))
-        })?),
+        Some(l) => Some(
+            tongban_app::analytics::Level::parse(l)
+                .ok_or_else(|| crate::error::AppError::bad_request(format!("未知的层级 {l}")))?,
+        ),
         None => None,
     };
     let district = fp.district.as_deref().filter(|d| !d.is_empty());
@@ -411,8 +412,12 @@ pub async fn stats(
     let cases = crate::analytics::case_section(&state, &viewer, &fp).await?;
     let catalog_scope = format!(
         "{}{}",
-        level.map(|l| format!("层级：{}　", l.label())).unwrap_or_default(),
-        district.map(|d| format!("区划代码：{d}")).unwrap_or_default()
+        level
+            .map(|l| format!("层级：{}　", l.label()))
+            .unwrap_or_default(),
+        district
+            .map(|d| format!("区划代码：{d}"))
+            .unwrap_or_default()
     );
     let catalog_export = format!(
         "/stats/export?table=catalog&level={}&district={}",

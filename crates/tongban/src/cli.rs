@@ -459,7 +459,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     r.cases,
                     r.differences.len(),
                     r.orphans,
-                    if dry_run { "（仅检查，未写入）" } else { "" }
+                    if dry_run {
+                        "（仅检查，未写入）"
+                    } else {
+                        ""
+                    }
                 );
                 for (id, what) in r.differences.iter().take(50) {
                     println!("  办件 #{id}: {what}");

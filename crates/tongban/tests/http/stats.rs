@@ -57,7 +57,7 @@ fn completed(outcome: Outcome, on: &str) -> Event {
 /// - C: accepted 1 Apr (due 3 Apr), refused 9 Apr: 5 working days, late;
 /// - D: accepted 1 Apr (due 3 Apr), still open: overdue at the end of April;
 /// - E: never accepted.
-async fn hand_built_cases(app: &App) -> (String, Vec<String>) {
+pub async fn hand_built_cases(app: &App) -> (String, Vec<String>) {
     let zs = app.token("zhangsan").await;
     let (code, required) = scj_item(app).await;
     let mut nos = vec![];
@@ -67,7 +67,12 @@ async fn hand_built_cases(app: &App) -> (String, Vec<String>) {
         nos.push(case["case_no"].as_str().unwrap().to_string());
     }
     write(app, &nos[0], vec![accepted("2026-04-02", "2026-04-10")]).await;
-    write(app, &nos[0], vec![completed(Outcome::Approved, "2026-04-08")]).await;
+    write(
+        app,
+        &nos[0],
+        vec![completed(Outcome::Approved, "2026-04-08")],
+    )
+    .await;
     write(
         app,
         &nos[1],
@@ -144,7 +149,10 @@ async fn case_figures_follow_their_definitions(app: App) {
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["group_by"], "item");
-    assert_eq!((v["from"].as_str(), v["to"].as_str()), (Some("2026-03-01"), Some("2026-04-30")));
+    assert_eq!(
+        (v["from"].as_str(), v["to"].as_str()),
+        (Some("2026-03-01"), Some("2026-04-30"))
+    );
     let t = &v["total"];
     assert_eq!(t["received"], 5);
     assert_eq!(t["accepted"], 4);
@@ -155,12 +163,24 @@ async fn case_figures_follow_their_definitions(app: App) {
     assert_eq!(ratio(&t["one_pass"]), (2, 3, 0.6667));
     assert_eq!(ratio(&t["post_delivery"]), (3, 3, 1.0));
     // D open past its due date on the 30th, C decided after its due date.
-    assert_eq!((t["overdue"].as_u64(), t["overdue_open"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(
+        (t["overdue"].as_u64(), t["overdue_open"].as_u64()),
+        (Some(2), Some(1))
+    );
     // Durations 3 (across 清明), 3 (special days excluded), 5.
     assert_eq!(t["duration_wd"]["median"], 3.0);
     assert_eq!(t["duration_wd"]["mean"], 3.67);
-    assert_eq!((t["special"]["cases"].as_u64(), t["special"]["days"].as_u64()), (Some(1), Some(2)));
-    assert!(t["satisfaction"].is_null(), "ratings are a hook until issue 14");
+    assert_eq!(
+        (
+            t["special"]["cases"].as_u64(),
+            t["special"]["days"].as_u64()
+        ),
+        (Some(1), Some(2))
+    );
+    assert!(
+        t["satisfaction"].is_null(),
+        "ratings are a hook until issue 14"
+    );
     let rows = v["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["key"], code.as_str());
@@ -169,19 +189,29 @@ async fn case_figures_follow_their_definitions(app: App) {
     // By month: received in March, accepted and decided in April.
     let (_, v) = anon(
         &app,
-        &format!("/api/v1/analytics/cases?from=2026-03-01&to=2026-04-30&group_by=month&item={code}"),
+        &format!(
+            "/api/v1/analytics/cases?from=2026-03-01&to=2026-04-30&group_by=month&item={code}"
+        ),
     )
     .await;
     let rows = v["rows"].as_array().unwrap();
     let keys: Vec<&str> = rows.iter().map(|r| r["key"].as_str().unwrap()).collect();
     assert_eq!(keys, ["2026-03", "2026-04"]);
-    assert_eq!((rows[0]["received"].as_u64(), rows[0]["decided"].as_u64()), (Some(5), Some(0)));
-    assert_eq!((rows[1]["accepted"].as_u64(), rows[1]["decided"].as_u64()), (Some(4), Some(3)));
+    assert_eq!(
+        (rows[0]["received"].as_u64(), rows[0]["decided"].as_u64()),
+        (Some(5), Some(0))
+    );
+    assert_eq!(
+        (rows[1]["accepted"].as_u64(), rows[1]["decided"].as_u64()),
+        (Some(4), Some(3))
+    );
 
     // Only April: nothing received; on 3 April nothing is overdue yet.
     let (_, v) = anon(
         &app,
-        &format!("/api/v1/analytics/cases?from=2026-04-01&to=2026-04-03&group_by=channel&item={code}"),
+        &format!(
+            "/api/v1/analytics/cases?from=2026-04-01&to=2026-04-03&group_by=channel&item={code}"
+        ),
     )
     .await;
     assert_eq!(v["total"]["received"], 0);
@@ -189,7 +219,9 @@ async fn case_figures_follow_their_definitions(app: App) {
     assert_eq!(v["total"]["on_time"]["rate"], 0.0);
 
     // The live projection agrees with the ledger.
-    let r = tongban_app::analytics::rebuild(&app.state.app, true).await.unwrap();
+    let r = tongban_app::analytics::rebuild(&app.state.app, true)
+        .await
+        .unwrap();
     assert!(r.differences.is_empty(), "{:?}", r.differences);
     assert_eq!(r.cases, 5);
 }
@@ -221,15 +253,21 @@ async fn before_after_level_filters_and_bad_input(app: App) {
     assert_eq!(v["rows"][0]["label"], "市本级");
     // Catalog indicators by level: the levels add up to the whole catalog, and the page says
     // which level it counts.
-    let total = anon(&app, "/api/v1/catalog/stats").await.1["total"].as_u64().unwrap();
+    let total = anon(&app, "/api/v1/catalog/stats").await.1["total"]
+        .as_u64()
+        .unwrap();
     let mut sum = 0;
     for l in ["city", "county", "township", "above"] {
-        sum += anon(&app, &format!("/api/v1/catalog/stats?level={l}")).await.1["total"]
+        sum += anon(&app, &format!("/api/v1/catalog/stats?level={l}"))
+            .await
+            .1["total"]
             .as_u64()
             .unwrap();
     }
     assert_eq!(sum, total);
-    let city = anon(&app, "/api/v1/catalog/stats?level=city").await.1["total"].as_u64().unwrap();
+    let city = anon(&app, "/api/v1/catalog/stats?level=city").await.1["total"]
+        .as_u64()
+        .unwrap();
     assert!(city > 0 && city < total, "{city} of {total}");
     let html = page_text(&Client::new(), app.url("/stats?level=county")).await;
     assert!(html.contains("层级：县区"), "{html}");
@@ -316,13 +354,16 @@ async fn drill_down_shows_cases_to_staff_only(app: App) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.bytes().await.unwrap().starts_with(b"PK"));
-    let cases = format!("/stats/export?table=cases&format=csv&from=2026-03-01&to=2026-04-30&item={code}");
+    let cases =
+        format!("/stats/export?table=cases&format=csv&from=2026-03-01&to=2026-04-30&item={code}");
     let r = reqwest::get(app.url(&cases)).await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let (c, _) = app.sign_in("clerk").await;
     let text = page_text(&c, app.url(&cases)).await;
     assert!(text.contains(nos[0].as_str()));
-    let r = reqwest::get(app.url("/stats/export?table=secrets")).await.unwrap();
+    let r = reqwest::get(app.url("/stats/export?table=secrets"))
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 on_each_backend!(drill_down_shows_cases_to_staff_only);
