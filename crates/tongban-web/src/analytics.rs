@@ -182,6 +182,9 @@ struct TableRow {
     label: String,
 }
 
+/// Before/after as shown: the two ranges' labels and (figure, before, after) rows.
+type ComparisonView = (String, String, Vec<(String, String, String)>);
+
 #[derive(Template)]
 #[template(path = "stats_cases.html")]
 struct CaseSection {
@@ -206,7 +209,7 @@ struct CaseSection {
     cases_hidden: bool,
     cases: Vec<CaseLine>,
     cases_export: String,
-    comparison: Option<(String, String, Vec<(String, String, String)>)>,
+    comparison: Option<ComparisonView>,
     before_from: String,
     before_to: String,
     breadcrumb: Vec<(String, String)>,
