@@ -6,6 +6,7 @@
 //! (tongban). They never call each other. See ARCHITECTURE.md.
 
 pub mod accounts;
+pub mod analytics;
 pub mod applicants;
 pub mod authz;
 pub mod backup;

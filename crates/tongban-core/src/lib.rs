@@ -7,7 +7,11 @@ pub mod capability;
 pub mod case;
 pub mod catalog;
 pub mod codes;
+<<<<<<< HEAD
 pub mod guide;
+=======
+pub mod figures;
+>>>>>>> wt-stats
 pub mod ids;
 pub mod indicators;
 pub mod licence;

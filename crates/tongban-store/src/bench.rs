@@ -47,15 +47,22 @@ impl Store {
             .bind(s.status.is_open().then(|| c.submitted_at.date_naive().to_string()))
             .fetch_one(&mut *tx)
             .await?;
-            append_events(
-                &mut tx,
-                get_i64(&r, "id")?,
-                0,
-                &c.events,
-                actor,
-                c.submitted_at,
-            )
-            .await?;
+            let id = get_i64(&r, "id")?;
+            // The figure as the ledger gives it: every event is stamped at submission.
+            let day = crate::beijing_date(c.submitted_at);
+            if let Some(figure) = crate::figures::fold_figure(c.events.iter().map(|e| (e, day))) {
+                crate::figures::put_record(
+                    &mut tx,
+                    &crate::figures::FigureRecord {
+                        case_id: id,
+                        department_id: c.department_id,
+                        impl_code: c.impl_code.clone(),
+                        figure,
+                    },
+                )
+                .await?;
+            }
+            append_events(&mut tx, id, 0, &c.events, actor, c.submitted_at).await?;
         }
         self.commit(tx).await?;
         Ok(())

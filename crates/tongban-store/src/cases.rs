@@ -137,6 +137,15 @@ impl Store {
             &format!("您的「{}」申请已收到，办件编号 {case_no}。", nc.item_name),
         )
         .await?;
+        crate::figures::write_figure(
+            &mut tx,
+            id,
+            nc.department_id,
+            nc.impl_code,
+            &state,
+            crate::beijing_date(now),
+        )
+        .await?;
         // The ledger head last: on PostgreSQL its row lock orders every writer, so it is
         // held only from here to the commit.
         append_events(&mut tx, id, 0, std::slice::from_ref(&nc.first), actor, now).await?;
@@ -479,6 +488,21 @@ pub(crate) async fn write_case_events(
         ),
     )
     .await?;
+    // The case figures change only with the facts they count (not with supervision notes).
+    let today = crate::beijing_date(now);
+    if tongban_core::figures::CaseFigure::project(None, &current.state, today)
+        != tongban_core::figures::CaseFigure::project(None, s, today)
+    {
+        crate::figures::write_figure(
+            &mut *tx,
+            rec.id,
+            rec.department_id,
+            &rec.impl_code,
+            s,
+            today,
+        )
+        .await?;
+    }
     // Follow-up work is written with the decision: it cannot be lost between them.
     crate::jobs::enqueue(&mut *tx, jobs, now).await?;
     // The ledger head last (its row lock orders writers on PostgreSQL).

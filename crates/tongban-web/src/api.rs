@@ -99,6 +99,12 @@ pub struct StatsQuery {
     #[serde(default)]
     #[param(pattern = "^(department|hall)?$")]
     by: String,
+    /// 市本级 / 县区 / 乡镇 (city, county, township).
+    #[serde(default)]
+    level: Option<String>,
+    /// A 行政区划代码 (of the item's department).
+    #[serde(default)]
+    district: Option<String>,
 }
 
 pub async fn catalog_stats(
@@ -106,18 +112,27 @@ pub async fn catalog_stats(
     Query(q): Query<StatsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let view = state.catalog().await?;
-    let mut v = serde_json::to_value(&view.stats).map_err(AppError::internal)?;
+    let level = match q.level.as_deref().filter(|l| !l.is_empty()) {
+        Some(l) => Some(
+            tongban_app::analytics::Level::parse(l)
+                .ok_or_else(|| AppError::bad_request(format!("未知的层级 {l}")))?,
+        ),
+        None => None,
+    };
+    let district = q.district.as_deref().filter(|d| !d.is_empty());
+    let f = tongban_app::analytics::catalog_figures(&view, level, district);
+    let mut v = serde_json::to_value(&f.stats).map_err(AppError::internal)?;
     match q.by.as_str() {
         "" => {}
         "department" => {
-            v["by_department"] = view
+            v["by_department"] = f
                 .by_department
                 .iter()
                 .map(|(d, s)| json!({ "department_id": d.id, "code": d.code, "name": d.name, "stats": s }))
                 .collect();
         }
         "hall" => {
-            v["by_hall"] = view
+            v["by_hall"] = f
                 .by_hall
                 .iter()
                 .map(|(h, s)| json!({ "hall": h, "stats": s }))

@@ -45,6 +45,89 @@ pub fn bar_chart(rows: &[(String, f64, String)], max: f64) -> String {
     s
 }
 
+/// A line chart of one or more series over the same labelled points (a trend): each series
+/// is (name, colour, values); the y axis runs from 0 to the largest value.
+pub fn line_chart(labels: &[String], series: &[(&str, &str, Vec<f64>)]) -> String {
+    let (w, h, left, bottom, top) = (540.0, 200.0, 44.0, 28.0, 22.0);
+    let plot_w = w - left - 10.0;
+    let plot_h = h - bottom - top;
+    let max = series
+        .iter()
+        .flat_map(|(_, _, v)| v.iter().copied())
+        .fold(0.0, f64::max)
+        .max(1.0);
+    let n = labels.len().max(1);
+    let x = |i: usize| {
+        if n == 1 {
+            left + plot_w / 2.0
+        } else {
+            left + plot_w * i as f64 / (n - 1) as f64
+        }
+    };
+    let y = |v: f64| top + plot_h * (1.0 - v / max);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"趋势图\" class=\"line-chart\">"
+    );
+    s.push_str(&format!(
+        "<line class=\"axis\" x1=\"{left}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#999\"/>",
+        top + plot_h,
+        left + plot_w,
+        top + plot_h
+    ));
+    s.push_str(&format!(
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"11\">{}</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"11\">0</text>",
+        left - 4.0,
+        top + 4.0,
+        max,
+        left - 4.0,
+        top + plot_h
+    ));
+    // At most about ten axis labels, evenly spaced.
+    let every = n.div_ceil(10);
+    for (i, l) in labels.iter().enumerate() {
+        if i % every == 0 {
+            s.push_str(&format!(
+                "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\">{}</text>",
+                x(i),
+                h - 8.0,
+                html_escape(l)
+            ));
+        }
+    }
+    for (k, (name, colour, values)) in series.iter().enumerate() {
+        let points: Vec<String> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("{:.1},{:.1}", x(i), y(*v)))
+            .collect();
+        s.push_str(&format!(
+            "<polyline class=\"series\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"><title>{}</title></polyline>",
+            html_escape(colour),
+            points.join(" "),
+            html_escape(name)
+        ));
+        for (i, v) in values.iter().enumerate() {
+            s.push_str(&format!(
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" fill=\"{}\"><title>{} {}：{}</title></circle>",
+                x(i),
+                y(*v),
+                html_escape(colour),
+                html_escape(labels.get(i).map(String::as_str).unwrap_or("")),
+                html_escape(name),
+                v
+            ));
+        }
+        s.push_str(&format!(
+            "<text x=\"{}\" y=\"14\" font-size=\"11\" fill=\"{}\">■ {}</text>",
+            left + 90.0 * k as f64,
+            html_escape(colour),
+            html_escape(name)
+        ));
+    }
+    s.push_str("</svg>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +145,15 @@ mod tests {
         assert!(svg.contains("width=\"260.0\""));
         assert!(svg.contains("&lt;b&gt;"));
         assert!(!svg.contains("<b>"));
+    }
+
+    #[test]
+    fn line_points_span_the_plot_and_the_largest_value_is_the_top() {
+        let svg = line_chart(
+            &["1月".into(), "2月".into()],
+            &[("申报量", "#1f4e8c", vec![0.0, 4.0])],
+        );
+        assert!(svg.contains("points=\"44.0,150.0 530.0,22.0\""), "{svg}");
+        assert!(svg.contains("2月"));
     }
 }

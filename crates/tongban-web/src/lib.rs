@@ -2,6 +2,7 @@
 //! Feature modules own their handlers; [`router`] merges them.
 
 pub mod admin;
+pub mod analytics;
 pub mod api;
 pub mod auth;
 pub mod case_api;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/themes", get(pages::themes))
         .route("/halls", get(pages::halls))
         .route("/stats", get(pages::stats))
+        .route("/stats/export", get(analytics::export))
         .route(
             "/login",
             get(session::login_page).post(session::login_submit),
@@ -157,6 +159,12 @@ pub fn router(state: AppState) -> Router {
             axum::routing::put(api::set_workflow),
         )
         .route("/api/v1/catalog/stats", get(api::catalog_stats))
+        .route("/api/v1/analytics/cases", get(analytics::api_cases))
+        .route(
+            "/api/v1/analytics/cases/list",
+            get(analytics::api_case_list),
+        )
+        .route("/api/v1/analytics/compare", get(analytics::api_compare))
         .route("/api/v1/departments", get(api::departments))
         .route("/api/v1/halls", get(api::halls))
         .route("/api/v1/themes", get(api::themes))

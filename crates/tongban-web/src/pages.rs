@@ -409,15 +409,45 @@ struct StatsPage {
     dept_chart: String,
     by_department: Vec<StatRow>,
     by_hall: Vec<StatRow>,
+    /// The case-figures section (大数据分析), rendered by its own module.
+    cases: String,
+    /// The catalog's level / district filter, as shown.
+    catalog_scope: String,
+    catalog_export: String,
 }
 
 pub async fn stats(
     State(state): State<AppState>,
     viewer: Viewer,
     csrf: CsrfToken,
+    Query(fp): Query<crate::analytics::FigureParams>,
 ) -> Result<Html<String>, PageError> {
     let view = state.catalog().await?;
-    let s = &view.stats;
+    let level = match fp.level.as_deref().filter(|l| !l.is_empty()) {
+        Some(l) => Some(
+            tongban_app::analytics::Level::parse(l)
+                .ok_or_else(|| crate::error::AppError::bad_request(format!("未知的层级 {l}")))?,
+        ),
+        None => None,
+    };
+    let district = fp.district.as_deref().filter(|d| !d.is_empty());
+    let filtered = tongban_app::analytics::catalog_figures(&view, level, district);
+    let cases = crate::analytics::case_section(&state, &viewer, &fp).await?;
+    let catalog_scope = format!(
+        "{}{}",
+        level
+            .map(|l| format!("层级：{}　", l.label()))
+            .unwrap_or_default(),
+        district
+            .map(|d| format!("区划代码：{d}"))
+            .unwrap_or_default()
+    );
+    let catalog_export = format!(
+        "/stats/export?table=catalog&level={}&district={}",
+        level.map(|l| l.code()).unwrap_or(""),
+        district.unwrap_or("")
+    );
+    let s = &filtered.stats;
     let ratio_of = |key: &str| match key {
         "online_capable" => Some(s.online_capable),
         "fully_online" => Some(s.fully_online),
@@ -464,7 +494,7 @@ pub async fn stats(
         })
         .collect();
     let max = depth_rows.iter().map(|r| r.1).fold(0.0, f64::max);
-    let dept_rows: Vec<(String, f64, String)> = view
+    let dept_rows: Vec<(String, f64, String)> = filtered
         .by_department
         .iter()
         .map(|(d, st)| {
@@ -481,12 +511,15 @@ pub async fn stats(
         tiles,
         depth_chart: bar_chart(&depth_rows, max),
         dept_chart: bar_chart(&dept_rows, 1.0),
-        by_department: view
+        by_department: filtered
             .by_department
             .iter()
             .map(|(d, st)| stat_row(d.id, d.name.clone(), st))
             .collect(),
-        by_hall: view
+        cases,
+        catalog_scope,
+        catalog_export,
+        by_hall: filtered
             .by_hall
             .iter()
             .map(|(h, st)| stat_row(0, h.clone(), st))

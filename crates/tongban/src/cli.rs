@@ -77,6 +77,9 @@ enum Command {
     /// Service catalog tools.
     #[command(subcommand)]
     Catalog(CatalogCmd),
+    /// Case figures (大数据分析).
+    #[command(subcommand)]
+    Analytics(AnalyticsCmd),
     /// Working-day calendar tools.
     #[command(subcommand)]
     Calendar(CalendarCmd),
@@ -247,6 +250,19 @@ enum LedgerCmd {
     },
     /// Sign a checkpoint of the current ledger and print it.
     Checkpoint,
+}
+
+#[derive(Subcommand)]
+enum AnalyticsCmd {
+    /// Recompute the case figures from the ledger alone, report every difference from the
+    /// live projection and correct it (exit status 1 when there was a difference).
+    Rebuild {
+        /// Only report; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -429,6 +445,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let cfg = config::load(&overrides(&cli.global, None))?;
             let app = app_of(&cfg, open(&cfg).await?);
             catalog(cmd, &app).await
+        }
+        Command::Analytics(AnalyticsCmd::Rebuild { dry_run, json }) => {
+            let cfg = config::load(&overrides(&cli.global, None))?;
+            let app = app_of(&cfg, open(&cfg).await?);
+            let r = tongban_app::analytics::rebuild(&app, dry_run).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "台账事件 {} 条，办件 {} 件；与实时统计不一致 {} 件，多余统计行 {} 条{}",
+                    r.events,
+                    r.cases,
+                    r.differences.len(),
+                    r.orphans,
+                    if dry_run {
+                        "（仅检查，未写入）"
+                    } else {
+                        ""
+                    }
+                );
+                for (id, what) in r.differences.iter().take(50) {
+                    println!("  办件 #{id}: {what}");
+                }
+            }
+            if r.differences.is_empty() && r.orphans == 0 {
+                Ok(())
+            } else {
+                std::process::exit(1)
+            }
         }
         Command::Calendar(CalendarCmd::Deadline { from, working_days }) => {
             let cfg = config::load(&overrides(&cli.global, None))?;

@@ -55,6 +55,8 @@ mod public_ui;
 mod ratings;
 #[path = "http/security.rs"]
 mod security;
+#[path = "http/stats.rs"]
+mod stats;
 #[path = "http/supervision.rs"]
 mod supervision;
 #[path = "http/ui_browser.rs"]

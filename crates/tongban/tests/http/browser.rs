@@ -401,3 +401,31 @@ async fn browser_rating_prompt_and_window_pad(app: App) {
 }
 
 on_each_backend!(browser_rating_prompt_and_window_pad);
+
+/// The case dashboard: the public clicks from the department to the item and sees figures
+/// but no case list; the department's approver following the same links sees the cases.
+async fn browser_stats_drill_down(app: App) {
+    if !browser_available() {
+        return;
+    }
+    let (_, nos) = super::stats::hand_built_cases(&app).await;
+    let d = Driver::start().await;
+    d.goto(&app.url("/stats?from=2026-03-01&to=2026-04-30"))
+        .await;
+    d.wait_text("#case-figures", "按时办结率").await;
+    // The trend line is there (find waits for it and fails without it).
+    d.find("svg.line-chart polyline").await;
+    d.click("#figure-table a.drill").await;
+    d.wait_text("#drill", "市市场监督管理局").await;
+    d.click("#figure-table a.drill").await;
+    d.wait_text("#case-list", "办件清单仅对工作人员开放").await;
+    let item_url = d.call(reqwest::Method::GET, "/url", None).await;
+    let item_url = item_url.as_str().unwrap().to_string();
+    assert!(item_url.contains("item="), "{item_url}");
+    d.sign_in(&app, "approver").await;
+    d.goto(&item_url).await;
+    d.wait_text("#case-list", &nos[0]).await;
+    assert!(d.text("#figure-table").await.contains("66.7%"));
+    d.quit().await;
+}
+on_each_backend!(browser_stats_drill_down);

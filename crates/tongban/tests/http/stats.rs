@@ -1,0 +1,369 @@
+//! 大数据分析 (issue 19): case figures computed for a hand-built set of cases — across the
+//! 清明 holiday, with 补正 and 特别程序 — compared with their definitions, on both backends;
+//! the projection checked against the ledger; level filters; drill-down authorization.
+
+use super::workflow::{apply_online, scj_item};
+use super::{get, page_text, App, SeedTime};
+use chrono::NaiveDate;
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+use tongban_core::case::{Event, Outcome};
+use tongban_store::supervision::SupervisionWrite;
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+/// Appends hand-dated events to a case, as the workflow would have written them.
+async fn write(app: &App, case_no: &str, events: Vec<Event>) {
+    let store = &app.db().store;
+    let rec = store.case_by_no(case_no).await.unwrap();
+    store
+        .append_case_events(
+            &rec,
+            &events,
+            "test",
+            app.clock.now_for_seed(),
+            &SupervisionWrite::default(),
+            &[],
+        )
+        .await
+        .unwrap();
+}
+
+fn accepted(on: &str, due: &str) -> Event {
+    Event::Accepted {
+        on: d(on),
+        promised_due: d(due),
+        legal_due: d("2026-05-29"),
+        deemed: false,
+    }
+}
+
+fn completed(outcome: Outcome, on: &str) -> Event {
+    Event::Completed {
+        outcome,
+        reasons: "审批完成".into(),
+        on: d(on),
+        rights: String::new(),
+    }
+}
+
+/// Five cases of one 市场监管 item, all submitted online on 2 March 2026 (results by post):
+/// - A: accepted 2 Apr (due 10 Apr), approved 8 Apr: 3 working days over 清明 (4–6 Apr),
+///   early, one pass;
+/// - B: a 补正 first, accepted 2 Apr (due 8 Apr), 特别程序 3–9 Apr (2 working days, due moved
+///   to 10 Apr), approved 10 Apr: 5 working days less 2 = 3, on time on the day, not one pass;
+/// - C: accepted 1 Apr (due 3 Apr), refused 9 Apr: 5 working days, late;
+/// - D: accepted 1 Apr (due 3 Apr), still open: overdue at the end of April;
+/// - E: never accepted.
+pub async fn hand_built_cases(app: &App) -> (String, Vec<String>) {
+    let zs = app.token("zhangsan").await;
+    let (code, required) = scj_item(app).await;
+    let mut nos = vec![];
+    for k in ["a", "b", "c", "d", "e"] {
+        let (s, case) = apply_online(app, &zs, &code, &required, k).await;
+        assert_eq!(s, StatusCode::CREATED, "{case}");
+        nos.push(case["case_no"].as_str().unwrap().to_string());
+    }
+    write(app, &nos[0], vec![accepted("2026-04-02", "2026-04-10")]).await;
+    write(
+        app,
+        &nos[0],
+        vec![completed(Outcome::Approved, "2026-04-08")],
+    )
+    .await;
+    write(
+        app,
+        &nos[1],
+        vec![
+            Event::CorrectionRequested {
+                items: vec!["补充平面图".into()],
+                notice_due: d("2026-03-09"),
+                correction_due: None,
+            },
+            Event::CorrectionSubmitted {
+                materials: vec![],
+                received_on: d("2026-03-03"),
+            },
+            accepted("2026-04-02", "2026-04-08"),
+            Event::SpecialStarted {
+                procedure: "检测".into(),
+                reason: "样品送检".into(),
+                on: d("2026-04-03"),
+                expected_days: Some(2),
+                expected_end: None,
+            },
+        ],
+    )
+    .await;
+    write(
+        app,
+        &nos[1],
+        vec![
+            Event::SpecialEnded {
+                result: "合格".into(),
+                on: d("2026-04-08"),
+                paused_days: 2,
+                promised_due: d("2026-04-10"),
+                legal_due: d("2026-06-02"),
+            },
+            completed(Outcome::Approved, "2026-04-10"),
+        ],
+    )
+    .await;
+    write(
+        app,
+        &nos[2],
+        vec![
+            accepted("2026-04-01", "2026-04-03"),
+            completed(Outcome::Refused, "2026-04-09"),
+        ],
+    )
+    .await;
+    write(app, &nos[3], vec![accepted("2026-04-01", "2026-04-03")]).await;
+    (code, nos)
+}
+
+/// GETs JSON without any credentials.
+async fn anon(app: &App, path: &str) -> (StatusCode, Value) {
+    let r = reqwest::get(app.url(path)).await.unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+fn ratio(v: &Value) -> (u64, u64, f64) {
+    (
+        v["count"].as_u64().unwrap(),
+        v["of"].as_u64().unwrap(),
+        v["rate"].as_f64().unwrap(),
+    )
+}
+
+async fn case_figures_follow_their_definitions(app: App) {
+    let (code, _) = hand_built_cases(&app).await;
+    let (s, v) = anon(
+        &app,
+        &format!("/api/v1/analytics/cases?from=2026-03-01&to=2026-04-30&group_by=item&item={code}"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["group_by"], "item");
+    assert_eq!(
+        (v["from"].as_str(), v["to"].as_str()),
+        (Some("2026-03-01"), Some("2026-04-30"))
+    );
+    let t = &v["total"];
+    assert_eq!(t["received"], 5);
+    assert_eq!(t["accepted"], 4);
+    assert_eq!(t["decided"], 3);
+    assert_eq!(t["online"], 5);
+    assert_eq!(ratio(&t["on_time"]), (2, 3, 0.6667));
+    assert_eq!(ratio(&t["early"]), (1, 3, 0.3333));
+    assert_eq!(ratio(&t["one_pass"]), (2, 3, 0.6667));
+    assert_eq!(ratio(&t["post_delivery"]), (3, 3, 1.0));
+    // D open past its due date on the 30th, C decided after its due date.
+    assert_eq!(
+        (t["overdue"].as_u64(), t["overdue_open"].as_u64()),
+        (Some(2), Some(1))
+    );
+    // Durations 3 (across 清明), 3 (special days excluded), 5.
+    assert_eq!(t["duration_wd"]["median"], 3.0);
+    assert_eq!(t["duration_wd"]["mean"], 3.67);
+    assert_eq!(
+        (
+            t["special"]["cases"].as_u64(),
+            t["special"]["days"].as_u64()
+        ),
+        (Some(1), Some(2))
+    );
+    assert!(
+        t["satisfaction"].is_null(),
+        "ratings are a hook until issue 14"
+    );
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["key"], code.as_str());
+    assert_eq!(rows[0]["decided"], 3);
+
+    // By month: received in March, accepted and decided in April.
+    let (_, v) = anon(
+        &app,
+        &format!(
+            "/api/v1/analytics/cases?from=2026-03-01&to=2026-04-30&group_by=month&item={code}"
+        ),
+    )
+    .await;
+    let rows = v["rows"].as_array().unwrap();
+    let keys: Vec<&str> = rows.iter().map(|r| r["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["2026-03", "2026-04"]);
+    assert_eq!(
+        (rows[0]["received"].as_u64(), rows[0]["decided"].as_u64()),
+        (Some(5), Some(0))
+    );
+    assert_eq!(
+        (rows[1]["accepted"].as_u64(), rows[1]["decided"].as_u64()),
+        (Some(4), Some(3))
+    );
+
+    // Only April: nothing received; on 3 April nothing is overdue yet.
+    let (_, v) = anon(
+        &app,
+        &format!(
+            "/api/v1/analytics/cases?from=2026-04-01&to=2026-04-03&group_by=channel&item={code}"
+        ),
+    )
+    .await;
+    assert_eq!(v["total"]["received"], 0);
+    assert_eq!(v["total"]["overdue"], 0);
+    assert_eq!(v["total"]["on_time"]["rate"], 0.0);
+
+    // The live projection agrees with the ledger.
+    let r = tongban_app::analytics::rebuild(&app.state.app, true)
+        .await
+        .unwrap();
+    assert!(r.differences.is_empty(), "{:?}", r.differences);
+    assert_eq!(r.cases, 5);
+}
+on_each_backend!(case_figures_follow_their_definitions);
+
+async fn before_after_level_filters_and_bad_input(app: App) {
+    let (code, _) = hand_built_cases(&app).await;
+    let (s, v) = anon(
+        &app,
+        &format!(
+            "/api/v1/analytics/compare?before_from=2026-04-01&before_to=2026-04-08&from=2026-04-09&to=2026-04-30&group_by=item&item={code}"
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // Before: A decided (3 days). After: B (3) and C (5) decided.
+    assert_eq!(v["before"]["total"]["decided"], 1);
+    assert_eq!(v["before"]["total"]["duration_wd"]["median"], 3.0);
+    assert_eq!(v["after"]["total"]["decided"], 2);
+    assert_eq!(v["after"]["total"]["duration_wd"]["median"], 4.0);
+
+    // The item is 市级: a county filter leaves nothing, a city filter keeps all.
+    let q = "/api/v1/analytics/cases?from=2026-03-01&to=2026-04-30&group_by=level";
+    let (_, v) = anon(&app, &format!("{q}&level=county&item={code}")).await;
+    assert_eq!(v["total"]["received"], 0);
+    let (_, v) = anon(&app, &format!("{q}&level=city&item={code}")).await;
+    assert_eq!(v["total"]["received"], 5);
+    assert_eq!(v["rows"][0]["key"], "city");
+    assert_eq!(v["rows"][0]["label"], "市本级");
+    // Catalog indicators by level: the levels add up to the whole catalog, and the page says
+    // which level it counts.
+    let total = anon(&app, "/api/v1/catalog/stats").await.1["total"]
+        .as_u64()
+        .unwrap();
+    let mut sum = 0;
+    for l in ["city", "county", "township", "above"] {
+        sum += anon(&app, &format!("/api/v1/catalog/stats?level={l}"))
+            .await
+            .1["total"]
+            .as_u64()
+            .unwrap();
+    }
+    assert_eq!(sum, total);
+    let city = anon(&app, "/api/v1/catalog/stats?level=city").await.1["total"]
+        .as_u64()
+        .unwrap();
+    assert!(city > 0 && city < total, "{city} of {total}");
+    let html = page_text(&Client::new(), app.url("/stats?level=county")).await;
+    assert!(html.contains("层级：县区"), "{html}");
+    let (s, _) = anon(&app, "/api/v1/catalog/stats?level=galaxy").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Bad input: refused as invalid (422, as everywhere in the API) with a message, never a 500.
+    for bad in [
+        "/api/v1/analytics/cases?from=2026-13-01&to=2026-04-30",
+        "/api/v1/analytics/cases?from=2026-04-30&to=2026-04-01",
+        "/api/v1/analytics/cases?from=2020-01-01&to=2026-04-01",
+        "/api/v1/analytics/cases?group_by=colour",
+        "/api/v1/analytics/cases?level=galaxy",
+        "/api/v1/analytics/compare?from=2026-04-01&to=2026-04-30",
+    ] {
+        let (s, v) = anon(&app, bad).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
+        assert!(!v["message"].as_str().unwrap().is_empty());
+    }
+    let (s, _) = anon(&app, "/api/v1/analytics/cases?department=NOSUCH").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+on_each_backend!(before_after_level_filters_and_bad_input);
+
+async fn drill_down_shows_cases_to_staff_only(app: App) {
+    let (code, nos) = hand_built_cases(&app).await;
+    let page = format!("/stats?from=2026-03-01&to=2026-04-30&item={code}");
+    // The public sees the figures, not the cases.
+    let html = page_text(&Client::new(), app.url(&page)).await;
+    assert!(html.contains("办件清单仅对工作人员开放"));
+    assert!(!html.contains(&nos[0]));
+    assert!(html.contains("按时办结率"));
+    // An applicant neither.
+    let (zs, _) = app.sign_in("zhangsan").await;
+    let html = page_text(&zs, app.url(&page)).await;
+    assert!(!html.contains(&nos[0]));
+    // The department's approver and the clerk see the list.
+    for who in ["approver", "clerk"] {
+        let (c, _) = app.sign_in(who).await;
+        let html = page_text(&c, app.url(&page)).await;
+        for no in &nos {
+            assert!(html.contains(no.as_str()), "{who} sees {no}");
+        }
+    }
+    // Another department's approver: nothing of this department.
+    let api = format!("/api/v1/analytics/cases/list?from=2026-03-01&to=2026-04-30&item={code}");
+    let (s, v) = get(&app, &app.token("approver").await, &api).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["cases"].as_array().unwrap().len(), 5);
+    let (s, _) = get(&app, &app.token("zhangsan").await, &api).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Department staff asking for another department's cases are refused.
+    let (_, deps) = anon(&app, "/api/v1/departments").await;
+    let other = deps
+        .as_array()
+        .or_else(|| deps["departments"].as_array())
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "市公安局")
+        .expect("市公安局")["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, _) = get(
+        &app,
+        &app.token("approver").await,
+        &format!("/api/v1/analytics/cases/list?department={other}"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = anon(&app, &api).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // Exports: the figures for anyone (CSV with the numbers, XLSX a zip), the cases for staff.
+    let r = reqwest::get(app.url(&format!(
+        "/stats/export?table=figures&format=csv&from=2026-03-01&to=2026-04-30&group_by=item&item={code}"
+    )))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let csv = r.text().await.unwrap();
+    assert!(csv.contains("按时办结率") && csv.contains("66.7%"), "{csv}");
+    let r = reqwest::get(app.url("/stats/export?table=catalog&format=xlsx&level=city"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.bytes().await.unwrap().starts_with(b"PK"));
+    let cases =
+        format!("/stats/export?table=cases&format=csv&from=2026-03-01&to=2026-04-30&item={code}");
+    let r = reqwest::get(app.url(&cases)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let (c, _) = app.sign_in("clerk").await;
+    let text = page_text(&c, app.url(&cases)).await;
+    assert!(text.contains(nos[0].as_str()));
+    let r = reqwest::get(app.url("/stats/export?table=secrets"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+on_each_backend!(drill_down_shows_cases_to_staff_only);
