@@ -48,6 +48,15 @@ pub enum Capability {
     ReadMetrics,
     /// Reset another user's password (the user must change it at the next sign-in).
     ResetPassword,
+    /// Book, cancel and reschedule hall appointments (applicants their own; the clerk for
+    /// anyone).
+    BookAppointment,
+    /// Work a hall window: call, recall, skip, transfer and serve queue tickets.
+    ServeQueue,
+    /// Enter and import parcel tracking events of a case (寄递跟踪).
+    TrackDelivery,
+    /// The hall's queue, appointment and delivery figures.
+    ReadHallFigures,
 }
 
 /// Over which resources a capability holds.
@@ -172,6 +181,33 @@ pub const TABLE: &[(Capability, &[(Role, Scope)])] = &[
     (C::LoadCalendar, &[(R::Admin, S::Any)]),
     (C::ReadMetrics, &[(R::Admin, S::Any)]),
     (C::ResetPassword, &[(R::Admin, S::Any)]),
+    (
+        C::BookAppointment,
+        &[
+            (R::Person, S::Own),
+            (R::Enterprise, S::Own),
+            (R::Clerk, S::Any),
+        ],
+    ),
+    (C::ServeQueue, &[(R::Clerk, S::Any)]),
+    (
+        C::TrackDelivery,
+        &[
+            (R::Clerk, S::Any),
+            (R::Approver, S::Department),
+            (R::Head, S::Department),
+        ],
+    ),
+    (
+        C::ReadHallFigures,
+        &[
+            (R::Clerk, S::Any),
+            (R::Head, S::Any),
+            (R::Supervisor, S::Any),
+            (R::Auditor, S::Any),
+            (R::Admin, S::Any),
+        ],
+    ),
 ];
 
 /// The scope in which `role` holds `cap`, if at all.
