@@ -16,6 +16,7 @@ pub mod catalog_file;
 pub mod db;
 pub mod files;
 pub mod group_sync;
+pub mod hall;
 pub mod jobs;
 pub mod ledger;
 pub mod ledger_append;
