@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod hall;
 pub mod jobs;
 pub mod ledger;
 pub mod licences;
@@ -34,4 +35,5 @@ pub fn spawn_workers(app: &App) {
     supervision::spawn_worker(app.clone());
     jobs::spawn_worker(app.clone());
     ledger::spawn_checkpointer(app.clone());
+    hall::spawn_worker(app.clone());
 }

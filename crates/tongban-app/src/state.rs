@@ -31,6 +31,8 @@ pub struct App {
     pub faults: Arc<crate::jobs::Faults>,
     /// Session limits and audit retention (configuration).
     pub security: crate::security::SecurityPolicy,
+    /// Appointments, queue and parcel tracking rules (configuration).
+    pub hall: crate::hall::HallPolicy,
     catalog: Arc<RwLock<Option<Arc<CatalogView>>>>,
     calendar: Arc<RwLock<Option<CalendarAt>>>,
 }
@@ -84,6 +86,7 @@ impl App {
             faults: Arc::default(),
             region: tongban_core::codes::RegionCode::parse("431900").expect("demo region code"),
             security: crate::security::SecurityPolicy::default(),
+            hall: crate::hall::HallPolicy::default(),
             catalog: Arc::new(RwLock::new(None)),
             calendar: Arc::new(RwLock::new(None)),
         }

@@ -780,8 +780,40 @@ impl Store {
             now,
         )
         .await?;
+        if ev.status == "delivered" {
+            // The projection's status column follows the fold (签收 is the 送达).
+            crate::db::query("UPDATE cases SET status = 'delivered' WHERE case_no = $1 AND status IN ('completed', 'dispatched')")
+                .bind(case_no)
+                .execute(&mut *tx)
+                .await?;
+        }
         self.commit(tx).await?;
         Ok(true)
+    }
+
+    /// The case whose 送达登记 named this waybill.
+    pub async fn case_by_waybill(&self, waybill: &str) -> Result<Option<crate::case_rows::CaseRecord>> {
+        // Waybills are [A-Z0-9]{13} (checked before), so the pattern holds no wildcard.
+        let r = crate::db::query(&format!(
+            "SELECT {} FROM cases c WHERE c.state LIKE $1 ORDER BY c.id DESC LIMIT 1",
+            crate::case_rows::CASE_COLS
+        ))
+        .bind(format!("%\"waybill\":\"{waybill}\"%"))
+        .fetch_optional(self.r())
+        .await?;
+        r.as_ref().map(crate::case_rows::case_from_row).transpose()
+    }
+
+    /// A user by sign-in name.
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<crate::accounts::User>> {
+        let r = crate::db::query("SELECT id FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(self.r())
+            .await?;
+        match r {
+            Some(r) => self.user(get_i64(&r, "id")?).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     pub async fn delivery_events(&self, case_no: &str) -> Result<Vec<DeliveryEvent>> {
