@@ -377,10 +377,19 @@ pub async fn screen_script() -> impl IntoResponse {
 /// The screen's event stream: an event whenever what the screen shows changes (checked
 /// every second), a keep-alive comment otherwise; it ends after ten minutes and the
 /// browser reconnects.
+#[derive(Deserialize, Default)]
+pub struct EventsQuery {
+    /// Send the current screen once and end (for polling clients and checks).
+    #[serde(default)]
+    once: Option<String>,
+}
+
 pub async fn screen_events(
     State(state): State<AppState>,
     Path(code): Path<String>,
+    Query(q): Query<EventsQuery>,
 ) -> Result<Response, PageError> {
+    let once = q.once.is_some();
     // Refused before streaming when the hall does not exist.
     hall::screen(&state, &code).await?;
     let started = std::time::Instant::now();
@@ -389,6 +398,9 @@ pub async fn screen_events(
         move |(state, code, last, first)| async move {
             loop {
                 if !first {
+                    if once {
+                        return None;
+                    }
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
                 if started.elapsed() > Duration::from_secs(600) {
@@ -538,6 +550,8 @@ pub async fn window_action(
     Path(id): Path<i64>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Html<String>, PageError> {
+    // Only a window's clerk gets as far as the form's fields.
+    hall::window_current(&state, &user, id).await?;
     let field = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
     let ticket_id = || field("ticket").parse::<i64>().map_err(|_| AppError::bad_request("缺少排队号"));
     let r: Result<String, AppError> = async {

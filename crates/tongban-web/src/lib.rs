@@ -50,10 +50,10 @@ pub fn router(state: AppState) -> Router {
         .route("/departments", get(pages::departments))
         .route("/themes", get(pages::themes))
         .route("/halls", get(pages::halls))
-        .route("/halls/{code}/screen", get(hall::screen_page))
-        .route("/halls/{code}/screen/events", get(hall::screen_events))
+        .route("/halls/{hall}/screen", get(hall::screen_page))
+        .route("/halls/{hall}/screen/events", get(hall::screen_events))
         .route(
-            "/halls/{code}/ticket",
+            "/halls/{hall}/ticket",
             get(hall::ticket_form).post(hall::ticket_submit),
         )
         .route(
@@ -168,9 +168,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/catalog/stats", get(api::catalog_stats))
         .route("/api/v1/departments", get(api::departments))
         .route("/api/v1/halls", get(api::halls))
-        .route("/api/v1/halls/{code}/slots", get(hall::api_slots))
-        .route("/api/v1/halls/{code}/tickets", post(hall::api_take_ticket))
-        .route("/api/v1/halls/{code}/figures", get(hall::api_figures))
+        .route("/api/v1/halls/{hall}/slots", get(hall::api_slots))
+        .route("/api/v1/halls/{hall}/tickets", post(hall::api_take_ticket))
+        .route("/api/v1/halls/{hall}/figures", get(hall::api_figures))
         .route("/api/v1/appointments", post(hall::api_book))
         .route("/api/v1/my/appointments", get(hall::api_my_appointments))
         .route(
