@@ -440,6 +440,7 @@ async fn parcel_events_are_checked_and_recorded_on_the_case(app: App) {
     let report: Value = r.json().await.unwrap();
     assert_eq!(report["recorded"], 2, "{report}");
     assert_eq!(report["refused"][0][0], 3, "{report}");
+    let zs = app.token("zhangsan").await;
     let (_, c) = get(&app, &zs, &format!("/api/v1/cases/{no}")).await;
     assert_eq!(c["status"], "delivered", "{c}");
     let (_, events) = get(&app, &zs, &format!("/api/v1/cases/{no}/events")).await;
