@@ -140,7 +140,10 @@ pub async fn slots(
 /// Who an appointment is for: an applicant books for themselves; the clerk names the
 /// applicant's account (or books under the window's own account for a caller at the desk).
 async fn booking_subject(app: &App, user: &User, for_user: Option<&str>) -> Result<i64, Error> {
-    match (user.role.is_applicant(), for_user.map(str::trim).filter(|s| !s.is_empty())) {
+    match (
+        user.role.is_applicant(),
+        for_user.map(str::trim).filter(|s| !s.is_empty()),
+    ) {
         (true, None) => Ok(user.id),
         (true, Some(_)) => Err(Error::forbidden_because("申请人只能为自己预约")),
         (false, None) => Ok(user.id),
@@ -197,9 +200,17 @@ pub async fn book(
             )));
         }
     }
-    let a = app.store.book(slot.id, subject, &user.username, now).await?;
+    let a = app
+        .store
+        .book(slot.id, subject, &user.username, now)
+        .await?;
     app.store
-        .record_audit(now, &user.username, "appointment.booked", &format!("{} 时段 {}", a.id, slot.id))
+        .record_audit(
+            now,
+            &user.username,
+            "appointment.booked",
+            &format!("{} 时段 {}", a.id, slot.id),
+        )
         .await?;
     Ok(a)
 }
@@ -243,7 +254,12 @@ pub async fn cancel(app: &App, user: &User, id: i64) -> Result<(), Error> {
     Ok(())
 }
 
-pub async fn reschedule(app: &App, user: &User, id: i64, slot_id: i64) -> Result<Appointment, Error> {
+pub async fn reschedule(
+    app: &App,
+    user: &User,
+    id: i64,
+    slot_id: i64,
+) -> Result<Appointment, Error> {
     let a = appointment_for(app, user, id).await?;
     let slot = match app.store.slot(slot_id).await {
         Ok(s) => s,
@@ -318,7 +334,11 @@ fn mean_service(tickets: &[Ticket]) -> f64 {
 pub async fn ticket_view(app: &App, t: &Ticket) -> Result<TicketView, Error> {
     let day = NaiveDate::parse_from_str(&t.day, "%Y-%m-%d").unwrap_or_else(|_| app.today());
     let all = app.store.tickets_of_day(t.hall_id, day).await?;
-    let waiting: Vec<Ticket> = all.iter().filter(|x| x.status == "waiting").cloned().collect();
+    let waiting: Vec<Ticket> = all
+        .iter()
+        .filter(|x| x.status == "waiting")
+        .cloned()
+        .collect();
     let order = queue_order(waiting, app.now());
     let position = order.iter().position(|x| x.id == t.id).map_or(0, |i| i + 1);
     let windows = app
@@ -329,7 +349,10 @@ pub async fn ticket_view(app: &App, t: &Ticket) -> Result<TicketView, Error> {
         .filter(|w| !w.retired)
         .collect::<Vec<_>>();
     let window = match t.window_id {
-        Some(id) => windows.iter().find(|w| w.id == id).map(|w| w.number.clone()),
+        Some(id) => windows
+            .iter()
+            .find(|w| w.id == id)
+            .map(|w| w.number.clone()),
         None => None,
     };
     let estimate = if position == 0 {
@@ -442,11 +465,17 @@ async fn serves(app: &App, hall: &Hall, w: &HallWindow, t: &Ticket) -> Result<bo
         return Ok(true);
     }
     let view = app.catalog().await?;
-    Ok(view.get(&t.impl_code).is_some_and(|i| i.hall_id == Some(hall.id)))
+    Ok(view
+        .get(&t.impl_code)
+        .is_some_and(|i| i.hall_id == Some(hall.id)))
 }
 
 /// Calls the next ticket this window can serve; None when nobody is waiting for it.
-pub async fn call_next(app: &App, user: &User, window_id: i64) -> Result<Option<TicketView>, Error> {
+pub async fn call_next(
+    app: &App,
+    user: &User,
+    window_id: i64,
+) -> Result<Option<TicketView>, Error> {
     let (hall, w) = window_for(app, user, window_id).await?;
     let now = app.now();
     app.store.close_window_tickets(w.id, now).await?;
@@ -463,7 +492,10 @@ pub async fn call_next(app: &App, user: &User, window_id: i64) -> Result<Option<
         let mut next = None;
         // Transferred tickets aimed at this window go first.
         let order = queue_order(waiting, now);
-        let mut ordered: Vec<&Ticket> = order.iter().filter(|t| t.target_window_id == Some(w.id)).collect();
+        let mut ordered: Vec<&Ticket> = order
+            .iter()
+            .filter(|t| t.target_window_id == Some(w.id))
+            .collect();
         ordered.extend(order.iter().filter(|t| t.target_window_id != Some(w.id)));
         for t in ordered {
             if serves(app, &hall, &w, t).await? {
@@ -485,7 +517,11 @@ pub async fn call_next(app: &App, user: &User, window_id: i64) -> Result<Option<
 }
 
 /// The ticket a window holds now.
-pub async fn window_current(app: &App, user: &User, window_id: i64) -> Result<Option<TicketView>, Error> {
+pub async fn window_current(
+    app: &App,
+    user: &User,
+    window_id: i64,
+) -> Result<Option<TicketView>, Error> {
     let (_, w) = window_for(app, user, window_id).await?;
     match app.store.window_current(w.id).await? {
         Some(t) => ticket_view(app, &t).await.map(Some),
@@ -538,11 +574,20 @@ pub async fn serve(app: &App, user: &User, ticket_id: i64) -> Result<TicketView,
     ticket(app, t.id).await
 }
 
-pub async fn transfer(app: &App, user: &User, ticket_id: i64, to_window: i64) -> Result<TicketView, Error> {
+pub async fn transfer(
+    app: &App,
+    user: &User,
+    ticket_id: i64,
+    to_window: i64,
+) -> Result<TicketView, Error> {
     let t = ticket_at_window(app, user, ticket_id).await?;
-    let (hall, w) = window_for(app, user, to_window)
-        .await
-        .map_err(|e| if e.kind == ErrorKind::NotFound { Error::invalid(format!("目标窗口 {to_window} 不存在")) } else { e })?;
+    let (hall, w) = window_for(app, user, to_window).await.map_err(|e| {
+        if e.kind == ErrorKind::NotFound {
+            Error::invalid(format!("目标窗口 {to_window} 不存在"))
+        } else {
+            e
+        }
+    })?;
     if hall.id != t.hall_id {
         return Err(Error::invalid("只能转到本大厅的其他窗口"));
     }
@@ -557,7 +602,12 @@ pub async fn transfer(app: &App, user: &User, ticket_id: i64, to_window: i64) ->
 
 /// Finishes a ticket, linking it to the case it became (the case must exist and the
 /// clerk may read it).
-pub async fn finish(app: &App, user: &User, ticket_id: i64, case_no: Option<&str>) -> Result<TicketView, Error> {
+pub async fn finish(
+    app: &App,
+    user: &User,
+    ticket_id: i64,
+    case_no: Option<&str>,
+) -> Result<TicketView, Error> {
     let t = ticket_at_window(app, user, ticket_id).await?;
     let case_no = case_no.map(str::trim).filter(|s| !s.is_empty());
     if let Some(no) = case_no {
@@ -617,12 +667,18 @@ pub async fn screen(app: &App, code: &str) -> Result<Screen, Error> {
             (
                 t.label.clone(),
                 number(t.window_id),
-                TicketStatus::parse(&t.status).map_or("", |s| s.label()).to_string(),
+                TicketStatus::parse(&t.status)
+                    .map_or("", |s| s.label())
+                    .to_string(),
             )
         })
         .collect();
     let waiting = queue_order(
-        tickets.iter().filter(|t| t.status == "waiting").cloned().collect(),
+        tickets
+            .iter()
+            .filter(|t| t.status == "waiting")
+            .cloned()
+            .collect(),
         app.now(),
     );
     let mut h = Sha256::new();
@@ -696,7 +752,10 @@ fn figure(key: String, tickets: &[&Ticket]) -> QueueFigure {
         p90_wait_minutes: round1(rules::percentile(&waits, 90.0)),
         mean_service_minutes: round1(rules::mean(&service)),
         skipped: tickets.iter().filter(|t| t.status == "skipped").count(),
-        by_appointment: tickets.iter().filter(|t| t.appointment_id.is_some()).count(),
+        by_appointment: tickets
+            .iter()
+            .filter(|t| t.appointment_id.is_some())
+            .count(),
     }
 }
 
@@ -727,7 +786,10 @@ pub async fn figures(
     if from > to || (to - from).num_days() > 366 {
         return Err(Error::invalid("统计区间应在一年以内，且开始不晚于结束"));
     }
-    let tickets = app.store.tickets_between(hall.as_ref().map(|h| h.id), from, to).await?;
+    let tickets = app
+        .store
+        .tickets_between(hall.as_ref().map(|h| h.id), from, to)
+        .await?;
     let mut windows = BTreeMap::new();
     for h in app.catalog().await?.halls.iter() {
         for w in app.store.hall_windows(h.id).await? {
@@ -736,7 +798,11 @@ pub async fn figures(
     }
     let all: Vec<&Ticket> = tickets.iter().collect();
     let mut appointments = BTreeMap::new();
-    for (_, status) in app.store.appointment_use(hall.as_ref().map(|h| h.id), from, to).await? {
+    for (_, status) in app
+        .store
+        .appointment_use(hall.as_ref().map(|h| h.id), from, to)
+        .await?
+    {
         *appointments.entry(status).or_insert(0) += 1;
     }
     let since = beijing_at(from, NaiveTime::MIN);
@@ -748,8 +814,18 @@ pub async fn figures(
     Ok(HallFigures {
         from: from.to_string(),
         to: to.to_string(),
-        total: figure(hall.as_ref().map_or("全部大厅".into(), |h| h.name.clone()), &all),
-        by_window: grouped(&tickets, |t| t.window_id.map(|w| windows.get(&w).cloned().unwrap_or_else(|| format!("窗口{w}")))),
+        total: figure(
+            hall.as_ref().map_or("全部大厅".into(), |h| h.name.clone()),
+            &all,
+        ),
+        by_window: grouped(&tickets, |t| {
+            t.window_id.map(|w| {
+                windows
+                    .get(&w)
+                    .cloned()
+                    .unwrap_or_else(|| format!("窗口{w}"))
+            })
+        }),
         by_item: grouped(&tickets, |t| Some(t.impl_code.clone())),
         by_hour: grouped(&tickets, |t| {
             DateTime::parse_from_rfc3339(&t.issued_at)
@@ -782,7 +858,12 @@ fn parse_event_time(app: &App, s: &str) -> Result<DateTime<Utc>, Error> {
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
         return Ok(d.with_timezone(&Utc));
     }
-    for f in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
+    for f in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(n) = chrono::NaiveDateTime::parse_from_str(s, f) {
             return Ok(beijing_at(n.date(), n.time()));
         }
@@ -795,14 +876,22 @@ fn parse_event_time(app: &App, s: &str) -> Result<DateTime<Utc>, Error> {
 
 /// Checks a tracking event: the waybill's S10 check digit, a known status, a reason code
 /// for 退回/异常, a time not in the future.
-pub fn check_tracking(app: &App, input: &TrackingInput<'_>, source: &str, case_no: &str) -> Result<DeliveryEvent, Error> {
+pub fn check_tracking(
+    app: &App,
+    input: &TrackingInput<'_>,
+    source: &str,
+    case_no: &str,
+) -> Result<DeliveryEvent, Error> {
     let waybill = Waybill::parse(input.waybill).map_err(|e| Error::invalid(e.to_string()))?;
     let status = ParcelStatus::parse(input.status).ok_or_else(|| {
         Error::invalid("状态应为 揽收、运输中、派送中、签收、退回 或 异常（或其英文代码）")
     })?;
     let reason = input.reason.trim();
     if status.needs_reason() && reason.is_empty() {
-        return Err(Error::invalid(format!("「{}」须填写原因代码", status.label())));
+        return Err(Error::invalid(format!(
+            "「{}」须填写原因代码",
+            status.label()
+        )));
     }
     if !reason.is_empty() && !rules::valid_reason(reason) {
         return Err(Error::invalid("原因代码应为1–40个字母、数字或汉字"));
@@ -822,7 +911,12 @@ pub fn check_tracking(app: &App, input: &TrackingInput<'_>, source: &str, case_n
 }
 
 /// Records a tracking event a staff member entered for a case. True when it was new.
-pub async fn track(app: &App, user: &User, case_no: &str, input: &TrackingInput<'_>) -> Result<bool, Error> {
+pub async fn track(
+    app: &App,
+    user: &User,
+    case_no: &str,
+    input: &TrackingInput<'_>,
+) -> Result<bool, Error> {
     require_scope(app, user, Capability::TrackDelivery).await?;
     let (rec, _) = crate::authz::case_for(app, user, case_no).await?;
     require(
@@ -856,19 +950,29 @@ async fn record(
         .record_delivery_event(&rec.case_no, rec.department_id, ev, actor, app.now())
         .await?;
     if new && ev.status == "delivered" {
-        crate::notify::notify_applicant(app, rec.applicant_id, &format!("办件{}的结果已签收。", rec.case_no)).await;
+        crate::notify::notify_applicant(
+            app,
+            rec.applicant_id,
+            &format!("办件{}的结果已签收。", rec.case_no),
+        )
+        .await;
     }
     Ok(new)
 }
 
 /// The case a waybill belongs to: from its earlier events, else the case that registered it.
-async fn case_of_waybill(app: &App, waybill: &str) -> Result<tongban_store::cases::CaseRecord, Error> {
+async fn case_of_waybill(
+    app: &App,
+    waybill: &str,
+) -> Result<tongban_store::cases::CaseRecord, Error> {
     if let Some(no) = app.store.case_of_waybill(waybill).await? {
         return Ok(app.store.case_by_no(&no).await?);
     }
     match app.store.case_by_waybill(waybill).await? {
         Some(c) => Ok(c),
-        None => Err(Error::invalid(format!("邮件号 {waybill} 未登记在任何办件上"))),
+        None => Err(Error::invalid(format!(
+            "邮件号 {waybill} 未登记在任何办件上"
+        ))),
     }
 }
 
@@ -886,7 +990,11 @@ pub struct ImportReport {
 pub async fn import_csv(app: &App, user: &User, text: &str) -> Result<ImportReport, Error> {
     require_scope(app, user, Capability::TrackDelivery).await?;
     if text.len() > 2 * 1024 * 1024 {
-        return Err(Error::new(ErrorKind::TooLarge, "too_large", "文件不能超过 2 MB"));
+        return Err(Error::new(
+            ErrorKind::TooLarge,
+            "too_large",
+            "文件不能超过 2 MB",
+        ));
     }
     let mut report = ImportReport::default();
     for (i, line) in text.lines().enumerate().take(20_000) {
@@ -904,7 +1012,14 @@ pub async fn import_csv(app: &App, user: &User, text: &str) -> Result<ImportRepo
         let r = async {
             let w = Waybill::parse(input.waybill).map_err(|e| Error::invalid(e.to_string()))?;
             let rec = case_of_waybill(app, w.as_str()).await?;
-            require(app, user, Capability::TrackDelivery, department_standing(user, rec.department_id), &rec.case_no).await?;
+            require(
+                app,
+                user,
+                Capability::TrackDelivery,
+                department_standing(user, rec.department_id),
+                &rec.case_no,
+            )
+            .await?;
             let ev = check_tracking(app, &input, "csv", &rec.case_no)?;
             record(app, &rec, &ev, &user.username).await
         }
@@ -944,10 +1059,26 @@ pub async fn webhook(app: &App, signature: &str, body: &[u8]) -> Result<bool, Er
     let expected = hmac_sha256_hex(secret.as_bytes(), body);
     let given = signature.trim().trim_start_matches("sha256=");
     let same = given.len() == expected.len()
-        && given.bytes().zip(expected.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
+        && given
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |a, (x, y)| a | (x ^ y))
+            == 0;
     if !same {
-        let _ = app.store.record_audit(app.now(), "carrier", "delivery.webhook_refused", "bad signature").await;
-        return Err(Error::new(ErrorKind::Unauthorized, "bad_signature", "签名无效"));
+        let _ = app
+            .store
+            .record_audit(
+                app.now(),
+                "carrier",
+                "delivery.webhook_refused",
+                "bad signature",
+            )
+            .await;
+        return Err(Error::new(
+            ErrorKind::Unauthorized,
+            "bad_signature",
+            "签名无效",
+        ));
     }
     #[derive(serde::Deserialize)]
     struct Push {
@@ -958,19 +1089,29 @@ pub async fn webhook(app: &App, signature: &str, body: &[u8]) -> Result<bool, Er
         #[serde(default)]
         reason: String,
     }
-    let p: Push = serde_json::from_slice(body).map_err(|e| Error::invalid(format!("推送内容格式有误：{e}")))?;
+    let p: Push = serde_json::from_slice(body)
+        .map_err(|e| Error::invalid(format!("推送内容格式有误：{e}")))?;
     let w = Waybill::parse(&p.waybill).map_err(|e| Error::invalid(e.to_string()))?;
     let rec = case_of_waybill(app, w.as_str()).await?;
     let ev = check_tracking(
         app,
-        &TrackingInput { waybill: &p.waybill, status: &p.status, at: &p.at, reason: &p.reason },
+        &TrackingInput {
+            waybill: &p.waybill,
+            status: &p.status,
+            at: &p.at,
+            reason: &p.reason,
+        },
         "webhook",
         &rec.case_no,
     )?;
     record(app, &rec, &ev, "carrier").await
 }
 
-pub async fn delivery_events(app: &App, user: &User, case_no: &str) -> Result<Vec<DeliveryEvent>, Error> {
+pub async fn delivery_events(
+    app: &App,
+    user: &User,
+    case_no: &str,
+) -> Result<Vec<DeliveryEvent>, Error> {
     crate::cases::read_case(app, user, case_no).await?;
     Ok(app.store.delivery_events(case_no).await?)
 }
@@ -986,7 +1127,11 @@ pub struct DeliveryFigures {
     pub stale: usize,
 }
 
-pub async fn delivery_figures(app: &App, user: &User, since_days: i64) -> Result<DeliveryFigures, Error> {
+pub async fn delivery_figures(
+    app: &App,
+    user: &User,
+    since_days: i64,
+) -> Result<DeliveryFigures, Error> {
     require_scope(app, user, Capability::ReadHallFigures).await?;
     let since = app.now() - Duration::days(since_days.clamp(1, 366));
     let events = app.store.delivery_events_since(since).await?;
@@ -994,12 +1139,24 @@ pub async fn delivery_figures(app: &App, user: &User, since_days: i64) -> Result
     for e in &events {
         by_waybill.entry(e.waybill.as_str()).or_default().push(e);
     }
-    let mut f = DeliveryFigures { parcels: by_waybill.len(), ..Default::default() };
+    let mut f = DeliveryFigures {
+        parcels: by_waybill.len(),
+        ..Default::default()
+    };
     let stale_before = app.now() - Duration::days(app.hall.stale_parcel_days);
     let mut days = Vec::new();
     for (_, evs) in &by_waybill {
-        for e in evs.iter().filter(|e| ParcelStatus::parse(&e.status).is_some_and(|s| s.is_failure())) {
-            let cause = if e.reason.is_empty() { ParcelStatus::parse(&e.status).map_or("", |s| s.label()).to_string() } else { e.reason.clone() };
+        for e in evs
+            .iter()
+            .filter(|e| ParcelStatus::parse(&e.status).is_some_and(|s| s.is_failure()))
+        {
+            let cause = if e.reason.is_empty() {
+                ParcelStatus::parse(&e.status)
+                    .map_or("", |s| s.label())
+                    .to_string()
+            } else {
+                e.reason.clone()
+            };
             *f.failures_by_cause.entry(cause).or_insert(0) += 1;
         }
         let last = evs.last().expect("grouped events are not empty");
@@ -1024,7 +1181,10 @@ pub async fn delivery_figures(app: &App, user: &User, since_days: i64) -> Result
     } else {
         Some((days[days.len() / 2 - 1] + days[days.len() / 2]) / 2.0)
     };
-    let completed = app.store.decided_cases_since(&since.with_timezone(&beijing()).date_naive().to_string()).await?;
+    let completed = app
+        .store
+        .decided_cases_since(&since.with_timezone(&beijing()).date_naive().to_string())
+        .await?;
     if !completed.is_empty() {
         let posted = completed
             .iter()
@@ -1061,7 +1221,11 @@ pub async fn run_once(app: &App) -> Result<(), Error> {
         .mark_no_shows(now - Duration::minutes(app.hall.no_show.grace_minutes), now)
         .await?;
     app.store
-        .raise_wait_records(now - Duration::minutes(app.hall.wait_limit_minutes), app.hall.wait_limit_minutes, now)
+        .raise_wait_records(
+            now - Duration::minutes(app.hall.wait_limit_minutes),
+            app.hall.wait_limit_minutes,
+            now,
+        )
         .await?;
     flag_stale_parcels(app).await?;
     Ok(())
@@ -1071,7 +1235,10 @@ pub async fn run_once(app: &App) -> Result<(), Error> {
 /// configured number of days that has not reached 签收 or 退回.
 pub async fn flag_stale_parcels(app: &App) -> Result<usize, Error> {
     let now = app.now();
-    let events = app.store.delivery_events_since(now - Duration::days(90)).await?;
+    let events = app
+        .store
+        .delivery_events_since(now - Duration::days(90))
+        .await?;
     let mut last: BTreeMap<&str, &DeliveryEvent> = BTreeMap::new();
     for e in &events {
         last.insert(e.waybill.as_str(), e);

@@ -43,7 +43,11 @@ pub fn default_day() -> Vec<SlotTemplate> {
 /// The slots of `day`: none on a rest day (weekends and holidays), the template's on a
 /// working day (including 调休 weekend working days). A day the calendar does not know
 /// has no slots.
-pub fn slots_on(day: NaiveDate, cal: &WorkCalendar, template: &[SlotTemplate]) -> Vec<SlotTemplate> {
+pub fn slots_on(
+    day: NaiveDate,
+    cal: &WorkCalendar,
+    template: &[SlotTemplate],
+) -> Vec<SlotTemplate> {
     match cal.is_working_day(day) {
         Ok(true) => template.to_vec(),
         _ => Vec::new(),
@@ -82,7 +86,9 @@ impl NoShowRule {
         let mut recent: Vec<_> = no_shows
             .iter()
             .copied()
-            .filter(|t| *t <= now && now - *t <= Duration::days(self.window_days + self.suspend_days))
+            .filter(|t| {
+                *t <= now && now - *t <= Duration::days(self.window_days + self.suspend_days)
+            })
             .collect();
         recent.sort();
         // Any run of `limit` no-shows within the window suspends from its last one.
@@ -343,9 +349,17 @@ mod tests {
     fn booked_tickets_go_first_once_their_slot_began() {
         let now = Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap();
         let walk_in = call_order(None, now - Duration::minutes(40), now);
-        let booked = call_order(Some(now - Duration::minutes(5)), now - Duration::minutes(1), now);
+        let booked = call_order(
+            Some(now - Duration::minutes(5)),
+            now - Duration::minutes(1),
+            now,
+        );
         // Checked in before its slot: it queues like a walk-in, by arrival.
-        let early = call_order(Some(now + Duration::minutes(30)), now - Duration::minutes(10), now);
+        let early = call_order(
+            Some(now + Duration::minutes(30)),
+            now - Duration::minutes(10),
+            now,
+        );
         assert!(booked < walk_in);
         assert!(walk_in < early);
     }
@@ -365,7 +379,10 @@ mod tests {
     #[test]
     fn parcel_statuses_parse_by_code_or_name() {
         assert_eq!(ParcelStatus::parse("签收"), Some(ParcelStatus::Delivered));
-        assert_eq!(ParcelStatus::parse("in_transit"), Some(ParcelStatus::InTransit));
+        assert_eq!(
+            ParcelStatus::parse("in_transit"),
+            Some(ParcelStatus::InTransit)
+        );
         assert_eq!(ParcelStatus::parse("lost"), None);
         assert!(ParcelStatus::Exception.needs_reason());
         assert!(!ParcelStatus::Collected.needs_reason());

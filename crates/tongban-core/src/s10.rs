@@ -92,11 +92,7 @@ impl Waybill {
         for (i, d) in digits.bytes().enumerate() {
             arr[i] = d - b'0';
         }
-        Waybill::parse(&format!(
-            "{service}{digits}{}{country}",
-            check_digit(&arr)
-        ))
-        .ok()
+        Waybill::parse(&format!("{service}{digits}{}{country}", check_digit(&arr))).ok()
     }
 
     pub fn as_str(&self) -> &str {

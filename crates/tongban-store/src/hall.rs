@@ -170,7 +170,12 @@ impl Store {
 
     /// Creates the slots that do not exist yet (an existing slot keeps its capacity and
     /// bookings).
-    pub async fn ensure_slots(&self, hall_id: i64, impl_code: &str, slots: &[NewSlot]) -> Result<()> {
+    pub async fn ensure_slots(
+        &self,
+        hall_id: i64,
+        impl_code: &str,
+        slots: &[NewSlot],
+    ) -> Result<()> {
         if slots.is_empty() {
             return Ok(());
         }
@@ -238,13 +243,12 @@ impl Store {
     /// Sets a slot's capacity (not below what is booked).
     pub async fn set_slot_capacity(&self, id: i64, capacity: i64) -> Result<Slot> {
         let mut tx = self.begin_write().await?;
-        let done = crate::db::query(
-            "UPDATE hall_slots SET capacity = $1 WHERE id = $2 AND booked <= $1",
-        )
-        .bind(capacity)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        let done =
+            crate::db::query("UPDATE hall_slots SET capacity = $1 WHERE id = $2 AND booked <= $1")
+                .bind(capacity)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         if done.rows_affected() != 1 {
             return Err(StoreError::Conflict(
                 "容量不能小于已预约人数（或时段不存在）".into(),
@@ -497,11 +501,13 @@ impl Store {
     }
 
     pub async fn ticket(&self, id: i64) -> Result<Ticket> {
-        let r = crate::db::query(&format!("SELECT {TICKET_COLS} FROM hall_tickets WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.r())
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("排队号 {id}")))?;
+        let r = crate::db::query(&format!(
+            "SELECT {TICKET_COLS} FROM hall_tickets WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.r())
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("排队号 {id}")))?;
         ticket_from_row(&r)
     }
 
@@ -574,7 +580,12 @@ impl Store {
     }
 
     /// Claims a waiting ticket for a window (called); false when another window took it.
-    pub async fn claim_ticket(&self, ticket_id: i64, window_id: i64, now: DateTime<Utc>) -> Result<bool> {
+    pub async fn claim_ticket(
+        &self,
+        ticket_id: i64,
+        window_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
         self.ticket_step(
             "UPDATE hall_tickets SET status = 'called', window_id = $1, called_at = $2, calls = calls + 1, target_window_id = NULL WHERE id = $3 AND status = 'waiting'",
             TicketStep(&[Bind::I(window_id), Bind::S(now_text(now)), Bind::I(ticket_id)]),
@@ -711,7 +722,11 @@ impl Store {
         Ok(n)
     }
 
-    pub async fn hall_records(&self, hall_id: Option<i64>, since: DateTime<Utc>) -> Result<Vec<HallRecord>> {
+    pub async fn hall_records(
+        &self,
+        hall_id: Option<i64>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<HallRecord>> {
         let rows = crate::db::query(
             "SELECT hall_id, ticket_id, rule, severity, detail, raised_at FROM hall_records WHERE ($1 < 0 OR hall_id = $1) AND raised_at >= $2 ORDER BY id DESC LIMIT 500",
         )
@@ -792,7 +807,10 @@ impl Store {
     }
 
     /// The case whose 送达登记 named this waybill.
-    pub async fn case_by_waybill(&self, waybill: &str) -> Result<Option<crate::case_rows::CaseRecord>> {
+    pub async fn case_by_waybill(
+        &self,
+        waybill: &str,
+    ) -> Result<Option<crate::case_rows::CaseRecord>> {
         // Waybills are [A-Z0-9]{13} (checked before), so the pattern holds no wildcard.
         let r = crate::db::query(&format!(
             "SELECT {} FROM cases c WHERE c.state LIKE $1 ORDER BY c.id DESC LIMIT 1",

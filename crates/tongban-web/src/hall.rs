@@ -114,7 +114,9 @@ pub async fn api_my_appointments(
     SignedIn(user): SignedIn,
 ) -> Result<Json<Value>, ApiError> {
     let list = hall::my_appointments(&state, &user).await?;
-    Ok(Json(json!({ "appointments": list.iter().map(appointment_json).collect::<Vec<_>>() })))
+    Ok(Json(
+        json!({ "appointments": list.iter().map(appointment_json).collect::<Vec<_>>() }),
+    ))
 }
 
 pub async fn api_cancel(
@@ -160,7 +162,14 @@ pub async fn api_take_ticket(
     if let Some(i) = &b.item {
         bounded(i, "事项编码")?;
     }
-    let t = hall::take_ticket(&state, viewer.user.as_ref(), &code, b.item.as_deref(), b.appointment).await?;
+    let t = hall::take_ticket(
+        &state,
+        viewer.user.as_ref(),
+        &code,
+        b.item.as_deref(),
+        b.appointment,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(ticket_json(&t))).into_response())
 }
 
@@ -217,7 +226,9 @@ pub async fn api_transfer(
     Path(id): Path<i64>,
     Json(b): Json<TransferBody>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(ticket_json(&hall::transfer(&state, &user, id, b.window).await?)))
+    Ok(Json(ticket_json(
+        &hall::transfer(&state, &user, id, b.window).await?,
+    )))
 }
 
 #[derive(Deserialize, Default)]
@@ -235,7 +246,9 @@ pub async fn api_finish(
     if let Some(c) = &b.case_no {
         bounded(c, "办件编号")?;
     }
-    Ok(Json(ticket_json(&hall::finish(&state, &user, id, b.case_no.as_deref()).await?)))
+    Ok(Json(ticket_json(
+        &hall::finish(&state, &user, id, b.case_no.as_deref()).await?,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -251,7 +264,9 @@ pub async fn api_figures(
     Query(q): Query<FiguresQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let (from, to) = (date(&q.from, "from ")?, date(&q.to, "to ")?);
-    Ok(Json(json!(hall::figures(&state, &user, Some(&code), from, to).await?)))
+    Ok(Json(json!(
+        hall::figures(&state, &user, Some(&code), from, to).await?
+    )))
 }
 
 // ---- API: delivery tracking --------------------------------------------------------------
@@ -274,19 +289,33 @@ pub async fn api_track(
     Path(no): Path<String>,
     Json(b): Json<TrackBody>,
 ) -> Result<Response, ApiError> {
-    for (v, what) in [(&b.waybill, "邮件号"), (&b.status, "状态"), (&b.at, "时间"), (&b.reason, "原因")] {
+    for (v, what) in [
+        (&b.waybill, "邮件号"),
+        (&b.status, "状态"),
+        (&b.at, "时间"),
+        (&b.reason, "原因"),
+    ] {
         bounded(v, what)?;
     }
     let new = hall::track(
         &state,
         &user,
         &no,
-        &TrackingInput { waybill: &b.waybill, status: &b.status, at: &b.at, reason: &b.reason },
+        &TrackingInput {
+            waybill: &b.waybill,
+            status: &b.status,
+            at: &b.at,
+            reason: &b.reason,
+        },
     )
     .await?;
     let events = state.store.delivery_events(&no).await?;
-    let status = if new { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(json!({ "recorded": new, "events": events })) ).into_response())
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(json!({ "recorded": new, "events": events }))).into_response())
 }
 
 pub async fn api_delivery_events(
@@ -303,7 +332,8 @@ pub async fn api_import(
     SignedIn(user): SignedIn,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let text = std::str::from_utf8(&body).map_err(|_| AppError::bad_request("文件应为 UTF-8 编码的 CSV"))?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| AppError::bad_request("文件应为 UTF-8 编码的 CSV"))?;
     Ok(Json(json!(hall::import_csv(&state, &user, text).await?)))
 }
 
@@ -313,14 +343,24 @@ pub async fn api_webhook(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     if body.len() > 16 * 1024 {
-        return Err(AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "推送内容过大").into());
+        return Err(
+            AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "推送内容过大").into(),
+        );
     }
     let sig = headers
         .get("x-carrier-signature")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let new = hall::webhook(&state, sig, &body).await?;
-    Ok((if new { StatusCode::CREATED } else { StatusCode::OK }, Json(json!({ "recorded": new }))).into_response())
+    Ok((
+        if new {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        Json(json!({ "recorded": new })),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -334,7 +374,9 @@ pub async fn api_delivery_figures(
     SignedIn(user): SignedIn,
     Query(q): Query<DeliveryFiguresQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(hall::delivery_figures(&state, &user, q.days.unwrap_or(30)).await?)))
+    Ok(Json(json!(
+        hall::delivery_figures(&state, &user, q.days.unwrap_or(30)).await?
+    )))
 }
 
 // ---- pages: the calling screen ---------------------------------------------------------------
@@ -413,7 +455,10 @@ pub async fn screen_events(
                     let ev = SseEvent::default()
                         .event("screen")
                         .data(serde_json::to_string(&s).unwrap_or_default());
-                    return Some((Ok::<_, std::convert::Infallible>(ev), (state, code, s.version, false)));
+                    return Some((
+                        Ok::<_, std::convert::Infallible>(ev),
+                        (state, code, s.version, false),
+                    ));
                 }
             }
         },
@@ -422,7 +467,6 @@ pub async fn screen_events(
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response())
 }
-
 
 // ---- pages: 取号 at the entrance ----------------------------------------------------------
 
@@ -481,15 +525,27 @@ pub async fn ticket_submit(
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Html<String>, PageError> {
     let item = f.get("item").map(String::as_str).unwrap_or("");
-    let appointment = f.get("appointment").map(|s| s.trim()).filter(|s| !s.is_empty());
+    let appointment = f
+        .get("appointment")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty());
     let r = async {
         bounded(item, "事项编码")?;
         let appointment = match appointment {
-            Some(a) => Some(a.parse::<i64>().map_err(|_| AppError::bad_request("预约号应为数字"))?),
+            Some(a) => Some(
+                a.parse::<i64>()
+                    .map_err(|_| AppError::bad_request("预约号应为数字"))?,
+            ),
             None => None,
         };
-        let item = if appointment.is_some() { None } else { Some(item) };
-        Ok::<_, AppError>(hall::take_ticket(&state, viewer.user.as_ref(), &code, item, appointment).await?)
+        let item = if appointment.is_some() {
+            None
+        } else {
+            Some(item)
+        };
+        Ok::<_, AppError>(
+            hall::take_ticket(&state, viewer.user.as_ref(), &code, item, appointment).await?,
+        )
     }
     .await;
     match r {
@@ -539,7 +595,16 @@ pub async fn window_console(
     SignedIn(user): SignedIn,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, PageError> {
-    window_page(&state, &viewer, &csrf, &user, id, String::new(), String::new()).await
+    window_page(
+        &state,
+        &viewer,
+        &csrf,
+        &user,
+        id,
+        String::new(),
+        String::new(),
+    )
+    .await
 }
 
 pub async fn window_action(
@@ -553,24 +618,54 @@ pub async fn window_action(
     // Only a window's clerk gets as far as the form's fields.
     hall::window_current(&state, &user, id).await?;
     let field = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
-    let ticket_id = || field("ticket").parse::<i64>().map_err(|_| AppError::bad_request("缺少排队号"));
+    let ticket_id = || {
+        field("ticket")
+            .parse::<i64>()
+            .map_err(|_| AppError::bad_request("缺少排队号"))
+    };
     let r: Result<String, AppError> = async {
         bounded(&field("case_no"), "办件编号")?;
         Ok(match field("action").as_str() {
             "call" => match hall::call_next(&state, &user, id).await? {
-                Some(t) => format!("请 {} 号到 {} 号窗口办理", t.ticket, t.window.unwrap_or_default()),
+                Some(t) => format!(
+                    "请 {} 号到 {} 号窗口办理",
+                    t.ticket,
+                    t.window.unwrap_or_default()
+                ),
                 None => "当前没有等候的排队号".into(),
             },
-            "recall" => format!("已重呼 {} 号", hall::recall(&state, &user, id).await?.ticket),
-            "serve" => format!("{} 号开始办理", hall::serve(&state, &user, ticket_id()?).await?.ticket),
-            "skip" => format!("{} 号已过号", hall::skip(&state, &user, ticket_id()?).await?.ticket),
+            "recall" => format!(
+                "已重呼 {} 号",
+                hall::recall(&state, &user, id).await?.ticket
+            ),
+            "serve" => format!(
+                "{} 号开始办理",
+                hall::serve(&state, &user, ticket_id()?).await?.ticket
+            ),
+            "skip" => format!(
+                "{} 号已过号",
+                hall::skip(&state, &user, ticket_id()?).await?.ticket
+            ),
             "transfer" => {
-                let to = field("to_window").parse::<i64>().map_err(|_| AppError::bad_request("请填写目标窗口编号"))?;
-                format!("{} 号已转窗", hall::transfer(&state, &user, ticket_id()?, to).await?.ticket)
+                let to = field("to_window")
+                    .parse::<i64>()
+                    .map_err(|_| AppError::bad_request("请填写目标窗口编号"))?;
+                format!(
+                    "{} 号已转窗",
+                    hall::transfer(&state, &user, ticket_id()?, to)
+                        .await?
+                        .ticket
+                )
             }
             "finish" => {
                 let no = field("case_no");
-                let t = hall::finish(&state, &user, ticket_id()?, Some(no.as_str()).filter(|s| !s.is_empty())).await?;
+                let t = hall::finish(
+                    &state,
+                    &user,
+                    ticket_id()?,
+                    Some(no.as_str()).filter(|s| !s.is_empty()),
+                )
+                .await?;
                 match t.case_no {
                     Some(c) => format!("{} 号已办结，关联办件 {c}", t.ticket),
                     None => format!("{} 号已办结", t.ticket),
@@ -582,7 +677,11 @@ pub async fn window_action(
     .await;
     match r {
         Ok(m) => window_page(&state, &viewer, &csrf, &user, id, m, String::new()).await,
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN && e.status != StatusCode::NOT_FOUND => {
+        Err(e)
+            if e.status.is_client_error()
+                && e.status != StatusCode::FORBIDDEN
+                && e.status != StatusCode::NOT_FOUND =>
+        {
             window_page(&state, &viewer, &csrf, &user, id, String::new(), e.message).await
         }
         Err(e) => Err(e.into()),
