@@ -1145,7 +1145,7 @@ pub async fn delivery_figures(
     };
     let stale_before = app.now() - Duration::days(app.hall.stale_parcel_days);
     let mut days = Vec::new();
-    for (_, evs) in &by_waybill {
+    for evs in by_waybill.values() {
         for e in evs
             .iter()
             .filter(|e| ParcelStatus::parse(&e.status).is_some_and(|s| s.is_failure()))

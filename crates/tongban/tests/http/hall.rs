@@ -371,8 +371,7 @@ async fn window_of(app: &App, hall: &str) -> i64 {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|w| w["kind"] == "comprehensive")
-        .nth(0)
+        .find(|w| w["kind"] == "comprehensive")
         .unwrap()["id"]
         .as_i64()
         .unwrap()
