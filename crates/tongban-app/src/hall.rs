@@ -30,6 +30,8 @@ pub struct HallPolicy {
     pub carrier_secret: Option<String>,
     /// How far ahead appointments can be booked, in days.
     pub booking_horizon_days: i64,
+    /// The demo's simulated carrier moves parcels along on each timer pass.
+    pub simulated_carrier: bool,
 }
 
 impl Default for HallPolicy {
@@ -40,6 +42,7 @@ impl Default for HallPolicy {
             stale_parcel_days: 5,
             carrier_secret: None,
             booking_horizon_days: 30,
+            simulated_carrier: false,
         }
     }
 }
@@ -1227,8 +1230,190 @@ pub async fn run_once(app: &App) -> Result<(), Error> {
             now,
         )
         .await?;
+    if app.hall.simulated_carrier {
+        simulate_carrier(app).await?;
+    }
     flag_stale_parcels(app).await?;
     Ok(())
+}
+
+/// The demo's carrier: every parcel on its way moves one step (揽收 → 运输中 → 派送中 →
+/// 签收) each pass, as a real carrier's pushes would.
+pub async fn simulate_carrier(app: &App) -> Result<usize, Error> {
+    let now = app.now();
+    let events = app
+        .store
+        .delivery_events_since(now - Duration::days(30))
+        .await?;
+    let mut last: BTreeMap<&str, &DeliveryEvent> = BTreeMap::new();
+    for e in &events {
+        last.insert(e.waybill.as_str(), e);
+    }
+    let mut moved = 0;
+    for e in last.into_values() {
+        let next = match ParcelStatus::parse(&e.status) {
+            Some(ParcelStatus::Collected) => ParcelStatus::InTransit,
+            Some(ParcelStatus::InTransit) => ParcelStatus::OutForDelivery,
+            Some(ParcelStatus::OutForDelivery) => ParcelStatus::Delivered,
+            _ => continue,
+        };
+        let rec = app.store.case_by_no(&e.case_no).await?;
+        let ev = DeliveryEvent {
+            status: next.code().to_string(),
+            at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            reason: String::new(),
+            source: "webhook".into(),
+            ..e.clone()
+        };
+        if record(app, &rec, &ev, "carrier").await? {
+            moved += 1;
+        }
+    }
+    Ok(moved)
+}
+
+/// The demo hall: two results posted (with their first carrier events), appointments for
+/// tomorrow, and a morning queue at 市民之家 with one ticket called. Idempotent: does
+/// nothing when tickets exist already.
+pub async fn seed_demo(app: &App) -> anyhow::Result<usize> {
+    use tongban_core::case::{Channel, Command, Delivery};
+    let view = app
+        .catalog()
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let Some(hall) = view.hall_by_name("市民之家").cloned() else {
+        return Ok(0);
+    };
+    if !app
+        .store
+        .tickets_between(Some(hall.id), app.today() - Duration::days(7), app.today())
+        .await?
+        .is_empty()
+    {
+        return Ok(0);
+    }
+    let users = app.store.users().await?;
+    let user = |name: &str| {
+        users
+            .iter()
+            .find(|u| u.username == name)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("demo user {name} missing"))
+    };
+    let (clerk, approver, head, zs) = (
+        user("clerk")?,
+        user("approver")?,
+        user("head")?,
+        user("zhangsan")?,
+    );
+    let applicant = app
+        .store
+        .applicant_of_user(zs.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("zhangsan has no applicant"))?;
+    let code = view
+        .active()
+        .find(|i| i.item.name == "食品经营许可证核发" && i.item.department == "市市场监督管理局")
+        .map(|i| i.item.impl_code.to_string())
+        .ok_or_else(|| anyhow::anyhow!("demo item missing"))?;
+    let err = |e: Error| anyhow::anyhow!(e.message);
+    // Two results by post, numbered as EMS numbers them.
+    for (n, serial) in [(0, 10_230_001u32), (1, 10_230_002)] {
+        let (rec, _) = crate::cases::submit(
+            app,
+            &clerk,
+            crate::cases::Submission {
+                impl_code: &code,
+                applicant: &applicant,
+                channel: Channel::Window,
+                delivery: Delivery::Post {
+                    address: "娄星市娄星区长青中街1号 张三 13800000000".into(),
+                },
+                materials: vec![],
+                idem_key: None,
+                details: Default::default(),
+            },
+        )
+        .await
+        .map_err(err)?;
+        let waybill = Waybill::from_serial("EA", serial, "CN").expect("valid serial");
+        for (who, cmd) in [
+            (&clerk, Command::Accept),
+            (
+                &approver,
+                Command::Pass {
+                    opinion: "材料齐全，符合受理条件".into(),
+                },
+            ),
+            (
+                &approver,
+                Command::Pass {
+                    opinion: "经审查符合法定条件".into(),
+                },
+            ),
+            (
+                &head,
+                Command::Pass {
+                    opinion: "准予许可".into(),
+                },
+            ),
+            (
+                &clerk,
+                Command::RegisterDelivery {
+                    waybill: waybill.to_string(),
+                },
+            ),
+        ] {
+            let v = app.store.case_by_no(&rec.case_no).await?.version;
+            crate::cases::execute(app, who, &rec.case_no, v, &cmd)
+                .await
+                .map_err(err)?;
+        }
+        let status = if n == 0 { "揽收" } else { "运输中" };
+        track(
+            app,
+            &clerk,
+            &rec.case_no,
+            &TrackingInput {
+                waybill: waybill.as_str(),
+                status,
+                at: "",
+                reason: "",
+            },
+        )
+        .await
+        .map_err(err)?;
+    }
+    // Appointments for the next working day, and this morning's queue.
+    let cal = app.calendar().await.map_err(err)?;
+    let mut next = app.today() + Duration::days(1);
+    while !cal.is_working_day(next).unwrap_or(true) {
+        next += Duration::days(1);
+    }
+    let code_text = hall.id.to_string();
+    let slots = slots(app, &code_text, &code, Some(next), Some(next))
+        .await
+        .map_err(err)?;
+    if let Some(s) = slots.first() {
+        book(app, &zs, s.id, &code, None).await.map_err(err)?;
+    }
+    let mut made = 0;
+    for _ in 0..4 {
+        take_ticket(app, None, &code_text, Some(&code), None)
+            .await
+            .map_err(err)?;
+        made += 1;
+    }
+    if let Some(w) = app
+        .store
+        .hall_windows(hall.id)
+        .await?
+        .into_iter()
+        .find(|w| w.kind != "dedicated")
+    {
+        call_next(app, &clerk, w.id).await.map_err(err)?;
+    }
+    Ok(made)
 }
 
 /// Raises a supervision record (送达逾期) for each parcel with no carrier event for the

@@ -886,3 +886,44 @@ async fn a_signed_carrier_push_is_recorded() {
     assert_eq!(list["events"][1]["source"], "webhook");
     app.stop().await;
 }
+
+/// The demo hall: a queue with one ticket called, an appointment, two parcels on their way
+/// that the simulated carrier moves to 签收.
+async fn the_demo_hall_and_its_simulated_carrier(app: App) {
+    assert_eq!(tongban_app::hall::seed_demo(&app.state).await.unwrap(), 4);
+    assert_eq!(
+        tongban_app::hall::seed_demo(&app.state).await.unwrap(),
+        0,
+        "seeded once"
+    );
+    let hall = civic_hall(&app).await;
+    let html = reqwest::get(app.url(&format!("/halls/{hall}/screen")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("A001"), "{html}");
+    let mut moved = Vec::new();
+    for _ in 0..4 {
+        app.clock.advance(chrono::Duration::hours(3));
+        moved.push(
+            tongban_app::hall::simulate_carrier(&app.state)
+                .await
+                .unwrap(),
+        );
+    }
+    // 揽收 → 运输中 → 派送中 → 签收 and 运输中 → 派送中 → 签收.
+    assert_eq!(moved, vec![2, 2, 1, 0]);
+    let sup = app.token("supervisor").await;
+    let (_, f) = get(&app, &sup, "/api/v1/delivery/figures").await;
+    assert_eq!(
+        (f["parcels"].as_i64(), f["delivered"].as_i64()),
+        (Some(2), Some(2)),
+        "{f}"
+    );
+    assert_eq!(app.db().store.verify_chain().await.unwrap(), None);
+    app.stop().await;
+}
+
+on_each_backend!(the_demo_hall_and_its_simulated_carrier);
