@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod hall;
 pub mod jobs;
 pub mod ledger;
 pub mod licences;
@@ -36,4 +37,5 @@ pub fn spawn_workers(app: &App) {
     supervision::spawn_worker(app.clone());
     jobs::spawn_worker(app.clone());
     ledger::spawn_checkpointer(app.clone());
+    hall::spawn_worker(app.clone());
 }

@@ -33,6 +33,8 @@ pub struct App {
     pub security: crate::security::SecurityPolicy,
     /// 差评 rectification period in working days (a local setting; 回访 is always 1).
     pub rating_rectify_days: u32,
+    /// Appointments, queue and parcel tracking rules (configuration).
+    pub hall: crate::hall::HallPolicy,
     catalog: Arc<RwLock<Option<Arc<CatalogView>>>>,
     calendar: Arc<RwLock<Option<CalendarAt>>>,
 }
@@ -89,6 +91,7 @@ impl App {
             region: tongban_core::codes::RegionCode::parse("431900").expect("demo region code"),
             security: crate::security::SecurityPolicy::default(),
             rating_rectify_days: tongban_core::rating::DEFAULT_RECTIFY_WORKING_DAYS,
+            hall: crate::hall::HallPolicy::default(),
             catalog: Arc::new(RwLock::new(None)),
             calendar: Arc::new(RwLock::new(None)),
         }

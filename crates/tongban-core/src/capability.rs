@@ -58,6 +58,15 @@ pub enum Capability {
     DecideRatingAppeal,
     /// The monthly export of ratings for the provincial 好差评 system (applicants' IDs).
     ExportRatings,
+    /// Book, cancel and reschedule hall appointments (applicants their own; the clerk for
+    /// anyone).
+    BookAppointment,
+    /// Work a hall window: call, recall, skip, transfer and serve queue tickets.
+    ServeQueue,
+    /// Enter and import parcel tracking events of a case (寄递跟踪).
+    TrackDelivery,
+    /// The hall's queue, appointment and delivery figures.
+    ReadHallFigures,
 }
 
 /// Over which resources a capability holds.
@@ -199,6 +208,33 @@ pub const TABLE: &[(Capability, &[(Role, Scope)])] = &[
     (
         C::ExportRatings,
         &[
+            (R::Supervisor, S::Any),
+            (R::Auditor, S::Any),
+            (R::Admin, S::Any),
+        ],
+    ),
+    (
+        C::BookAppointment,
+        &[
+            (R::Person, S::Own),
+            (R::Enterprise, S::Own),
+            (R::Clerk, S::Any),
+        ],
+    ),
+    (C::ServeQueue, &[(R::Clerk, S::Any)]),
+    (
+        C::TrackDelivery,
+        &[
+            (R::Clerk, S::Any),
+            (R::Approver, S::Department),
+            (R::Head, S::Department),
+        ],
+    ),
+    (
+        C::ReadHallFigures,
+        &[
+            (R::Clerk, S::Any),
+            (R::Head, S::Any),
             (R::Supervisor, S::Any),
             (R::Auditor, S::Any),
             (R::Admin, S::Any),

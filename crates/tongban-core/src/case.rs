@@ -517,6 +517,19 @@ pub enum Event {
         waybill: String,
     },
     ReceiptConfirmed {},
+    /// 寄递跟踪: a carrier's event for the case's parcel (揽收, 运输中, 派送中, 签收, 退回,
+    /// 异常). 签收 is the 送达 of a posted result.
+    DeliveryTracked {
+        waybill: String,
+        /// A [`crate::hall::ParcelStatus`] code.
+        status: String,
+        /// When the carrier says it happened.
+        at: chrono::DateTime<chrono::Utc>,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        reason: String,
+        /// `staff`, `csv` or `webhook`.
+        source: String,
+    },
     /// The working-day calendar changed (a year's holidays were published or corrected):
     /// the open case's due dates are counted again from its acceptance.
     DeadlinesRecomputed {
@@ -565,6 +578,7 @@ impl Event {
             Event::CorrectionExpired { .. } => "correction_expired",
             Event::DeliveryRegistered { .. } => "delivery_registered",
             Event::ReceiptConfirmed {} => "receipt_confirmed",
+            Event::DeliveryTracked { .. } => "delivery_tracked",
             Event::DeadlinesRecomputed { .. } => "deadlines_recomputed",
             Event::Rated { .. } => "rated",
             Event::RatingExcluded { .. } => "rating_excluded",
@@ -595,6 +609,7 @@ impl Event {
             Event::CorrectionExpired { .. } => "补正逾期",
             Event::DeliveryRegistered { .. } => "送达登记",
             Event::ReceiptConfirmed {} => "申请人确认收到",
+            Event::DeliveryTracked { .. } => "寄递跟踪",
             Event::DeadlinesRecomputed { .. } => "按新公布的节假日安排重算期限",
             Event::Rated { .. } => "评价",
             Event::RatingExcluded { .. } => "差评申诉复核通过",
@@ -638,6 +653,9 @@ pub struct Case {
     /// Fees taken, in fen.
     #[serde(default)]
     pub fees_fen: u64,
+    /// 送达 date of a posted result: the day the carrier reported 签收.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_on: Option<NaiveDate>,
     /// Number of events applied: the optimistic-concurrency version.
     pub version: i64,
 }
@@ -898,6 +916,7 @@ impl Case {
             correction_due: None,
             special_expected_end: None,
             fees_fen: 0,
+            delivered_on: None,
             version: 1,
         })
     }
@@ -1020,6 +1039,24 @@ impl Case {
                 }
             }
             Event::ReceiptConfirmed {} => self.status = Status::Delivered,
+            Event::DeliveryTracked {
+                waybill,
+                status,
+                at,
+                ..
+            } => {
+                if self.waybill.is_none() {
+                    self.waybill = Some(waybill.clone());
+                }
+                // 签收 of a result that has left the office is its 送达.
+                if status == "delivered"
+                    && matches!(self.status, Status::Completed | Status::Dispatched)
+                {
+                    self.status = Status::Delivered;
+                    let tz = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+                    self.delivered_on = Some(at.with_timezone(&tz).date_naive());
+                }
+            }
             Event::DeadlinesRecomputed {
                 promised_due,
                 legal_due,

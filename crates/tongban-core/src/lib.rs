@@ -7,11 +7,9 @@ pub mod capability;
 pub mod case;
 pub mod catalog;
 pub mod codes;
-<<<<<<< HEAD
 pub mod guide;
-=======
 pub mod figures;
->>>>>>> wt-stats
+pub mod hall;
 pub mod ids;
 pub mod indicators;
 pub mod licence;
@@ -22,6 +20,7 @@ pub mod notice;
 pub mod password;
 pub mod rating;
 pub mod roles;
+pub mod s10;
 pub mod search;
 pub mod supervision;
 pub mod text;

@@ -17,6 +17,7 @@ pub mod db;
 pub mod figures;
 pub mod files;
 pub mod group_sync;
+pub mod hall;
 pub mod jobs;
 pub mod ledger;
 pub mod ledger_append;

@@ -166,7 +166,7 @@ pub async fn halls(State(state): State<AppState>) -> Result<Json<Value>, ApiErro
     let mut out = Vec::new();
     for h in &view.halls {
         let windows = state.store.hall_windows(h.id).await?;
-        out.push(json!({ "id": h.id, "name": h.name, "kind": h.kind, "address": h.address, "hours": h.hours, "retired": h.retired, "windows": windows }));
+        out.push(json!({ "id": h.id, "code": h.id.to_string(), "name": h.name, "kind": h.kind, "address": h.address, "hours": h.hours, "retired": h.retired, "windows": windows }));
     }
     Ok(Json(Value::Array(out)))
 }

@@ -418,6 +418,23 @@ fn event_detail(e: &Event) -> String {
             }
         }
         Event::ReceiptConfirmed {} => String::new(),
+        Event::DeliveryTracked {
+            waybill,
+            status,
+            at,
+            reason,
+            ..
+        } => {
+            let label = tongban_core::hall::ParcelStatus::parse(status).map_or("", |s| s.label());
+            let at = at
+                .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+                .format("%Y-%m-%d %H:%M");
+            if reason.is_empty() {
+                format!("邮件 {waybill} {label}（{at}）")
+            } else {
+                format!("邮件 {waybill} {label}（{at}），原因：{reason}")
+            }
+        }
         Event::DeadlinesRecomputed {
             promised_due,
             legal_due,

@@ -10,6 +10,7 @@ pub mod case_pages;
 pub mod charts;
 pub mod error;
 pub mod forms;
+pub mod hall;
 pub mod ledger_api;
 pub mod licences;
 pub mod metrics;
@@ -51,6 +52,16 @@ pub fn router(state: AppState) -> Router {
         .route("/departments", get(pages::departments))
         .route("/themes", get(pages::themes))
         .route("/halls", get(pages::halls))
+        .route("/halls/{hall}/screen", get(hall::screen_page))
+        .route("/halls/{hall}/screen/events", get(hall::screen_events))
+        .route(
+            "/halls/{hall}/ticket",
+            get(hall::ticket_form).post(hall::ticket_submit),
+        )
+        .route(
+            "/windows/{id}",
+            get(hall::window_console).post(hall::window_action),
+        )
         .route("/stats", get(pages::stats))
         .route("/stats/export", get(analytics::export))
         .route(
@@ -167,6 +178,33 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/analytics/compare", get(analytics::api_compare))
         .route("/api/v1/departments", get(api::departments))
         .route("/api/v1/halls", get(api::halls))
+        .route("/api/v1/halls/{hall}/slots", get(hall::api_slots))
+        .route("/api/v1/halls/{hall}/tickets", post(hall::api_take_ticket))
+        .route("/api/v1/halls/{hall}/figures", get(hall::api_figures))
+        .route("/api/v1/appointments", post(hall::api_book))
+        .route("/api/v1/my/appointments", get(hall::api_my_appointments))
+        .route(
+            "/api/v1/appointments/{id}",
+            axum::routing::delete(hall::api_cancel),
+        )
+        .route(
+            "/api/v1/appointments/{id}/reschedule",
+            post(hall::api_reschedule),
+        )
+        .route("/api/v1/tickets/{id}", get(hall::api_ticket))
+        .route("/api/v1/tickets/{id}/serve", post(hall::api_serve))
+        .route("/api/v1/tickets/{id}/skip", post(hall::api_skip))
+        .route("/api/v1/tickets/{id}/transfer", post(hall::api_transfer))
+        .route("/api/v1/tickets/{id}/finish", post(hall::api_finish))
+        .route("/api/v1/windows/{id}/call", post(hall::api_call))
+        .route("/api/v1/windows/{id}/recall", post(hall::api_recall))
+        .route(
+            "/api/v1/cases/{no}/delivery/events",
+            get(hall::api_delivery_events).post(hall::api_track),
+        )
+        .route("/api/v1/delivery/import", post(hall::api_import))
+        .route("/api/v1/delivery/webhook", post(hall::api_webhook))
+        .route("/api/v1/delivery/figures", get(hall::api_delivery_figures))
         .route("/api/v1/themes", get(api::themes))
         .route("/api/v1/calendar/deadline", get(calendar_deadline))
         .route(
@@ -261,6 +299,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
+        .route("/static/screen.js", get(hall::screen_script))
         .route(
             "/static/app.css",
             get(|| async {

@@ -406,12 +406,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo { listen, no_serve } => {
             let cfg = config::load(&overrides(&cli.global, listen))?;
             init_logging(cfg.log_json);
-            let app = app_of(&cfg, open(&cfg).await?);
+            let mut app = app_of(&cfg, open(&cfg).await?);
+            // The demo's carrier moves the demo's parcels along (寄递跟踪).
+            app.hall.simulated_carrier = true;
             let report = crate::demo::seed(&app.store, chrono::Utc::now()).await?;
             crate::demo::seed_licence_types(&app.store, chrono::Utc::now()).await?;
             let cases = crate::demo::seed_cases(&app).await?;
             if cases > 0 {
                 println!("演示办件：{cases} 件（含已签发的电子证照，其中一件已吊销）");
+            }
+            let tickets = tongban_app::hall::seed_demo(&app).await?;
+            if tickets > 0 {
+                println!("演示大厅：市民之家排队 {tickets} 人，明日预约 1 个，邮寄中的结果 2 件（模拟承运商推送物流）");
             }
             if let Some(r) = &report.import {
                 println!(

@@ -39,6 +39,8 @@ mod authz;
 mod backup;
 #[path = "http/browser.rs"]
 mod browser;
+#[path = "http/hall.rs"]
+mod hall;
 #[path = "http/ledger.rs"]
 mod ledger;
 #[path = "http/licences.rs"]

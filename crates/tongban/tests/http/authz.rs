@@ -261,6 +261,28 @@ const RATING_DECIDE: Row =  &each([LOGIN,    DENY,     DENY,     DENY,     DENY,
 /// The provincial export (applicants' ID numbers).
 #[rustfmt::skip]
 const RATING_EXPORT: Row =  &each([LOGIN,    DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     OK,       DENY,     OK,       OK]);
+/// Booking hall appointments: applicants for themselves, the clerk for anyone.
+#[rustfmt::skip]
+const BOOK: Row =           &each([LOGIN,    OK,       OK,       OK,       OK,       DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY]);
+/// One appointment that does not exist: bookers are told so, others may not ask.
+#[rustfmt::skip]
+const APPOINTMENT: Row =    &each([LOGIN,    HIDE,     HIDE,     HIDE,     HIDE,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY]);
+/// A ticket that does not exist, worked at a window: only the clerk gets as far as 404.
+#[rustfmt::skip]
+const TICKET_WORK: Row =    &each([LOGIN,    DENY,     DENY,     DENY,     HIDE,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY]);
+/// A ticket's position is public (the ticket number is the key); this one does not exist.
+const NO_TICKET: Row = &each([HIDE; 12]);
+/// Hall and delivery figures.
+#[rustfmt::skip]
+const HALL_FIGURES: Row =   &each([LOGIN,    DENY,     DENY,     DENY,     OK,       DENY,     OK,       DENY,     OK,       DENY,     OK,       OK]);
+/// Parcel tracking events of the fixture case: the clerk, and the case's department.
+#[rustfmt::skip]
+const TRACK: Row =          &each([LOGIN,    DENY,     DENY,     DENY,     OK,       OK,       OK,       DENY,     DENY,     DENY,     DENY,     DENY]);
+/// A carrier file: the clerk and department staff (each line is checked against the case).
+#[rustfmt::skip]
+const TRACK_IMPORT: Row =   &each([LOGIN,    DENY,     DENY,     DENY,     OK,       OK,       OK,       OK,       DENY,     DENY,     DENY,     DENY]);
+/// The carrier webhook answers to its signature, not to sessions: unsigned is refused.
+const CARRIER: Row = &each([DENY; 12]);
 /// Signing in: anyone (a fresh session each time).
 const SIGN_IN: Row = &[(Who::Anon, OK), (Who::Clerk, OK)];
 /// Ending an API session needs one.
@@ -341,6 +363,12 @@ const ROUTES: &[Route] = &[
     r("GET", "/departments", Empty, PUBLIC),
     r("GET", "/themes", Empty, PUBLIC),
     r("GET", "/halls", Empty, PUBLIC),
+    r("GET", "/halls/{hall}/screen", Empty, PUBLIC),
+    r("GET", "/halls/{hall}/screen/events", Empty, PUBLIC).q("?once=1"),
+    r("GET", "/halls/{hall}/ticket", Empty, PUBLIC),
+    r("POST", "/halls/{hall}/ticket", Form(&[("item", "")]), PUBLIC),
+    r("GET", "/windows/{id}", Empty, WINDOW),
+    r("POST", "/windows/{id}", Form(&[("action", "")]), WINDOW),
     r("GET", "/stats", Empty, PUBLIC),
     r("GET", "/stats/export", Empty, PUBLIC).q("?table=figures&format=csv"),
     r("GET", "/login", Empty, PUBLIC),
@@ -420,6 +448,26 @@ const ROUTES: &[Route] = &[
     r("GET", "/api/v1/analytics/cases/list", Empty, CASE_SEARCH),
     r("GET", "/api/v1/departments", Empty, PUBLIC),
     r("GET", "/api/v1/halls", Empty, PUBLIC),
+    // The hall (issue #18).
+    r("GET", "/api/v1/halls/{hall}/slots", Empty, PUBLIC),
+    r("POST", "/api/v1/halls/{hall}/tickets", Json("{}"), PUBLIC),
+    r("GET", "/api/v1/halls/{hall}/figures", Empty, HALL_FIGURES),
+    r("POST", "/api/v1/appointments", Json(r#"{"slot": 999999, "item": "{code}"}"#), BOOK),
+    r("GET", "/api/v1/my/appointments", Empty, BOOK),
+    r("DELETE", "/api/v1/appointments/{id}", Empty, APPOINTMENT),
+    r("POST", "/api/v1/appointments/{id}/reschedule", Json(r#"{"slot": 1}"#), APPOINTMENT),
+    r("GET", "/api/v1/tickets/{id}", Empty, NO_TICKET),
+    r("POST", "/api/v1/tickets/{id}/serve", Json("{}"), TICKET_WORK),
+    r("POST", "/api/v1/tickets/{id}/skip", Json("{}"), TICKET_WORK),
+    r("POST", "/api/v1/tickets/{id}/transfer", Json(r#"{"window": 1}"#), TICKET_WORK),
+    r("POST", "/api/v1/tickets/{id}/finish", Json("{}"), TICKET_WORK),
+    r("POST", "/api/v1/windows/{id}/call", Json("{}"), WINDOW),
+    r("POST", "/api/v1/windows/{id}/recall", Json("{}"), WINDOW),
+    r("GET", "/api/v1/cases/{no}/delivery/events", Empty, READ_CASE),
+    r("POST", "/api/v1/cases/{no}/delivery/events", Json("{}"), TRACK),
+    r("POST", "/api/v1/delivery/import", Empty, TRACK_IMPORT),
+    r("POST", "/api/v1/delivery/webhook", Json("{}"), CARRIER),
+    r("GET", "/api/v1/delivery/figures", Empty, HALL_FIGURES),
     r("GET", "/api/v1/themes", Empty, PUBLIC),
     r("GET", "/api/v1/calendar/deadline", Empty, PUBLIC).q("?from=2026-03-02&working_days=5"),
     r("POST", "/api/v1/applicants", Json("{}"), PUBLIC),
@@ -558,6 +606,7 @@ impl Fixtures {
             .replace("{purpose}", "revocation")
             .replace("{window}", &self.window_id)
             .replace("{token}", &self.token)
+            .replace("{hall}", "1")
             // The fixture case is accepted: its first notice is the 受理通知书.
             .replace("{file}", "1.pdf")
     }

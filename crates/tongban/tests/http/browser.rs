@@ -429,3 +429,81 @@ async fn browser_stats_drill_down(app: App) {
     d.quit().await;
 }
 on_each_backend!(browser_stats_drill_down);
+
+/// The calling screen updates without a reload when a window calls (server-sent events);
+/// a clerk at the window console calls the next ticket, serves it and links it to the case
+/// it became.
+async fn browser_calling_screen_and_window(app: App) {
+    if !browser_available() {
+        return;
+    }
+    use super::post;
+    use super::workflow::{apply_online, scj_item};
+    let halls: Value = reqwest::get(app.url("/api/v1/halls"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let hall = halls
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "市民之家")
+        .unwrap();
+    let code = hall["code"].as_str().unwrap().to_string();
+    let window = hall["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["kind"] == "comprehensive")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (item, required) = scj_item(&app).await;
+    let clerk = app.token("clerk").await;
+    let tickets = format!("/api/v1/halls/{code}/tickets");
+    let d = Driver::start().await;
+    d.goto(&app.url(&format!("/halls/{code}/screen"))).await;
+    d.wait_text("#screen", "暂无叫号").await;
+    // A walk-in takes a ticket; a window calls it: the open screen shows it by itself.
+    let (_, a1) = post(&app, "", &tickets, json!({ "item": item })).await;
+    assert_eq!(a1["ticket"], "A001");
+    d.wait_text("#waiting", "1").await;
+    let (_, called) = post(
+        &app,
+        &clerk,
+        &format!("/api/v1/windows/{window}/call"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(called["ticket"], "A001");
+    d.wait_text("#calls", "A001").await;
+    // The window console: call, serve, finish linking the case.
+    let (_, a2) = post(&app, "", &tickets, json!({ "item": item })).await;
+    assert_eq!(a2["ticket"], "A002");
+    let zs = app.token("zhangsan").await;
+    let (_, case) = apply_online(&app, &zs, &item, &required, "browser-hall").await;
+    let no = case["case_no"].as_str().unwrap().to_string();
+    d.sign_in(&app, "clerk").await;
+    d.goto(&app.url(&format!("/windows/{window}"))).await;
+    d.click("#call").await;
+    d.wait_text("#message", "A002").await;
+    d.click("button[value=serve]").await;
+    d.wait_text("#message", "开始办理").await;
+    d.type_into("#case_no", &no).await;
+    d.click("button[value=finish]").await;
+    d.wait_text("#message", &format!("关联办件 {no}")).await;
+    let (_, t) = super::get(&app, "", &format!("/api/v1/tickets/{}", a2["id"])).await;
+    assert_eq!(
+        (t["status"].as_str(), t["case_no"].as_str()),
+        (Some("done"), Some(no.as_str()))
+    );
+    // Back on the screen: A001 was closed by the next call, A002 is done.
+    d.goto(&app.url(&format!("/halls/{code}/screen"))).await;
+    d.wait_text("#screen", "暂无叫号").await;
+    d.quit().await;
+    app.stop().await;
+}
+
+on_each_backend!(browser_calling_screen_and_window);
