@@ -18,6 +18,7 @@ pub mod error;
 pub mod jobs;
 pub mod ledger;
 pub mod licences;
+pub mod materials;
 pub mod notices;
 pub mod notify;
 pub mod security;

@@ -269,7 +269,11 @@ struct CasePage {
     correction_due: String,
     special_expected_end: String,
     timeline: Vec<(&'static str, String, String, String)>,
-    materials: Vec<String>,
+    /// The case's materials: (n from 1, label, whether the viewer may open its file).
+    materials: Vec<(usize, String, bool)>,
+    /// Who opened the materials (issue #12), shown to the applicant and the handlers:
+    /// (when, who, role and department, which material).
+    material_views: Vec<(String, String, String, String)>,
     /// Written notices (文书): (n, title, number, date).
     notices: Vec<(u32, &'static str, String, String)>,
 }
@@ -486,6 +490,30 @@ async fn case_page(
         .into_iter()
         .map(|n| (n.n, n.title, n.number, n.date.to_string()))
         .collect();
+    let standing = tongban_app::authz::case_standing(state, user, &rec).await?;
+    let may_open = tongban_app::materials::may_open(user, standing);
+    let material_views = if may_open {
+        state
+            .store
+            .material_views(rec.id, tongban_app::materials::VIEWS_SHOWN)
+            .await?
+            .into_iter()
+            .map(|v| {
+                (
+                    beijing_text(&v.at),
+                    v.viewer,
+                    if v.department.is_empty() {
+                        v.viewer_role
+                    } else {
+                        format!("{}·{}", v.department, v.viewer_role)
+                    },
+                    format!("材料{}：{}", v.material, v.material_name),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let d = |x: Option<chrono::NaiveDate>| x.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
     render(CasePage {
         ctx: PageCtx::new(viewer, csrf),
@@ -556,17 +584,23 @@ async fn case_page(
         materials: s
             .materials
             .iter()
-            .map(|m| {
-                format!(
-                    "{}{}",
-                    m.name,
-                    m.file_name
-                        .as_ref()
-                        .map(|n| format!("（{n}）"))
-                        .unwrap_or_default()
+            .enumerate()
+            .map(|(i, m)| {
+                (
+                    i + 1,
+                    format!(
+                        "{}{}",
+                        m.name,
+                        m.file_name
+                            .as_ref()
+                            .map(|n| format!("（{n}）"))
+                            .unwrap_or_default()
+                    ),
+                    may_open && m.sha256.is_some(),
                 )
             })
             .collect(),
+        material_views,
         notices,
         c: rec,
     })

@@ -38,10 +38,13 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
     let personal = res.extensions().get::<Personal>().is_some();
     let has_cookie = res.headers().contains_key(SET_COOKIE);
     let h = res.headers_mut();
-    h.insert(
-        CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY_VALUE),
-    );
+    // A response that set its own policy (a material served in place) keeps it.
+    if !h.contains_key(CONTENT_SECURITY_POLICY) {
+        h.insert(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY_VALUE),
+        );
+    }
     h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));

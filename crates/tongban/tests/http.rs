@@ -47,6 +47,8 @@ mod licences;
 mod notices;
 #[path = "http/outbox.rs"]
 mod outbox;
+#[path = "http/pages.rs"]
+mod pages;
 #[path = "http/security.rs"]
 mod security;
 #[path = "http/supervision.rs"]

@@ -1,0 +1,110 @@
+//! Issue #12 (pages, part A), the server rules behind the work flows, on both backends: the
+//! material viewer (who may open a file, how it is served, every view recorded for the
+//! applicant).
+
+use super::workflow::{apply_online, scj_item};
+use super::{get, page_text, App, PDF};
+use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use reqwest::{Client, StatusCode};
+
+async fn open(app: &App, token: &str, path: &str) -> reqwest::Response {
+    Client::new()
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn material_viewer_serves_handlers_and_records_each_view(app: App) {
+    let (zs, clerk, approver, supervisor, admin) = (
+        app.token("zhangsan").await,
+        app.token("clerk").await,
+        app.token("approver").await,
+        app.token("supervisor").await,
+        app.token("admin").await,
+    );
+    let (code, required) = scj_item(&app).await;
+    let (s, case) = apply_online(&app, &zs, &code, &required, "viewer-1").await;
+    assert_eq!(s, StatusCode::CREATED, "{case}");
+    let no = case["case_no"].as_str().unwrap().to_string();
+    let path = format!("/cases/{no}/materials/1");
+
+    // The clerk (pre-review) and the handling department open the file in place.
+    for t in [&clerk, &approver] {
+        let r = open(&app, t, &path).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()[CONTENT_TYPE], "application/pdf");
+        assert_eq!(r.headers()[X_CONTENT_TYPE_OPTIONS], "nosniff");
+        let disp = r.headers()[CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(disp.starts_with("inline;"), "{disp}");
+        assert!(disp.contains(&format!("{no}-1.pdf")), "{disp}");
+        assert_eq!(r.bytes().await.unwrap().as_ref(), PDF);
+    }
+    // The applicant opens their own; their reading is not a view of someone else's data.
+    let r = open(&app, &zs, &path).await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // Others: another applicant is told it does not exist; staff without the capability
+    // are refused, and so is a material that is not there.
+    let lisi = {
+        let (s, e) = super::post(
+            &app,
+            "",
+            "/api/v1/applicants",
+            serde_json::json!({ "kind": "person", "name": "李四", "id_number": tongban_core::ids::ResidentId::with_check_char("43130219900101123").unwrap().as_str(), "mobile": "13900000000", "username": "lisi", "password": "lisi2026ok" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}");
+        app.token_with("lisi", "lisi2026ok").await
+    };
+    assert_eq!(
+        open(&app, &lisi, &path).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        open(&app, &supervisor, &path).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        open(&app, &admin, &path).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    for bad in ["0", "99", "abc"] {
+        let r = open(&app, &clerk, &format!("/cases/{no}/materials/{bad}")).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "material {bad}");
+    }
+
+    // The applicant sees who opened their materials: the clerk and the approver, once each.
+    let (c, _) = app.sign_in("zhangsan").await;
+    let page = page_text(&c, app.url(&format!("/cases/{no}"))).await;
+    assert!(page.contains("材料查阅记录"), "{page}");
+    let table = &page[page.find("id=\"material-views\"").expect("views table")..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert_eq!(
+        table.matches("<tr>").count(),
+        3,
+        "header + two views: {table}"
+    );
+    assert!(table.contains("综合窗口人员"), "{table}");
+    assert!(table.contains("市市场监督管理局"), "{table}");
+    assert!(page.contains(&format!("href=\"/cases/{no}/materials/1\"")));
+    // The supervisor reads the case but gets no link to the file.
+    let (c, _) = app.sign_in("supervisor").await;
+    let page = page_text(&c, app.url(&format!("/cases/{no}"))).await;
+    assert!(
+        !page.contains(&format!("/cases/{no}/materials/1")),
+        "{page}"
+    );
+
+    // And every view is in the chained audit log.
+    let (s, log) = get(&app, &admin, "/api/v1/audit?limit=200").await;
+    assert_eq!(s, StatusCode::OK, "{log}");
+    let reads = log.to_string().matches("material.read").count();
+    assert_eq!(reads, 2, "{log}");
+    app.stop().await;
+}
+on_each_backend!(material_viewer_serves_handlers_and_records_each_view);
