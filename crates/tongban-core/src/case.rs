@@ -399,6 +399,11 @@ pub enum Event {
     CorrectionSubmitted {
         materials: Vec<MaterialRef>,
         received_on: NaiveDate,
+        /// Items of the notice still unanswered after this submission (issue #12: answers
+        /// come item by item and are kept until all are in). Empty: the correction is
+        /// complete and the case returns to pre-review (as in events before it was kept).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        outstanding: Vec<String>,
     },
     Accepted {
         on: NaiveDate,
@@ -528,6 +533,36 @@ pub enum Event {
 }
 
 impl Event {
+    /// What the applicant's message about this event must say besides its name: the whole
+    /// 补正 notice (一次性告知, item by item, with the deadline), or what is still missing.
+    pub fn applicant_note(&self) -> String {
+        let numbered = |items: &[String]| {
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| format!("{}. {x}", i + 1))
+                .collect::<Vec<_>>()
+                .join("；")
+        };
+        match self {
+            Event::CorrectionRequested {
+                items,
+                correction_due,
+                ..
+            } => format!(
+                "需补正的全部内容：{}。{}请在办件页面逐项上传。",
+                numbered(items),
+                correction_due
+                    .map(|d| format!("补正期限：{d}。"))
+                    .unwrap_or_default()
+            ),
+            Event::CorrectionSubmitted { outstanding, .. } if !outstanding.is_empty() => {
+                format!("已收到部分补正材料，尚缺：{}。", numbered(outstanding))
+            }
+            _ => String::new(),
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Event::Submitted { .. } => "submitted",
@@ -600,6 +635,9 @@ pub struct Case {
     pub promised_due: Option<NaiveDate>,
     pub legal_due: Option<NaiveDate>,
     pub correction_items: Vec<String>,
+    /// Items of the open notice not yet answered (a subset of `correction_items`).
+    #[serde(default)]
+    pub correction_outstanding: Vec<String>,
     pub correction_notice_due: Option<NaiveDate>,
     pub corrections: u32,
     pub special: Option<(String, NaiveDate)>,
@@ -869,6 +907,7 @@ impl Case {
             promised_due: None,
             legal_due: None,
             correction_items: vec![],
+            correction_outstanding: vec![],
             correction_notice_due: None,
             corrections: 0,
             special: None,
@@ -885,6 +924,39 @@ impl Case {
         })
     }
 
+    /// The items of the open notice still to answer (notices folded before the list was
+    /// kept have every item outstanding).
+    pub fn correction_still_missing(&self) -> &[String] {
+        if self.correction_outstanding.is_empty() {
+            &self.correction_items
+        } else {
+            &self.correction_outstanding
+        }
+    }
+
+    /// Checks a correction answer against the open notice (一次告知, answered item by
+    /// item): each material names the item it answers (a notice of one item takes any
+    /// name); returns the items still unanswered after it.
+    fn correction_answer(&self, materials: &[MaterialRef]) -> Result<Vec<String>, Refusal> {
+        let items = &self.correction_items;
+        let single = items.len() == 1;
+        let mut missing: Vec<String> = self.correction_still_missing().to_vec();
+        for m in materials {
+            let name = m.name.trim();
+            if single {
+                missing.clear();
+            } else if items.iter().any(|i| i == name) {
+                missing.retain(|i| i != name);
+            } else {
+                return Err(Refusal::Invalid(format!(
+                    "补正材料「{name}」不对应补正告知中的任何一项；请按告知逐项上传：{}",
+                    items.join("；")
+                )));
+            }
+        }
+        Ok(missing)
+    }
+
     /// Folds events (after the first) into the state.
     pub fn apply(&mut self, e: &Event) {
         self.version += 1;
@@ -897,6 +969,7 @@ impl Case {
             } => {
                 self.status = Status::AwaitingCorrection;
                 self.correction_items = items.clone();
+                self.correction_outstanding = items.clone();
                 self.correction_notice_due = Some(*notice_due);
                 self.correction_due = *correction_due;
                 self.corrections += 1;
@@ -904,12 +977,18 @@ impl Case {
             Event::CorrectionSubmitted {
                 materials,
                 received_on,
+                outstanding,
             } => {
-                self.status = Status::Submitted;
                 self.materials.extend(materials.iter().cloned());
-                self.received_on = *received_on;
-                self.correction_items.clear();
-                self.correction_due = None;
+                if outstanding.is_empty() {
+                    self.status = Status::Submitted;
+                    self.received_on = *received_on;
+                    self.correction_items.clear();
+                    self.correction_outstanding.clear();
+                    self.correction_due = None;
+                } else {
+                    self.correction_outstanding = outstanding.clone();
+                }
             }
             Event::Accepted {
                 on,
@@ -1315,9 +1394,11 @@ impl Case {
                 if materials.is_empty() {
                     return Err(Refusal::Invalid("请提交补正材料".into()));
                 }
+                let outstanding = self.correction_answer(materials)?;
                 Ok(vec![Event::CorrectionSubmitted {
                     materials: materials.clone(),
                     received_on: today,
+                    outstanding,
                 }])
             }
             Command::Accept => {
@@ -2324,6 +2405,67 @@ mod tests {
         assert_eq!(
             NotAcceptCategory::parse("not_this_agency"),
             Some(NotAcceptCategory::NotThisAgency)
+        );
+    }
+
+    #[test]
+    fn a_correction_is_answered_item_by_item_and_kept_until_complete() {
+        // Issue #12: one slot per item; a partial answer stays on the case, which waits
+        // for the rest; a file answering no item is refused.
+        let mut c = new_case(limits(5, 20), Delivery::Window, "2026-03-02");
+        let file = |name: &str| MaterialRef {
+            name: name.into(),
+            sha256: Some("ab".repeat(32)),
+            file_name: Some("x.pdf".into()),
+            licence_id: None,
+            trust: Some('C'),
+        };
+        run(
+            &mut c,
+            Command::RequestCorrection {
+                items: vec!["营业执照副本".into(), "平面图".into()],
+                correction_days: None,
+            },
+            Actor::Clerk,
+            "2026-03-02",
+        );
+        let stray = Command::SubmitCorrection {
+            materials: vec![file("补正材料")],
+        };
+        assert!(matches!(
+            refused(&c, stray, Actor::Applicant, "2026-03-03"),
+            Refusal::Invalid(m) if m.contains("逐项")
+        ));
+        let ev = run(
+            &mut c,
+            Command::SubmitCorrection {
+                materials: vec![file("平面图")],
+            },
+            Actor::Applicant,
+            "2026-03-03",
+        );
+        assert!(ev[0].applicant_note().contains("尚缺：1. 营业执照副本"));
+        assert_eq!(c.status, Status::AwaitingCorrection);
+        assert_eq!(c.correction_still_missing(), ["营业执照副本".to_string()]);
+        assert_eq!(c.materials.last().unwrap().name, "平面图");
+        run(
+            &mut c,
+            Command::SubmitCorrection {
+                materials: vec![file("营业执照副本")],
+            },
+            Actor::Applicant,
+            "2026-03-04",
+        );
+        assert_eq!(c.status, Status::Submitted);
+        assert_eq!(c.received_on, d("2026-03-04"));
+        assert!(c.correction_items.is_empty() && c.correction_outstanding.is_empty());
+        // Events stored before the list was kept read as complete answers.
+        let old: Event = serde_json::from_str(
+            r#"{"kind":"correction_submitted","materials":[],"received_on":"2026-03-04"}"#,
+        )
+        .unwrap();
+        assert!(
+            matches!(old, Event::CorrectionSubmitted { outstanding, .. } if outstanding.is_empty())
         );
     }
 

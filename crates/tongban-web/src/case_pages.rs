@@ -254,6 +254,8 @@ struct CasePage {
     remaining: String,
     notice_left: String,
     correction: String,
+    /// The open notice's items: (slot index, item, already answered).
+    correction_slots: Vec<(usize, String, bool)>,
     /// The licence of this approved case is still being signed (outbox job pending).
     licence_pending: bool,
     actions: Vec<ActionView>,
@@ -550,6 +552,18 @@ async fn case_page(
         remaining,
         notice_left,
         correction: s.correction_items.join("；"),
+        correction_slots: s
+            .correction_items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                (
+                    i,
+                    item.clone(),
+                    !s.correction_still_missing().contains(item),
+                )
+            })
+            .collect(),
         licence_pending: s.outcome == Some(tongban_core::case::Outcome::Approved)
             && tongban_app::cases::licence_pending(state, &rec.case_no).await?,
         actions: available_actions(&rec, user, access, today, &cal)
@@ -663,16 +677,29 @@ pub async fn case_correction(
             .parse()
             .map_err(|_| AppError::bad_request("缺少办件版本号"))?;
         let (rec, _) = case_for(&state, &user, &no).await?;
-        let stored = store_uploads(&state, &user, &files).await?;
-        let label = if rec.state.correction_items.is_empty() {
-            "补正材料".to_string()
-        } else {
-            format!("补正材料：{}", rec.state.correction_items.join("；"))
+        // One upload slot per item of the notice (`item-{i}`); each file is labelled by the
+        // item it answers, never by the whole notice.
+        let items = &rec.state.correction_items;
+        let item_of = |field: &str| -> Option<String> {
+            if let Some(i) = field.strip_prefix("item-") {
+                return i.parse::<usize>().ok().and_then(|i| items.get(i).cloned());
+            }
+            (items.len() == 1).then(|| items[0].clone())
         };
+        if let Some(f) = files.iter().find(|f| item_of(&f.field).is_none()) {
+            return Err(AppError::bad_request(format!(
+                "文件「{}」未对应补正告知中的任何一项，请在对应项目下上传",
+                f.file_name
+            )));
+        }
+        if files.is_empty() {
+            return Err(AppError::bad_request("请至少为一项补正内容上传文件"));
+        }
+        let stored = store_uploads(&state, &user, &files).await?;
         let materials = stored
             .into_iter()
-            .map(|(_, name, sha)| MaterialRef {
-                name: label.clone(),
+            .map(|(field, name, sha)| MaterialRef {
+                name: item_of(&field).unwrap_or_default(),
                 sha256: Some(sha),
                 file_name: Some(name),
                 licence_id: None,

@@ -254,7 +254,7 @@ async fn browser_flows_online_window_and_immediate(app: App) {
     d.sign_in(&app, "zhangsan").await;
     d.goto(&app.url(&format!("/cases/{no}"))).await;
     d.wait_text("#correction-items", "营业执照副本不清晰").await;
-    let id = d.find("#corr").await;
+    let id = d.find("#item-0").await;
     d.call(
         reqwest::Method::POST,
         &format!("/element/{id}/value"),

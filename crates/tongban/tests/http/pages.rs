@@ -108,3 +108,89 @@ async fn material_viewer_serves_handlers_and_records_each_view(app: App) {
     app.stop().await;
 }
 on_each_backend!(material_viewer_serves_handlers_and_records_each_view);
+
+/// Posts one 补正 file for slot `slot` through the case page; returns the status.
+async fn correct_on_page(app: &App, c: &Client, no: &str, slot: &str) -> StatusCode {
+    let html = page_text(c, app.url(&format!("/cases/{no}"))).await;
+    let csrf = super::csrf_of(&html);
+    let version = html
+        .split("name=\"version\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let form = reqwest::multipart::Form::new()
+        .text("version", version)
+        .part(
+            slot.to_string(),
+            reqwest::multipart::Part::bytes(PDF.to_vec()).file_name(format!("{slot}.pdf")),
+        );
+    c.post(app.url(&format!("/cases/{no}/correction?_csrf={csrf}")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn correction_is_answered_item_by_item(app: App) {
+    let (zs, clerk) = (app.token("zhangsan").await, app.token("clerk").await);
+    let (code, required) = scj_item(&app).await;
+    let (s, case) = apply_online(&app, &zs, &code, &required, "slots-1").await;
+    assert_eq!(s, StatusCode::CREATED, "{case}");
+    let no = case["case_no"].as_str().unwrap().to_string();
+    let items = ["营业执照副本不清晰，请重新上传", "补充经营场所平面图"];
+    let (s, v) = super::post(
+        &app,
+        &clerk,
+        &format!("/api/v1/cases/{no}/commands"),
+        serde_json::json!({ "action": "request_correction", "items": items, "expected_version": case["version"] }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    // The applicant's message carries the whole notice; the page has one slot per item.
+    let (c, _) = app.sign_in("zhangsan").await;
+    let mine = page_text(&c, app.url("/my/cases")).await;
+    assert!(
+        mine.contains("1. 营业执照副本不清晰，请重新上传；2. 补充经营场所平面图"),
+        "{mine}"
+    );
+    let page = page_text(&c, app.url(&format!("/cases/{no}"))).await;
+    assert!(page.contains("name=\"item-0\"") && page.contains("name=\"item-1\""));
+
+    // A file that answers no item is refused and nothing is stored.
+    assert_eq!(
+        correct_on_page(&app, &c, &no, "correction").await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // The second item first: kept, and the case still waits for the first.
+    assert_eq!(
+        correct_on_page(&app, &c, &no, "item-1").await,
+        StatusCode::SEE_OTHER
+    );
+    let (_, now) = get(&app, &zs, &format!("/api/v1/cases/{no}")).await;
+    assert_eq!(now["status"], "awaiting_correction", "{now}");
+    assert_eq!(now["correction_outstanding"], serde_json::json!([items[0]]));
+    let page = page_text(&c, app.url(&format!("/cases/{no}"))).await;
+    assert!(page.contains("name=\"item-0\"") && !page.contains("name=\"item-1\""));
+    assert!(page.contains("id=\"slot-1\""), "answered slot shown");
+    // The material is labelled by its item, not by the notice.
+    assert!(page.contains("补充经营场所平面图（item-1.pdf）"), "{page}");
+    assert!(!page.contains("补正材料："), "{page}");
+    let mine = page_text(&c, app.url("/my/cases")).await;
+    assert!(mine.contains("尚缺：1. 营业执照副本不清晰"), "{mine}");
+
+    // The last item completes the correction: back to pre-review.
+    assert_eq!(
+        correct_on_page(&app, &c, &no, "item-0").await,
+        StatusCode::SEE_OTHER
+    );
+    let (_, now) = get(&app, &zs, &format!("/api/v1/cases/{no}")).await;
+    assert_eq!(now["status"], "submitted", "{now}");
+    assert_eq!(now["correction_outstanding"], serde_json::json!([]));
+    app.stop().await;
+}
+on_each_backend!(correction_is_answered_item_by_item);
