@@ -405,6 +405,13 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         outstanding: Vec<String>,
     },
+    /// 容缺受理: required materials were missing at acceptance; the applicant must bring
+    /// them by `due`.
+    ShortfallTolerated {
+        missing: Vec<String>,
+        reason: String,
+        due: NaiveDate,
+    },
     Accepted {
         on: NaiveDate,
         promised_due: NaiveDate,
@@ -568,6 +575,7 @@ impl Event {
             Event::Submitted { .. } => "submitted",
             Event::CorrectionRequested { .. } => "correction_requested",
             Event::CorrectionSubmitted { .. } => "correction_submitted",
+            Event::ShortfallTolerated { .. } => "shortfall_tolerated",
             Event::Accepted { .. } => "accepted",
             Event::NotAccepted { .. } => "not_accepted",
             Event::StepPassed { .. } => "step_passed",
@@ -596,6 +604,7 @@ impl Event {
             Event::Submitted { .. } => "申办（收件）",
             Event::CorrectionRequested { .. } => "补正告知",
             Event::CorrectionSubmitted { .. } => "补正提交",
+            Event::ShortfallTolerated { .. } => "容缺受理",
             Event::Accepted { .. } => "受理",
             Event::NotAccepted { .. } => "不予受理",
             Event::StepPassed { .. } => "审批通过",
@@ -663,6 +672,9 @@ pub struct Case {
     pub version: i64,
 }
 
+/// The longest deadline a 容缺受理 may give for the missing materials (working days).
+pub const SHORTFALL_MAX_DAYS: u32 = 30;
+
 /// A command on an existing case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -677,6 +689,16 @@ pub enum Command {
         materials: Vec<MaterialRef>,
     },
     Accept,
+    /// 容缺受理: accepting although required materials are missing, recorded with the
+    /// reason and the deadline by which the applicant must bring them. The application
+    /// layer fills `missing` from the item's checklist.
+    AcceptWithShortfall {
+        #[serde(default)]
+        missing: Vec<String>,
+        reason: String,
+        /// Working days the applicant has to bring the missing materials.
+        due_days: u32,
+    },
     NotAccept {
         category: NotAcceptCategory,
         reasons: String,
@@ -821,7 +843,7 @@ impl Command {
         match self {
             Command::RequestCorrection { .. } => CaseAction::RequestCorrection,
             Command::SubmitCorrection { .. } => CaseAction::SubmitCorrection,
-            Command::Accept => CaseAction::Accept,
+            Command::Accept | Command::AcceptWithShortfall { .. } => CaseAction::Accept,
             Command::NotAccept { .. } => CaseAction::NotAccept,
             Command::Pass { .. } => CaseAction::Pass,
             Command::Return { .. } => CaseAction::Return,
@@ -962,6 +984,9 @@ impl Case {
         self.version += 1;
         match e {
             Event::Submitted { .. } => {}
+            // Recorded for the timeline, the applicant and supervision; the acceptance
+            // itself follows as its own event.
+            Event::ShortfallTolerated { .. } => {}
             Event::CorrectionRequested {
                 items,
                 notice_due,
@@ -1400,6 +1425,37 @@ impl Case {
                     received_on: today,
                     outstanding,
                 }])
+            }
+            Command::AcceptWithShortfall {
+                missing,
+                reason,
+                due_days,
+            } => {
+                let missing: Vec<String> = missing
+                    .iter()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                if missing.is_empty() {
+                    return Err(Refusal::Invalid(
+                        "材料齐全，无需容缺受理，请直接受理".into(),
+                    ));
+                }
+                if reason.trim().is_empty() {
+                    return Err(Refusal::Invalid("容缺受理须登记容缺理由".into()));
+                }
+                if !(1..=SHORTFALL_MAX_DAYS).contains(due_days) {
+                    return Err(Refusal::Invalid(format!(
+                        "容缺补齐期限应为1至{SHORTFALL_MAX_DAYS}个工作日"
+                    )));
+                }
+                let mut events = vec![Event::ShortfallTolerated {
+                    missing,
+                    reason: reason.trim().to_string(),
+                    due: cal.add_working_days(today, *due_days)?,
+                }];
+                events.extend(self.decide(&Command::Accept, actor, today, cal)?);
+                Ok(events)
             }
             Command::Accept => {
                 // 《行政许可法》第三十二条第一款第四项: past the notice window the case counts

@@ -254,6 +254,9 @@ struct CasePage {
     remaining: String,
     notice_left: String,
     correction: String,
+    /// Required materials the case lacks (受理 is refused without 容缺受理).
+    missing_required: Vec<String>,
+    shortfall_max_days: u32,
     /// The open notice's items: (slot index, item, already answered).
     correction_slots: Vec<(usize, String, bool)>,
     /// The licence of this approved case is still being signed (outbox job pending).
@@ -309,6 +312,14 @@ fn action_label(a: &str) -> &'static str {
 
 fn event_detail(e: &Event) -> String {
     match e {
+        Event::ShortfallTolerated {
+            missing,
+            reason,
+            due,
+        } => format!(
+            "容缺材料：{}；理由：{reason}；须于 {due} 前补齐",
+            missing.join("、")
+        ),
         Event::Submitted {
             channel,
             delivery,
@@ -552,6 +563,12 @@ async fn case_page(
         remaining,
         notice_left,
         correction: s.correction_items.join("；"),
+        missing_required: if s.status == Status::Submitted && access == Access::Staff {
+            tongban_app::cases::missing_required(state, &rec).await?
+        } else {
+            vec![]
+        },
+        shortfall_max_days: tongban_core::case::SHORTFALL_MAX_DAYS,
         correction_slots: s
             .correction_items
             .iter()
@@ -676,7 +693,13 @@ pub async fn case_correction(
         let version: i64 = f(&fields, "version")
             .parse()
             .map_err(|_| AppError::bad_request("缺少办件版本号"))?;
-        let (rec, _) = case_for(&state, &user, &no).await?;
+        let (rec, access) = case_for(&state, &user, &no).await?;
+        // Only the applicant answers a notice (staff are refused before the files are read).
+        if access != Access::Owner {
+            return Err(AppError::from(tongban_app::Error::forbidden_because(
+                "补正材料只能由申请人本人提交",
+            )));
+        }
         // One upload slot per item of the notice (`item-{i}`); each file is labelled by the
         // item it answers, never by the whole notice.
         let items = &rec.state.correction_items;
@@ -994,15 +1017,122 @@ pub async fn inbox(
 #[template(path = "window.html")]
 struct WindowPage {
     ctx: PageCtx,
+    q: String,
+    /// Search hits: (code, name, department).
+    hits: Vec<(String, String, String)>,
     item: String,
+    item_name: String,
+    item_dept: String,
+    checklist: Vec<ChecklistRow>,
     idem: String,
     error: String,
+    name_error: String,
+    kind: String,
+    id_number: String,
+    name: String,
+    mobile: String,
+    legal_rep: String,
+    delivery: String,
+    address: String,
+}
+
+/// One material of the item at the window: what the clerk received and checked.
+struct ChecklistRow {
+    i: usize,
+    name: String,
+    required: bool,
+    received: bool,
+    original: bool,
+    copies: String,
+    /// A scan uploaded with an earlier attempt and kept: `sha256:file name`.
+    kept: String,
+    kept_name: String,
 }
 
 #[derive(serde::Deserialize, Default)]
 pub struct WindowQuery {
     #[serde(default)]
     item: String,
+    #[serde(default)]
+    q: String,
+}
+
+const WINDOW_HITS: usize = 20;
+
+impl WindowPage {
+    fn new(viewer: &Viewer, csrf: &CsrfToken) -> Self {
+        WindowPage {
+            ctx: PageCtx::new(viewer, csrf),
+            q: String::new(),
+            hits: vec![],
+            item: String::new(),
+            item_name: String::new(),
+            item_dept: String::new(),
+            checklist: vec![],
+            idem: new_key(),
+            error: String::new(),
+            name_error: String::new(),
+            kind: "person".into(),
+            id_number: String::new(),
+            name: String::new(),
+            mobile: String::new(),
+            legal_rep: String::new(),
+            delivery: "window".into(),
+            address: String::new(),
+        }
+    }
+
+    /// Finds the item: an exact 实施编码, or a search by name, pinyin or initials (the
+    /// catalog search of the portal).
+    async fn find(&mut self, state: &AppState, item: &str, q: &str) -> Result<(), AppError> {
+        let view = state.catalog().await?;
+        let item = item.trim();
+        if let Some(i) = view.get(item).filter(|i| i.item.item_type.is_application()) {
+            self.item = i.item.impl_code.clone();
+            self.item_name = i.item.name.clone();
+            self.item_dept = i.item.department.clone();
+            self.checklist = i
+                .materials
+                .iter()
+                .enumerate()
+                .map(|(n, m)| ChecklistRow {
+                    i: n,
+                    name: m.name.clone(),
+                    required: m.necessity == tongban_core::catalog::Necessity::Required,
+                    received: false,
+                    original: false,
+                    copies: m.paper_copies.to_string(),
+                    kept: String::new(),
+                    kept_name: String::new(),
+                })
+                .collect();
+            return Ok(());
+        }
+        let q: String = if q.trim().is_empty() { item } else { q.trim() }
+            .chars()
+            .take(50)
+            .collect();
+        self.q = q.clone();
+        if q.is_empty() {
+            return Ok(());
+        }
+        let query = tongban_app::catalog::ItemQuery {
+            q,
+            ..Default::default()
+        };
+        self.hits = tongban_app::catalog::find_items(&view, &query)
+            .into_iter()
+            .take(WINDOW_HITS)
+            .map(|i| {
+                (
+                    i.item.impl_code.clone(),
+                    i.item.name.clone(),
+                    i.item.department.clone(),
+                )
+            })
+            .collect();
+        Ok(())
+    }
 }
 
 pub async fn window_form(
@@ -1015,12 +1145,16 @@ pub async fn window_form(
     tongban_app::authz::require_scope(&state, &user, Capability::ReceiveAtWindow)
         .await
         .map_err(|e| e.with_message("综合窗口收件仅对窗口人员开放"))?;
-    render(WindowPage {
-        ctx: PageCtx::new(&viewer, &csrf),
-        item: q.item,
-        idem: new_key(),
-        error: String::new(),
-    })
+    let mut page = WindowPage::new(&viewer, &csrf);
+    page.find(&state, &q.item, &q.q).await?;
+    render(page)
+}
+
+/// A kept scan (`sha256:file name`) from an earlier attempt of the same form.
+fn kept_scan(v: &str) -> Option<(String, String)> {
+    let (sha, name) = v.split_once(':')?;
+    (sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) && name.chars().count() <= 200)
+        .then(|| (sha.to_ascii_lowercase(), name.to_string()))
 }
 
 pub async fn window_submit(
@@ -1033,38 +1167,108 @@ pub async fn window_submit(
     tongban_app::authz::require_scope(&state, &user, Capability::ReceiveAtWindow)
         .await
         .map_err(|e| e.with_message("综合窗口收件仅对窗口人员开放"))?;
-    let mut item_code = String::new();
+    let (fields, files) = read_form(mp).await?;
+    let mut page = WindowPage::new(&viewer, &csrf);
+    page.find(&state, f(&fields, "item"), "").await?;
+    for (k, v) in [
+        (&mut page.kind, "kind"),
+        (&mut page.id_number, "id_number"),
+        (&mut page.name, "name"),
+        (&mut page.mobile, "mobile"),
+        (&mut page.legal_rep, "legal_rep"),
+        (&mut page.delivery, "delivery"),
+        (&mut page.address, "address"),
+    ] {
+        *k = f(&fields, v).chars().take(200).collect();
+    }
+    for row in &mut page.checklist {
+        let on = |k: String| matches!(f(&fields, &k), "on" | "true" | "1");
+        row.received = on(format!("recv-{}", row.i));
+        row.original = on(format!("orig-{}", row.i));
+        row.copies = f(&fields, &format!("copies-{}", row.i))
+            .chars()
+            .take(3)
+            .collect();
+        if let Some((sha, name)) = kept_scan(f(&fields, &format!("kept-{}", row.i))) {
+            row.kept = format!("{sha}:{name}");
+            row.kept_name = name;
+        }
+    }
     let result = async {
-        let (fields, files) = read_form(mp).await?;
-        item_code = f(&fields, "item").trim().to_string();
+        if page.item_name.is_empty() {
+            return Err(AppError::bad_request("请先查找并选择事项"));
+        }
+        // Scans are stored first and kept for the next attempt if anything else is wrong.
+        let stored = store_uploads(&state, &user, &files).await?;
+        for (field, name, sha) in stored {
+            if let Some(row) = field
+                .strip_prefix("file-")
+                .and_then(|i| i.parse::<usize>().ok())
+                .and_then(|i| page.checklist.get_mut(i))
+            {
+                row.kept = format!("{sha}:{name}");
+                row.kept_name = name;
+                row.received = true;
+            }
+        }
         let applicant = tongban_app::applicants::find_or_register(
             &state,
             &crate::forms::applicant_details(&fields),
         )
-        .await?;
-        let stored = store_uploads(&state, &user, &files).await?;
-        let materials = stored
-            .into_iter()
-            .map(|(_, name, sha)| MaterialRef {
-                name: format!("窗口扫描件 {name}"),
-                sha256: Some(sha),
-                file_name: Some(name),
+        .await
+        .inspect_err(|e| {
+            if e.message.contains("姓名") {
+                page.name_error = e.message.clone();
+            }
+        })?;
+        let mut materials = Vec::new();
+        let mut record = Vec::new();
+        for row in &page.checklist {
+            if !row.received && row.kept.is_empty() {
+                continue;
+            }
+            let copies: u32 = row.copies.trim().parse().unwrap_or(0);
+            let (sha, file_name) = match row.kept.split_once(':') {
+                Some((s, n)) => (Some(s.to_string()), Some(n.to_string())),
+                None => (None, None),
+            };
+            materials.push(MaterialRef {
+                name: row.name.clone(),
+                sha256: sha,
+                file_name,
                 licence_id: None,
-                trust: Some('C'),
-            })
-            .collect();
-        let delivery = parse_delivery(f(&fields, "delivery"), f(&fields, "address"))?;
+                trust: Some(if row.original { 'B' } else { 'C' }),
+            });
+            record.push(format!(
+                "{}：{}，复印件{}份",
+                row.name,
+                if row.original {
+                    "原件已核验"
+                } else {
+                    "原件未核验"
+                },
+                copies
+            ));
+        }
+        let delivery = parse_delivery(&page.delivery, &page.address)?;
+        let mut details = serde_json::Map::new();
+        if !record.is_empty() {
+            details.insert(
+                "窗口收件清单".into(),
+                serde_json::Value::String(record.join("；").chars().take(290).collect()),
+            );
+        }
         submit(
             &state,
             &user,
             Submission {
-                impl_code: &item_code,
+                impl_code: &page.item,
                 applicant: &applicant,
                 channel: Channel::Window,
                 delivery,
                 materials,
                 idem_key: Some(f(&fields, "idempotency_key")),
-                details: Default::default(),
+                details,
             },
         )
         .await
@@ -1074,13 +1278,9 @@ pub async fn window_submit(
     match result {
         Ok((rec, _)) => Ok(Redirect::to(&format!("/cases/{}", rec.case_no)).into_response()),
         Err(e) if e.status.is_client_error() => {
-            let page = render(WindowPage {
-                ctx: PageCtx::new(&viewer, &csrf),
-                item: item_code,
-                idem: new_key(),
-                error: e.message,
-            })?;
-            Ok((e.status, page).into_response())
+            let status = e.status;
+            page.error = e.message;
+            Ok((status, render(page)?).into_response())
         }
         Err(e) => Err(PageError(e)),
     }

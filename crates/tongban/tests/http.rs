@@ -237,6 +237,16 @@ pub fn csrf_of(html: &str) -> String {
     rest[..rest.find('"').unwrap()].to_string()
 }
 
+/// The item's required materials as received on paper at the window (`materials` of a
+/// window application): 受理 checks the checklist (issue #12).
+pub fn received_on_paper(item: &tongban_store::catalog::StoredItem) -> Value {
+    item.materials
+        .iter()
+        .filter(|m| m.necessity == tongban_core::catalog::Necessity::Required)
+        .map(|m| json!({ "name": m.name }))
+        .collect()
+}
+
 /// A small PDF, recognised as PDF by its content.
 pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n";
 

@@ -194,3 +194,167 @@ async fn correction_is_answered_item_by_item(app: App) {
     app.stop().await;
 }
 on_each_backend!(correction_is_answered_item_by_item);
+
+/// The value of a hidden or text input named `name` in a page, if present.
+fn input_value(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\" value=\""))?;
+    let rest = &html[at + name.len() + 15..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+async fn window_intake_searches_checks_and_refuses_what_is_wrong(app: App) {
+    let (clerk_api, admin) = (app.token("clerk").await, app.token("admin").await);
+    let (code, required) = scj_item(&app).await;
+    assert!(required.len() >= 2, "{required:?}");
+    let (c, csrf) = app.sign_in("clerk").await;
+
+    // The item is found by its name, not its 33-character code.
+    let page = page_text(&c, app.url("/window?q=食品经营许可证核发")).await;
+    assert!(
+        page.contains(&format!("href=\"/window?item={code}\"")),
+        "{page}"
+    );
+    let page = page_text(&c, app.url("/window?q=不存在的事项名称")).await;
+    assert!(page.contains("id=\"item-hits-empty\""), "{page}");
+    // The chosen item shows its material checklist.
+    let page = page_text(&c, app.url(&format!("/window?item={code}"))).await;
+    assert!(page.contains("name=\"recv-0\"") && page.contains("name=\"orig-0\""));
+    assert!(page.contains("name=\"copies-0\"") && page.contains(&required[0]));
+
+    let cases_before = {
+        let (_, v) = get(&app, &admin, "/api/v1/cases?limit=200").await;
+        v.to_string().matches("\"case_no\"").count()
+    };
+    let form = |name: &str, with_file: bool, kept: Option<String>| {
+        let mut f = reqwest::multipart::Form::new()
+            .text("_csrf", csrf.clone())
+            .text("idempotency_key", format!("win-{name}-{with_file}"))
+            .text("item", code.clone())
+            .text("kind", "person")
+            .text("id_number", "431302198503150024")
+            .text("name", name.to_string())
+            .text("mobile", "13800000000")
+            .text("delivery", "post")
+            .text("address", "娄星区长青中街1号")
+            .text("recv-0", "on")
+            .text("orig-0", "on")
+            .text("copies-0", "2");
+        if with_file {
+            f = f.part(
+                "file-0",
+                reqwest::multipart::Part::bytes(PDF.to_vec()).file_name("身份证.pdf"),
+            );
+        }
+        if let Some(k) = kept {
+            f = f.text("kept-0", k);
+        }
+        f
+    };
+    // An existing ID with another name is refused beside the name field; everything typed
+    // and the uploaded scan are kept; no token in the address (the form posts it).
+    let r = c
+        .post(app.url("/window"))
+        .multipart(form("张三丰", true, None))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("id=\"name-error\""), "{page}");
+    assert!(page.contains("姓名/名称与登记信息不一致"), "{page}");
+    assert_eq!(
+        input_value(&page, "id_number").as_deref(),
+        Some("431302198503150024")
+    );
+    assert_eq!(input_value(&page, "name").as_deref(), Some("张三丰"));
+    assert_eq!(
+        input_value(&page, "address").as_deref(),
+        Some("娄星区长青中街1号")
+    );
+    assert!(page.contains("value=\"post\" selected"), "delivery kept");
+    assert!(page.contains("name=\"recv-0\" value=\"on\" aria-label") && page.contains("checked"));
+    let kept = input_value(&page, "kept-0").expect("the scan is kept");
+    assert!(kept.ends_with(":身份证.pdf"), "{kept}");
+    assert!(page.contains("已上传：身份证.pdf"));
+    let (_, v) = get(&app, &admin, "/api/v1/cases?limit=200").await;
+    assert_eq!(v.to_string().matches("\"case_no\"").count(), cases_before);
+
+    // Corrected, with the kept scan: received, one case.
+    let r = c
+        .post(app.url("/window"))
+        .multipart(form("张三", false, Some(kept)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let no = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/cases/")
+        .to_string();
+    let (_, case) = get(&app, &clerk_api, &format!("/api/v1/cases/{no}")).await;
+    assert_eq!(case["status"], "submitted", "{case}");
+
+    // 受理 with required materials missing is refused, naming them …
+    let cmd = format!("/api/v1/cases/{no}/commands");
+    let (s, e) = super::post(
+        &app,
+        &clerk_api,
+        &cmd,
+        serde_json::json!({ "action": "accept", "expected_version": case["version"] }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let msg = e["message"].as_str().unwrap();
+    assert!(
+        msg.contains("缺少必要材料") && msg.contains(&required[1]),
+        "{msg}"
+    );
+    assert!(
+        !msg.contains(&required[0]),
+        "the received one is not missing: {msg}"
+    );
+    // … and the case page says so and asks for 容缺 reason and deadline.
+    let page = page_text(&c, app.url(&format!("/cases/{no}"))).await;
+    assert!(page.contains("id=\"missing-required\"") && page.contains("name=\"shortfall_reason\""));
+    // 容缺受理 needs a reason and a deadline.
+    let (s, e) = super::post(&app, &clerk_api, &cmd, serde_json::json!({ "action": "accept_with_shortfall", "reason": " ", "due_days": 5, "expected_version": case["version"] })).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (s, e) = super::post(&app, &clerk_api, &cmd, serde_json::json!({ "action": "accept_with_shortfall", "reason": "申请人承诺补交", "due_days": 0, "expected_version": case["version"] })).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    // Through the page form: recorded, then accepted.
+    let html = page_text(&c, app.url(&format!("/cases/{no}"))).await;
+    let r = c
+        .post(app.url(&format!("/cases/{no}/act")))
+        .form(&[
+            ("_csrf", super::csrf_of(&html).as_str()),
+            ("version", case["version"].to_string().as_str()),
+            ("action", "accept"),
+            ("shortfall_reason", "申请人承诺三日内补交"),
+            ("shortfall_days", "3"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, case) = get(&app, &clerk_api, &format!("/api/v1/cases/{no}")).await;
+    assert_eq!(case["status"], "in_approval", "{case}");
+    let (_, events) = get(&app, &clerk_api, &format!("/api/v1/cases/{no}/events")).await;
+    let tolerated = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"]["kind"] == "shortfall_tolerated")
+        .expect("容缺 recorded");
+    assert_eq!(tolerated["event"]["missing"][0], required[1].as_str());
+    assert_eq!(tolerated["event"]["reason"], "申请人承诺三日内补交");
+    // 2026-03-02 (Mon) + 3 working days.
+    assert_eq!(tolerated["event"]["due"], "2026-03-05");
+    app.stop().await;
+}
+on_each_backend!(window_intake_searches_checks_and_refuses_what_is_wrong);

@@ -571,7 +571,15 @@ async fn window_intake_and_immediate_items(app: App) {
         })
         .unwrap();
     let id = tongban_core::ids::ResidentId::with_check_char("43130219800202003").unwrap();
-    let body = json!({ "item": immediate.item.impl_code, "delivery": "window", "applicant": { "kind": "person", "id_number": id.as_str(), "name": "王五", "mobile": "13700000000" } });
+    // The clerk received every required material on paper (issue #12: 受理 checks the
+    // item's checklist).
+    let received: Vec<Value> = immediate
+        .materials
+        .iter()
+        .filter(|m| m.necessity == tongban_core::catalog::Necessity::Required)
+        .map(|m| json!({ "name": m.name }))
+        .collect();
+    let body = json!({ "item": immediate.item.impl_code, "delivery": "window", "materials": received, "applicant": { "kind": "person", "id_number": id.as_str(), "name": "王五", "mobile": "13700000000" } });
     let (s, case) = post(&app, &clerk, "/api/v1/cases", body.clone()).await;
     assert_eq!(s, StatusCode::CREATED, "{case}");
     assert_eq!(case["channel"], "window");
