@@ -39,6 +39,14 @@ impl ApplicantDetails {
 /// Finds the applicant by certificate number, registering (and verifying) a new one.
 pub async fn find_or_register(app: &App, d: &ApplicantDetails) -> Result<Applicant, Error> {
     if let Some(a) = app.store.applicant_by_id_number(d.id_number.trim()).await? {
+        // Issue #12: a name that does not match the stored one is a typing error or the
+        // wrong person; the stored name is not silently used (nor shown).
+        let given = d.name.trim();
+        if !given.is_empty() && given != a.name.trim() {
+            return Err(Error::invalid(
+                "证件号码已登记，但填写的姓名/名称与登记信息不一致，请核对证件后重新填写",
+            ));
+        }
         return Ok(a);
     }
     let new = d.new_applicant();

@@ -84,6 +84,19 @@ pub fn department_standing(user: &User, department_id: i64) -> Standing {
     }
 }
 
+/// How a case stands to a user: an applicant's own, a case of a staff member's department,
+/// or other.
+pub async fn case_standing(state: &App, user: &User, rec: &CaseRecord) -> Result<Standing, Error> {
+    Ok(if user.role.is_applicant() {
+        match state.store.applicant_of_user(user.id).await? {
+            Some(a) if a.id == rec.applicant_id => Standing::Own,
+            _ => Standing::Other,
+        }
+    } else {
+        department_standing(user, rec.department_id)
+    })
+}
+
 /// How the viewer stands to a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -106,14 +119,7 @@ pub async fn case_for(
         Err(StoreError::NotFound(_)) => return Err(hidden()),
         Err(e) => return Err(e.into()),
     };
-    let standing = if user.role.is_applicant() {
-        match state.store.applicant_of_user(user.id).await? {
-            Some(a) if a.id == rec.applicant_id => Standing::Own,
-            _ => Standing::Other,
-        }
-    } else {
-        department_standing(user, rec.department_id)
-    };
+    let standing = case_standing(state, user, &rec).await?;
     match require(state, user, Capability::ReadCase, standing, case_no).await {
         Ok(()) => {}
         Err(e) if e.kind == ErrorKind::NotFound => return Err(hidden()),

@@ -71,6 +71,16 @@ pub async fn execute(
     let actor = actor_of(user.role).ok_or_else(|| {
         Error::forbidden_because(tongban_core::messages::ROLE_CANNOT_HANDLE_CASES)
     })?;
+    let checked;
+    let cmd = match cmd {
+        Command::Accept | Command::AcceptWithShortfall { .. }
+            if rec.state.allowed(cmd.action(), actor).is_ok() =>
+        {
+            checked = with_checklist(state, &rec, cmd).await?;
+            &checked
+        }
+        _ => cmd,
+    };
     let cal = state.calendar().await?;
     let today = state.today();
     let events = match rec.state.decide(cmd, actor, today, &cal) {
@@ -288,6 +298,43 @@ async fn flag_refusal_attempt(
         .await
     {
         tracing::error!(error = %err, "could not record a supervision flag");
+    }
+}
+
+/// The item's required materials the case does not hold (by name: an uploaded file, an
+/// e-licence, or paper received at the window).
+pub async fn missing_required(state: &App, rec: &CaseRecord) -> Result<Vec<String>, Error> {
+    let view = state.catalog().await?;
+    let Some(item) = view.get(&rec.impl_code) else {
+        return Ok(vec![]);
+    };
+    Ok(item
+        .materials
+        .iter()
+        .filter(|m| m.necessity == Necessity::Required)
+        .filter(|m| !rec.state.materials.iter().any(|r| r.name == m.name))
+        .map(|m| m.name.clone())
+        .collect())
+}
+
+/// 受理 checks the item's material checklist (issue #12): with a required material missing
+/// it is refused unless the clerk records 容缺受理 (reason and deadline); the missing list
+/// is taken from the checklist, never from the request.
+async fn with_checklist(state: &App, rec: &CaseRecord, cmd: &Command) -> Result<Command, Error> {
+    let missing = missing_required(state, rec).await?;
+    match cmd {
+        Command::Accept if !missing.is_empty() => Err(Error::invalid(format!(
+            "缺少必要材料：{}。材料不全不能受理；确需容缺受理的，请登记容缺理由和补齐期限",
+            missing.join("、")
+        ))),
+        Command::AcceptWithShortfall {
+            reason, due_days, ..
+        } => Ok(Command::AcceptWithShortfall {
+            missing,
+            reason: reason.clone(),
+            due_days: *due_days,
+        }),
+        other => Ok(other.clone()),
     }
 }
 
@@ -648,6 +695,12 @@ pub fn check_command_fields(fields: &HashMap<String, String>) -> Result<(), Erro
 
 fn command_from_checked(f: &dyn Fn(&str) -> String) -> Result<Command, Error> {
     Ok(match f("action").as_str() {
+        "accept" if !f("shortfall_reason").trim().is_empty() => Command::AcceptWithShortfall {
+            missing: vec![],
+            reason: f("shortfall_reason"),
+            due_days: optional_days(&f("shortfall_days"), "容缺补齐期限")?
+                .ok_or_else(|| Error::invalid("容缺受理须填写补齐期限（工作日）"))?,
+        },
         "accept" => Command::Accept,
         "not_accept" => Command::NotAccept {
             // A form that names no category is 其他, which needs reasons like any other.

@@ -388,6 +388,48 @@ pub async fn seed_cases(state: &crate::App) -> anyhow::Result<usize> {
     ];
     for (item, applicant, stage) in plan {
         let code = code_of(item)?;
+        // The window's checklist: every required material received with its original
+        // checked, the first one scanned (the material viewer opens it); the case still
+        // in pre-review lacks its last required material (受理 then needs 容缺受理).
+        let required: Vec<String> = items
+            .iter()
+            .find(|i| i.item.impl_code == code)
+            .map(|i| {
+                i.materials
+                    .iter()
+                    .filter(|m| m.necessity == tongban_core::catalog::Necessity::Required)
+                    .map(|m| m.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let keep = if stage == 0 {
+            required.len().saturating_sub(1)
+        } else {
+            required.len()
+        };
+        let scan = crate::cases::store_uploads(
+            state,
+            &clerk,
+            &[crate::cases::Upload {
+                field: "scan".into(),
+                file_name: "扫描件.png".into(),
+                bytes: tongban_store::objects::sample_png(620, 877),
+            }],
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo scan: {}", e.message))?;
+        let materials: Vec<tongban_core::case::MaterialRef> = required
+            .iter()
+            .take(keep)
+            .enumerate()
+            .map(|(n, name)| tongban_core::case::MaterialRef {
+                name: name.clone(),
+                sha256: (n == 0).then(|| scan[0].2.clone()),
+                file_name: (n == 0).then(|| scan[0].1.clone()),
+                licence_id: None,
+                trust: Some('B'),
+            })
+            .collect();
         let (rec, _) = submit(
             state,
             &clerk,
@@ -396,7 +438,7 @@ pub async fn seed_cases(state: &crate::App) -> anyhow::Result<usize> {
                 applicant,
                 channel: Channel::Window,
                 delivery: Delivery::Electronic,
-                materials: vec![],
+                materials,
                 idem_key: None,
                 details: Default::default(),
             },

@@ -20,6 +20,7 @@ pub mod hall;
 pub mod jobs;
 pub mod ledger;
 pub mod licences;
+pub mod materials;
 pub mod notices;
 pub mod notify;
 pub mod ratings;

@@ -13,6 +13,10 @@ use crate::roles::Role;
 pub enum Capability {
     /// See a case: its state, timeline, materials and receipt.
     ReadCase,
+    /// Open an uploaded material of a case (the file itself): the applicant's own, and the
+    /// staff who handle the case (window clerks, the handling department). Supervisors,
+    /// auditors and administrators see that a material exists, not its content.
+    ReadMaterial,
     /// Apply for oneself (online).
     Apply,
     /// Receive an application at a comprehensive window (一窗受理) for any applicant.
@@ -108,6 +112,16 @@ pub const TABLE: &[(Capability, &[(Role, Scope)])] = &[
             (R::Supervisor, S::Any),
             (R::Auditor, S::Any),
             (R::Admin, S::Any),
+        ],
+    ),
+    (
+        C::ReadMaterial,
+        &[
+            (R::Person, S::Own),
+            (R::Enterprise, S::Own),
+            (R::Clerk, S::Any),
+            (R::Approver, S::Department),
+            (R::Head, S::Department),
         ],
     ),
     (C::Apply, &[(R::Person, S::Own), (R::Enterprise, S::Own)]),
@@ -319,6 +333,22 @@ mod tests {
             C::AnswerSupervisionOrder,
             Standing::OwnDepartment
         ));
+    }
+
+    #[test]
+    fn material_content_is_for_the_applicant_and_the_handlers() {
+        assert!(permits(R::Person, C::ReadMaterial, Standing::Own));
+        assert!(!permits(R::Person, C::ReadMaterial, Standing::Other));
+        assert!(permits(
+            R::Approver,
+            C::ReadMaterial,
+            Standing::OwnDepartment
+        ));
+        assert!(!permits(R::Approver, C::ReadMaterial, Standing::Other));
+        assert!(permits(R::Clerk, C::ReadMaterial, Standing::Other));
+        for r in [R::Supervisor, R::Auditor, R::Admin, R::SharingOfficer] {
+            assert!(!holds(r, C::ReadMaterial), "{r:?}");
+        }
     }
 
     #[test]

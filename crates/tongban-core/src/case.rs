@@ -399,6 +399,18 @@ pub enum Event {
     CorrectionSubmitted {
         materials: Vec<MaterialRef>,
         received_on: NaiveDate,
+        /// Items of the notice still unanswered after this submission (issue #12: answers
+        /// come item by item and are kept until all are in). Empty: the correction is
+        /// complete and the case returns to pre-review (as in events before it was kept).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        outstanding: Vec<String>,
+    },
+    /// 容缺受理: required materials were missing at acceptance; the applicant must bring
+    /// them by `due`.
+    ShortfallTolerated {
+        missing: Vec<String>,
+        reason: String,
+        due: NaiveDate,
     },
     Accepted {
         on: NaiveDate,
@@ -554,11 +566,42 @@ pub enum Event {
 }
 
 impl Event {
+    /// What the applicant's message about this event must say besides its name: the whole
+    /// 补正 notice (一次性告知, item by item, with the deadline), or what is still missing.
+    pub fn applicant_note(&self) -> String {
+        let numbered = |items: &[String]| {
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| format!("{}. {x}", i + 1))
+                .collect::<Vec<_>>()
+                .join("；")
+        };
+        match self {
+            Event::CorrectionRequested {
+                items,
+                correction_due,
+                ..
+            } => format!(
+                "需补正的全部内容：{}。{}请在办件页面逐项上传。",
+                numbered(items),
+                correction_due
+                    .map(|d| format!("补正期限：{d}。"))
+                    .unwrap_or_default()
+            ),
+            Event::CorrectionSubmitted { outstanding, .. } if !outstanding.is_empty() => {
+                format!("已收到部分补正材料，尚缺：{}。", numbered(outstanding))
+            }
+            _ => String::new(),
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Event::Submitted { .. } => "submitted",
             Event::CorrectionRequested { .. } => "correction_requested",
             Event::CorrectionSubmitted { .. } => "correction_submitted",
+            Event::ShortfallTolerated { .. } => "shortfall_tolerated",
             Event::Accepted { .. } => "accepted",
             Event::NotAccepted { .. } => "not_accepted",
             Event::StepPassed { .. } => "step_passed",
@@ -590,6 +633,7 @@ impl Event {
             Event::Submitted { .. } => "申办（收件）",
             Event::CorrectionRequested { .. } => "补正告知",
             Event::CorrectionSubmitted { .. } => "补正提交",
+            Event::ShortfallTolerated { .. } => "容缺受理",
             Event::Accepted { .. } => "受理",
             Event::NotAccepted { .. } => "不予受理",
             Event::StepPassed { .. } => "审批通过",
@@ -632,6 +676,9 @@ pub struct Case {
     pub promised_due: Option<NaiveDate>,
     pub legal_due: Option<NaiveDate>,
     pub correction_items: Vec<String>,
+    /// Items of the open notice not yet answered (a subset of `correction_items`).
+    #[serde(default)]
+    pub correction_outstanding: Vec<String>,
     pub correction_notice_due: Option<NaiveDate>,
     pub corrections: u32,
     pub special: Option<(String, NaiveDate)>,
@@ -660,6 +707,9 @@ pub struct Case {
     pub version: i64,
 }
 
+/// The longest deadline a 容缺受理 may give for the missing materials (working days).
+pub const SHORTFALL_MAX_DAYS: u32 = 30;
+
 /// A command on an existing case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -674,6 +724,16 @@ pub enum Command {
         materials: Vec<MaterialRef>,
     },
     Accept,
+    /// 容缺受理: accepting although required materials are missing, recorded with the
+    /// reason and the deadline by which the applicant must bring them. The application
+    /// layer fills `missing` from the item's checklist.
+    AcceptWithShortfall {
+        #[serde(default)]
+        missing: Vec<String>,
+        reason: String,
+        /// Working days the applicant has to bring the missing materials.
+        due_days: u32,
+    },
     NotAccept {
         category: NotAcceptCategory,
         reasons: String,
@@ -818,7 +878,7 @@ impl Command {
         match self {
             Command::RequestCorrection { .. } => CaseAction::RequestCorrection,
             Command::SubmitCorrection { .. } => CaseAction::SubmitCorrection,
-            Command::Accept => CaseAction::Accept,
+            Command::Accept | Command::AcceptWithShortfall { .. } => CaseAction::Accept,
             Command::NotAccept { .. } => CaseAction::NotAccept,
             Command::Pass { .. } => CaseAction::Pass,
             Command::Return { .. } => CaseAction::Return,
@@ -904,6 +964,7 @@ impl Case {
             promised_due: None,
             legal_due: None,
             correction_items: vec![],
+            correction_outstanding: vec![],
             correction_notice_due: None,
             corrections: 0,
             special: None,
@@ -921,11 +982,47 @@ impl Case {
         })
     }
 
+    /// The items of the open notice still to answer (notices folded before the list was
+    /// kept have every item outstanding).
+    pub fn correction_still_missing(&self) -> &[String] {
+        if self.correction_outstanding.is_empty() {
+            &self.correction_items
+        } else {
+            &self.correction_outstanding
+        }
+    }
+
+    /// Checks a correction answer against the open notice (一次告知, answered item by
+    /// item): each material names the item it answers (a notice of one item takes any
+    /// name); returns the items still unanswered after it.
+    fn correction_answer(&self, materials: &[MaterialRef]) -> Result<Vec<String>, Refusal> {
+        let items = &self.correction_items;
+        let single = items.len() == 1;
+        let mut missing: Vec<String> = self.correction_still_missing().to_vec();
+        for m in materials {
+            let name = m.name.trim();
+            if single {
+                missing.clear();
+            } else if items.iter().any(|i| i == name) {
+                missing.retain(|i| i != name);
+            } else {
+                return Err(Refusal::Invalid(format!(
+                    "补正材料「{name}」不对应补正告知中的任何一项；请按告知逐项上传：{}",
+                    items.join("；")
+                )));
+            }
+        }
+        Ok(missing)
+    }
+
     /// Folds events (after the first) into the state.
     pub fn apply(&mut self, e: &Event) {
         self.version += 1;
         match e {
             Event::Submitted { .. } => {}
+            // Recorded for the timeline, the applicant and supervision; the acceptance
+            // itself follows as its own event.
+            Event::ShortfallTolerated { .. } => {}
             Event::CorrectionRequested {
                 items,
                 notice_due,
@@ -933,6 +1030,7 @@ impl Case {
             } => {
                 self.status = Status::AwaitingCorrection;
                 self.correction_items = items.clone();
+                self.correction_outstanding = items.clone();
                 self.correction_notice_due = Some(*notice_due);
                 self.correction_due = *correction_due;
                 self.corrections += 1;
@@ -940,12 +1038,18 @@ impl Case {
             Event::CorrectionSubmitted {
                 materials,
                 received_on,
+                outstanding,
             } => {
-                self.status = Status::Submitted;
                 self.materials.extend(materials.iter().cloned());
-                self.received_on = *received_on;
-                self.correction_items.clear();
-                self.correction_due = None;
+                if outstanding.is_empty() {
+                    self.status = Status::Submitted;
+                    self.received_on = *received_on;
+                    self.correction_items.clear();
+                    self.correction_outstanding.clear();
+                    self.correction_due = None;
+                } else {
+                    self.correction_outstanding = outstanding.clone();
+                }
             }
             Event::Accepted {
                 on,
@@ -1371,10 +1475,43 @@ impl Case {
                 if materials.is_empty() {
                     return Err(Refusal::Invalid("请提交补正材料".into()));
                 }
+                let outstanding = self.correction_answer(materials)?;
                 Ok(vec![Event::CorrectionSubmitted {
                     materials: materials.clone(),
                     received_on: today,
+                    outstanding,
                 }])
+            }
+            Command::AcceptWithShortfall {
+                missing,
+                reason,
+                due_days,
+            } => {
+                let missing: Vec<String> = missing
+                    .iter()
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                if missing.is_empty() {
+                    return Err(Refusal::Invalid(
+                        "材料齐全，无需容缺受理，请直接受理".into(),
+                    ));
+                }
+                if reason.trim().is_empty() {
+                    return Err(Refusal::Invalid("容缺受理须登记容缺理由".into()));
+                }
+                if !(1..=SHORTFALL_MAX_DAYS).contains(due_days) {
+                    return Err(Refusal::Invalid(format!(
+                        "容缺补齐期限应为1至{SHORTFALL_MAX_DAYS}个工作日"
+                    )));
+                }
+                let mut events = vec![Event::ShortfallTolerated {
+                    missing,
+                    reason: reason.trim().to_string(),
+                    due: cal.add_working_days(today, *due_days)?,
+                }];
+                events.extend(self.decide(&Command::Accept, actor, today, cal)?);
+                Ok(events)
             }
             Command::Accept => {
                 // 《行政许可法》第三十二条第一款第四项: past the notice window the case counts
@@ -2380,6 +2517,67 @@ mod tests {
         assert_eq!(
             NotAcceptCategory::parse("not_this_agency"),
             Some(NotAcceptCategory::NotThisAgency)
+        );
+    }
+
+    #[test]
+    fn a_correction_is_answered_item_by_item_and_kept_until_complete() {
+        // Issue #12: one slot per item; a partial answer stays on the case, which waits
+        // for the rest; a file answering no item is refused.
+        let mut c = new_case(limits(5, 20), Delivery::Window, "2026-03-02");
+        let file = |name: &str| MaterialRef {
+            name: name.into(),
+            sha256: Some("ab".repeat(32)),
+            file_name: Some("x.pdf".into()),
+            licence_id: None,
+            trust: Some('C'),
+        };
+        run(
+            &mut c,
+            Command::RequestCorrection {
+                items: vec!["营业执照副本".into(), "平面图".into()],
+                correction_days: None,
+            },
+            Actor::Clerk,
+            "2026-03-02",
+        );
+        let stray = Command::SubmitCorrection {
+            materials: vec![file("补正材料")],
+        };
+        assert!(matches!(
+            refused(&c, stray, Actor::Applicant, "2026-03-03"),
+            Refusal::Invalid(m) if m.contains("逐项")
+        ));
+        let ev = run(
+            &mut c,
+            Command::SubmitCorrection {
+                materials: vec![file("平面图")],
+            },
+            Actor::Applicant,
+            "2026-03-03",
+        );
+        assert!(ev[0].applicant_note().contains("尚缺：1. 营业执照副本"));
+        assert_eq!(c.status, Status::AwaitingCorrection);
+        assert_eq!(c.correction_still_missing(), ["营业执照副本".to_string()]);
+        assert_eq!(c.materials.last().unwrap().name, "平面图");
+        run(
+            &mut c,
+            Command::SubmitCorrection {
+                materials: vec![file("营业执照副本")],
+            },
+            Actor::Applicant,
+            "2026-03-04",
+        );
+        assert_eq!(c.status, Status::Submitted);
+        assert_eq!(c.received_on, d("2026-03-04"));
+        assert!(c.correction_items.is_empty() && c.correction_outstanding.is_empty());
+        // Events stored before the list was kept read as complete answers.
+        let old: Event = serde_json::from_str(
+            r#"{"kind":"correction_submitted","materials":[],"received_on":"2026-03-04"}"#,
+        )
+        .unwrap();
+        assert!(
+            matches!(old, Event::CorrectionSubmitted { outstanding, .. } if outstanding.is_empty())
         );
     }
 

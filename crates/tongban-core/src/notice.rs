@@ -806,6 +806,7 @@ mod tests {
                 Event::CorrectionSubmitted {
                     materials: vec![],
                     received_on: d(3, 5),
+                    outstanding: vec![],
                 },
             ),
             (

@@ -480,10 +480,11 @@ pub(crate) async fn write_case_events(
         case_no,
         now,
         &format!(
-            "您的办件 {case_no}（{}）：{}，当前状态「{}」。{}",
+            "您的办件 {case_no}（{}）：{}，当前状态「{}」。{}{}",
             rec.item_name,
             last.label(),
             s.status.label(),
+            last.applicant_note(),
             crate::ratings::prompt_after(events)
         ),
     )

@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod ledger_append;
 pub mod licences;
+pub mod material_views;
 pub mod messages;
 pub mod objects;
 pub mod ratings;

@@ -179,7 +179,29 @@ pub async fn resolve_session(State(state): State<AppState>, req: Request, next: 
                 .get(CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+            let is_multipart = parts
+                .headers
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("multipart/form-data"));
             let mut sent = from_query;
+            if sent.is_none() && is_multipart {
+                // Issue #12: upload forms carry the token as a field too, so no token shows
+                // in the address bar; the body is read once here and handed on.
+                let bytes = match axum::body::to_bytes(body, crate::MAX_UPLOAD_BYTES).await {
+                    Ok(b) => b,
+                    Err(_) => {
+                        return PageError(AppError::new(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "too_large",
+                            "上传内容过大",
+                        ))
+                        .into_response()
+                    }
+                };
+                sent = multipart_field(&bytes, CSRF_FIELD);
+                body = Body::from(bytes);
+            }
             if sent.is_none() && is_form {
                 let bytes = match axum::body::to_bytes(body, 2 * 1024 * 1024).await {
                     Ok(b) => b,
@@ -389,4 +411,18 @@ impl FromRequestParts<crate::AppState> for Admin {
             }
         }
     }
+}
+
+/// A short text field of a multipart body (the CSRF token), found by its part header.
+fn multipart_field(body: &[u8], name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\"");
+    let at = body
+        .windows(marker.len())
+        .position(|w| w == marker.as_bytes())?;
+    let rest = &body[at + marker.len()..];
+    let start = rest.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let value = &rest[start..];
+    let end = value.windows(2).position(|w| w == b"\r\n")?;
+    let v = std::str::from_utf8(&value[..end.min(200)]).ok()?;
+    Some(v.trim().to_string())
 }

@@ -58,6 +58,7 @@ fn case_value(
         "legal_due": s.legal_due,
         "remaining_working_days": remaining,
         "correction_items": s.correction_items,
+        "correction_outstanding": if s.status == tongban_core::case::Status::AwaitingCorrection { s.correction_still_missing().to_vec() } else { Vec::new() },
         "correction_due": s.correction_due,
         "special_expected_end": s.special_expected_end,
         "correction_notice_days_left": s.correction_notice_days_left(today, cal).ok().flatten(),
@@ -128,6 +129,8 @@ pub async fn upload(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct MaterialBody {
+    /// For a 补正 answer, the notice item the file answers (`item` is accepted too).
+    #[serde(alias = "item")]
     name: String,
     #[serde(default)]
     sha256: Option<String>,

@@ -254,6 +254,11 @@ struct CasePage {
     remaining: String,
     notice_left: String,
     correction: String,
+    /// Required materials the case lacks (受理 is refused without 容缺受理).
+    missing_required: Vec<String>,
+    shortfall_max_days: u32,
+    /// The open notice's items: (slot index, item, already answered).
+    correction_slots: Vec<(usize, String, bool)>,
     /// The licence of this approved case is still being signed (outbox job pending).
     licence_pending: bool,
     actions: Vec<ActionView>,
@@ -269,7 +274,11 @@ struct CasePage {
     correction_due: String,
     special_expected_end: String,
     timeline: Vec<(&'static str, String, String, String)>,
-    materials: Vec<String>,
+    /// The case's materials: (n from 1, label, whether the viewer may open its file).
+    materials: Vec<(usize, String, bool)>,
+    /// Who opened the materials (issue #12), shown to the applicant and the handlers:
+    /// (when, who, role and department, which material).
+    material_views: Vec<(String, String, String, String)>,
     /// Written notices (文书): (n, title, number, date).
     notices: Vec<(u32, &'static str, String, String)>,
     /// 好差评: the applicant's prompt and the ratings given (rendered by the ratings module).
@@ -305,6 +314,14 @@ fn action_label(a: &str) -> &'static str {
 
 fn event_detail(e: &Event) -> String {
     match e {
+        Event::ShortfallTolerated {
+            missing,
+            reason,
+            due,
+        } => format!(
+            "容缺材料：{}；理由：{reason}；须于 {due} 前补齐",
+            missing.join("、")
+        ),
         Event::Submitted {
             channel,
             delivery,
@@ -514,6 +531,30 @@ async fn case_page(
         .collect();
     let rating =
         crate::ratings::case_block(state, user, &rec, access == Access::Owner, &csrf.0).await?;
+    let standing = tongban_app::authz::case_standing(state, user, &rec).await?;
+    let may_open = tongban_app::materials::may_open(user, standing);
+    let material_views = if may_open {
+        state
+            .store
+            .material_views(rec.id, tongban_app::materials::VIEWS_SHOWN)
+            .await?
+            .into_iter()
+            .map(|v| {
+                (
+                    beijing_text(&v.at),
+                    v.viewer,
+                    if v.department.is_empty() {
+                        v.viewer_role
+                    } else {
+                        format!("{}·{}", v.department, v.viewer_role)
+                    },
+                    format!("材料{}：{}", v.material, v.material_name),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let d = |x: Option<chrono::NaiveDate>| x.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
     render(CasePage {
         rating,
@@ -551,6 +592,24 @@ async fn case_page(
         remaining,
         notice_left,
         correction: s.correction_items.join("；"),
+        missing_required: if s.status == Status::Submitted && access == Access::Staff {
+            tongban_app::cases::missing_required(state, &rec).await?
+        } else {
+            vec![]
+        },
+        shortfall_max_days: tongban_core::case::SHORTFALL_MAX_DAYS,
+        correction_slots: s
+            .correction_items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                (
+                    i,
+                    item.clone(),
+                    !s.correction_still_missing().contains(item),
+                )
+            })
+            .collect(),
         licence_pending: s.outcome == Some(tongban_core::case::Outcome::Approved)
             && tongban_app::cases::licence_pending(state, &rec.case_no).await?,
         actions: available_actions(&rec, user, access, today, &cal)
@@ -585,17 +644,23 @@ async fn case_page(
         materials: s
             .materials
             .iter()
-            .map(|m| {
-                format!(
-                    "{}{}",
-                    m.name,
-                    m.file_name
-                        .as_ref()
-                        .map(|n| format!("（{n}）"))
-                        .unwrap_or_default()
+            .enumerate()
+            .map(|(i, m)| {
+                (
+                    i + 1,
+                    format!(
+                        "{}{}",
+                        m.name,
+                        m.file_name
+                            .as_ref()
+                            .map(|n| format!("（{n}）"))
+                            .unwrap_or_default()
+                    ),
+                    may_open && m.sha256.is_some(),
                 )
             })
             .collect(),
+        material_views,
         notices,
         c: rec,
     })
@@ -657,17 +722,36 @@ pub async fn case_correction(
         let version: i64 = f(&fields, "version")
             .parse()
             .map_err(|_| AppError::bad_request("缺少办件版本号"))?;
-        let (rec, _) = case_for(&state, &user, &no).await?;
-        let stored = store_uploads(&state, &user, &files).await?;
-        let label = if rec.state.correction_items.is_empty() {
-            "补正材料".to_string()
-        } else {
-            format!("补正材料：{}", rec.state.correction_items.join("；"))
+        let (rec, access) = case_for(&state, &user, &no).await?;
+        // Only the applicant answers a notice (staff are refused before the files are read).
+        if access != Access::Owner {
+            return Err(AppError::from(tongban_app::Error::forbidden_because(
+                "补正材料只能由申请人本人提交",
+            )));
+        }
+        // One upload slot per item of the notice (`item-{i}`); each file is labelled by the
+        // item it answers, never by the whole notice.
+        let items = &rec.state.correction_items;
+        let item_of = |field: &str| -> Option<String> {
+            if let Some(i) = field.strip_prefix("item-") {
+                return i.parse::<usize>().ok().and_then(|i| items.get(i).cloned());
+            }
+            (items.len() == 1).then(|| items[0].clone())
         };
+        if let Some(f) = files.iter().find(|f| item_of(&f.field).is_none()) {
+            return Err(AppError::bad_request(format!(
+                "文件「{}」未对应补正告知中的任何一项，请在对应项目下上传",
+                f.file_name
+            )));
+        }
+        if files.is_empty() {
+            return Err(AppError::bad_request("请至少为一项补正内容上传文件"));
+        }
+        let stored = store_uploads(&state, &user, &files).await?;
         let materials = stored
             .into_iter()
-            .map(|(_, name, sha)| MaterialRef {
-                name: label.clone(),
+            .map(|(field, name, sha)| MaterialRef {
+                name: item_of(&field).unwrap_or_default(),
                 sha256: Some(sha),
                 file_name: Some(name),
                 licence_id: None,
@@ -966,15 +1050,122 @@ pub async fn inbox(
 #[template(path = "window.html")]
 struct WindowPage {
     ctx: PageCtx,
+    q: String,
+    /// Search hits: (code, name, department).
+    hits: Vec<(String, String, String)>,
     item: String,
+    item_name: String,
+    item_dept: String,
+    checklist: Vec<ChecklistRow>,
     idem: String,
     error: String,
+    name_error: String,
+    kind: String,
+    id_number: String,
+    name: String,
+    mobile: String,
+    legal_rep: String,
+    delivery: String,
+    address: String,
+}
+
+/// One material of the item at the window: what the clerk received and checked.
+struct ChecklistRow {
+    i: usize,
+    name: String,
+    required: bool,
+    received: bool,
+    original: bool,
+    copies: String,
+    /// A scan uploaded with an earlier attempt and kept: `sha256:file name`.
+    kept: String,
+    kept_name: String,
 }
 
 #[derive(serde::Deserialize, Default)]
 pub struct WindowQuery {
     #[serde(default)]
     item: String,
+    #[serde(default)]
+    q: String,
+}
+
+const WINDOW_HITS: usize = 20;
+
+impl WindowPage {
+    fn new(viewer: &Viewer, csrf: &CsrfToken) -> Self {
+        WindowPage {
+            ctx: PageCtx::new(viewer, csrf),
+            q: String::new(),
+            hits: vec![],
+            item: String::new(),
+            item_name: String::new(),
+            item_dept: String::new(),
+            checklist: vec![],
+            idem: new_key(),
+            error: String::new(),
+            name_error: String::new(),
+            kind: "person".into(),
+            id_number: String::new(),
+            name: String::new(),
+            mobile: String::new(),
+            legal_rep: String::new(),
+            delivery: "window".into(),
+            address: String::new(),
+        }
+    }
+
+    /// Finds the item: an exact 实施编码, or a search by name, pinyin or initials (the
+    /// catalog search of the portal).
+    async fn find(&mut self, state: &AppState, item: &str, q: &str) -> Result<(), AppError> {
+        let view = state.catalog().await?;
+        let item = item.trim();
+        if let Some(i) = view.get(item).filter(|i| i.item.item_type.is_application()) {
+            self.item = i.item.impl_code.clone();
+            self.item_name = i.item.name.clone();
+            self.item_dept = i.item.department.clone();
+            self.checklist = i
+                .materials
+                .iter()
+                .enumerate()
+                .map(|(n, m)| ChecklistRow {
+                    i: n,
+                    name: m.name.clone(),
+                    required: m.necessity == tongban_core::catalog::Necessity::Required,
+                    received: false,
+                    original: false,
+                    copies: m.paper_copies.to_string(),
+                    kept: String::new(),
+                    kept_name: String::new(),
+                })
+                .collect();
+            return Ok(());
+        }
+        let q: String = if q.trim().is_empty() { item } else { q.trim() }
+            .chars()
+            .take(50)
+            .collect();
+        self.q = q.clone();
+        if q.is_empty() {
+            return Ok(());
+        }
+        let query = tongban_app::catalog::ItemQuery {
+            q,
+            ..Default::default()
+        };
+        self.hits = tongban_app::catalog::find_items(&view, &query)
+            .into_iter()
+            .take(WINDOW_HITS)
+            .map(|i| {
+                (
+                    i.item.impl_code.clone(),
+                    i.item.name.clone(),
+                    i.item.department.clone(),
+                )
+            })
+            .collect();
+        Ok(())
+    }
 }
 
 pub async fn window_form(
@@ -987,12 +1178,16 @@ pub async fn window_form(
     tongban_app::authz::require_scope(&state, &user, Capability::ReceiveAtWindow)
         .await
         .map_err(|e| e.with_message("综合窗口收件仅对窗口人员开放"))?;
-    render(WindowPage {
-        ctx: PageCtx::new(&viewer, &csrf),
-        item: q.item,
-        idem: new_key(),
-        error: String::new(),
-    })
+    let mut page = WindowPage::new(&viewer, &csrf);
+    page.find(&state, &q.item, &q.q).await?;
+    render(page)
+}
+
+/// A kept scan (`sha256:file name`) from an earlier attempt of the same form.
+fn kept_scan(v: &str) -> Option<(String, String)> {
+    let (sha, name) = v.split_once(':')?;
+    (sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()) && name.chars().count() <= 200)
+        .then(|| (sha.to_ascii_lowercase(), name.to_string()))
 }
 
 pub async fn window_submit(
@@ -1005,38 +1200,108 @@ pub async fn window_submit(
     tongban_app::authz::require_scope(&state, &user, Capability::ReceiveAtWindow)
         .await
         .map_err(|e| e.with_message("综合窗口收件仅对窗口人员开放"))?;
-    let mut item_code = String::new();
+    let (fields, files) = read_form(mp).await?;
+    let mut page = WindowPage::new(&viewer, &csrf);
+    page.find(&state, f(&fields, "item"), "").await?;
+    for (k, v) in [
+        (&mut page.kind, "kind"),
+        (&mut page.id_number, "id_number"),
+        (&mut page.name, "name"),
+        (&mut page.mobile, "mobile"),
+        (&mut page.legal_rep, "legal_rep"),
+        (&mut page.delivery, "delivery"),
+        (&mut page.address, "address"),
+    ] {
+        *k = f(&fields, v).chars().take(200).collect();
+    }
+    for row in &mut page.checklist {
+        let on = |k: String| matches!(f(&fields, &k), "on" | "true" | "1");
+        row.received = on(format!("recv-{}", row.i));
+        row.original = on(format!("orig-{}", row.i));
+        row.copies = f(&fields, &format!("copies-{}", row.i))
+            .chars()
+            .take(3)
+            .collect();
+        if let Some((sha, name)) = kept_scan(f(&fields, &format!("kept-{}", row.i))) {
+            row.kept = format!("{sha}:{name}");
+            row.kept_name = name;
+        }
+    }
     let result = async {
-        let (fields, files) = read_form(mp).await?;
-        item_code = f(&fields, "item").trim().to_string();
+        if page.item_name.is_empty() {
+            return Err(AppError::bad_request("请先查找并选择事项"));
+        }
+        // Scans are stored first and kept for the next attempt if anything else is wrong.
+        let stored = store_uploads(&state, &user, &files).await?;
+        for (field, name, sha) in stored {
+            if let Some(row) = field
+                .strip_prefix("file-")
+                .and_then(|i| i.parse::<usize>().ok())
+                .and_then(|i| page.checklist.get_mut(i))
+            {
+                row.kept = format!("{sha}:{name}");
+                row.kept_name = name;
+                row.received = true;
+            }
+        }
         let applicant = tongban_app::applicants::find_or_register(
             &state,
             &crate::forms::applicant_details(&fields),
         )
-        .await?;
-        let stored = store_uploads(&state, &user, &files).await?;
-        let materials = stored
-            .into_iter()
-            .map(|(_, name, sha)| MaterialRef {
-                name: format!("窗口扫描件 {name}"),
-                sha256: Some(sha),
-                file_name: Some(name),
+        .await
+        .inspect_err(|e| {
+            if e.message.contains("姓名") {
+                page.name_error = e.message.clone();
+            }
+        })?;
+        let mut materials = Vec::new();
+        let mut record = Vec::new();
+        for row in &page.checklist {
+            if !row.received && row.kept.is_empty() {
+                continue;
+            }
+            let copies: u32 = row.copies.trim().parse().unwrap_or(0);
+            let (sha, file_name) = match row.kept.split_once(':') {
+                Some((s, n)) => (Some(s.to_string()), Some(n.to_string())),
+                None => (None, None),
+            };
+            materials.push(MaterialRef {
+                name: row.name.clone(),
+                sha256: sha,
+                file_name,
                 licence_id: None,
-                trust: Some('C'),
-            })
-            .collect();
-        let delivery = parse_delivery(f(&fields, "delivery"), f(&fields, "address"))?;
+                trust: Some(if row.original { 'B' } else { 'C' }),
+            });
+            record.push(format!(
+                "{}：{}，复印件{}份",
+                row.name,
+                if row.original {
+                    "原件已核验"
+                } else {
+                    "原件未核验"
+                },
+                copies
+            ));
+        }
+        let delivery = parse_delivery(&page.delivery, &page.address)?;
+        let mut details = serde_json::Map::new();
+        if !record.is_empty() {
+            details.insert(
+                "窗口收件清单".into(),
+                serde_json::Value::String(record.join("；").chars().take(290).collect()),
+            );
+        }
         submit(
             &state,
             &user,
             Submission {
-                impl_code: &item_code,
+                impl_code: &page.item,
                 applicant: &applicant,
                 channel: Channel::Window,
                 delivery,
                 materials,
                 idem_key: Some(f(&fields, "idempotency_key")),
-                details: Default::default(),
+                details,
             },
         )
         .await
@@ -1046,13 +1311,9 @@ pub async fn window_submit(
     match result {
         Ok((rec, _)) => Ok(Redirect::to(&format!("/cases/{}", rec.case_no)).into_response()),
         Err(e) if e.status.is_client_error() => {
-            let page = render(WindowPage {
-                ctx: PageCtx::new(&viewer, &csrf),
-                item: item_code,
-                idem: new_key(),
-                error: e.message,
-            })?;
-            Ok((e.status, page).into_response())
+            let status = e.status;
+            page.error = e.message;
+            Ok((status, render(page)?).into_response())
         }
         Err(e) => Err(PageError(e)),
     }

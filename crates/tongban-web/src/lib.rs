@@ -13,6 +13,7 @@ pub mod forms;
 pub mod hall;
 pub mod ledger_api;
 pub mod licences;
+pub mod materials;
 pub mod metrics;
 pub mod notices;
 pub mod openapi;
@@ -87,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{no}/act", post(case_pages::case_act))
         .route("/cases/{no}/correction", post(case_pages::case_correction))
         .route("/cases/{no}/receipt", get(case_pages::receipt))
+        .route("/cases/{no}/materials/{n}", get(materials::view))
         .route("/cases/{no}/notices/{file}", get(notices::file))
         .route(
             "/window",

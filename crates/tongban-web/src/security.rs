@@ -38,7 +38,8 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
     let personal = res.extensions().get::<Personal>().is_some();
     let has_cookie = res.headers().contains_key(SET_COOKIE);
     let h = res.headers_mut();
-    // A page that needs more (the calling screen's own script) sets its policy itself.
+    // A response that set its own policy (the calling screen's own script, a material
+    // served in place) keeps it.
     if !h.contains_key(CONTENT_SECURITY_POLICY) {
         h.insert(
             CONTENT_SECURITY_POLICY,

@@ -55,6 +55,8 @@ mod outbox;
 mod public_ui;
 #[path = "http/ratings.rs"]
 mod ratings;
+#[path = "http/pages.rs"]
+mod pages;
 #[path = "http/security.rs"]
 mod security;
 #[path = "http/stats.rs"]
@@ -245,6 +247,16 @@ pub fn csrf_of(html: &str) -> String {
         .expect("page has a CSRF field");
     let rest = &html[at + 20..];
     rest[..rest.find('"').unwrap()].to_string()
+}
+
+/// The item's required materials as received on paper at the window (`materials` of a
+/// window application): 受理 checks the checklist (issue #12).
+pub fn received_on_paper(item: &tongban_store::catalog::StoredItem) -> Value {
+    item.materials
+        .iter()
+        .filter(|m| m.necessity == tongban_core::catalog::Necessity::Required)
+        .map(|m| json!({ "name": m.name }))
+        .collect()
 }
 
 /// A small PDF, recognised as PDF by its content.

@@ -198,6 +198,10 @@ const CASE_SEARCH: Row =    &each([LOGIN,    DENY,     DENY,     DENY,     OK,  
 /// One case. NEW (already so today): the sharing officer reads no case.
 #[rustfmt::skip]
 const READ_CASE: Row =      &each([LOGIN,    OK,       HIDE,     HIDE,     OK,       OK,       OK,       DENY,     OK,       NEW_DENY, OK,       OK]);
+/// An uploaded material's file (issue #12): the applicant, window clerks and the handling
+/// department; supervisors, auditors and administrators see that it exists, not its content.
+#[rustfmt::skip]
+const READ_MATERIAL: Row =  &each([LOGIN,    OK,       HIDE,     HIDE,     OK,       OK,       OK,       DENY,     NEW_DENY, NEW_DENY, NEW_DENY, NEW_DENY]);
 /// `withdraw`: the applicant, or the clerk for them.
 #[rustfmt::skip]
 const WITHDRAW: Row =       &each([LOGIN,    OK,       HIDE,     HIDE,     OK,       DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY]);
@@ -387,6 +391,7 @@ const ROUTES: &[Route] = &[
     r("GET", "/cases/{no}", Empty, READ_CASE),
     r("GET", "/cases/{no}/receipt", Empty, READ_CASE),
     r("GET", "/cases/{no}/notices/{file}", Empty, READ_CASE),
+    r("GET", "/cases/{no}/materials/{n}", Empty, READ_MATERIAL),
     r("POST", "/cases/{no}/act", Form(&[("version", "{version}"), ("action", "withdraw"), ("reason", "")]), WITHDRAW),
     r("POST", "/cases/{no}/correction", Multipart(&[("version", "{version}")], Some("correction")), CORRECTION),
     r("GET", "/window", Empty, WINDOW),
@@ -609,6 +614,7 @@ impl Fixtures {
             .replace("{hall}", "1")
             // The fixture case is accepted: its first notice is the 受理通知书.
             .replace("{file}", "1.pdf")
+            .replace("{n}", "1")
     }
 
     fn fill(&self, template: &str, version: Option<i64>) -> String {

@@ -203,6 +203,16 @@ async fn act(d: &Driver, app: &App, no: &str, action: &str, fields: &[(&str, &st
     d.click(&format!("#act-{action}")).await;
 }
 
+/// Ticks 已收取 and 原件已核验 for every required material of the window checklist.
+async fn tick_required(d: &Driver, item: &tongban_store::catalog::StoredItem) {
+    for (i, m) in item.materials.iter().enumerate() {
+        if m.necessity == tongban_core::catalog::Necessity::Required {
+            d.click(&format!("#recv-{i}")).await;
+            d.click(&format!("#orig-{i}")).await;
+        }
+    }
+}
+
 async fn browser_flows_online_window_and_immediate(app: App) {
     if !browser_available() {
         return;
@@ -259,7 +269,7 @@ async fn browser_flows_online_window_and_immediate(app: App) {
     d.sign_in(&app, "zhangsan").await;
     d.goto(&app.url(&format!("/cases/{no}"))).await;
     d.wait_text("#correction-items", "营业执照副本不清晰").await;
-    let id = d.find("#corr").await;
+    let id = d.find("#item-0").await;
     d.call(
         reqwest::Method::POST,
         &format!("/element/{id}/value"),
@@ -318,7 +328,8 @@ async fn browser_flows_online_window_and_immediate(app: App) {
     d.type_into("#id_number", walk_in.as_str()).await;
     d.type_into("#name", "窗口办事人").await;
     d.type_into("#mobile", "13600000000").await;
-    let id = d.find("#scan").await;
+    tick_required(&d, promised).await;
+    let id = d.find("#file-0").await;
     d.call(
         reqwest::Method::POST,
         &format!("/element/{id}/value"),
@@ -342,6 +353,7 @@ async fn browser_flows_online_window_and_immediate(app: App) {
     d.goto(&app.url(&format!("/window?item={}", immediate.item.impl_code)))
         .await;
     d.type_into("#id_number", walk_in.as_str()).await;
+    tick_required(&d, immediate).await;
     d.click("#window-submit").await;
     d.wait_text("#status", "待预审").await;
     let imm_no = d.text("#case-no").await;
@@ -507,3 +519,115 @@ async fn browser_calling_screen_and_window(app: App) {
 }
 
 on_each_backend!(browser_calling_screen_and_window);
+
+/// Issue #12 (part A), in a desktop and a phone viewport: the clerk finds the item by name
+/// at the window, receives part of the checklist, is held at 受理 until 容缺 is recorded,
+/// and opens the scanned material from the case page; the applicant answers a two-item
+/// 补正 notice one slot at a time and sees who opened their material.
+async fn browser_issue12_work_flows(app: App) {
+    if !browser_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("身份证.pdf");
+    std::fs::write(&pdf, PDF).unwrap();
+    let pdf = pdf.display().to_string();
+    let d = Driver::start().await;
+    let upload = |css: String| {
+        let (d, pdf) = (&d, pdf.clone());
+        async move {
+            let id = d.find(&css).await;
+            d.call(
+                reqwest::Method::POST,
+                &format!("/element/{id}/value"),
+                Some(json!({ "text": pdf })),
+            )
+            .await;
+        }
+    };
+    for (n, (w, h)) in [(1366, 900), (390, 844)].into_iter().enumerate() {
+        d.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({ "width": w, "height": h })),
+        )
+        .await;
+        // Window intake by name, with part of the checklist.
+        d.sign_in(&app, "clerk").await;
+        d.goto(&app.url("/window?q=食品经营许可证核发")).await;
+        d.click("#item-hits li a").await;
+        d.wait_text("#item-name", "食品经营许可证").await;
+        let walk_in =
+            tongban_core::ids::ResidentId::with_check_char(&format!("4313021992080800{n}"))
+                .unwrap();
+        d.type_into("#id_number", walk_in.as_str()).await;
+        d.type_into("#name", "窗口办事人").await;
+        d.click("#recv-0").await;
+        d.click("#orig-0").await;
+        upload("#file-0".into()).await;
+        d.click("#window-submit").await;
+        d.wait_text("#status", "待预审").await;
+        let no = d.text("#case-no").await;
+        // 受理 is held: the missing materials are named and 容缺 needs reason and deadline.
+        d.wait_text("#missing-required", "必要材料未收齐").await;
+        act(
+            &d,
+            &app,
+            &no,
+            "accept",
+            &[
+                ("shortfall_reason", "申请人承诺三日内补交"),
+                ("shortfall_days", "3"),
+            ],
+        )
+        .await;
+        d.wait_text("#status", "审批中").await;
+        d.wait_text("#timeline", "容缺受理").await;
+        // The scan opens from the case page.
+        d.goto(&app.url(&format!("/cases/{no}"))).await;
+        d.find("#material-1").await;
+        d.goto(&app.url(&format!("/cases/{no}/materials/1"))).await;
+        let url = d.call(reqwest::Method::GET, "/url", None).await;
+        assert!(url.as_str().unwrap().ends_with("/materials/1"), "{url}");
+    }
+
+    // 补正 item by item, on a phone.
+    let zs = app.token("zhangsan").await;
+    let clerk = app.token("clerk").await;
+    let (code, required) = super::workflow::scj_item(&app).await;
+    let (s, case) = super::workflow::apply_online(&app, &zs, &code, &required, "browser-12").await;
+    assert_eq!(s, reqwest::StatusCode::CREATED, "{case}");
+    let no = case["case_no"].as_str().unwrap().to_string();
+    let (s, v) = super::post(
+        &app,
+        &clerk,
+        &format!("/api/v1/cases/{no}/commands"),
+        json!({ "action": "request_correction", "items": ["营业执照副本不清晰", "补充经营场所平面图"], "expected_version": case["version"] }),
+    )
+    .await;
+    assert_eq!(s, reqwest::StatusCode::OK, "{v}");
+    let r = reqwest::Client::new()
+        .get(app.url(&format!("/cases/{no}/materials/1")))
+        .bearer_auth(&clerk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    d.sign_in(&app, "zhangsan").await;
+    d.goto(&app.url(&format!("/cases/{no}"))).await;
+    d.wait_text("#correction-items", "补充经营场所平面图").await;
+    upload("#item-1".into()).await;
+    d.click("#act-submit_correction").await;
+    d.wait_text("#status", "待补正").await;
+    d.wait_text("#slot-1", "已上传").await;
+    let url = d.call(reqwest::Method::GET, "/url", None).await;
+    assert!(!url.as_str().unwrap().contains("_csrf"), "{url}");
+    upload("#item-0".into()).await;
+    d.click("#act-submit_correction").await;
+    d.wait_text("#status", "待预审").await;
+    d.wait_text("#material-views", "综合窗口人员").await;
+    d.quit().await;
+    app.stop().await;
+}
+
+on_each_backend!(browser_issue12_work_flows);

@@ -27,7 +27,7 @@ async fn busy_ledger(app: &App, cases: usize) {
         let r: Value = Client::new()
             .post(app.url("/api/v1/cases"))
             .bearer_auth(&clerk)
-            .json(&json!({ "item": immediate.item.impl_code, "applicant": { "kind": "person", "id_number": id.as_str(), "name": format!("申请人{n}") } }))
+            .json(&json!({ "item": immediate.item.impl_code, "materials": super::received_on_paper(immediate), "applicant": { "kind": "person", "id_number": id.as_str(), "name": format!("申请人{n}") } }))
             .send()
             .await
             .unwrap()

@@ -86,7 +86,7 @@ async fn a_case_has_its_written_notices_signed_and_verifiable_offline() {
             (r.status(), r.json::<Value>().await.unwrap())
         };
         assert_eq!(s, StatusCode::CREATED);
-        let case = act(&app, &zs, &case, json!({ "action": "submit_correction", "materials": [{ "name": "补正材料", "sha256": f["sha256"] }] })).await;
+        let case = act(&app, &zs, &case, json!({ "action": "submit_correction", "materials": [{ "name": "营业执照副本不清晰，请重新上传", "sha256": f["sha256"] }, { "name": "补充经营场所平面图", "sha256": f["sha256"] }] })).await;
         let case = act(&app, &clerk, &case, json!({ "action": "accept" })).await;
         let case = act(
             &app,

@@ -18,7 +18,7 @@ async fn accepted_case(app: &App, id17: &str) -> Value {
         .unwrap();
     assert_eq!(item.item.promised_limit, 10);
     let id = tongban_core::ids::ResidentId::with_check_char(id17).unwrap();
-    let (s, case) = post(app, &clerk, "/api/v1/cases", json!({ "item": item.item.impl_code, "applicant": { "kind": "person", "id_number": id.as_str(), "name": "监察测试" } })).await;
+    let (s, case) = post(app, &clerk, "/api/v1/cases", json!({ "item": item.item.impl_code, "materials": super::received_on_paper(item), "applicant": { "kind": "person", "id_number": id.as_str(), "name": "监察测试" } })).await;
     assert_eq!(s, StatusCode::CREATED, "{case}");
     let (s, case) = post(
         app,

@@ -115,13 +115,24 @@ async fn online_application_through_correction_approval_and_post(app: App) {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     let (s, e) = act(&app, &zs, &case, json!({ "action": "submit_correction", "materials": [{ "name": "补正材料", "sha256": "00".repeat(32) }] })).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-    let (s, via_api) = act(
+    // Issue #12: each file answers one item of the notice; a file naming none is refused.
+    let (s, e) = act(
         &app,
         &zs,
         &case,
         json!({ "action": "submit_correction", "materials": materials }),
     )
     .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("逐项"), "{e}");
+    // A partial answer is kept and the case waits for the rest.
+    let (s, partial) = act(&app, &zs, &case, json!({ "action": "submit_correction", "materials": [{ "item": "补充经营场所平面图", "sha256": f["sha256"] }] })).await;
+    assert_eq!(
+        (s, partial["status"].as_str()),
+        (StatusCode::OK, Some("awaiting_correction")),
+        "{partial}"
+    );
+    let (s, via_api) = act(&app, &zs, &partial, json!({ "action": "submit_correction", "materials": [{ "name": "营业执照副本不清晰，请重新上传", "sha256": f["sha256"] }] })).await;
     assert_eq!(
         (s, via_api["status"].as_str()),
         (StatusCode::OK, Some("submitted")),
@@ -239,6 +250,8 @@ async fn online_application_through_correction_approval_and_post(app: App) {
         vec![
             "submitted",
             "correction_requested",
+            "correction_submitted",
+            // the rest of the answer (issue #12: the one before was partial)
             "correction_submitted",
             "correction_requested",
             "correction_submitted",
@@ -558,7 +571,15 @@ async fn window_intake_and_immediate_items(app: App) {
         })
         .unwrap();
     let id = tongban_core::ids::ResidentId::with_check_char("43130219800202003").unwrap();
-    let body = json!({ "item": immediate.item.impl_code, "delivery": "window", "applicant": { "kind": "person", "id_number": id.as_str(), "name": "王五", "mobile": "13700000000" } });
+    // The clerk received every required material on paper (issue #12: 受理 checks the
+    // item's checklist).
+    let received: Vec<Value> = immediate
+        .materials
+        .iter()
+        .filter(|m| m.necessity == tongban_core::catalog::Necessity::Required)
+        .map(|m| json!({ "name": m.name }))
+        .collect();
+    let body = json!({ "item": immediate.item.impl_code, "delivery": "window", "materials": received, "applicant": { "kind": "person", "id_number": id.as_str(), "name": "王五", "mobile": "13700000000" } });
     let (s, case) = post(&app, &clerk, "/api/v1/cases", body.clone()).await;
     assert_eq!(s, StatusCode::CREATED, "{case}");
     assert_eq!(case["channel"], "window");

@@ -1,0 +1,360 @@
+//! Issue #12 (pages, part A), the server rules behind the work flows, on both backends: the
+//! material viewer (who may open a file, how it is served, every view recorded for the
+//! applicant).
+
+use super::workflow::{apply_online, scj_item};
+use super::{get, page_text, App, PDF};
+use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use reqwest::{Client, StatusCode};
+
+async fn open(app: &App, token: &str, path: &str) -> reqwest::Response {
+    Client::new()
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn material_viewer_serves_handlers_and_records_each_view(app: App) {
+    let (zs, clerk, approver, supervisor, admin) = (
+        app.token("zhangsan").await,
+        app.token("clerk").await,
+        app.token("approver").await,
+        app.token("supervisor").await,
+        app.token("admin").await,
+    );
+    let (code, required) = scj_item(&app).await;
+    let (s, case) = apply_online(&app, &zs, &code, &required, "viewer-1").await;
+    assert_eq!(s, StatusCode::CREATED, "{case}");
+    let no = case["case_no"].as_str().unwrap().to_string();
+    let path = format!("/cases/{no}/materials/1");
+
+    // The clerk (pre-review) and the handling department open the file in place.
+    for t in [&clerk, &approver] {
+        let r = open(&app, t, &path).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()[CONTENT_TYPE], "application/pdf");
+        assert_eq!(r.headers()[X_CONTENT_TYPE_OPTIONS], "nosniff");
+        let disp = r.headers()[CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(disp.starts_with("inline;"), "{disp}");
+        assert!(disp.contains(&format!("{no}-1.pdf")), "{disp}");
+        assert_eq!(r.bytes().await.unwrap().as_ref(), PDF);
+    }
+    // The applicant opens their own; their reading is not a view of someone else's data.
+    let r = open(&app, &zs, &path).await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // Others: another applicant is told it does not exist; staff without the capability
+    // are refused, and so is a material that is not there.
+    let lisi = {
+        let (s, e) = super::post(
+            &app,
+            "",
+            "/api/v1/applicants",
+            serde_json::json!({ "kind": "person", "name": "李四", "id_number": tongban_core::ids::ResidentId::with_check_char("43130219900101123").unwrap().as_str(), "mobile": "13900000000", "username": "lisi", "password": "lisi2026ok" }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}");
+        app.token_with("lisi", "lisi2026ok").await
+    };
+    assert_eq!(
+        open(&app, &lisi, &path).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        open(&app, &supervisor, &path).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        open(&app, &admin, &path).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    for bad in ["0", "99", "abc"] {
+        let r = open(&app, &clerk, &format!("/cases/{no}/materials/{bad}")).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "material {bad}");
+    }
+
+    // The applicant sees who opened their materials: the clerk and the approver, once each.
+    let (c, _) = app.sign_in("zhangsan").await;
+    let page = page_text(&c, app.url(&format!("/cases/{no}"))).await;
+    assert!(page.contains("材料查阅记录"), "{page}");
+    let table = &page[page.find("id=\"material-views\"").expect("views table")..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert_eq!(
+        table.matches("<tr>").count(),
+        3,
+        "header + two views: {table}"
+    );
+    assert!(table.contains("综合窗口人员"), "{table}");
+    assert!(table.contains("市市场监督管理局"), "{table}");
+    assert!(page.contains(&format!("href=\"/cases/{no}/materials/1\"")));
+    // The supervisor reads the case but gets no link to the file.
+    let (c, _) = app.sign_in("supervisor").await;
+    let page = page_text(&c, app.url(&format!("/cases/{no}"))).await;
+    assert!(
+        !page.contains(&format!("/cases/{no}/materials/1")),
+        "{page}"
+    );
+
+    // And every view is in the chained audit log.
+    let (s, log) = get(&app, &admin, "/api/v1/audit?limit=200").await;
+    assert_eq!(s, StatusCode::OK, "{log}");
+    let reads = log.to_string().matches("material.read").count();
+    assert_eq!(reads, 2, "{log}");
+    app.stop().await;
+}
+on_each_backend!(material_viewer_serves_handlers_and_records_each_view);
+
+/// Posts one 补正 file for slot `slot` through the case page; returns the status.
+async fn correct_on_page(app: &App, c: &Client, no: &str, slot: &str) -> StatusCode {
+    let html = page_text(c, app.url(&format!("/cases/{no}"))).await;
+    let csrf = super::csrf_of(&html);
+    let version = html
+        .split("name=\"version\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let form = reqwest::multipart::Form::new()
+        .text("version", version)
+        .part(
+            slot.to_string(),
+            reqwest::multipart::Part::bytes(PDF.to_vec()).file_name(format!("{slot}.pdf")),
+        );
+    c.post(app.url(&format!("/cases/{no}/correction?_csrf={csrf}")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn correction_is_answered_item_by_item(app: App) {
+    let (zs, clerk) = (app.token("zhangsan").await, app.token("clerk").await);
+    let (code, required) = scj_item(&app).await;
+    let (s, case) = apply_online(&app, &zs, &code, &required, "slots-1").await;
+    assert_eq!(s, StatusCode::CREATED, "{case}");
+    let no = case["case_no"].as_str().unwrap().to_string();
+    let items = ["营业执照副本不清晰，请重新上传", "补充经营场所平面图"];
+    let (s, v) = super::post(
+        &app,
+        &clerk,
+        &format!("/api/v1/cases/{no}/commands"),
+        serde_json::json!({ "action": "request_correction", "items": items, "expected_version": case["version"] }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    // The applicant's message carries the whole notice; the page has one slot per item.
+    let (c, _) = app.sign_in("zhangsan").await;
+    let mine = page_text(&c, app.url("/my/cases")).await;
+    assert!(
+        mine.contains("1. 营业执照副本不清晰，请重新上传；2. 补充经营场所平面图"),
+        "{mine}"
+    );
+    let page = page_text(&c, app.url(&format!("/cases/{no}"))).await;
+    assert!(page.contains("name=\"item-0\"") && page.contains("name=\"item-1\""));
+
+    // A file that answers no item is refused and nothing is stored.
+    assert_eq!(
+        correct_on_page(&app, &c, &no, "correction").await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // The second item first: kept, and the case still waits for the first.
+    assert_eq!(
+        correct_on_page(&app, &c, &no, "item-1").await,
+        StatusCode::SEE_OTHER
+    );
+    let (_, now) = get(&app, &zs, &format!("/api/v1/cases/{no}")).await;
+    assert_eq!(now["status"], "awaiting_correction", "{now}");
+    assert_eq!(now["correction_outstanding"], serde_json::json!([items[0]]));
+    let page = page_text(&c, app.url(&format!("/cases/{no}"))).await;
+    assert!(page.contains("name=\"item-0\"") && !page.contains("name=\"item-1\""));
+    assert!(page.contains("id=\"slot-1\""), "answered slot shown");
+    // The material is labelled by its item, not by the notice.
+    assert!(page.contains("补充经营场所平面图（item-1.pdf）"), "{page}");
+    assert!(!page.contains("补正材料："), "{page}");
+    let mine = page_text(&c, app.url("/my/cases")).await;
+    assert!(mine.contains("尚缺：1. 营业执照副本不清晰"), "{mine}");
+
+    // The last item completes the correction: back to pre-review.
+    assert_eq!(
+        correct_on_page(&app, &c, &no, "item-0").await,
+        StatusCode::SEE_OTHER
+    );
+    let (_, now) = get(&app, &zs, &format!("/api/v1/cases/{no}")).await;
+    assert_eq!(now["status"], "submitted", "{now}");
+    assert_eq!(now["correction_outstanding"], serde_json::json!([]));
+    app.stop().await;
+}
+on_each_backend!(correction_is_answered_item_by_item);
+
+/// The value of a hidden or text input named `name` in a page, if present.
+fn input_value(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\" value=\""))?;
+    let rest = &html[at + name.len() + 15..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+async fn window_intake_searches_checks_and_refuses_what_is_wrong(app: App) {
+    let (clerk_api, admin) = (app.token("clerk").await, app.token("admin").await);
+    let (code, required) = scj_item(&app).await;
+    assert!(required.len() >= 2, "{required:?}");
+    let (c, csrf) = app.sign_in("clerk").await;
+
+    // The item is found by its name, not its 33-character code.
+    let page = page_text(&c, app.url("/window?q=食品经营许可证核发")).await;
+    assert!(
+        page.contains(&format!("href=\"/window?item={code}\"")),
+        "{page}"
+    );
+    let page = page_text(&c, app.url("/window?q=不存在的事项名称")).await;
+    assert!(page.contains("id=\"item-hits-empty\""), "{page}");
+    // The chosen item shows its material checklist.
+    let page = page_text(&c, app.url(&format!("/window?item={code}"))).await;
+    assert!(page.contains("name=\"recv-0\"") && page.contains("name=\"orig-0\""));
+    assert!(page.contains("name=\"copies-0\"") && page.contains(&required[0]));
+
+    let cases_before = {
+        let (_, v) = get(&app, &admin, "/api/v1/cases?limit=200").await;
+        v.to_string().matches("\"case_no\"").count()
+    };
+    let form = |name: &str, with_file: bool, kept: Option<String>| {
+        let mut f = reqwest::multipart::Form::new()
+            .text("_csrf", csrf.clone())
+            .text("idempotency_key", format!("win-{name}-{with_file}"))
+            .text("item", code.clone())
+            .text("kind", "person")
+            .text("id_number", "431302198503150024")
+            .text("name", name.to_string())
+            .text("mobile", "13800000000")
+            .text("delivery", "post")
+            .text("address", "娄星区长青中街1号")
+            .text("recv-0", "on")
+            .text("orig-0", "on")
+            .text("copies-0", "2");
+        if with_file {
+            f = f.part(
+                "file-0",
+                reqwest::multipart::Part::bytes(PDF.to_vec()).file_name("身份证.pdf"),
+            );
+        }
+        if let Some(k) = kept {
+            f = f.text("kept-0", k);
+        }
+        f
+    };
+    // An existing ID with another name is refused beside the name field; everything typed
+    // and the uploaded scan are kept; no token in the address (the form posts it).
+    let r = c
+        .post(app.url("/window"))
+        .multipart(form("张三丰", true, None))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("id=\"name-error\""), "{page}");
+    assert!(page.contains("姓名/名称与登记信息不一致"), "{page}");
+    assert_eq!(
+        input_value(&page, "id_number").as_deref(),
+        Some("431302198503150024")
+    );
+    assert_eq!(input_value(&page, "name").as_deref(), Some("张三丰"));
+    assert_eq!(
+        input_value(&page, "address").as_deref(),
+        Some("娄星区长青中街1号")
+    );
+    assert!(page.contains("value=\"post\" selected"), "delivery kept");
+    assert!(page.contains("name=\"recv-0\" value=\"on\" aria-label") && page.contains("checked"));
+    let kept = input_value(&page, "kept-0").expect("the scan is kept");
+    assert!(kept.ends_with(":身份证.pdf"), "{kept}");
+    assert!(page.contains("已上传：身份证.pdf"));
+    let (_, v) = get(&app, &admin, "/api/v1/cases?limit=200").await;
+    assert_eq!(v.to_string().matches("\"case_no\"").count(), cases_before);
+
+    // Corrected, with the kept scan: received, one case.
+    let r = c
+        .post(app.url("/window"))
+        .multipart(form("张三", false, Some(kept)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let no = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/cases/")
+        .to_string();
+    let (_, case) = get(&app, &clerk_api, &format!("/api/v1/cases/{no}")).await;
+    assert_eq!(case["status"], "submitted", "{case}");
+
+    // 受理 with required materials missing is refused, naming them …
+    let cmd = format!("/api/v1/cases/{no}/commands");
+    let (s, e) = super::post(
+        &app,
+        &clerk_api,
+        &cmd,
+        serde_json::json!({ "action": "accept", "expected_version": case["version"] }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let msg = e["message"].as_str().unwrap();
+    assert!(
+        msg.contains("缺少必要材料") && msg.contains(&required[1]),
+        "{msg}"
+    );
+    assert!(
+        !msg.contains(&required[0]),
+        "the received one is not missing: {msg}"
+    );
+    // … and the case page says so and asks for 容缺 reason and deadline.
+    let page = page_text(&c, app.url(&format!("/cases/{no}"))).await;
+    assert!(page.contains("id=\"missing-required\"") && page.contains("name=\"shortfall_reason\""));
+    // 容缺受理 needs a reason and a deadline.
+    let (s, e) = super::post(&app, &clerk_api, &cmd, serde_json::json!({ "action": "accept_with_shortfall", "reason": " ", "due_days": 5, "expected_version": case["version"] })).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (s, e) = super::post(&app, &clerk_api, &cmd, serde_json::json!({ "action": "accept_with_shortfall", "reason": "申请人承诺补交", "due_days": 0, "expected_version": case["version"] })).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    // Through the page form: recorded, then accepted.
+    let html = page_text(&c, app.url(&format!("/cases/{no}"))).await;
+    let r = c
+        .post(app.url(&format!("/cases/{no}/act")))
+        .form(&[
+            ("_csrf", super::csrf_of(&html).as_str()),
+            ("version", case["version"].to_string().as_str()),
+            ("action", "accept"),
+            ("shortfall_reason", "申请人承诺三日内补交"),
+            ("shortfall_days", "3"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, case) = get(&app, &clerk_api, &format!("/api/v1/cases/{no}")).await;
+    assert_eq!(case["status"], "in_approval", "{case}");
+    let (_, events) = get(&app, &clerk_api, &format!("/api/v1/cases/{no}/events")).await;
+    let tolerated = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"]["kind"] == "shortfall_tolerated")
+        .expect("容缺 recorded");
+    assert_eq!(tolerated["event"]["missing"][0], required[1].as_str());
+    assert_eq!(tolerated["event"]["reason"], "申请人承诺三日内补交");
+    // 2026-03-02 (Mon) + 3 working days.
+    assert_eq!(tolerated["event"]["due"], "2026-03-05");
+    app.stop().await;
+}
+on_each_backend!(window_intake_searches_checks_and_refuses_what_is_wrong);
