@@ -20,7 +20,8 @@ use tongban_app::analytics::{
 use tongban_core::figures::FigureRow;
 
 /// The query strings of the figures (API, page and export).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FigureParams {
     #[serde(default)]
     pub from: Option<String>,

@@ -56,7 +56,8 @@ fn ticket_json(t: &TicketView) -> Value {
 
 // ---- API: slots and appointments ---------------------------------------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SlotQuery {
     #[serde(default)]
     item: String,
@@ -90,7 +91,7 @@ fn appointment_json(a: &tongban_store::hall::Appointment) -> Value {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct BookBody {
     slot: i64,
     item: String,
@@ -128,7 +129,7 @@ pub async fn api_cancel(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RescheduleBody {
     slot: i64,
 }
@@ -145,7 +146,7 @@ pub async fn api_reschedule(
 
 // ---- API: tickets and windows ------------------------------------------------------------
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct TicketBody {
     #[serde(default)]
     item: Option<String>,
@@ -215,7 +216,7 @@ pub async fn api_serve(
     Ok(Json(ticket_json(&hall::serve(&state, &user, id).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct TransferBody {
     window: i64,
 }
@@ -231,7 +232,7 @@ pub async fn api_transfer(
     )))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct FinishBody {
     #[serde(default)]
     case_no: Option<String>,
@@ -251,7 +252,8 @@ pub async fn api_finish(
     )))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FiguresQuery {
     from: Option<String>,
     to: Option<String>,
@@ -271,7 +273,7 @@ pub async fn api_figures(
 
 // ---- API: delivery tracking --------------------------------------------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct TrackBody {
     #[serde(default)]
     waybill: String,
@@ -363,7 +365,8 @@ pub async fn api_webhook(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryFiguresQuery {
     #[serde(default)]
     days: Option<i64>,

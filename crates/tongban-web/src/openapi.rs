@@ -492,6 +492,8 @@ struct Detail {
     query: Vec<Value>,
     body: Option<(&'static str, Value)>,
     ok_status: u16,
+    /// Another success status with the same body (a retry answered 200, nobody waiting 204).
+    ok_also: Option<u16>,
     ok: Vec<(&'static str, Value)>,
     signed_in: bool,
 }
@@ -761,6 +763,7 @@ fn detail(method: &str, path: &str, c: &mut Map<String, Value>) -> Detail {
         ("post", "/api/v1/cases") => {
             d.body = body::<case_api::ApplyBody>(c);
             d.ok_status = 201;
+            d.ok_also = Some(200);
             d.ok = json_ok(obj(&[("case_no", t("string"))]));
         }
         ("get", "/api/v1/cases") => {
@@ -857,6 +860,83 @@ fn detail(method: &str, path: &str, c: &mut Map<String, Value>) -> Detail {
                 ("proof", arr(t("string"))),
             ]));
         }
+        ("post", "/api/v1/cases/{no}/ratings") => {
+            d.body = body::<crate::ratings::RateBody>(c);
+            d.ok_status = 201;
+        }
+        ("get", "/api/v1/ratings/stats") => {
+            d.query = query::<crate::ratings::StatsQuery>();
+            d.ok = json_ok(obj(&[
+                ("total", t("integer")),
+                ("by_level", t("object")),
+                ("good", rate()),
+                ("bad", rate()),
+                ("rectified", rate()),
+                ("rectified_on_time", rate()),
+                ("called_back", rate()),
+            ]));
+        }
+        ("get", "/api/v1/ratings/export") => {
+            d.query = query::<crate::ratings::MonthQuery>();
+            d.ok = vec![("text/csv", t("string"))];
+        }
+        ("get", "/api/v1/ratings/rectifications") => {
+            d.query = query::<crate::ratings::StatusQuery>();
+        }
+        ("post", "/api/v1/ratings/{id}/callback") | ("post", "/api/v1/ratings/{id}/rectify") => {
+            d.body = body::<crate::ratings::NoteBody>(c);
+        }
+        ("post", "/api/v1/ratings/{id}/appeal") => {
+            d.body = body::<crate::ratings::AppealBody>(c);
+            d.ok_status = 201;
+        }
+        ("post", "/api/v1/ratings/{id}/appeal/decision") => {
+            d.body = body::<crate::ratings::DecisionBody>(c);
+        }
+        ("get", "/api/v1/analytics/cases")
+        | ("get", "/api/v1/analytics/compare")
+        | ("get", "/api/v1/analytics/cases/list") => {
+            d.query = query::<crate::analytics::FigureParams>();
+        }
+        ("get", "/api/v1/halls/{hall}/slots") => {
+            d.query = query::<crate::hall::SlotQuery>();
+            d.ok = json_ok(obj(&[("slots", arr(t("object")))]));
+        }
+        ("post", "/api/v1/halls/{hall}/tickets") => {
+            d.body = body::<crate::hall::TicketBody>(c);
+            d.ok_status = 201;
+            d.ok = json_ok(obj(&[("ticket", t("string")), ("position", t("integer"))]));
+        }
+        ("get", "/api/v1/halls/{hall}/figures") => d.query = query::<crate::hall::FiguresQuery>(),
+        ("post", "/api/v1/appointments") => {
+            d.body = body::<crate::hall::BookBody>(c);
+            d.ok_status = 201;
+        }
+        ("delete", "/api/v1/appointments/{id}") => (d.ok_status, d.ok) = (204, vec![]),
+        ("post", "/api/v1/appointments/{id}/reschedule") => {
+            d.body = body::<crate::hall::RescheduleBody>(c);
+        }
+        ("post", "/api/v1/tickets/{id}/transfer") => {
+            d.body = body::<crate::hall::TransferBody>(c);
+        }
+        ("post", "/api/v1/tickets/{id}/finish") => d.body = body::<crate::hall::FinishBody>(c),
+        ("post", "/api/v1/windows/{id}/call") => d.ok_also = Some(204),
+        ("post", "/api/v1/cases/{no}/delivery/events") => {
+            d.body = body::<crate::hall::TrackBody>(c);
+            d.ok_status = 201;
+            d.ok_also = Some(200);
+        }
+        ("post", "/api/v1/delivery/import") => {
+            d.body = Some(("text/csv", t("string")));
+        }
+        ("post", "/api/v1/delivery/webhook") => {
+            d.body = json_ok(t("object"));
+            d.ok_status = 201;
+            d.ok_also = Some(200);
+        }
+        ("get", "/api/v1/delivery/figures") => {
+            d.query = query::<crate::hall::DeliveryFiguresQuery>();
+        }
         _ => {}
     }
     d
@@ -918,6 +998,14 @@ pub fn document() -> Value {
                     .collect();
             json!({ "description": "OK", "content": content })
         };
+        if let Some(also) = d.ok_also {
+            let also_body = if also == 204 {
+                json!({ "description": "Nothing to answer" })
+            } else {
+                ok.clone()
+            };
+            responses.insert(also.to_string(), also_body);
+        }
         responses.insert(d.ok_status.to_string(), ok);
         responses.insert("4XX".into(), error.clone());
         responses.insert("5XX".into(), error);

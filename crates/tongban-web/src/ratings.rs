@@ -382,7 +382,8 @@ async fn link_submit(
 
 // ---- public figures --------------------------------------------------------------------
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     #[serde(default)]
     from: Option<String>,
@@ -577,7 +578,8 @@ async fn figures_page(
     })
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MonthQuery {
     #[serde(default)]
     month: String,
@@ -641,7 +643,8 @@ struct FollowUpPage {
     may_decide: bool,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatusQuery {
     #[serde(default)]
     status: Option<String>,
@@ -736,7 +739,7 @@ async fn follow_up_form(
 
 // ---- API -------------------------------------------------------------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RateBody {
     level: i64,
     #[serde(default = "web")]
@@ -837,7 +840,7 @@ async fn api_rectifications(
     Ok(Json(json!({ "rectifications": rows })))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct NoteBody {
     #[serde(default, alias = "result", alias = "comment")]
     note: String,
@@ -871,7 +874,7 @@ async fn api_rectify(
     Ok(Json(json!(uc::rectify(&state, &user, id, note).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AppealBody {
     #[serde(default)]
     reason: String,
@@ -889,7 +892,7 @@ async fn api_appeal(
     Ok((StatusCode::CREATED, Json(json!(a))).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct DecisionBody {
     #[serde(default)]
     upheld: Option<bool>,

@@ -166,7 +166,7 @@ async fn openapi_declares_bodies_parameters_responses_and_security(app: App) {
         for (method, op) in item.as_object().unwrap() {
             let responses = op["responses"].as_object().unwrap();
             let ok: Vec<&String> = responses.keys().filter(|k| k.starts_with('2')).collect();
-            assert_eq!(ok.len(), 1, "{method} {path}: {responses:?}");
+            assert!(!ok.is_empty(), "{method} {path}: {responses:?}");
             let ok = &responses[ok[0]];
             if ok.get("content").is_some() {
                 let content = ok["content"].as_object().unwrap();
