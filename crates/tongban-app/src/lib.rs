@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod exchange;
 pub mod jobs;
 pub mod ledger;
 pub mod licences;

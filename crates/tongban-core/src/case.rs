@@ -525,6 +525,19 @@ pub enum Event {
         /// The calendar years whose tables changed, e.g. [2027].
         years: Vec<i32>,
     },
+    /// The applicant confirmed that the evidence the item declares may be fetched through
+    /// the exchange for this case (免提交).
+    EvidenceConsented { resources: Vec<String> },
+    /// Evidence fetched through the exchange: the signed request and response are bound
+    /// by their hashes; the material attaches with trust level A.
+    EvidenceFetched {
+        request_id: String,
+        provider: String,
+        service: String,
+        request_hash: String,
+        response_hash: String,
+        material: MaterialRef,
+    },
 }
 
 impl Event {
@@ -553,6 +566,8 @@ impl Event {
             Event::DeliveryRegistered { .. } => "delivery_registered",
             Event::ReceiptConfirmed {} => "receipt_confirmed",
             Event::DeadlinesRecomputed { .. } => "deadlines_recomputed",
+            Event::EvidenceConsented { .. } => "evidence_consented",
+            Event::EvidenceFetched { .. } => "evidence_fetched",
         }
     }
     /// The name people read in a timeline.
@@ -581,6 +596,8 @@ impl Event {
             Event::DeliveryRegistered { .. } => "送达登记",
             Event::ReceiptConfirmed {} => "申请人确认收到",
             Event::DeadlinesRecomputed { .. } => "按新公布的节假日安排重算期限",
+            Event::EvidenceConsented { .. } => "申请人同意共享调取材料",
+            Event::EvidenceFetched { .. } => "共享交换调取材料",
         }
     }
 }
@@ -943,7 +960,9 @@ impl Case {
             | Event::SupervisionAnswered { .. }
             | Event::SupervisionClosed { .. }
             | Event::LicenceIssued { .. }
-            | Event::LicenceStatusChanged { .. } => {}
+            | Event::LicenceStatusChanged { .. }
+            | Event::EvidenceConsented { .. } => {}
+            Event::EvidenceFetched { material, .. } => self.materials.push(material.clone()),
             Event::SpecialStarted {
                 procedure,
                 on,

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod capability;
 pub mod case;
 pub mod catalog;
+pub mod exchange;
 pub mod codes;
 pub mod ids;
 pub mod indicators;

@@ -14,6 +14,7 @@ pub mod cases;
 pub mod catalog;
 pub mod catalog_file;
 pub mod db;
+pub mod exchange;
 pub mod files;
 pub mod group_sync;
 pub mod jobs;
