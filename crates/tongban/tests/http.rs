@@ -33,6 +33,8 @@ macro_rules! on_each_backend {
     };
 }
 
+#[path = "http/exchange.rs"]
+mod exchange;
 #[path = "http/authz.rs"]
 mod authz;
 #[path = "http/backup.rs"]
