@@ -313,7 +313,8 @@ async fn the_catalog_and_a_conditional_request_answered_late(app: App) {
     assert_eq!(light_of(&app, &late["id"]).await, "yellow");
     advance_to(&app, "2026-03-17");
     assert_eq!(light_of(&app, &late["id"]).await, "red");
-    // A refusal needs reasons; answered late, it stays red.
+    // A refusal needs reasons; answered late, it stays red. (Sessions expired meanwhile.)
+    let sharing = app.token("sharing").await;
     let (s, _) = post(&app, &sharing, &path(&late), json!({"decision": "refuse", "reasons": " "})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let (s, v) = post(&app, &sharing, &path(&late), json!({"decision": "refuse", "reasons": "用途超出授权范围"})).await;
