@@ -13,9 +13,7 @@ use tongban_core::exchange::{
     self as rules, CallRequest, Light, MemberDocument, MemberKey, Party, Resource, SharingClass,
 };
 use tongban_store::accounts::User;
-use tongban_store::exchange::{
-    ConditionalRequest, DataAccess, NewLogEntry, SelfMember,
-};
+use tongban_store::exchange::{ConditionalRequest, DataAccess, NewLogEntry, SelfMember};
 use tongban_store::StoreError;
 
 /// The route a member's exchange answers on.
@@ -35,7 +33,12 @@ pub async fn self_member(app: &App) -> Result<SelfMember> {
 }
 
 /// Names this deployment as a member and makes sure its keys exist.
-pub async fn init_member(app: &App, code: &str, name: &str, endpoint: &str) -> Result<MemberDocument> {
+pub async fn init_member(
+    app: &App,
+    code: &str,
+    name: &str,
+    endpoint: &str,
+) -> Result<MemberDocument> {
     let code = rules::parse_member_code(code).map_err(Error::invalid)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -359,7 +362,10 @@ pub async fn call(app: &App, user: &User, input: &CallInput) -> Result<CallOutco
         return Err(log_refusal(refusal(
             ErrorKind::Forbidden,
             "not_declared",
-            format!("资源 {} 不在该事项申报材料所列的共享材料之中", input.service),
+            format!(
+                "资源 {} 不在该事项申报材料所列的共享材料之中",
+                input.service
+            ),
         ))
         .await);
     }
@@ -551,7 +557,13 @@ async fn send(app: &App, provider: &str, signed_req: &Value) -> Result<Value> {
         .json(signed_req)
         .send()
         .await
-        .map_err(|e| Error::new(ErrorKind::Unavailable, "unavailable", format!("提供方无法连接：{e}")))?;
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Unavailable,
+                "unavailable",
+                format!("提供方无法连接：{e}"),
+            )
+        })?;
     let status = res.status();
     let body: Value = res.json().await.unwrap_or(Value::Null);
     if status.is_success() {
@@ -619,14 +631,20 @@ pub async fn answer(app: &App, signed_req: &Value) -> Result<Value> {
         let log = &log;
         async move {
             log("request", "received", signed_req.clone()).await?;
-            log("refusal", code, json!({"code": code, "message": message}))
-                .await?;
+            log("refusal", code, json!({"code": code, "message": message})).await?;
             Err::<Value, Error>(refusal(kind, code, message))
         }
     };
     let req = match req {
         Ok(r) => r,
-        Err(e) => return refuse(ErrorKind::Invalid, "invalid", format!("请求格式不合规：{e}")).await,
+        Err(e) => {
+            return refuse(
+                ErrorKind::Invalid,
+                "invalid",
+                format!("请求格式不合规：{e}"),
+            )
+            .await
+        }
     };
     if let Err(why) = req.validate() {
         let code = if req.case_no.trim().is_empty() {
@@ -653,10 +671,20 @@ pub async fn answer(app: &App, signed_req: &Value) -> Result<Value> {
         .await;
     };
     if let Err(why) = rules::verify_message(signed_req, &client_doc) {
-        return refuse(ErrorKind::Unauthorized, "bad_signature", format!("请求签名核验失败：{why}")).await;
+        return refuse(
+            ErrorKind::Unauthorized,
+            "bad_signature",
+            format!("请求签名核验失败：{why}"),
+        )
+        .await;
     }
     if !rules::within_window(&req.timestamp, app.now()) {
-        return refuse(ErrorKind::Conflict, "replay", "请求时间不在允许的时间窗内".into()).await;
+        return refuse(
+            ErrorKind::Conflict,
+            "replay",
+            "请求时间不在允许的时间窗内".into(),
+        )
+        .await;
     }
     if !app
         .store
@@ -671,7 +699,12 @@ pub async fn answer(app: &App, signed_req: &Value) -> Result<Value> {
         .await;
     }
     let Some(res) = app.store.resource(&req.service).await? else {
-        return refuse(ErrorKind::NotFound, "not_found", format!("未找到资源：{}", req.service)).await;
+        return refuse(
+            ErrorKind::NotFound,
+            "not_found",
+            format!("未找到资源：{}", req.service),
+        )
+        .await;
     };
     if res.sharing_class == SharingClass::NotShared {
         return refuse(
@@ -786,7 +819,11 @@ pub async fn request_sharing(app: &App, user: &User, input: &RequestInput) -> Re
         return Err(Error::new(
             ErrorKind::Refused,
             "not_conditional",
-            format!("资源 {} 为{}，无需申请", res.code, res.sharing_class.label()),
+            format!(
+                "资源 {} 为{}，无需申请",
+                res.code,
+                res.sharing_class.label()
+            ),
         ));
     }
     if input.purpose.chars().count() > 500 || input.legal_basis.chars().count() > 500 {
@@ -835,11 +872,19 @@ async fn view(app: &App, r: ConditionalRequest) -> Result<RequestView> {
         .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
         .map(|d| d > due);
     let remaining = if today <= due {
-        i64::from(cal.working_days_between(today, due).map_err(Error::internal)?)
+        i64::from(
+            cal.working_days_between(today, due)
+                .map_err(Error::internal)?,
+        )
     } else {
-        -i64::from(cal.working_days_between(due, today).map_err(Error::internal)?.max(1))
+        -i64::from(
+            cal.working_days_between(due, today)
+                .map_err(Error::internal)?
+                .max(1),
+        )
     };
-    let light: Light = rules::request_light(answered, remaining, app.thresholds.yellow_remaining_days);
+    let light: Light =
+        rules::request_light(answered, remaining, app.thresholds.yellow_remaining_days);
     Ok(RequestView {
         request: r,
         light: light.code(),

@@ -527,7 +527,9 @@ pub enum Event {
     },
     /// The applicant confirmed that the evidence the item declares may be fetched through
     /// the exchange for this case (免提交).
-    EvidenceConsented { resources: Vec<String> },
+    EvidenceConsented {
+        resources: Vec<String>,
+    },
     /// Evidence fetched through the exchange: the signed request and response are bound
     /// by their hashes; the material attaches with trust level A.
     EvidenceFetched {

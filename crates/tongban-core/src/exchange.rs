@@ -403,11 +403,7 @@ impl Light {
 /// The light of a conditional request due on `due`: `remaining` is the number of working
 /// days from today to the due date (negative once past), `answered_late` whether an answer
 /// came after it. Yellow when `yellow_days` or fewer remain, red once past.
-pub fn request_light(
-    answered: Option<bool>,
-    remaining: i64,
-    yellow_days: i64,
-) -> Light {
+pub fn request_light(answered: Option<bool>, remaining: i64, yellow_days: i64) -> Light {
     match answered {
         Some(true) => Light::Red,
         Some(false) => Light::Green,
@@ -461,9 +457,14 @@ mod tests {
         let (doc, ed, sm) = member();
         doc.validate().unwrap();
         let payload = json!({"request_id": "r1", "case_no": "X"});
-        let signed =
-            sign_message(&payload, "431300", ("ed-1", &ed), ("sm-1", &sm), "2026-03-02T01:00:00Z")
-                .unwrap();
+        let signed = sign_message(
+            &payload,
+            "431300",
+            ("ed-1", &ed),
+            ("sm-1", &sm),
+            "2026-03-02T01:00:00Z",
+        )
+        .unwrap();
         verify_message(&signed, &doc).unwrap();
         let mut changed = signed.clone();
         changed["case_no"] = json!("Y");
@@ -514,7 +515,10 @@ mod tests {
         r.sharing_class = SharingClass::Unconditional;
         r.basis.clear();
         r.validate().unwrap();
-        assert_eq!(SharingClass::parse("有条件共享"), Ok(SharingClass::Conditional));
+        assert_eq!(
+            SharingClass::parse("有条件共享"),
+            Ok(SharingClass::Conditional)
+        );
         assert!(SharingClass::parse("随便").is_err());
     }
 

@@ -117,7 +117,6 @@ fn request_from_row(r: &crate::db::Row) -> Result<ConditionalRequest> {
     })
 }
 
-
 impl Store {
     pub async fn self_member(&self) -> Result<Option<SelfMember>> {
         let r = crate::db::query("SELECT code, name, endpoint FROM exchange_self WHERE id = 1")
@@ -366,18 +365,27 @@ impl Store {
     }
 
     /// The log, newest first, optionally for one request id.
-    pub async fn exchange_log(&self, request_id: Option<&str>, limit: i64) -> Result<Vec<LogEntry>> {
-        let rows = match request_id {
-            Some(id) => crate::db::query("SELECT * FROM exchange_log WHERE request_id = $1 ORDER BY seq DESC LIMIT $2")
+    pub async fn exchange_log(
+        &self,
+        request_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<LogEntry>> {
+        let rows =
+            match request_id {
+                Some(id) => crate::db::query(
+                    "SELECT * FROM exchange_log WHERE request_id = $1 ORDER BY seq DESC LIMIT $2",
+                )
                 .bind(id)
                 .bind(limit)
                 .fetch_all(self.r())
                 .await?,
-            None => crate::db::query("SELECT * FROM exchange_log ORDER BY seq DESC LIMIT $1")
-                .bind(limit)
-                .fetch_all(self.r())
-                .await?,
-        };
+                None => {
+                    crate::db::query("SELECT * FROM exchange_log ORDER BY seq DESC LIMIT $1")
+                        .bind(limit)
+                        .fetch_all(self.r())
+                        .await?
+                }
+            };
         rows.iter()
             .map(|r| {
                 Ok(LogEntry {
@@ -398,11 +406,7 @@ impl Store {
             .collect()
     }
 
-    pub async fn record_data_access(
-        &self,
-        subject: &str,
-        a: &DataAccess,
-    ) -> Result<()> {
+    pub async fn record_data_access(&self, subject: &str, a: &DataAccess) -> Result<()> {
         crate::db::query("INSERT INTO data_accesses (subject, at, who, department, member, case_no, resource, purpose) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(subject)
             .bind(&a.at)
@@ -581,7 +585,9 @@ pub fn catalog_xlsx(resources: &[Resource]) -> Result<Vec<u8>> {
             &res.basis,
         ];
         for (c, v) in row.iter().enumerate() {
-            sheet.write_string(r as u32 + 1, c as u16, *v).map_err(err)?;
+            sheet
+                .write_string(r as u32 + 1, c as u16, *v)
+                .map_err(err)?;
         }
     }
     book.save_to_buffer().map_err(err)

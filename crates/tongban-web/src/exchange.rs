@@ -29,7 +29,10 @@ pub async fn api_member(State(state): State<AppState>) -> Result<Json<Value>, Ap
 }
 
 /// The exchange endpoint: authenticated by the message's signatures, not by a session.
-pub async fn api_exchange(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn api_exchange(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     if body.len() > MAX_MESSAGE_BYTES {
         return Err(AppError::from(tongban_app::Error::new(
             tongban_app::ErrorKind::TooLarge,
@@ -171,7 +174,14 @@ pub async fn api_grant(
     SignedIn(user): SignedIn,
     Json(b): Json<GrantBody>,
 ) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
-    ex::grant(&state, &user, &b.resource, &b.client_member, &b.client_subsystem).await?;
+    ex::grant(
+        &state,
+        &user,
+        &b.resource,
+        &b.client_member,
+        &b.client_subsystem,
+    )
+    .await?;
     Ok((
         axum::http::StatusCode::CREATED,
         Json(
@@ -195,7 +205,9 @@ pub async fn api_evidence(
     ex::declare_evidence(&state, &user, &b.impl_code, &b.resource, &b.provider_member).await?;
     Ok((
         axum::http::StatusCode::CREATED,
-        Json(json!({"impl_code": b.impl_code, "resource": b.resource, "provider_member": b.provider_member})),
+        Json(
+            json!({"impl_code": b.impl_code, "resource": b.resource, "provider_member": b.provider_member}),
+        ),
     ))
 }
 

@@ -694,7 +694,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     let text = std::fs::read_to_string(&file)
                         .with_context(|| format!("cannot read {}", file.display()))?;
                     let doc: tongban_core::exchange::MemberDocument = serde_json::from_str(&text)
-                        .with_context(|| format!("{} is not a member document", file.display()))?;
+                        .with_context(|| {
+                        format!("{} is not a member document", file.display())
+                    })?;
                     tongban_app::exchange::trust(&app, &doc)
                         .await
                         .map_err(fail)?;

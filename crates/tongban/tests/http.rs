@@ -33,14 +33,14 @@ macro_rules! on_each_backend {
     };
 }
 
-#[path = "http/exchange.rs"]
-mod exchange;
 #[path = "http/authz.rs"]
 mod authz;
 #[path = "http/backup.rs"]
 mod backup;
 #[path = "http/browser.rs"]
 mod browser;
+#[path = "http/exchange.rs"]
+mod exchange;
 #[path = "http/ledger.rs"]
 mod ledger;
 #[path = "http/licences.rs"]

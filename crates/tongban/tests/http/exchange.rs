@@ -86,7 +86,12 @@ async fn a_call_is_purpose_bound_signed_and_logged(app: App) {
     let zs = app.token("zhangsan").await;
     for body in [
         resource("SCJG-ZT-001", "市场主体登记信息", "无条件", ""),
-        resource("SCJG-XK-002", "食品经营许可信息", "有条件", "《食品安全法》第35条"),
+        resource(
+            "SCJG-XK-002",
+            "食品经营许可信息",
+            "有条件",
+            "《食品安全法》第35条",
+        ),
     ] {
         let (s, v) = post(&app, &sharing, "/api/v1/exchange/resources", body).await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -119,24 +124,56 @@ async fn a_call_is_purpose_bound_signed_and_logged(app: App) {
     };
     // Without a case.
     let (s, v) = call(json!({"service": "SCJG-ZT-001", "case_no": ""})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("no_case")), "{v}");
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("no_case")),
+        "{v}"
+    );
     let (s, v) = call(json!({"service": "SCJG-ZT-001", "case_no": "NO-SUCH-CASE"})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("no_case")), "{v}");
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("no_case")),
+        "{v}"
+    );
     // Before the applicant confirmed.
     let (s, v) = call(json!({"service": "SCJG-ZT-001", "case_no": no})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("no_consent")), "{v}");
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("no_consent")),
+        "{v}"
+    );
     // Someone else cannot confirm for the applicant.
-    let (s, _) = post(&app, &approver, &format!("/api/v1/cases/{no}/exchange-consent"), json!({})).await;
+    let (s, _) = post(
+        &app,
+        &approver,
+        &format!("/api/v1/cases/{no}/exchange-consent"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, v) = post(&app, &zs, &format!("/api/v1/cases/{no}/exchange-consent"), json!({})).await;
+    let (s, v) = post(
+        &app,
+        &zs,
+        &format!("/api/v1/cases/{no}/exchange-consent"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["resources"], json!(["SCJG-ZT-001"]));
     // A resource the item does not declare.
     let (s, v) = call(json!({"service": "SCJG-XK-002", "case_no": no})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("not_declared")), "{v}");
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("not_declared")),
+        "{v}"
+    );
     // Publishing grants nothing: deny by default.
     let (s, v) = call(json!({"service": "SCJG-ZT-001", "case_no": no})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("no_grant")), "{v}");
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("no_grant")),
+        "{v}"
+    );
     let (s, v) = post(
         &app,
         &sharing,
@@ -160,9 +197,14 @@ async fn a_call_is_purpose_bound_signed_and_logged(app: App) {
     let (s, other_case) = post(&app, &clerk, "/api/v1/cases", json!({ "item": other.item.impl_code, "applicant": { "kind": "person", "id_number": id.as_str(), "name": "他人" } })).await;
     assert_eq!(s, StatusCode::CREATED, "{other_case}");
     let (s, v) = call(json!({"service": "SCJG-ZT-001", "case_no": other_case["case_no"]})).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("not_handling")), "{v}");
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("not_handling")),
+        "{v}"
+    );
     // Granted, for a live case in hand, confirmed: the signed answer comes back.
-    let (s, out) = call(json!({"service": "SCJG-ZT-001", "case_no": no, "purpose": "核验申请人身份"})).await;
+    let (s, out) =
+        call(json!({"service": "SCJG-ZT-001", "case_no": no, "purpose": "核验申请人身份"})).await;
     assert_eq!(s, StatusCode::OK, "{out}");
     assert_eq!(out["trust"], "A");
     assert_eq!(out["data"]["found"], true);
@@ -179,16 +221,33 @@ async fn a_call_is_purpose_bound_signed_and_logged(app: App) {
         ]
     );
     let refusals = outcomes(&app, &sharing).await;
-    for code in ["no_case", "no_consent", "not_declared", "no_grant", "not_handling"] {
-        assert!(refusals.iter().any(|o| o == code), "{code} not logged: {refusals:?}");
+    for code in [
+        "no_case",
+        "no_consent",
+        "not_declared",
+        "no_grant",
+        "not_handling",
+    ] {
+        assert!(
+            refusals.iter().any(|o| o == code),
+            "{code} not logged: {refusals:?}"
+        );
     }
     // The case ledger holds the fetch, and the evidence attached with trust level A.
     let (_, events) = get(&app, &zs, &format!("/api/v1/cases/{no}/events")).await;
     let text = events.to_string();
-    assert!(text.contains("evidence_consented") && text.contains("evidence_fetched"), "{text}");
+    assert!(
+        text.contains("evidence_consented") && text.contains("evidence_fetched"),
+        "{text}"
+    );
     assert!(text.contains(&id), "{text}");
     // The signed request, sent again, is a replay; changed, its signature fails.
-    let (_, v) = get(&app, &sharing, &format!("/api/v1/exchange/log?request_id={id}")).await;
+    let (_, v) = get(
+        &app,
+        &sharing,
+        &format!("/api/v1/exchange/log?request_id={id}"),
+    )
+    .await;
     let signed = v["entries"]
         .as_array()
         .unwrap()
@@ -204,14 +263,24 @@ async fn a_call_is_purpose_bound_signed_and_logged(app: App) {
         }
     };
     let (s, v) = send(signed.clone()).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::CONFLICT, Some("replay")), "{v}");
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("replay")),
+        "{v}"
+    );
     let mut forged = signed.clone();
     forged["request_id"] = json!("forged-0001");
     forged["case_no"] = json!("SOMEONE-ELSE");
     let (s, v) = send(forged).await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("bad_signature")), "{v}");
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("bad_signature")),
+        "{v}"
+    );
     let refusals = outcomes(&app, &sharing).await;
-    assert!(refusals.iter().any(|o| o == "replay") && refusals.iter().any(|o| o == "bad_signature"));
+    assert!(
+        refusals.iter().any(|o| o == "replay") && refusals.iter().any(|o| o == "bad_signature")
+    );
     // The applicant sees the access: who, for which case, what, why.
     let (s, v) = get(&app, &zs, "/api/v1/my/data-access").await;
     assert_eq!(s, StatusCode::OK);
@@ -223,7 +292,12 @@ async fn a_call_is_purpose_bound_signed_and_logged(app: App) {
     assert!(list[0]["who"].as_str().unwrap().contains("王审批"), "{v}");
     assert!(list[0]["at"].as_str().is_some() && list[0]["department"].as_str().is_some());
     // Another applicant sees none of it; the sharing officer reads no case.
-    let (_, v) = get(&app, &app.token("enterprise").await, "/api/v1/my/data-access").await;
+    let (_, v) = get(
+        &app,
+        &app.token("enterprise").await,
+        "/api/v1/my/data-access",
+    )
+    .await;
     assert_eq!(v["accesses"], json!([]));
     let (s, _) = get(&app, &sharing, &format!("/api/v1/cases/{no}")).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
@@ -261,7 +335,12 @@ async fn the_catalog_and_a_conditional_request_answered_late(app: App) {
     let approver = app.token("approver").await;
     for body in [
         resource("SCJG-ZT-001", "市场主体登记信息", "无条件", ""),
-        resource("SCJG-XK-002", "食品经营许可信息", "有条件", "《食品安全法》第35条"),
+        resource(
+            "SCJG-XK-002",
+            "食品经营许可信息",
+            "有条件",
+            "《食品安全法》第35条",
+        ),
         resource("SCJG-AJ-003", "案件线索信息", "不予", "《行政处罚法》"),
     ] {
         let (s, v) = post(&app, &sharing, "/api/v1/exchange/resources", body).await;
@@ -278,7 +357,12 @@ async fn the_catalog_and_a_conditional_request_answered_late(app: App) {
     assert_eq!(xk["fields"], json!(["名称", "统一社会信用代码"]));
     let (_, v) = get(&app, &approver, "/api/v1/exchange/catalog?q=食品").await;
     assert_eq!(v["resources"].as_array().unwrap().len(), 1);
-    let (s, _) = get(&app, &app.token("zhangsan").await, "/api/v1/exchange/catalog").await;
+    let (s, _) = get(
+        &app,
+        &app.token("zhangsan").await,
+        "/api/v1/exchange/catalog",
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let r = Client::new()
         .get(app.url("/api/v1/exchange/catalog.xlsx"))
@@ -289,22 +373,56 @@ async fn the_catalog_and_a_conditional_request_answered_late(app: App) {
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.bytes().await.unwrap().starts_with(b"PK"));
     // 不予共享 cannot be granted; an unconditional one needs no request.
-    let (s, v) = post(&app, &sharing, "/api/v1/exchange/grants", json!({"resource": "SCJG-AJ-003", "client_member": "431300", "client_subsystem": "gaj"})).await;
+    let (s, v) = post(
+        &app,
+        &sharing,
+        "/api/v1/exchange/grants",
+        json!({"resource": "SCJG-AJ-003", "client_member": "431300", "client_subsystem": "gaj"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    let (s, _) = post(&app, &approver, "/api/v1/exchange/requests", json!({"resource": "SCJG-ZT-001", "purpose": "审批", "legal_basis": "x"})).await;
+    let (s, _) = post(
+        &app,
+        &approver,
+        "/api/v1/exchange/requests",
+        json!({"resource": "SCJG-ZT-001", "purpose": "审批", "legal_basis": "x"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // A conditional request: due in 10 working days (2026-03-02 → 03-16).
     let (s, late) = post(&app, &approver, "/api/v1/exchange/requests", json!({"resource": "SCJG-XK-002", "purpose": "食品经营许可审查", "legal_basis": "《食品经营许可和备案管理办法》"})).await;
     assert_eq!(s, StatusCode::CREATED, "{late}");
     assert_eq!(late["due_on"], "2026-03-16");
     assert_eq!(late["light"], "green");
-    let (_, on_time) = post(&app, &approver, "/api/v1/exchange/requests", json!({"resource": "SCJG-XK-002", "purpose": "复核", "legal_basis": "同上"})).await;
+    let (_, on_time) = post(
+        &app,
+        &approver,
+        "/api/v1/exchange/requests",
+        json!({"resource": "SCJG-XK-002", "purpose": "复核", "legal_basis": "同上"}),
+    )
+    .await;
     // The provider answers one in time; the approver may not answer.
     let path = |v: &Value| format!("/api/v1/exchange/requests/{}/answer", v["id"]);
-    let (s, _) = post(&app, &approver, &path(&on_time), json!({"decision": "grant"})).await;
+    let (s, _) = post(
+        &app,
+        &approver,
+        &path(&on_time),
+        json!({"decision": "grant"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, v) = post(&app, &sharing, &path(&on_time), json!({"decision": "grant"})).await;
-    assert_eq!((s, v["light"].as_str()), (StatusCode::OK, Some("green")), "{v}");
+    let (s, v) = post(
+        &app,
+        &sharing,
+        &path(&on_time),
+        json!({"decision": "grant"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["light"].as_str()),
+        (StatusCode::OK, Some("green")),
+        "{v}"
+    );
     advance_to(&app, "2026-03-11");
     assert_eq!(light_of(&app, &late["id"]).await, "green");
     advance_to(&app, "2026-03-12");
@@ -315,17 +433,35 @@ async fn the_catalog_and_a_conditional_request_answered_late(app: App) {
     assert_eq!(light_of(&app, &late["id"]).await, "red");
     // A refusal needs reasons; answered late, it stays red. (Sessions expired meanwhile.)
     let sharing = app.token("sharing").await;
-    let (s, _) = post(&app, &sharing, &path(&late), json!({"decision": "refuse", "reasons": " "})).await;
+    let (s, _) = post(
+        &app,
+        &sharing,
+        &path(&late),
+        json!({"decision": "refuse", "reasons": " "}),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, v) = post(&app, &sharing, &path(&late), json!({"decision": "refuse", "reasons": "用途超出授权范围"})).await;
+    let (s, v) = post(
+        &app,
+        &sharing,
+        &path(&late),
+        json!({"decision": "refuse", "reasons": "用途超出授权范围"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!((v["status"].as_str(), v["light"].as_str()), (Some("refused"), Some("red")));
+    assert_eq!(
+        (v["status"].as_str(), v["light"].as_str()),
+        (Some("refused"), Some("red"))
+    );
     let (s, _) = post(&app, &sharing, &path(&late), json!({"decision": "grant"})).await;
     assert_eq!(s, StatusCode::CONFLICT);
     // The board page shows the light.
     let (c, _) = app.sign_in("supervisor").await;
     let page = super::page_text(&c, app.url("/exchange")).await;
-    assert!(page.contains("红牌超期") && page.contains("食品经营许可信息"), "{page}");
+    assert!(
+        page.contains("红牌超期") && page.contains("食品经营许可信息"),
+        "{page}"
+    );
 }
 on_each_backend!(the_catalog_and_a_conditional_request_answered_late);
 
@@ -385,7 +521,10 @@ impl Node {
             .expect("spawn tongban serve");
         self.child = Some(child);
         for _ in 0..200 {
-            if reqwest::get(format!("{}/healthz", self.base)).await.is_ok_and(|r| r.status().is_success()) {
+            if reqwest::get(format!("{}/healthz", self.base))
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -401,7 +540,10 @@ impl Node {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK, "login {user}");
-        r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     async fn post(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
@@ -444,7 +586,16 @@ async fn two_members_exchange_signed_messages_over_loopback() {
         (&client, "431300", "娄星市政务服务平台"),
     ] {
         node.run(&["demo", "--no-serve"]);
-        node.run(&["member", "init", "--code", code, "--name", name, "--endpoint", &node.base]);
+        node.run(&[
+            "member",
+            "init",
+            "--code",
+            code,
+            "--name",
+            name,
+            "--endpoint",
+            &node.base,
+        ]);
     }
     // Each trusts the other's exported member document.
     for (from, to) in [(&provider, &client), (&client, &provider)] {
@@ -470,7 +621,9 @@ async fn two_members_exchange_signed_messages_over_loopback() {
         resource("HN-SCJG-001", "市场主体登记信息", "无条件", ""),
         resource("HN-SCJG-002", "企业年报信息", "无条件", ""),
     ] {
-        let (s, v) = provider.post(&p_sharing, "/api/v1/exchange/resources", body).await;
+        let (s, v) = provider
+            .post(&p_sharing, "/api/v1/exchange/resources", body)
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
     }
     // The client's live case: 企业设立登记 in approval at 市场监管局, for the demo enterprise.
@@ -487,18 +640,32 @@ async fn two_members_exchange_signed_messages_over_loopback() {
     let impl_code = case["impl_code"].as_str().unwrap().to_string();
     let dept = department_code(&client.base, "市市场监督管理局").await;
     let (s, v) = provider
-        .post(&p_sharing, "/api/v1/exchange/grants", json!({"resource": "HN-SCJG-001", "client_member": "431300", "client_subsystem": dept}))
+        .post(
+            &p_sharing,
+            "/api/v1/exchange/grants",
+            json!({"resource": "HN-SCJG-001", "client_member": "431300", "client_subsystem": dept}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let c_sharing = client.token("sharing").await;
     for res in ["HN-SCJG-001", "HN-SCJG-002"] {
         let (s, v) = client
-            .post(&c_sharing, "/api/v1/exchange/evidence", json!({"impl_code": impl_code, "resource": res, "provider_member": "430000"}))
+            .post(
+                &c_sharing,
+                "/api/v1/exchange/evidence",
+                json!({"impl_code": impl_code, "resource": res, "provider_member": "430000"}),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
     }
     let ent = client.token("enterprise").await;
-    let (s, v) = client.post(&ent, &format!("/api/v1/cases/{no}/exchange-consent"), json!({})).await;
+    let (s, v) = client
+        .post(
+            &ent,
+            &format!("/api/v1/cases/{no}/exchange-consent"),
+            json!({}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
 
     // Granted, live case, in hand: succeeds.
@@ -509,14 +676,24 @@ async fn two_members_exchange_signed_messages_over_loopback() {
     assert_eq!(out["trust"], "A");
     let id = out["request_id"].as_str().unwrap().to_string();
     // Both ledgers hold the signed request and the signed response.
-    let (_, c_log) = client.get(&c_sharing, &format!("/api/v1/exchange/log?request_id={id}")).await;
-    let (_, p_log) = provider.get(&p_sharing, &format!("/api/v1/exchange/log?request_id={id}")).await;
+    let (_, c_log) = client
+        .get(&c_sharing, &format!("/api/v1/exchange/log?request_id={id}"))
+        .await;
+    let (_, p_log) = provider
+        .get(&p_sharing, &format!("/api/v1/exchange/log?request_id={id}"))
+        .await;
     let kinds = |v: &Value| {
         let mut k: Vec<String> = v["entries"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|e| format!("{} {}", e["direction"].as_str().unwrap(), e["kind"].as_str().unwrap()))
+            .map(|e| {
+                format!(
+                    "{} {}",
+                    e["direction"].as_str().unwrap(),
+                    e["kind"].as_str().unwrap()
+                )
+            })
             .collect();
         k.sort();
         k
@@ -534,8 +711,16 @@ async fn two_members_exchange_signed_messages_over_loopback() {
     };
     let request = msg(&c_log, "out");
     let response = msg(&p_log, "out");
-    assert_eq!(request, msg(&p_log, "in"), "the provider logged the request as signed");
-    assert_eq!(response, msg(&c_log, "in"), "the client logged the response as signed");
+    assert_eq!(
+        request,
+        msg(&p_log, "in"),
+        "the provider logged the request as signed"
+    );
+    assert_eq!(
+        response,
+        msg(&c_log, "in"),
+        "the client logged the response as signed"
+    );
     assert_eq!(request["proofs"].as_array().unwrap().len(), 2);
     assert_eq!(
         response["request_hash"].as_str().unwrap(),
@@ -543,7 +728,12 @@ async fn two_members_exchange_signed_messages_over_loopback() {
     );
     // Signatures verify against the members' published documents.
     let doc = |base: String| async move {
-        let v: Value = reqwest::get(format!("{base}/api/v1/federation/member")).await.unwrap().json().await.unwrap();
+        let v: Value = reqwest::get(format!("{base}/api/v1/federation/member"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         serde_json::from_value::<tongban_core::exchange::MemberDocument>(v).unwrap()
     };
     tongban_core::exchange::verify_message(&request, &doc(client.base.clone()).await).unwrap();
@@ -551,30 +741,72 @@ async fn two_members_exchange_signed_messages_over_loopback() {
 
     // Refused and logged: no grant, no case, replay, bad signature.
     let (s, v) = client
-        .post(&approver, "/api/v1/exchange/calls", json!({"provider": "430000", "service": "HN-SCJG-002", "case_no": no}))
+        .post(
+            &approver,
+            "/api/v1/exchange/calls",
+            json!({"provider": "430000", "service": "HN-SCJG-002", "case_no": no}),
+        )
         .await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("no_grant")), "{v}");
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("no_grant")),
+        "{v}"
+    );
     let (s, v) = client
-        .post(&approver, "/api/v1/exchange/calls", json!({"provider": "430000", "service": "HN-SCJG-001", "case_no": ""}))
+        .post(
+            &approver,
+            "/api/v1/exchange/calls",
+            json!({"provider": "430000", "service": "HN-SCJG-001", "case_no": ""}),
+        )
         .await;
-    assert_eq!((s, v["code"].as_str()), (StatusCode::FORBIDDEN, Some("no_case")), "{v}");
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("no_case")),
+        "{v}"
+    );
     let exchange = format!("{}/api/v1/federation/exchange", provider.base);
-    let r = Client::new().post(&exchange).json(&request).send().await.unwrap();
+    let r = Client::new()
+        .post(&exchange)
+        .json(&request)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let mut forged = request.clone();
     forged["request_id"] = json!("forged-0002");
     forged["service"] = json!("HN-SCJG-002");
-    let r = Client::new().post(&exchange).json(&forged).send().await.unwrap();
+    let r = Client::new()
+        .post(&exchange)
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let (_, p_all) = provider.get(&p_sharing, "/api/v1/exchange/log").await;
-    let p_out: Vec<&str> = p_all["entries"].as_array().unwrap().iter().map(|e| e["outcome"].as_str().unwrap()).collect();
+    let p_out: Vec<&str> = p_all["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
     for code in ["no_grant", "replay", "bad_signature"] {
-        assert!(p_out.contains(&code), "provider did not log {code}: {p_out:?}");
+        assert!(
+            p_out.contains(&code),
+            "provider did not log {code}: {p_out:?}"
+        );
     }
     let (_, c_all) = client.get(&c_sharing, "/api/v1/exchange/log").await;
-    let c_out: Vec<&str> = c_all["entries"].as_array().unwrap().iter().map(|e| e["outcome"].as_str().unwrap()).collect();
+    let c_out: Vec<&str> = c_all["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
     for code in ["no_grant", "no_case"] {
-        assert!(c_out.contains(&code), "client did not log {code}: {c_out:?}");
+        assert!(
+            c_out.contains(&code),
+            "client did not log {code}: {c_out:?}"
+        );
     }
     // The applicant sees the access on their platform.
     let (s, v) = client.get(&ent, "/api/v1/my/data-access").await;
