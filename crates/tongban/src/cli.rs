@@ -416,6 +416,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let report = crate::demo::seed(&app.store, chrono::Utc::now()).await?;
             crate::demo::seed_licence_types(&app.store, chrono::Utc::now()).await?;
             let cases = crate::demo::seed_cases(&app).await?;
+            if crate::demo::seed_exchange(&app).await? > 0 {
+                println!("演示共享交换：信息资源目录、授权、一次按办件的共享调取");
+            }
             if cases > 0 {
                 println!("演示办件：{cases} 件（含已签发的电子证照，其中一件已吊销）");
             }
