@@ -515,3 +515,138 @@ pub async fn seed_cases(state: &crate::App) -> anyhow::Result<usize> {
         .map_err(|e| anyhow::anyhow!("demo ratings: {}", e.message))?;
     Ok(made)
 }
+
+/// The exchange of the demo city: a catalog of three resources (one of each sharing class),
+/// a grant, the evidence 企业设立登记 declares, a pending conditional request, and one real
+/// signed, purpose-bound call for the enterprise's case in approval, so the enterprise's
+/// "谁因哪个办件查询了我的数据" has an entry. Does nothing when the catalog holds resources.
+pub async fn seed_exchange(state: &crate::App) -> anyhow::Result<usize> {
+    use tongban_core::exchange::{Field, Resource, SharingClass};
+    let store = &state.store;
+    if !store.resources(None).await?.is_empty() {
+        return Ok(0);
+    }
+    let view = state
+        .catalog()
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let dept = |name: &str| view.departments.iter().find(|d| d.name == name).cloned();
+    let Some(scj) = dept("市市场监督管理局") else {
+        return Ok(0);
+    };
+    let gaj = dept("市公安局").unwrap_or_else(|| scj.clone());
+    let today = state.today();
+    let fields = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| Field {
+                name: n.to_string(),
+                kind: "string".into(),
+            })
+            .collect::<Vec<_>>()
+    };
+    let resources = [
+        Resource {
+            code: "DEMO-SCJG-001".into(),
+            name: "市场主体登记信息".into(),
+            provider: scj.name.clone(),
+            provider_code: scj.code.clone(),
+            summary: "企业、个体工商户的登记事项和状态".into(),
+            fields: fields(&["名称", "统一社会信用代码", "法定代表人", "登记状态"]),
+            format: "JSON".into(),
+            update_cycle: "实时".into(),
+            published_on: today,
+            sharing_class: SharingClass::Unconditional,
+            basis: String::new(),
+        },
+        Resource {
+            code: "DEMO-GA-002".into(),
+            name: "居民户籍信息".into(),
+            provider: gaj.name.clone(),
+            provider_code: gaj.code.clone(),
+            summary: "户籍登记的姓名、身份证号、户籍地址".into(),
+            fields: fields(&["姓名", "公民身份号码", "户籍地址"]),
+            format: "JSON".into(),
+            update_cycle: "每日".into(),
+            published_on: today,
+            sharing_class: SharingClass::Conditional,
+            basis: "《中华人民共和国居民身份证法》第十三条；仅限依法办理政务服务事项时核验".into(),
+        },
+        Resource {
+            code: "DEMO-GA-003".into(),
+            name: "在侦案件信息".into(),
+            provider: gaj.name.clone(),
+            provider_code: gaj.code.clone(),
+            summary: "侦查中的案件线索".into(),
+            fields: fields(&["案件编号", "案由"]),
+            format: "JSON".into(),
+            update_cycle: "实时".into(),
+            published_on: today,
+            sharing_class: SharingClass::NotShared,
+            basis: "《中华人民共和国刑事诉讼法》第五十四条，侦查秘密".into(),
+        },
+    ];
+    for r in &resources {
+        store.publish_resource(r, state.now()).await?;
+    }
+    let me = crate::exchange::self_member(state)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    store
+        .grant_access("DEMO-SCJG-001", &me.code, &scj.code, "sharing", state.now())
+        .await?;
+    let due = crate::calendar::deadline(state, today, tongban_core::exchange::ANSWER_WORKING_DAYS)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?
+        .due;
+    store
+        .create_conditional_request(
+            "DEMO-GA-002",
+            &me.code,
+            &scj.code,
+            "食品经营许可现场核查前核验经营者身份",
+            "《食品经营许可和备案管理办法》第十八条",
+            "approver",
+            today,
+            due,
+        )
+        .await?;
+    // One real call for the enterprise's case in approval.
+    let users = store.users().await?;
+    let user = |name: &str| users.iter().find(|u| u.username == name).cloned();
+    let (Some(approver), Some(ent)) = (user("approver"), user("enterprise")) else {
+        return Ok(resources.len());
+    };
+    let (cases, _) = store
+        .find_cases(&tongban_store::cases::CaseFilter {
+            limit: 50,
+            ..Default::default()
+        })
+        .await?;
+    let Some(case) = cases
+        .into_iter()
+        .find(|c| c.item_name == "企业设立登记" && c.state.completed_on.is_none())
+    else {
+        return Ok(resources.len());
+    };
+    store
+        .declare_evidence(&case.impl_code, "DEMO-SCJG-001", &me.code)
+        .await?;
+    crate::exchange::consent(state, &ent, &case.case_no)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    crate::exchange::call(
+        state,
+        &approver,
+        &crate::exchange::CallInput {
+            provider: String::new(),
+            service: "DEMO-SCJG-001".into(),
+            case_no: case.case_no.clone(),
+            legal_basis: "《中华人民共和国市场主体登记管理条例》".into(),
+            purpose: "核验申请人已登记的市场主体信息".into(),
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!(e.message))?;
+    Ok(resources.len())
+}

@@ -17,6 +17,7 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod hall;
+pub mod exchange;
 pub mod jobs;
 pub mod ledger;
 pub mod licences;

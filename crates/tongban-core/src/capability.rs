@@ -71,6 +71,17 @@ pub enum Capability {
     TrackDelivery,
     /// The hall's queue, appointment and delivery figures.
     ReadHallFigures,
+    /// Publish resources to the exchange catalog, grant clients, declare items' evidence,
+    /// answer conditional requests (the `sharing` role's work, and nothing else).
+    AdministerExchange,
+    /// Browse, search and export the exchange catalog.
+    ReadExchangeCatalog,
+    /// Fetch evidence through the exchange for a case in hand (purpose-bound).
+    CallExchange,
+    /// File a conditional request (有条件共享申请) and follow it.
+    RequestSharing,
+    /// Confirm evidence fetching for one's case and see every access to one's data.
+    OwnDataAccess,
 }
 
 /// Over which resources a capability holds.
@@ -254,6 +265,39 @@ pub const TABLE: &[(Capability, &[(Role, Scope)])] = &[
             (R::Admin, S::Any),
         ],
     ),
+    (C::AdministerExchange, &[(R::SharingOfficer, S::Any)]),
+    (
+        C::ReadExchangeCatalog,
+        &[
+            (R::Clerk, S::Any),
+            (R::Approver, S::Any),
+            (R::Head, S::Any),
+            (R::Supervisor, S::Any),
+            (R::SharingOfficer, S::Any),
+            (R::Auditor, S::Any),
+            (R::Admin, S::Any),
+        ],
+    ),
+    (
+        C::CallExchange,
+        &[
+            (R::Clerk, S::Any),
+            (R::Approver, S::Department),
+            (R::Head, S::Department),
+        ],
+    ),
+    (
+        C::RequestSharing,
+        &[
+            (R::Approver, S::Department),
+            (R::Head, S::Department),
+            (R::SharingOfficer, S::Any),
+        ],
+    ),
+    (
+        C::OwnDataAccess,
+        &[(R::Person, S::Own), (R::Enterprise, S::Own)],
+    ),
 ];
 
 /// The scope in which `role` holds `cap`, if at all.
@@ -316,11 +360,22 @@ mod tests {
     }
 
     #[test]
-    fn the_sharing_officer_reads_nothing_yet() {
-        // Until the exchange gives the role its work, it reads no case, licence or record.
+    fn the_sharing_officer_administers_the_exchange_and_reads_nothing_else() {
+        // The role's work is the catalog, grants and requests: no case, licence or record.
+        let exchange = [
+            C::AdministerExchange,
+            C::ReadExchangeCatalog,
+            C::RequestSharing,
+        ];
         for (cap, _) in TABLE {
-            assert!(!holds(R::SharingOfficer, *cap), "{cap:?}");
+            assert_eq!(
+                holds(R::SharingOfficer, *cap),
+                exchange.contains(cap),
+                "{cap:?}"
+            );
         }
+        assert!(!holds(R::Admin, C::AdministerExchange));
+        assert!(!holds(R::SharingOfficer, C::CallExchange));
     }
 
     #[test]

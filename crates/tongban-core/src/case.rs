@@ -563,6 +563,21 @@ pub enum Event {
         rating_id: i64,
         reason: String,
     },
+    /// The applicant confirmed that the evidence the item declares may be fetched through
+    /// the exchange for this case (免提交).
+    EvidenceConsented {
+        resources: Vec<String>,
+    },
+    /// Evidence fetched through the exchange: the signed request and response are bound
+    /// by their hashes; the material attaches with trust level A.
+    EvidenceFetched {
+        request_id: String,
+        provider: String,
+        service: String,
+        request_hash: String,
+        response_hash: String,
+        material: MaterialRef,
+    },
 }
 
 impl Event {
@@ -625,6 +640,8 @@ impl Event {
             Event::DeadlinesRecomputed { .. } => "deadlines_recomputed",
             Event::Rated { .. } => "rated",
             Event::RatingExcluded { .. } => "rating_excluded",
+            Event::EvidenceConsented { .. } => "evidence_consented",
+            Event::EvidenceFetched { .. } => "evidence_fetched",
         }
     }
     /// The name people read in a timeline.
@@ -657,6 +674,8 @@ impl Event {
             Event::DeadlinesRecomputed { .. } => "按新公布的节假日安排重算期限",
             Event::Rated { .. } => "评价",
             Event::RatingExcluded { .. } => "差评申诉复核通过",
+            Event::EvidenceConsented { .. } => "申请人同意共享调取材料",
+            Event::EvidenceFetched { .. } => "共享交换调取材料",
         }
     }
 }
@@ -1085,7 +1104,9 @@ impl Case {
             | Event::LicenceIssued { .. }
             | Event::LicenceStatusChanged { .. }
             | Event::Rated { .. }
-            | Event::RatingExcluded { .. } => {}
+            | Event::RatingExcluded { .. }
+            | Event::EvidenceConsented { .. } => {}
+            Event::EvidenceFetched { material, .. } => self.materials.push(material.clone()),
             Event::SpecialStarted {
                 procedure,
                 on,

@@ -10,6 +10,7 @@ pub mod codes;
 pub mod guide;
 pub mod figures;
 pub mod hall;
+pub mod exchange;
 pub mod ids;
 pub mod indicators;
 pub mod licence;

@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod catalog_file;
 pub mod db;
 pub mod figures;
+pub mod exchange;
 pub mod files;
 pub mod group_sync;
 pub mod hall;

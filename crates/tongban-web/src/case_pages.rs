@@ -481,6 +481,18 @@ fn event_detail(e: &Event) -> String {
             due,
         } => format!("{order_no}：{instruction}（限 {due} 前）"),
         Event::SupervisionAnswered { order_no, answer } => format!("{order_no}：{answer}"),
+        Event::EvidenceConsented { resources } => {
+            format!("同意通过共享交换调取：{}", resources.join("、"))
+        }
+        Event::EvidenceFetched {
+            provider,
+            material,
+            request_id,
+            ..
+        } => format!(
+            "{}（提供方 {provider}，请求 {request_id}，可信等级 A）",
+            material.name
+        ),
         Event::SupervisionClosed {
             order_no,
             escalated,

@@ -9,6 +9,7 @@ pub mod case_api;
 pub mod case_pages;
 pub mod charts;
 pub mod error;
+pub mod exchange;
 pub mod forms;
 pub mod hall;
 pub mod ledger_api;
@@ -110,6 +111,8 @@ pub fn router(state: AppState) -> Router {
             post(supervision::close_form),
         )
         .route("/supervision/stats", get(supervision::stats))
+        .route("/exchange", get(exchange::catalog_page))
+        .route("/my/data-access", get(exchange::data_access_page))
         .route("/licences", get(licences::list))
         .route("/licences/{id}", get(licences::detail))
         .route("/licences/{id}/json", get(licences::json_file))
@@ -261,6 +264,31 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/admin/licence-types",
             post(licences::api_define_type),
         )
+        .route("/api/v1/federation/member", get(exchange::api_member))
+        .route("/api/v1/federation/exchange", post(exchange::api_exchange))
+        .route("/api/v1/exchange/catalog", get(exchange::api_catalog))
+        .route(
+            "/api/v1/exchange/catalog.xlsx",
+            get(exchange::api_catalog_xlsx),
+        )
+        .route("/api/v1/exchange/resources", post(exchange::api_publish))
+        .route("/api/v1/exchange/grants", post(exchange::api_grant))
+        .route("/api/v1/exchange/evidence", post(exchange::api_evidence))
+        .route("/api/v1/exchange/calls", post(exchange::api_call))
+        .route("/api/v1/exchange/log", get(exchange::api_log))
+        .route(
+            "/api/v1/exchange/requests",
+            get(exchange::api_requests).post(exchange::api_request),
+        )
+        .route(
+            "/api/v1/exchange/requests/{id}/answer",
+            post(exchange::api_answer),
+        )
+        .route(
+            "/api/v1/cases/{no}/exchange-consent",
+            post(exchange::api_consent),
+        )
+        .route("/api/v1/my/data-access", get(exchange::api_my_data_access))
         .route("/api/v1/ledger/checkpoint", get(ledger_api::checkpoint))
         .route("/api/v1/ledger/keys", get(ledger_api::keys))
         .route("/api/v1/ledger/entries", get(ledger_api::entries))

@@ -15,6 +15,7 @@ pub struct UserBadge {
     pub is_staff: bool,
     pub in_department: bool,
     pub sees_supervision: bool,
+    pub sees_exchange: bool,
 }
 
 pub struct PageCtx {
@@ -40,6 +41,7 @@ impl PageCtx {
                 is_staff: holds(u.role, Capability::SearchCases),
                 in_department: holds(u.role, Capability::WorkInbox),
                 sees_supervision: holds(u.role, Capability::ReadSupervision),
+                sees_exchange: holds(u.role, Capability::ReadExchangeCatalog),
             }),
             csrf: csrf.0.clone(),
             senior: viewer.senior,

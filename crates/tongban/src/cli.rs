@@ -98,6 +98,9 @@ enum Command {
     /// Electronic supervision tools.
     #[command(subcommand)]
     Supervision(SupervisionCmd),
+    /// This deployment as a member of the 政务信息共享交换 exchange.
+    #[command(subcommand)]
+    Member(MemberCmd),
     /// Accounts.
     #[command(subcommand)]
     User(UserCmd),
@@ -114,6 +117,25 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum MemberCmd {
+    /// Name this deployment as a member (行政区划代码 or 统一社会信用代码); creates its
+    /// Ed25519 and SM2 keys in the key registry if there are none.
+    Init {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// Where peers reach this member's exchange (default: the public base URL).
+        #[arg(long, default_value = "")]
+        endpoint: String,
+    },
+    /// Print the public member document (JSON) for peers to trust.
+    Export,
+    /// Register a peer from its member document.
+    Trust { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -412,6 +434,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let report = crate::demo::seed(&app.store, chrono::Utc::now()).await?;
             crate::demo::seed_licence_types(&app.store, chrono::Utc::now()).await?;
             let cases = crate::demo::seed_cases(&app).await?;
+            if crate::demo::seed_exchange(&app).await? > 0 {
+                println!("演示共享交换：信息资源目录、授权、一次按办件的共享调取");
+            }
             if cases > 0 {
                 println!("演示办件：{cases} 件（含已签发的电子证照，其中一件已吊销）");
             }
@@ -697,6 +722,42 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 anyhow::bail!("licence is NOT valid")
             }
+        }
+        Command::Member(cmd) => {
+            let cfg = config::load(&overrides(&cli.global, None))?;
+            let app = app_of(&cfg, open(&cfg).await?);
+            let fail = |e: tongban_app::Error| anyhow::anyhow!("{}", e.message);
+            match cmd {
+                MemberCmd::Init {
+                    code,
+                    name,
+                    endpoint,
+                } => {
+                    let doc = tongban_app::exchange::init_member(&app, &code, &name, &endpoint)
+                        .await
+                        .map_err(fail)?;
+                    println!("member {} {} at {}", doc.code, doc.name, doc.endpoint);
+                }
+                MemberCmd::Export => {
+                    let doc = tongban_app::exchange::member_document(&app)
+                        .await
+                        .map_err(fail)?;
+                    println!("{}", serde_json::to_string_pretty(&doc)?);
+                }
+                MemberCmd::Trust { file } => {
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    let doc: tongban_core::exchange::MemberDocument = serde_json::from_str(&text)
+                        .with_context(|| {
+                        format!("{} is not a member document", file.display())
+                    })?;
+                    tongban_app::exchange::trust(&app, &doc)
+                        .await
+                        .map_err(fail)?;
+                    println!("trusted member {} {}", doc.code, doc.name);
+                }
+            }
+            Ok(())
         }
         Command::Licence(cmd) => {
             let cfg = config::load(&overrides(&cli.global, None))?;

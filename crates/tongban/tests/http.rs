@@ -41,6 +41,8 @@ mod backup;
 mod browser;
 #[path = "http/hall.rs"]
 mod hall;
+#[path = "http/exchange.rs"]
+mod exchange;
 #[path = "http/ledger.rs"]
 mod ledger;
 #[path = "http/licences.rs"]

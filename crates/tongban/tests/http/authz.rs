@@ -287,6 +287,24 @@ const TRACK: Row =          &each([LOGIN,    DENY,     DENY,     DENY,     OK,  
 const TRACK_IMPORT: Row =   &each([LOGIN,    DENY,     DENY,     DENY,     OK,       OK,       OK,       OK,       DENY,     DENY,     DENY,     DENY]);
 /// The carrier webhook answers to its signature, not to sessions: unsigned is refused.
 const CARRIER: Row = &each([DENY; 12]);
+/// The exchange catalog: staff and the sharing officer; not applicants.
+#[rustfmt::skip]
+const EXCH_CATALOG: Row =   &each([LOGIN,    DENY,     DENY,     DENY,     OK,       OK,       OK,       OK,       OK,       OK,       OK,       OK]);
+/// Catalog, grants, evidence, answers, the message log: the sharing officer only.
+#[rustfmt::skip]
+const EXCH_ADMIN: Row =     &each([LOGIN,    DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     OK,       DENY,     DENY]);
+/// A purpose-bound data call: those who handle cases (the case check comes after).
+#[rustfmt::skip]
+const EXCH_CALL: Row =      &each([LOGIN,    DENY,     DENY,     DENY,     OK,       OK,       OK,       OK,       DENY,     DENY,     DENY,     DENY]);
+/// Filing a conditional request: department staff and the sharing officer.
+#[rustfmt::skip]
+const EXCH_REQUEST: Row =   &each([LOGIN,    DENY,     DENY,     DENY,     DENY,     OK,       OK,       OK,       DENY,     OK,       DENY,     DENY]);
+/// Following conditional requests: who files them, and supervision.
+#[rustfmt::skip]
+const EXCH_REQUESTS: Row =  &each([LOGIN,    DENY,     DENY,     DENY,     DENY,     OK,       OK,       OK,       OK,       OK,       OK,       OK]);
+/// The applicant confirms fetching for their own case.
+#[rustfmt::skip]
+const EXCH_CONSENT: Row =   &each([LOGIN,    OK,       HIDE,     HIDE,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY]);
 /// Signing in: anyone (a fresh session each time).
 const SIGN_IN: Row = &[(Who::Anon, OK), (Who::Clerk, OK)];
 /// Ending an API session needs one.
@@ -387,6 +405,8 @@ const ROUTES: &[Route] = &[
     r("GET", "/apply/{code}", Empty, APPLY_FORM),
     r("POST", "/apply/{code}", Multipart(&[("delivery", "electronic")], None), APPLY_SUBMIT),
     r("GET", "/my/cases", Empty, APPLICANTS),
+    r("GET", "/my/data-access", Empty, APPLICANTS),
+    r("GET", "/exchange", Empty, EXCH_CATALOG),
     r("GET", "/cases", Empty, CASE_SEARCH),
     r("GET", "/cases/{no}", Empty, READ_CASE),
     r("GET", "/cases/{no}/receipt", Empty, READ_CASE),
@@ -500,6 +520,21 @@ const ROUTES: &[Route] = &[
     r("POST", COMMAND, Json(r#"{"expected_version": {version}, "action": "accept"}"#), ACCEPT),
     r("POST", COMMAND, Json(r#"{"expected_version": {version}, "action": "extend", "days": 0, "reason": ""}"#), EXTEND),
     r("GET", "/api/v1/my/cases", Empty, APPLICANTS),
+    // The exchange.
+    r("GET", "/api/v1/federation/member", Empty, PUBLIC),
+    r("POST", "/api/v1/federation/exchange", Json("{}"), PUBLIC),
+    r("GET", "/api/v1/exchange/catalog", Empty, EXCH_CATALOG),
+    r("GET", "/api/v1/exchange/catalog.xlsx", Empty, EXCH_CATALOG),
+    r("POST", "/api/v1/exchange/resources", Json(r#"{"code": "", "name": "", "provider": "", "provider_code": "", "fields": [], "sharing_class": "无条件"}"#), EXCH_ADMIN),
+    r("POST", "/api/v1/exchange/grants", Json(r#"{"resource": "", "client_member": "", "client_subsystem": ""}"#), EXCH_ADMIN),
+    r("POST", "/api/v1/exchange/evidence", Json(r#"{"impl_code": "", "resource": "", "provider_member": ""}"#), EXCH_ADMIN),
+    r("POST", "/api/v1/exchange/calls", Json(r#"{"service": "", "case_no": ""}"#), EXCH_CALL),
+    r("GET", "/api/v1/exchange/log", Empty, EXCH_ADMIN),
+    r("GET", "/api/v1/exchange/requests", Empty, EXCH_REQUESTS),
+    r("POST", "/api/v1/exchange/requests", Json(r#"{"resource": ""}"#), EXCH_REQUEST),
+    r("POST", "/api/v1/exchange/requests/{id}/answer", Json(r#"{"decision": "bogus"}"#), EXCH_ADMIN),
+    r("POST", "/api/v1/cases/{no}/exchange-consent", Empty, EXCH_CONSENT),
+    r("GET", "/api/v1/my/data-access", Empty, APPLICANTS),
     r("GET", "/api/v1/inbox", Empty, INBOX),
     r("POST", "/api/v1/cases/{no}/holder-licences", Json(r#"{"purpose": "核验经营资质"}"#), HOLDER_LOOKUP),
     r("GET", "/api/v1/cases/{no}/holder-licences", Empty, METHOD_GONE),

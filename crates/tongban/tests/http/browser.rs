@@ -631,3 +631,69 @@ async fn browser_issue12_work_flows(app: App) {
 }
 
 on_each_backend!(browser_issue12_work_flows);
+
+/// The exchange's catalog page (browse, search) and the applicant's "who read my data".
+async fn browser_exchange_catalog_and_my_data_access(app: App) {
+    if !browser_available() {
+        return;
+    }
+    let sharing = app.token("sharing").await;
+    for (code, name, class, basis) in [
+        ("SCJG-ZT-001", "市场主体登记信息", "无条件", ""),
+        ("GA-HJ-002", "户籍人口信息", "有条件", "《居民身份证法》"),
+    ] {
+        let (s, v) = super::post(&app, &sharing, "/api/v1/exchange/resources", json!({
+            "code": code, "name": name, "provider": "市市场监督管理局", "provider_code": "scjgj",
+            "fields": ["名称"], "sharing_class": class, "basis": basis,
+        }))
+        .await;
+        assert_eq!(s, reqwest::StatusCode::CREATED, "{v}");
+    }
+    let users = app.db().store.users().await.unwrap();
+    let u = users.iter().find(|u| u.username == "zhangsan").unwrap();
+    let subject = app
+        .db()
+        .store
+        .applicant_of_user(u.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .id_number;
+    app.db()
+        .store
+        .record_data_access(
+            &subject,
+            &tongban_store::exchange::DataAccess {
+                at: "2026-03-02T02:00:00Z".into(),
+                who: "市场监管局 王审批（市市场监督管理局）".into(),
+                department: "市市场监督管理局".into(),
+                member: "娄星市".into(),
+                case_no: "11431300MB0000001X-TEST-0001".into(),
+                resource: "市场主体登记信息".into(),
+                purpose: "核验申请人身份".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let d = Driver::start().await;
+    d.sign_in(&app, "approver").await;
+    d.goto(&app.url("/exchange")).await;
+    d.wait_text("#resources", "户籍人口信息").await;
+    d.wait_text("#resources", "有条件共享").await;
+    d.type_into("input[name=q]", "市场主体").await;
+    d.click("form[role=search] button[type=submit]").await;
+    d.wait_text("#resources", "市场主体登记信息").await;
+    assert!(!d.text("#resources").await.contains("户籍人口信息"));
+    d.sign_in(&app, "zhangsan").await;
+    d.click("a[href='/my/data-access']").await;
+    d.wait_text("h1", "谁因哪个办件查询了我的数据").await;
+    let text = d.text("#accesses").await;
+    assert!(
+        text.contains("王审批")
+            && text.contains("11431300MB0000001X-TEST-0001")
+            && text.contains("核验申请人身份"),
+        "{text}"
+    );
+    d.quit().await;
+}
+on_each_backend!(browser_exchange_catalog_and_my_data_access);
