@@ -246,7 +246,7 @@ pub async fn my_data_access(app: &App, user: &User) -> Result<Vec<DataAccess>> {
 // ---- a data call, client side ---------------------------------------------------------
 
 /// What an officer asks for.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 pub struct CallInput {
     /// The provider member; empty means this deployment.
     #[serde(default)]
@@ -791,7 +791,7 @@ pub struct RequestView {
     pub light_label: &'static str,
 }
 
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 pub struct RequestInput {
     pub resource: String,
     #[serde(default)]

@@ -153,7 +153,7 @@ mod tests {
             &["1月".into(), "2月".into()],
             &[("申报量", "#1f4e8c", vec![0.0, 4.0])],
         );
-        assert!(svg.contains("points=\"44.0,150.0 530.0,22.0\""), "{svg}");
+        assert!(svg.contains("points=\"44.0,172.0 530.0,22.0\""), "{svg}");
         assert!(svg.contains("2月"));
     }
 }

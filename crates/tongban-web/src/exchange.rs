@@ -63,7 +63,8 @@ fn resource_json(r: &Resource) -> Value {
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Search {
     #[serde(default)]
     q: String,
@@ -102,7 +103,7 @@ pub async fn api_catalog_xlsx(
 }
 
 /// A resource as published (fields given as names, or as {name, kind}).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PublishBody {
     code: String,
     name: String,
@@ -110,6 +111,8 @@ pub struct PublishBody {
     provider_code: String,
     #[serde(default)]
     summary: String,
+    /// Field names, or {name, kind} objects.
+    #[schema(value_type = Vec<Object>)]
     fields: Vec<Value>,
     #[serde(default)]
     format: String,
@@ -162,7 +165,7 @@ pub async fn api_publish(
     Ok((axum::http::StatusCode::CREATED, Json(resource_json(&res))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct GrantBody {
     resource: String,
     client_member: String,
@@ -190,7 +193,7 @@ pub async fn api_grant(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct EvidenceBody {
     impl_code: String,
     resource: String,
@@ -233,7 +236,8 @@ pub async fn api_log(
     Ok(Json(json!({ "entries": entries })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
     request_id: Option<String>,
 }
@@ -256,7 +260,7 @@ pub async fn api_request(
     Ok((axum::http::StatusCode::CREATED, Json(json!(r))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AnswerBody {
     /// `grant` or `refuse` (also accepted: `granted: bool`).
     #[serde(default)]

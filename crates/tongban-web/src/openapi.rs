@@ -1014,12 +1014,58 @@ fn detail(method: &str, path: &str, c: &mut Map<String, Value>) -> Detail {
             d.body = Some(("text/csv", t("string")));
         }
         ("post", "/api/v1/delivery/webhook") => {
-            d.body = json_ok(t("object"));
+            d.body = Some(("application/json", t("object")));
             d.ok_status = 201;
             d.ok_also = Some(200);
         }
         ("get", "/api/v1/delivery/figures") => {
             d.query = query::<crate::hall::DeliveryFiguresQuery>();
+        }
+        ("get", "/api/v1/federation/member") => {
+            d.ok = json_ok(obj(&[("code", t("string")), ("name", t("string"))]));
+        }
+        ("post", "/api/v1/federation/exchange") => {
+            d.body = Some(("application/json", t("object")));
+        }
+        ("get", "/api/v1/exchange/catalog") => {
+            d.query = query::<crate::exchange::Search>();
+            d.ok = json_ok(obj(&[("resources", arr(t("object")))]));
+        }
+        ("get", "/api/v1/exchange/catalog.xlsx") => {
+            d.query = query::<crate::exchange::Search>();
+            d.ok = vec![(
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                t("string"),
+            )];
+        }
+        ("post", "/api/v1/exchange/resources") => {
+            d.body = body::<crate::exchange::PublishBody>(c);
+            d.ok_status = 201;
+        }
+        ("post", "/api/v1/exchange/grants") => {
+            d.body = body::<crate::exchange::GrantBody>(c);
+            d.ok_status = 201;
+        }
+        ("post", "/api/v1/exchange/evidence") => {
+            d.body = body::<crate::exchange::EvidenceBody>(c);
+            d.ok_status = 201;
+        }
+        ("post", "/api/v1/exchange/calls") => {
+            d.body = body::<tongban_app::exchange::CallInput>(c);
+        }
+        ("get", "/api/v1/exchange/log") => d.query = query::<crate::exchange::LogQuery>(),
+        ("get", "/api/v1/exchange/requests") => {
+            d.ok = json_ok(obj(&[("requests", arr(t("object")))]));
+        }
+        ("post", "/api/v1/exchange/requests") => {
+            d.body = body::<tongban_app::exchange::RequestInput>(c);
+            d.ok_status = 201;
+        }
+        ("post", "/api/v1/exchange/requests/{id}/answer") => {
+            d.body = body::<crate::exchange::AnswerBody>(c);
+        }
+        ("get", "/api/v1/my/data-access") => {
+            d.ok = json_ok(obj(&[("accesses", arr(t("object")))]));
         }
         _ => {}
     }

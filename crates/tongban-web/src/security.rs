@@ -97,9 +97,9 @@ pub async fn methods(req: Request, next: Next) -> Response {
         Vec::new()
     };
     let method = req.method().as_str().to_ascii_lowercase();
-    let api_refuses = !api_methods.is_empty()
-        && !api_methods.contains(&method.as_str())
-        && !(method == "head" && api_methods.contains(&"get"));
+    let serves = |m: &str| api_methods.contains(&m);
+    let api_refuses =
+        !(api_methods.is_empty() || serves(method.as_str()) || (method == "head" && serves("get")));
     if served && !api_refuses {
         return next.run(req).await;
     }

@@ -39,10 +39,10 @@ mod authz;
 mod backup;
 #[path = "http/browser.rs"]
 mod browser;
-#[path = "http/hall.rs"]
-mod hall;
 #[path = "http/exchange.rs"]
 mod exchange;
+#[path = "http/hall.rs"]
+mod hall;
 #[path = "http/ledger.rs"]
 mod ledger;
 #[path = "http/licences.rs"]
@@ -53,12 +53,12 @@ mod notices;
 mod openapi;
 #[path = "http/outbox.rs"]
 mod outbox;
+#[path = "http/pages.rs"]
+mod pages;
 #[path = "http/public_ui.rs"]
 mod public_ui;
 #[path = "http/ratings.rs"]
 mod ratings;
-#[path = "http/pages.rs"]
-mod pages;
 #[path = "http/security.rs"]
 mod security;
 #[path = "http/stats.rs"]

@@ -20,6 +20,7 @@ CREATE INDEX case_figures_received ON case_figures(received_on);
 CREATE INDEX case_figures_accepted ON case_figures(accepted_on);
 CREATE INDEX case_figures_decided ON case_figures(decided_on);
 CREATE INDEX case_figures_open_due ON case_figures(promised_due) WHERE closed_on IS NULL;
+-- Dialect-specific below: the JSON functions differ.
 -- Cases written before this migration, from their current state (`analytics rebuild`
 -- corrects the first-submission date of cases that were corrected since).
 INSERT INTO case_figures (case_id, department_id, impl_code, online, received_on, accepted_on, decided_on, closed_on, promised_due, corrections, special_days, post_delivery, suspended)

@@ -85,6 +85,7 @@ pub async fn hand_built_cases(app: &App) -> (String, Vec<String>) {
             Event::CorrectionSubmitted {
                 materials: vec![],
                 received_on: d("2026-03-03"),
+                outstanding: vec![],
             },
             accepted("2026-04-02", "2026-04-08"),
             Event::SpecialStarted {
