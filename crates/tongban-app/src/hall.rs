@@ -1311,11 +1311,24 @@ pub async fn seed_demo(app: &App) -> anyhow::Result<usize> {
         .applicant_of_user(zs.id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("zhangsan has no applicant"))?;
-    let code = view
+    let item = view
         .active()
         .find(|i| i.item.name == "食品经营许可证核发" && i.item.department == "市市场监督管理局")
-        .map(|i| i.item.impl_code.to_string())
         .ok_or_else(|| anyhow::anyhow!("demo item missing"))?;
+    let code = item.item.impl_code.to_string();
+    // Received on paper at the window: every required material (受理 refuses less).
+    let paper: Vec<tongban_core::case::MaterialRef> = item
+        .materials
+        .iter()
+        .filter(|m| m.necessity == tongban_core::catalog::Necessity::Required)
+        .map(|m| tongban_core::case::MaterialRef {
+            name: m.name.clone(),
+            sha256: None,
+            file_name: None,
+            licence_id: None,
+            trust: Some('B'),
+        })
+        .collect();
     let err = |e: Error| anyhow::anyhow!(e.message);
     // Two results by post, numbered as EMS numbers them.
     for (n, serial) in [(0, 10_230_001u32), (1, 10_230_002)] {
@@ -1329,7 +1342,7 @@ pub async fn seed_demo(app: &App) -> anyhow::Result<usize> {
                 delivery: Delivery::Post {
                     address: "娄星市娄星区长青中街1号 张三 13800000000".into(),
                 },
-                materials: vec![],
+                materials: paper.clone(),
                 idem_key: None,
                 details: Default::default(),
             },

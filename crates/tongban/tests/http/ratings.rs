@@ -22,7 +22,7 @@ pub async fn accepted_case(app: &App) -> String {
         app,
         &clerk,
         "/api/v1/cases",
-        json!({ "item": item.item.impl_code, "applicant": { "kind": "person", "id_number": ZHANGSAN_ID, "name": "张三" } }),
+        json!({ "item": item.item.impl_code, "materials": super::received_on_paper(item), "applicant": { "kind": "person", "id_number": ZHANGSAN_ID, "name": "张三" } }),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{case}");
