@@ -691,6 +691,16 @@ fn detail(method: &str, path: &str, c: &mut Map<String, Value>) -> Detail {
             | ("get", "/api/v1/ledger/keys")
             | ("get", "/api/v1/ledger/proof/inclusion")
             | ("get", "/api/v1/ledger/proof/consistency")
+            | ("get", "/api/v1/ratings/stats")
+            | ("get", "/api/v1/analytics/cases")
+            | ("get", "/api/v1/analytics/compare")
+            | ("get", "/api/v1/halls/{hall}/slots")
+            | ("post", "/api/v1/halls/{hall}/tickets")
+            | ("get", "/api/v1/tickets/{id}")
+            // Peers and carriers sign their messages instead of signing in.
+            | ("get", "/api/v1/federation/member")
+            | ("post", "/api/v1/federation/exchange")
+            | ("post", "/api/v1/delivery/webhook")
     );
     let mut d = Detail {
         ok_status: 200,
@@ -1114,7 +1124,19 @@ pub fn document() -> Value {
         let mut params: Vec<Value> = path
             .split('/')
             .filter(|s| s.starts_with('{'))
-            .map(|s| json!({ "name": s.trim_matches(|c| c == '{' || c == '}'), "in": "path", "required": true, "schema": { "type": "string", "minLength": 1 } }))
+            .map(|s| {
+                let name = s.trim_matches(|c| c == '{' || c == '}');
+                // Numeric ids, except licence identifiers and exchange request ids.
+                let numeric = name == "id"
+                    && !path.starts_with("/api/v1/licences/")
+                    && !path.starts_with("/api/v1/exchange/");
+                let schema = if numeric {
+                    json!({ "type": "integer", "format": "int64" })
+                } else {
+                    json!({ "type": "string", "minLength": 1 })
+                };
+                json!({ "name": name, "in": "path", "required": true, "schema": schema })
+            })
             .collect();
         params.extend(d.query);
         let error = json!({ "description": "Refused", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
