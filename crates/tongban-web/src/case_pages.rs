@@ -52,10 +52,26 @@ async fn applicant_of(state: &AppState, user: &User) -> Result<Applicant, AppErr
 }
 
 struct ApplyMaterial {
+    i: usize,
     name: String,
     required: bool,
     /// A licence the applicant holds that may replace this material: (id, label).
     licence: Option<(String, String)>,
+    /// Whether the applicant chose that licence (checked until they untick it).
+    use_licence: bool,
+    /// A file uploaded with an earlier attempt and kept server-side: `sha256:file name`.
+    kept: String,
+    kept_name: String,
+    /// What is wrong with this material, shown beside its upload field.
+    error: String,
+}
+
+/// A field the resulting licence prints, typed by the applicant.
+struct DetailField {
+    i: usize,
+    name: String,
+    value: String,
+    error: String,
 }
 
 #[derive(Template)]
@@ -67,7 +83,11 @@ struct ApplyPage {
     applicant: String,
     materials: Vec<ApplyMaterial>,
     /// Fields of the licence this item issues, to be filled in by the applicant.
-    licence_fields: Vec<String>,
+    details: Vec<DetailField>,
+    delivery: String,
+    address: String,
+    delivery_error: String,
+    address_error: String,
     idem: String,
     error: String,
 }
@@ -78,8 +98,7 @@ async fn apply_page(
     csrf: &CsrfToken,
     user: &User,
     code: &str,
-    error: String,
-) -> Result<Html<String>, PageError> {
+) -> Result<ApplyPage, AppError> {
     let applicant = applicant_of(state, user).await?;
     let view = state.catalog().await?;
     let item = view
@@ -99,7 +118,7 @@ async fn apply_page(
         .await?
         .map(|t| t.fields)
         .unwrap_or_default();
-    render(ApplyPage {
+    Ok(ApplyPage {
         ctx: PageCtx::new(viewer, csrf),
         code: code.to_string(),
         item_name: item.item.name.clone(),
@@ -107,7 +126,9 @@ async fn apply_page(
         materials: item
             .materials
             .iter()
-            .map(|m| ApplyMaterial {
+            .enumerate()
+            .map(|(i, m)| ApplyMaterial {
+                i,
                 name: m.name.clone(),
                 required: m.necessity == tongban_core::catalog::Necessity::Required,
                 licence: held
@@ -119,11 +140,28 @@ async fn apply_page(
                             format!("{} {}", l.type_name, l.number),
                         )
                     }),
+                use_licence: true,
+                kept: String::new(),
+                kept_name: String::new(),
+                error: String::new(),
             })
             .collect(),
-        licence_fields,
+        details: licence_fields
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| DetailField {
+                i: i + 1,
+                name,
+                value: String::new(),
+                error: String::new(),
+            })
+            .collect(),
+        delivery: "electronic".into(),
+        address: String::new(),
+        delivery_error: String::new(),
+        address_error: String::new(),
         idem: new_key(),
-        error,
+        error: String::new(),
     })
 }
 
@@ -140,11 +178,33 @@ pub async fn apply_form(
                 .into_response(),
         );
     }
-    Ok(
-        apply_page(&state, &viewer, &csrf, &user, &code, String::new())
-            .await?
-            .into_response(),
-    )
+    let page = apply_page(&state, &viewer, &csrf, &user, &code).await?;
+    Ok(render(page)?.into_response())
+}
+
+/// Puts an error message beside the field it is about (the summary stays at the top).
+fn place_error(page: &mut ApplyPage, message: &str) {
+    for m in &mut page.materials {
+        let named = message.contains(&format!("「{}」", m.name))
+            || (!m.kept_name.is_empty() && message.contains(&format!("「{}」", m.kept_name)))
+            || (m.use_licence
+                && m.licence
+                    .as_ref()
+                    .is_some_and(|(id, _)| message.contains(id.as_str())));
+        if named && m.error.is_empty() {
+            m.error = message.to_string();
+        }
+    }
+    for d in &mut page.details {
+        if message.contains(&format!("「{}」", d.name)) || message.contains(&d.name) {
+            d.error = message.to_string();
+        }
+    }
+    if message.contains("地址") {
+        page.address_error = message.to_string();
+    } else if message.contains("送达方式") {
+        page.delivery_error = message.to_string();
+    }
 }
 
 pub async fn apply_submit(
@@ -156,49 +216,93 @@ pub async fn apply_submit(
     mp: Multipart,
 ) -> Result<Response, PageError> {
     let applicant = applicant_of(&state, &user).await?;
+    let (fields, files) = read_form(mp).await?;
+    let mut page = apply_page(&state, &viewer, &csrf, &user, &code).await?;
+    // Everything typed comes back on the page if anything is wrong.
+    page.delivery = match f(&fields, "delivery") {
+        v @ ("electronic" | "post" | "window") => v.to_string(),
+        _ => page.delivery,
+    };
+    page.address = f(&fields, "address").chars().take(200).collect();
+    for d in &mut page.details {
+        d.value = f(&fields, &format!("detail_{}", d.name))
+            .chars()
+            .take(300)
+            .collect();
+    }
+    for m in &mut page.materials {
+        m.use_licence = m.licence.is_some() && !f(&fields, &format!("use{}", m.i)).is_empty();
+        if let Some((sha, name)) = kept_scan(f(&fields, &format!("kept{}", m.i))) {
+            m.kept = format!("{sha}:{name}");
+            m.kept_name = name;
+        }
+    }
     let result = async {
-        let (fields, files) = read_form(mp).await?;
-        let view = state.catalog().await?;
-        let item = view
-            .get(&code)
-            .ok_or_else(|| AppError::not_found(format!("没有事项 {code}")))?;
-        // A material covered by a licence the applicant chose needs no upload.
-        let licensed: Vec<(usize, String)> = fields
-            .iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix("use")?.parse().ok()?, v.clone())))
-            .filter(|(i, _): &(usize, String)| *i < item.materials.len())
-            .collect();
-        let files: Vec<_> = files
-            .into_iter()
-            .filter(|f| {
-                let i: Option<usize> = f.field.strip_prefix("file").and_then(|n| n.parse().ok());
-                !i.is_some_and(|i| licensed.iter().any(|(j, _)| *j == i))
-            })
-            .collect();
-        let stored = store_uploads(&state, &user, &files).await?;
-        let mut materials: Vec<MaterialRef> = stored
-            .iter()
-            .filter_map(|(field, file_name, sha)| {
-                let i: usize = field.strip_prefix("file")?.parse().ok()?;
-                Some(MaterialRef {
-                    name: item.materials.get(i)?.name.clone(),
-                    sha256: Some(sha.clone()),
-                    file_name: Some(file_name.clone()),
+        // Each file is stored on its own, so a bad one does not cost the others: they are
+        // kept server-side and shown as attached on the next attempt.
+        let mut upload_error: Option<AppError> = None;
+        for file in files {
+            let Some(i) = file
+                .field
+                .strip_prefix("file")
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|i| *i < page.materials.len())
+            else {
+                continue;
+            };
+            if page.materials[i].use_licence {
+                continue;
+            }
+            let name = file.file_name.clone();
+            match store_uploads(&state, &user, std::slice::from_ref(&file)).await {
+                Ok(stored) => {
+                    for (_, file_name, sha) in stored {
+                        page.materials[i].kept = format!("{sha}:{file_name}");
+                        page.materials[i].kept_name = file_name;
+                    }
+                }
+                Err(e) => {
+                    let e = AppError::from(e);
+                    page.materials[i].error = e.message.clone();
+                    page.materials[i].kept = String::new();
+                    page.materials[i].kept_name = String::new();
+                    tracing::debug!(file = %name, "upload refused on the apply form");
+                    upload_error.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = upload_error {
+            return Err(e);
+        }
+        let mut materials = Vec::new();
+        for m in &page.materials {
+            if m.use_licence {
+                if let Some((id, _)) = &m.licence {
+                    materials.push(MaterialRef {
+                        name: m.name.clone(),
+                        sha256: None,
+                        file_name: None,
+                        licence_id: Some(id.clone()),
+                        trust: Some('A'),
+                    });
+                }
+            } else if let Some((sha, file_name)) = m.kept.split_once(':') {
+                materials.push(MaterialRef {
+                    name: m.name.clone(),
+                    sha256: Some(sha.to_string()),
+                    file_name: Some(file_name.to_string()),
                     licence_id: None,
                     trust: Some('C'),
-                })
-            })
-            .collect();
-        for (i, id) in licensed {
-            materials.push(MaterialRef {
-                name: item.materials[i].name.clone(),
-                sha256: None,
-                file_name: None,
-                licence_id: Some(id),
-                trust: Some('A'),
-            });
+                });
+            }
         }
         let delivery = parse_delivery(f(&fields, "delivery"), f(&fields, "address"))?;
+        let details = tongban_app::cases::details_from(
+            fields.iter().filter(|(k, _)| k.starts_with("detail_")),
+        )?
+        .into_iter()
+        .map(|(k, v)| (k.trim_start_matches("detail_").to_string(), v))
+        .collect();
         submit(
             &state,
             &user,
@@ -209,12 +313,7 @@ pub async fn apply_submit(
                 delivery,
                 materials,
                 idem_key: Some(f(&fields, "idempotency_key")),
-                details: tongban_app::cases::details_from(
-                    fields.iter().filter(|(k, _)| k.starts_with("detail_")),
-                )?
-                .into_iter()
-                .map(|(k, v)| (k.trim_start_matches("detail_").to_string(), v))
-                .collect(),
+                details,
             },
         )
         .await
@@ -226,8 +325,21 @@ pub async fn apply_submit(
             Ok(Redirect::to(&format!("/cases/{}/receipt", rec.case_no)).into_response())
         }
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            let page = apply_page(&state, &viewer, &csrf, &user, &code, e.message).await?;
-            Ok((e.status, page).into_response())
+            if e.message.starts_with("缺少必要材料") {
+                for m in page.materials.iter_mut().filter(|m| {
+                    m.required && m.kept.is_empty() && !(m.use_licence && m.licence.is_some())
+                }) {
+                    m.error = "此项为必要材料，请上传".into();
+                }
+            }
+            place_error(&mut page, &e.message);
+            // The same idempotency key: a retry of this application, not a second one.
+            page.idem = f(&fields, "idempotency_key").chars().take(64).collect();
+            if page.idem.is_empty() {
+                page.idem = new_key();
+            }
+            page.error = e.message;
+            Ok((e.status, render(page)?).into_response())
         }
         Err(e) => Err(PageError(e)),
     }

@@ -358,3 +358,161 @@ async fn window_intake_searches_checks_and_refuses_what_is_wrong(app: App) {
     app.stop().await;
 }
 on_each_backend!(window_intake_searches_checks_and_refuses_what_is_wrong);
+
+/// The index of the upload slot of material `name` on the apply page.
+fn slot_of(html: &str, name: &str) -> usize {
+    let at = html
+        .find(&format!("\">{name} <span class=\"badge"))
+        .unwrap_or_else(|| panic!("no slot for {name}"));
+    let head = &html[..at];
+    let from = head.rfind("<label for=\"file").unwrap() + "<label for=\"file".len();
+    head[from..].parse().unwrap()
+}
+
+/// Finding 3 on the online form: after a refusal every value comes back (typed fields,
+/// delivery choice, uploads kept server-side and shown as attached) and each error stands
+/// beside its field; a kept file is the uploader's own only.
+async fn apply_form_keeps_everything_and_marks_each_field(app: App) {
+    let admin = app.token("admin").await;
+    let (code, required) = scj_item(&app).await;
+    assert!(required.len() >= 2, "{required:?}");
+    let (c, csrf) = app.sign_in("zhangsan").await;
+    let page = page_text(&c, app.url(&format!("/apply/{code}"))).await;
+    let (a, b) = (slot_of(&page, &required[0]), slot_of(&page, &required[1]));
+    let cases = || async {
+        let (_, v) = get(&app, &admin, "/api/v1/cases?limit=200").await;
+        v.to_string().matches("\"case_no\"").count()
+    };
+    let before = cases().await;
+    let form =
+        |address: &str, files: Vec<(usize, &'static [u8], &str)>, kept: Vec<(usize, String)>| {
+            let mut f = reqwest::multipart::Form::new()
+                .text("_csrf", csrf.clone())
+                .text("idempotency_key", "apply-keeps-1")
+                .text("delivery", "post")
+                .text("address", address.to_string());
+            for (i, bytes, name) in files {
+                f = f.part(
+                    format!("file{i}"),
+                    reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+                );
+            }
+            for (i, k) in kept {
+                f = f.text(format!("kept{i}"), k);
+            }
+            f
+        };
+    let send = |f: reqwest::multipart::Form| {
+        c.post(app.url(&format!("/apply/{code}")))
+            .multipart(f)
+            .send()
+    };
+
+    // One good file, one that is not a PDF: the good one is kept, the bad one is marked.
+    let r = send(form(
+        "娄星区长青中街1号 张三 13800000000",
+        vec![
+            (a, PDF, "营业执照.pdf"),
+            (b, b"not a pdf at all", "平面图.pdf"),
+        ],
+        vec![],
+    ))
+    .await
+    .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    let page = r.text().await.unwrap();
+    let kept = input_value(&page, &format!("kept{a}")).expect("the good file is kept");
+    assert!(kept.ends_with(":营业执照.pdf"), "{kept}");
+    assert!(page.contains("已上传：营业执照.pdf"), "{page}");
+    assert!(input_value(&page, &format!("kept{b}")).is_none());
+    assert!(
+        page.contains(&format!("aria-describedby=\"file{b}-error\""))
+            && page.contains(&format!("id=\"file{b}-error\"")),
+        "{page}"
+    );
+    assert!(page.contains("不是 PDF、JPG、PNG 或 OFD"), "{page}");
+    assert!(
+        page.contains("value=\"post\" checked"),
+        "delivery kept: {page}"
+    );
+    assert_eq!(
+        input_value(&page, "address").as_deref(),
+        Some("娄星区长青中街1号 张三 13800000000")
+    );
+    assert_eq!(cases().await, before);
+
+    // The missing material is marked beside its slot, the attached one is not.
+    let r = send(form(
+        "娄星区长青中街1号 张三 13800000000",
+        vec![],
+        vec![(a, kept.clone())],
+    ))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("缺少必要材料"), "{page}");
+    assert!(page.contains(&format!("id=\"file{b}-error\"")), "{page}");
+    assert!(!page.contains(&format!("id=\"file{a}-error\"")), "{page}");
+    assert_eq!(input_value(&page, &format!("kept{a}")), Some(kept.clone()));
+
+    // An incomplete address is marked beside the address field; both files kept.
+    let mut files: Vec<(usize, &'static [u8], &str)> = vec![(b, PDF, "平面图.pdf")];
+    for name in required.iter().skip(2) {
+        files.push((slot_of(&page, name), PDF, "其他.pdf"));
+    }
+    let r = send(form("短", files, vec![(a, kept.clone())]))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("id=\"address-error\""), "{page}");
+    assert!(
+        page.contains("aria-describedby=\"address-error\""),
+        "{page}"
+    );
+    assert!(page.contains("收件地址"), "{page}");
+    let kept_b = input_value(&page, &format!("kept{b}")).expect("second file kept");
+    assert_eq!(cases().await, before);
+
+    // Another user cannot cite this user's kept file.
+    let (other, other_csrf) = app.sign_in("enterprise").await;
+    let mut f = reqwest::multipart::Form::new()
+        .text("_csrf", other_csrf)
+        .text("idempotency_key", "apply-keeps-other")
+        .text("delivery", "electronic");
+    f = f.text(format!("kept{a}"), kept.clone());
+    f = f.text(format!("kept{b}"), kept_b.clone());
+    let r = other
+        .post(app.url(&format!("/apply/{code}")))
+        .multipart(f)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    assert_eq!(cases().await, before);
+
+    // Corrected: the kept files make the application.
+    let mut kept_all = vec![(a, kept), (b, kept_b)];
+    let page_now = page;
+    for name in required.iter().skip(2) {
+        let i = slot_of(&page_now, name);
+        kept_all.push((i, input_value(&page_now, &format!("kept{i}")).unwrap()));
+    }
+    let r = send(form("娄星区长青中街1号 张三 13800000000", vec![], kept_all))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    assert!(r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .ends_with("/receipt"));
+    assert_eq!(cases().await, before + 1);
+    app.stop().await;
+}
+on_each_backend!(apply_form_keeps_everything_and_marks_each_field);

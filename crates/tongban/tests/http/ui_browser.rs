@@ -536,3 +536,96 @@ async fn guide_prints_without_a_blank_first_page(app: App) {
 }
 
 on_each_backend!(guide_prints_without_a_blank_first_page);
+
+/// Finding 3 on the online form, at the desktop and the phone viewport: a refused
+/// application comes back with the uploaded file shown as attached, the delivery choice and
+/// the address kept, and the error beside the missing material's field (described by it);
+/// the page still fits and passes axe-core; the second attempt needs no re-upload.
+async fn apply_form_keeps_values_after_an_error_in_the_browser(app: App) {
+    if !browser_available() {
+        return;
+    }
+    let axe = axe_source();
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("营业执照.pdf");
+    std::fs::write(&pdf, PDF).unwrap();
+    let pdf = pdf.display().to_string();
+    let items = app.db().store.all_items().await.unwrap();
+    let it = items
+        .iter()
+        .find(|i| {
+            i.item.name == "食品经营许可证核发"
+                && i.item.department == "市市场监督管理局"
+                && i.item.kind == tongban_core::catalog::CaseKind::Promised
+        })
+        .unwrap();
+    let required: Vec<usize> = it
+        .materials
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.necessity == tongban_core::catalog::Necessity::Required)
+        .map(|(i, _)| i)
+        .collect();
+    assert!(required.len() >= 2);
+    let (first, missing) = (required[0], required[1]);
+    let d = Driver::start().await;
+    d.sign_in(&app, "zhangsan").await;
+    for (w, h) in [(1366, 900), (390, 844)] {
+        d.viewport(w, h).await;
+        d.goto(&app.url(&format!("/apply/{}", it.item.impl_code)))
+            .await;
+        let id = d.find(&format!("#file{first}")).await;
+        d.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": pdf })),
+        )
+        .await;
+        d.click("input[name=delivery][value=post]").await;
+        d.type_into("#address", "娄星区长青中街1号 张三 13807381234")
+            .await;
+        d.click("#submit-application").await;
+        d.wait_text("#error", "缺少必要材料").await;
+        let v = d
+            .script(&format!(
+                "const f = document.getElementById('file{missing}');\
+                 const e = document.getElementById(f.getAttribute('aria-describedby'));\
+                 const fr = f.getBoundingClientRect(); const er = e.getBoundingClientRect();\
+                 return [e.textContent, f.getAttribute('aria-invalid'), Math.abs(er.top - fr.bottom) < 80,\
+                   document.getElementById('kept-label{first}').textContent,\
+                   document.querySelector('input[name=delivery][value=post]').checked,\
+                   document.getElementById('address').value, location.search]"
+            ))
+            .await;
+        assert!(v[0].as_str().unwrap().contains("必要材料"), "{w}px: {v}");
+        assert_eq!(v[1], "true", "{w}px: {v}");
+        assert_eq!(v[2], true, "{w}px: the error stands beside its field: {v}");
+        assert!(
+            v[3].as_str().unwrap().contains("营业执照.pdf"),
+            "{w}px: {v}"
+        );
+        assert_eq!(v[4], true, "{w}px: delivery kept: {v}");
+        assert_eq!(v[5], "娄星区长青中街1号 张三 13807381234", "{w}px: {v}");
+        assert_eq!(v[6], "", "{w}px: nothing in the address bar: {v}");
+        let (scroll, inner) = d.overflow().await;
+        assert!(scroll <= inner, "{w}px: {scroll} > {inner}");
+        let bad = d.axe(&axe).await;
+        assert!(bad.is_empty(), "{w}px: {bad:?}");
+    }
+    // The second attempt uploads only what was missing.
+    for i in required.iter().skip(1) {
+        let id = d.find(&format!("#file{i}")).await;
+        d.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": pdf })),
+        )
+        .await;
+    }
+    d.click("#submit-application").await;
+    d.wait_text("h1", "申请回执").await;
+    d.quit().await;
+    app.stop().await;
+}
+
+on_each_backend!(apply_form_keeps_values_after_an_error_in_the_browser);
