@@ -352,6 +352,12 @@ struct CasePage {
     c: CaseRecord,
     back: &'static str,
     error: String,
+    /// The success notice after an action (role=status).
+    flash: String,
+    /// The text typed into a form that could not be applied (a stale tab), shown again.
+    kept_text: String,
+    /// The licence this case issued: (id, label), a link to its page.
+    licence: Option<(String, String)>,
     status: &'static str,
     step: String,
     applicant: String,
@@ -400,6 +406,90 @@ struct CasePage {
 struct ActionView {
     code: &'static str,
     label: &'static str,
+    /// The heading of the action's own section.
+    heading: &'static str,
+    /// What the text field of `pass`/`return` is for (承办意见, 审核意见, 审批意见, 退回理由).
+    text_label: &'static str,
+    /// Irreversible: the form asks for an explicit confirmation (a required checkbox).
+    confirm: bool,
+    /// What the user typed in this form before a refusal (kept, e.g. after a 409).
+    typed: Fields,
+}
+
+impl ActionView {
+    /// A value typed into this form before the page came back.
+    fn v(&self, k: &str) -> &str {
+        f(&self.typed, k)
+    }
+}
+
+/// Actions that cannot be undone: the page asks for a confirmation before them.
+pub(crate) const IRREVERSIBLE: [&str; 4] = ["withdraw", "not_accept", "refuse", "void"];
+
+/// The view of one action on this case: the approval step decides what `pass` means —
+/// 承办 proposes (提交审核/拟同意), only the last step approves.
+fn action_view(code: &'static str, state: &tongban_core::case::Case, typed: Fields) -> ActionView {
+    let last = state.step + 1 >= state.steps.len();
+    let (label, heading, text_label) = match code {
+        "pass" if state.step == 0 && !last => {
+            ("提交审核（拟同意）", "承办", "承办意见（拟办意见）")
+        }
+        "pass" if !last => ("审核同意，提交下一环节", "审核", "审核意见"),
+        "pass" => ("批准（准予许可）", "审批", "审批意见"),
+        "return" => ("退回上一环节", "退回", "退回理由"),
+        "accept" => ("受理", "受理", ""),
+        "not_accept" => ("不予受理", "不予受理", ""),
+        "refuse" => ("不予许可", "不予许可", ""),
+        "request_correction" => ("发出补正告知", "补正告知", ""),
+        "withdraw" => ("撤回申请", "撤回申请", ""),
+        "void" => ("作废", "作废", ""),
+        other => (action_label(other), action_label(other), ""),
+    };
+    ActionView {
+        code,
+        label,
+        heading,
+        text_label,
+        confirm: IRREVERSIBLE.contains(&code),
+        typed,
+    }
+}
+
+/// The notice shown after an action succeeded (the redirect carries `?done=`).
+fn flash_of(done: &str) -> String {
+    match done {
+        "accept" => "已受理，办件已转入审批。".into(),
+        "accept_with_shortfall" => "已容缺受理，已告知申请人补齐期限。".into(),
+        "pass" => "意见已提交，办件已转入下一环节（或已办结）。".into(),
+        "return" => "已退回上一环节。".into(),
+        "refuse" => "已作出不予许可决定，决定书已生成。".into(),
+        "not_accept" => "已作出不予受理决定，决定书已生成。".into(),
+        "withdraw" => "申请已撤回。".into(),
+        "request_correction" => "补正告知已发出，申请人将收到通知。".into(),
+        "submit_correction" => "补正材料已提交。".into(),
+        "void" => "办件已作废。".into(),
+        "" => String::new(),
+        other => match action_label(other) {
+            "办理" => String::new(),
+            l => format!("「{l}」已办理。"),
+        },
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct CaseQuery {
+    #[serde(default)]
+    done: String,
+}
+
+/// What comes back on the case page besides the case: an error, a success notice, the
+/// fields typed into a refused form, and the version the user had seen (for a 409).
+#[derive(Default)]
+struct PageNote {
+    error: String,
+    flash: String,
+    typed: Fields,
+    seen_version: Option<i64>,
 }
 
 fn action_label(a: &str) -> &'static str {
@@ -407,7 +497,7 @@ fn action_label(a: &str) -> &'static str {
         "accept" => "受理",
         "not_accept" => "不予受理",
         "request_correction" => "发出补正告知",
-        "pass" => "审批通过",
+        "pass" => "提交（通过本环节）",
         "return" => "退回上一环节",
         "refuse" => "不予批准",
         "start_special" => "启动特别程序（暂停计时）",
@@ -633,9 +723,15 @@ async fn case_page(
     csrf: &CsrfToken,
     user: &User,
     case_no: &str,
-    error: String,
+    note: PageNote,
 ) -> Result<Html<String>, PageError> {
     let (rec, access) = tongban_app::cases::read_case(state, user, case_no).await?;
+    let PageNote {
+        mut error,
+        flash,
+        typed,
+        seen_version,
+    } = note;
     let cal = state.calendar().await?;
     let today = state.today();
     let events = state.store.case_events(rec.id).await?;
@@ -679,8 +775,49 @@ async fn case_page(
     } else {
         Vec::new()
     };
+    // A stale tab: say what happened since the user opened the page, keep what they typed.
+    let mut kept_text = String::new();
+    if let Some(seen) = seen_version {
+        let changes: Vec<String> = events
+            .iter()
+            .filter(|e| e.case_version > seen)
+            .map(|e| {
+                format!(
+                    "{}（{}，{}）",
+                    e.event.label(),
+                    e.actor,
+                    beijing_text(&e.at)
+                )
+            })
+            .collect();
+        if !changes.is_empty() {
+            error = format!(
+                "您打开页面后，此办件已有新的办理：{}。您填写的内容已保留，请核对后重新提交。",
+                changes.join("；")
+            );
+        }
+        kept_text = ["opinion", "reason", "reasons", "items"]
+            .iter()
+            .map(|k| f(&typed, k).trim())
+            .filter(|v| !v.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
+    let typed_action = f(&typed, "action").to_string();
+    let licence = if s.outcome == Some(tongban_core::case::Outcome::Approved) {
+        state
+            .store
+            .licence_of_case(&rec.case_no)
+            .await?
+            .map(|l| (l.licence_id, format!("{} {}", l.type_name, l.number)))
+    } else {
+        None
+    };
     let d = |x: Option<chrono::NaiveDate>| x.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
     render(CasePage {
+        flash,
+        kept_text,
+        licence,
         rating,
         ctx: PageCtx::new(viewer, csrf),
         back: if access == Access::Owner {
@@ -738,9 +875,15 @@ async fn case_page(
             && tongban_app::cases::licence_pending(state, &rec.case_no).await?,
         actions: available_actions(&rec, user, access, today, &cal)
             .into_iter()
-            .map(|code| ActionView {
-                code,
-                label: action_label(code),
+            .map(|code| {
+                let typed = if typed_action == code
+                    || (code == "accept" && typed_action == "accept_with_shortfall")
+                {
+                    typed.clone()
+                } else {
+                    Fields::new()
+                };
+                action_view(code, s, typed)
             })
             .collect(),
         special_kinds: SPECIAL_KINDS,
@@ -796,8 +939,13 @@ pub async fn case_detail(
     csrf: CsrfToken,
     SignedIn(user): SignedIn,
     Path(no): Path<String>,
+    Query(q): Query<CaseQuery>,
 ) -> Result<Html<String>, PageError> {
-    case_page(&state, &viewer, &csrf, &user, &no, String::new()).await
+    let note = PageNote {
+        flash: flash_of(&q.done),
+        ..Default::default()
+    };
+    case_page(&state, &viewer, &csrf, &user, &no, note).await
 }
 
 pub async fn case_act(
@@ -808,25 +956,59 @@ pub async fn case_act(
     Path(no): Path<String>,
     Form(fields): Form<Fields>,
 ) -> Result<Response, PageError> {
+    let version: Option<i64> = f(&fields, "version").parse().ok();
     let result = async {
-        let version: i64 = f(&fields, "version")
-            .parse()
-            .map_err(|_| AppError::bad_request("缺少办件版本号"))?;
+        let version = version.ok_or_else(|| AppError::bad_request("缺少办件版本号"))?;
         let cmd = command_from(&fields)?;
+        let action = f(&fields, "action");
+        // An irreversible action offered on this page needs its confirmation box ticked
+        // (the browser asks first; this holds without JavaScript and for hand-made posts).
+        // Actions the user may not take fall through to the usual refusal.
+        if IRREVERSIBLE.contains(&action) && f(&fields, "confirm") != "yes" {
+            let (rec, access) = case_for(&state, &user, &no).await?;
+            let cal = state.calendar().await?;
+            if available_actions(&rec, &user, access, state.today(), &cal).contains(&action) {
+                return Err(AppError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "confirmation_required",
+                    format!("「{}」不可撤销，请勾选确认后再提交", action_label(action)),
+                ));
+            }
+        }
         execute(&state, &user, &no, version, &cmd)
             .await
             .map_err(AppError::from)
     }
     .await;
     match result {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{no}")).into_response()),
+        Ok(_) => {
+            let done: String = f(&fields, "action")
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .take(40)
+                .collect();
+            Ok(Redirect::to(&format!("/cases/{no}?done={done}")).into_response())
+        }
         Err(e)
             if matches!(
                 e.status,
                 StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT | StatusCode::BAD_REQUEST
             ) =>
         {
-            let page = case_page(&state, &viewer, &csrf, &user, &no, e.message).await?;
+            let typed: Fields = fields
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "_csrf" | "version" | "confirm"))
+                .map(|(k, v)| (k.clone(), v.chars().take(2000).collect()))
+                .collect();
+            let note = PageNote {
+                error: e.message,
+                typed,
+                seen_version: (e.status == StatusCode::CONFLICT)
+                    .then_some(version)
+                    .flatten(),
+                ..Default::default()
+            };
+            let page = case_page(&state, &viewer, &csrf, &user, &no, note).await?;
             Ok((e.status, page).into_response())
         }
         Err(e) => Err(PageError(e)),
@@ -894,13 +1076,17 @@ pub async fn case_correction(
     }
     .await;
     match result {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{no}")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{no}?done=submit_correction")).into_response()),
         Err(e)
             if e.status.is_client_error()
                 && e.status != StatusCode::NOT_FOUND
                 && e.status != StatusCode::FORBIDDEN =>
         {
-            let page = case_page(&state, &viewer, &csrf, &user, &no, e.message).await?;
+            let note = PageNote {
+                error: e.message,
+                ..Default::default()
+            };
+            let page = case_page(&state, &viewer, &csrf, &user, &no, note).await?;
             Ok((e.status, page).into_response())
         }
         Err(e) => Err(PageError(e)),

@@ -516,3 +516,195 @@ async fn apply_form_keeps_everything_and_marks_each_field(app: App) {
     app.stop().await;
 }
 on_each_backend!(apply_form_keeps_everything_and_marks_each_field);
+
+/// Posts one action form of the case page as `c` (a signed-in browser session).
+async fn act_on_page(
+    app: &App,
+    c: &Client,
+    no: &str,
+    version: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let html = page_text(c, app.url(&format!("/cases/{no}"))).await;
+    let csrf = super::csrf_of(&html);
+    let mut form = vec![("_csrf", csrf.as_str()), ("version", version)];
+    form.extend_from_slice(fields);
+    c.post(app.url(&format!("/cases/{no}/act")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Finding 9: labelled, separated action forms; 承办 proposes and does not approve; an
+/// irreversible action needs its confirmation (refused without it, nothing recorded); a
+/// success notice after the redirect; a stale tab keeps the typed opinion and says what
+/// changed; the licence of a finished case is a link.
+async fn approval_pages_label_confirm_and_report(app: App) {
+    let (zs, clerk_api, approver_api) = (
+        app.token("zhangsan").await,
+        app.token("clerk").await,
+        app.token("approver").await,
+    );
+    let (code, required) = scj_item(&app).await;
+    let (_, case) = apply_online(&app, &zs, &code, &required, "approval-pages-1").await;
+    let no = case["case_no"].as_str().unwrap().to_string();
+    let version = |v: &serde_json::Value| v["version"].to_string();
+
+    // 受理 through the page: a success notice after the redirect.
+    let (clerk, _) = app.sign_in("clerk").await;
+    let r = act_on_page(&app, &clerk, &no, &version(&case), &[("action", "accept")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(to, format!("/cases/{no}?done=accept"));
+    let page = page_text(&clerk, app.url(&to)).await;
+    assert!(
+        page.contains("role=\"status\" id=\"flash\">已受理"),
+        "{page}"
+    );
+    // Without the flag, no notice.
+    let page = page_text(&clerk, app.url(&format!("/cases/{no}"))).await;
+    assert!(!page.contains("id=\"flash\""));
+
+    // 承办: its own labelled section; it proposes, it does not approve.
+    let (approver, _) = app.sign_in("approver").await;
+    let page = page_text(&approver, app.url(&format!("/cases/{no}"))).await;
+    assert!(
+        page.contains("<h3 id=\"action-pass-h\">承办</h3>"),
+        "{page}"
+    );
+    assert!(page.contains("for=\"pass-opinion\">承办意见"), "{page}");
+    assert!(page.contains("提交审核（拟同意）"), "{page}");
+    assert!(!page.contains(">审批通过<"), "{page}");
+
+    // A stale tab: someone else moved the case on; the typed opinion comes back with what
+    // changed.
+    let (_, now) = get(&app, &approver_api, &format!("/api/v1/cases/{no}")).await;
+    let stale = version(&now);
+    let (s, _) = super::post(
+        &app,
+        &approver_api,
+        &format!("/api/v1/cases/{no}/commands"),
+        serde_json::json!({ "action": "pass", "opinion": "材料齐全", "expected_version": now["version"] }),
+    )
+    .await;
+    assert!(s.is_success());
+    let r = act_on_page(
+        &app,
+        &approver,
+        &no,
+        &stale,
+        &[("action", "pass"), ("opinion", "经审查符合条件，拟同意")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("您打开页面后，此办件已有新的办理"), "{page}");
+    assert!(
+        page.contains("经审查符合条件，拟同意"),
+        "typed opinion kept: {page}"
+    );
+    // The next step is 审核: its own wording.
+    assert!(page.contains("for=\"pass-opinion\">审核意见"), "{page}");
+    assert!(page.contains("for=\"return-opinion\">退回理由"), "{page}");
+
+    // Withdrawal is irreversible: refused without the confirmation, nothing recorded …
+    let (applicant, _) = app.sign_in("zhangsan").await;
+    let (_, now) = get(&app, &zs, &format!("/api/v1/cases/{no}")).await;
+    let r = act_on_page(
+        &app,
+        &applicant,
+        &no,
+        &version(&now),
+        &[("action", "withdraw"), ("reason", "不再需要")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("不可撤销，请勾选确认"), "{page}");
+    assert!(
+        page.contains("value=\"不再需要\""),
+        "the reason is kept: {page}"
+    );
+    let (_, after) = get(&app, &zs, &format!("/api/v1/cases/{no}")).await;
+    assert_eq!(after["version"], now["version"]);
+    // … and done with it, with a notice.
+    let r = act_on_page(
+        &app,
+        &applicant,
+        &no,
+        &version(&now),
+        &[
+            ("action", "withdraw"),
+            ("reason", "不再需要"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let page = page_text(&applicant, app.url(&to)).await;
+    assert!(page.contains("申请已撤回"), "{page}");
+    let (_, after) = get(&app, &zs, &format!("/api/v1/cases/{no}")).await;
+    assert_eq!(after["status"], "withdrawn", "{after}");
+    // Someone who may not withdraw is refused as before (not asked to confirm).
+    let (_, other) = apply_online(&app, &zs, &code, &required, "approval-pages-2").await;
+    let other_no = other["case_no"].as_str().unwrap();
+    let r = act_on_page(
+        &app,
+        &approver,
+        other_no,
+        &version(&other),
+        &[("action", "withdraw"), ("reason", "x")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // 不予受理 asks for a confirmation box, and is refused without it.
+    let page = page_text(&clerk, app.url(&format!("/cases/{other_no}"))).await;
+    assert!(
+        page.contains("<h3 id=\"action-not_accept-h\">不予受理</h3>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("id=\"not_accept-confirm\" name=\"confirm\" value=\"yes\" required"),
+        "{page}"
+    );
+    let r = act_on_page(
+        &app,
+        &clerk,
+        other_no,
+        &version(&other),
+        &[
+            ("action", "not_accept"),
+            ("category", "not_this_agency"),
+            ("competent_agency", "娄星区市场监督管理局"),
+            ("reasons", "由区级部门实施"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, still) = get(&app, &clerk_api, &format!("/api/v1/cases/{other_no}")).await;
+    assert_eq!(still["status"], "submitted", "{still}");
+
+    // A finished case links its licence.
+    let done = super::licences::approved(&app, "食品经营许可证核发", None).await;
+    let done_no = done["case_no"].as_str().unwrap();
+    let licence = app
+        .db()
+        .store
+        .licence_of_case(done_no)
+        .await
+        .unwrap()
+        .unwrap();
+    let (ent, _) = app.sign_in("enterprise").await;
+    let page = page_text(&ent, app.url(&format!("/cases/{done_no}"))).await;
+    assert!(
+        page.contains(&format!(
+            "<a href=\"/licences/{}\" id=\"licence-link\">",
+            licence.licence_id
+        )),
+        "{page}"
+    );
+    app.stop().await;
+}
+on_each_backend!(approval_pages_label_confirm_and_report);
