@@ -629,3 +629,67 @@ async fn apply_form_keeps_values_after_an_error_in_the_browser(app: App) {
 }
 
 on_each_backend!(apply_form_keeps_values_after_an_error_in_the_browser);
+
+/// Finding 9 in the browser, desktop and phone: the approver's forms stand in their own
+/// labelled sections and 承办 offers 提交审核（拟同意）, not 审批通过; withdrawal does
+/// not happen on one click (the confirmation box is required, no JavaScript involved) and
+/// a notice says it was done.
+async fn approval_forms_confirm_and_report_in_the_browser(app: App) {
+    if !browser_available() {
+        return;
+    }
+    let axe = axe_source();
+    let d = Driver::start().await;
+    for (w, h) in [(1366, 900), (390, 844)] {
+        d.viewport(w, h).await;
+        let no = submitted(&app, true).await;
+        d.sign_in(&app, "approver").await;
+        d.goto(&app.url(&format!("/cases/{no}"))).await;
+        let v = d
+            .script(
+                "const forms = [...document.querySelectorAll('#actions form')];\
+                 return [forms.length, forms.every(f => { const s = f.closest('section.action-form');\
+                   return s && s.querySelectorAll('form').length === 1 && s.querySelector('h3') &&\
+                     s.getAttribute('aria-labelledby') === s.querySelector('h3').id; }),\
+                   document.querySelector('#act-pass').textContent.trim(),\
+                   document.querySelector('label[for=pass-opinion]').textContent.trim(),\
+                   document.body.innerText.includes('审批通过')]",
+            )
+            .await;
+        assert!(v[0].as_u64().unwrap() >= 2, "{w}px: {v}");
+        assert_eq!(v[1], true, "{w}px: each form in its own section: {v}");
+        assert_eq!(v[2], "提交审核（拟同意）", "{w}px: {v}");
+        assert!(v[3].as_str().unwrap().starts_with("承办意见"), "{w}px: {v}");
+        assert_eq!(v[4], false, "{w}px: 承办 does not approve: {v}");
+        let (scroll, inner) = d.overflow().await;
+        assert!(scroll <= inner, "{w}px: {scroll} > {inner}");
+        let bad = d.axe(&axe).await;
+        assert!(bad.is_empty(), "{w}px: {bad:?}");
+
+        // The applicant withdraws: one click is not enough.
+        d.sign_in(&app, "enterprise").await;
+        d.goto(&app.url(&format!("/cases/{no}"))).await;
+        d.type_into("#withdraw-reason", "不再需要").await;
+        d.click("#act-withdraw").await;
+        let v = d
+            .script("return [location.search, document.getElementById('status').textContent, document.getElementById('withdraw-confirm').validity.valueMissing]")
+            .await;
+        assert_eq!(v[0], "", "{w}px: not sent: {v}");
+        assert_eq!(v[2], true, "{w}px: the box is required: {v}");
+        d.click("#withdraw-confirm").await;
+        d.click("#act-withdraw").await;
+        d.wait_text("#flash", "申请已撤回").await;
+        assert_eq!(
+            d.script("return document.getElementById('flash').getAttribute('role')")
+                .await,
+            "status"
+        );
+        d.wait_text("#status", "已撤件").await;
+        let bad = d.axe(&axe).await;
+        assert!(bad.is_empty(), "{w}px: {bad:?}");
+    }
+    d.quit().await;
+    app.stop().await;
+}
+
+on_each_backend!(approval_forms_confirm_and_report_in_the_browser);
