@@ -1157,6 +1157,8 @@ struct Row {
     overdue: bool,
     warn: bool,
     submitted: String,
+    /// Under a 督办 order that is not closed.
+    supervised: bool,
 }
 
 #[derive(Template)]
@@ -1203,6 +1205,7 @@ fn rows_of(
                 warn: n.is_some_and(|n| (0..=2).contains(&n)),
                 remaining,
                 submitted: beijing_text(&r.submitted_at),
+                supervised: false,
             }
         })
         .collect()
@@ -1220,6 +1223,23 @@ async fn list_page(
 ) -> Result<Html<String>, PageError> {
     let (recs, total) = state.store.find_cases(&filter).await?;
     let cal = state.calendar().await?;
+    list_page_of(
+        state, viewer, csrf, heading, recs, total, &cal, search, messages,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn list_page_of(
+    state: &AppState,
+    viewer: &Viewer,
+    csrf: &CsrfToken,
+    heading: String,
+    recs: Vec<CaseRecord>,
+    total: i64,
+    cal: &tongban_core::calendar::WorkCalendar,
+    search: Option<(&'static str, &ListQuery)>,
+    messages: Vec<(String, String, String)>,
+) -> Result<Html<String>, PageError> {
     let empty = ListQuery::default();
     let (action, q) = search.unwrap_or(("", &empty));
     render(ListPage {
@@ -1233,7 +1253,7 @@ async fn list_page(
         to: q.to.clone(),
         statuses: Status::ALL.iter().map(|s| (s.code(), s.label())).collect(),
         total,
-        rows: rows_of(state, &recs, &cal),
+        rows: rows_of(state, &recs, cal),
         messages,
     })
 }
@@ -1341,19 +1361,55 @@ pub async fn inbox(
         department_id: Some(dept),
         // Cases with the department (in approval or in a special procedure), by deadline.
         by_deadline: true,
-        limit: 50,
+        limit: 200,
         ..Default::default()
     };
-    list_page(
-        &state,
-        &viewer,
-        &csrf,
-        format!("{name} 待办（按期限排序）"),
-        filter,
-        None,
-        vec![],
-    )
-    .await
+    let (recs, _) = state.store.find_cases(&filter).await?;
+    let cal = state.calendar().await?;
+    let today = state.today();
+    // Only the cases this user can act on now (a step of another role is not their work).
+    let mut mine = Vec::new();
+    // The list holds the department's own cases: the user stands as its staff.
+    for rec in recs {
+        // Fees, extensions and special procedures may be recorded at any step; they do not
+        // make a case the user's work.
+        if available_actions(&rec, &user, Access::Staff, today, &cal)
+            .iter()
+            .any(|a| !matches!(*a, "charge_fee" | "start_special" | "extend"))
+        {
+            mine.push(rec);
+        }
+        if mine.len() >= 50 {
+            break;
+        }
+    }
+    let supervised: std::collections::HashSet<String> = state
+        .store
+        .orders(Some(dept))
+        .await?
+        .into_iter()
+        .filter(|o| o.status != "closed")
+        .map(|o| o.case_no)
+        .collect();
+    let total = mine.len() as i64;
+    let mut page = ListPage {
+        ctx: PageCtx::new(&viewer, &csrf),
+        heading: format!("{name} 待办（按期限排序，仅列出您可办理的办件）"),
+        show_search: false,
+        action: "",
+        q: String::new(),
+        status: String::new(),
+        from: String::new(),
+        to: String::new(),
+        statuses: vec![],
+        total,
+        rows: rows_of(&state, &mine, &cal),
+        messages: vec![],
+    };
+    for r in &mut page.rows {
+        r.supervised = supervised.contains(&r.no);
+    }
+    render(page)
 }
 
 #[derive(Template)]

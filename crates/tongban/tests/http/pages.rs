@@ -708,3 +708,72 @@ async fn approval_pages_label_confirm_and_report(app: App) {
     app.stop().await;
 }
 on_each_backend!(approval_pages_label_confirm_and_report);
+
+/// Finding 9, the inbox: only the cases the user can act on now, 督办 cases marked.
+async fn inbox_lists_actionable_cases_and_marks_supervised(app: App) {
+    let (zs, clerk, approver, sup) = (
+        app.token("zhangsan").await,
+        app.token("clerk").await,
+        app.token("approver").await,
+        app.token("supervisor").await,
+    );
+    let (code, required) = scj_item(&app).await;
+    let mut nos = vec![];
+    for key in ["inbox-1", "inbox-2"] {
+        let (_, case) = apply_online(&app, &zs, &code, &required, key).await;
+        let no = case["case_no"].as_str().unwrap().to_string();
+        let (s, c) = super::post(
+            &app,
+            &clerk,
+            &format!("/api/v1/cases/{no}/commands"),
+            serde_json::json!({ "action": "accept", "expected_version": case["version"] }),
+        )
+        .await;
+        assert!(s.is_success(), "{c}");
+        nos.push((no, c));
+    }
+    // The second case moves on to 批准, the head's step: not the approver's work now.
+    let (no2, mut c2) = nos[1].clone();
+    for _ in 0..2 {
+        let (s, c) = super::post(&app, &approver, &format!("/api/v1/cases/{no2}/commands"), serde_json::json!({ "action": "pass", "opinion": "同意", "expected_version": c2["version"] })).await;
+        assert!(s.is_success(), "{c}");
+        c2 = c;
+    }
+    // A fee on a free item is flagged; the supervisor orders it (督办).
+    let (no1, c1) = nos[0].clone();
+    let (s, c) = super::post(&app, &approver, &format!("/api/v1/cases/{no1}/commands"), serde_json::json!({ "action": "charge_fee", "amount": "50", "expected_version": c1["version"] })).await;
+    assert!(s.is_success(), "{c}");
+    let (_, recs) = get(
+        &app,
+        &sup,
+        &format!("/api/v1/supervision/records?case_no={no1}"),
+    )
+    .await;
+    let record_no = recs["records"][0]["record_no"]
+        .as_str()
+        .expect("a record")
+        .to_string();
+    let (s, order) = super::post(&app, &sup, "/api/v1/supervision/orders", serde_json::json!({ "record_no": record_no, "instruction": "退还多收费用并说明原因", "due": "2026-03-06" })).await;
+    assert_eq!(s, StatusCode::CREATED, "{order}");
+
+    let (c, _) = app.sign_in("approver").await;
+    let page = page_text(&c, app.url("/inbox")).await;
+    assert!(page.contains(&format!("href=\"/cases/{no1}\"")), "{page}");
+    assert!(
+        page.contains(&format!("id=\"supervised-{no1}\"")),
+        "督办 marked: {page}"
+    );
+    assert!(
+        !page.contains(&format!("href=\"/cases/{no2}\"")),
+        "not the approver's step: {page}"
+    );
+    let (h, _) = app.sign_in("head").await;
+    let page = page_text(&h, app.url("/inbox")).await;
+    assert!(page.contains(&format!("href=\"/cases/{no2}\"")), "{page}");
+    assert!(
+        !page.contains(&format!("id=\"supervised-{no2}\"")),
+        "{page}"
+    );
+    app.stop().await;
+}
+on_each_backend!(inbox_lists_actionable_cases_and_marks_supervised);
