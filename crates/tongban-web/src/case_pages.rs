@@ -1105,8 +1105,35 @@ struct ReceiptPage {
     materials: String,
     promised: String,
     delivery: &'static str,
+    /// Results go by post (free of charge): only then does the receipt promise it.
+    postal: bool,
+    status: &'static str,
+    next_step: String,
+    department: String,
+    phone: String,
+    /// A QR of the case page, to follow the case from the phone.
+    case_qr: String,
     /// 好差评: a QR with a one-time link to rate the window visit.
     rate_qr: String,
+}
+
+/// What happens next to a case, as the receipt tells the applicant.
+fn next_step_of(rec: &CaseRecord) -> String {
+    let s = &rec.state;
+    match s.status {
+        Status::Submitted => {
+            "等待预审：工作人员核对材料后决定受理、一次性告知补正或不予受理，结果将通知您".into()
+        }
+        Status::AwaitingCorrection => "请按补正告知逐项上传材料，补齐后办件回到预审".into(),
+        Status::InApproval => match s.current_step() {
+            Some(step) => format!("已受理，正在审批（当前环节：{}）", step.name),
+            None => "已受理，正在审批".into(),
+        },
+        Status::Suspended => "特别程序中（暂停计时），结束后继续审批".into(),
+        Status::Completed => "已办结，等待送达办理结果".into(),
+        Status::Dispatched => "办理结果已寄出，收到后请确认".into(),
+        _ => "办理已结束".into(),
+    }
 }
 
 pub async fn receipt(
@@ -1120,8 +1147,23 @@ pub async fn receipt(
     let applicant = state.store.applicant(rec.applicant_id).await?;
     let rate_qr = crate::ratings::receipt_qr(&state, &rec).await?;
     let l = &rec.state.limits;
+    let dept = state.store.department(rec.department_id).await.ok();
     render(ReceiptPage {
         rate_qr,
+        postal: matches!(rec.state.delivery, Delivery::Post { .. }),
+        status: rec.state.status.label(),
+        next_step: next_step_of(&rec),
+        department: dept.as_ref().map(|d| d.name.clone()).unwrap_or_default(),
+        phone: dept
+            .map(|d| d.phone)
+            .filter(|p| !p.trim().is_empty())
+            .unwrap_or_else(|| "12345".into()),
+        case_qr: tongban_core::rating::qr_svg(&format!("{}/cases/{}", state.base_url, rec.case_no))
+            .replacen(
+                "aria-label=\"评价二维码\"",
+                "aria-label=\"办件查询二维码\"",
+                1,
+            ),
         ctx: PageCtx::new(&viewer, &csrf),
         item_name: rec.item_name.clone(),
         applicant: format!("{}（{}）", applicant.name, applicant.masked_id()),

@@ -512,7 +512,58 @@ async fn apply_form_keeps_everything_and_marks_each_field(app: App) {
         .to_str()
         .unwrap()
         .ends_with("/receipt"));
-    assert_eq!(cases().await, before + 1);
+    // The receipt (finding 12): status, next step, department, phone, a QR of the case
+    // page; free postage promised because the result goes by post.
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let receipt = page_text(&c, app.url(&to)).await;
+    let no = to
+        .trim_start_matches("/cases/")
+        .trim_end_matches("/receipt");
+    assert!(
+        receipt.contains("id=\"receipt-status\">待预审"),
+        "{receipt}"
+    );
+    assert!(
+        receipt.contains("id=\"receipt-department\">市市场监督管理局"),
+        "{receipt}"
+    );
+    assert!(
+        receipt.contains("id=\"receipt-next\">等待预审"),
+        "{receipt}"
+    );
+    assert!(receipt.contains("id=\"receipt-phone\">"), "{receipt}");
+    assert!(
+        receipt.contains("aria-label=\"办件查询二维码\""),
+        "{receipt}"
+    );
+    assert!(receipt.contains("办理结果免费寄递"), "{receipt}");
+    // Electronic delivery: no postage promised.
+    let zs = app.token("zhangsan").await;
+    let mut materials = vec![];
+    for name in &required {
+        let (_, f) = super::workflow::upload(&app, &zs, PDF.to_vec()).await;
+        materials.push(serde_json::json!({ "name": name, "sha256": f["sha256"] }));
+    }
+    let (s, e) = super::post(
+        &app,
+        &zs,
+        "/api/v1/cases",
+        serde_json::json!({ "item": code, "delivery": "electronic", "materials": materials }),
+    )
+    .await;
+    assert!(s.is_success(), "{e}");
+    let receipt = page_text(
+        &c,
+        app.url(&format!(
+            "/cases/{}/receipt",
+            e["case_no"].as_str().unwrap()
+        )),
+    )
+    .await;
+    assert!(!receipt.contains("免费寄递"), "{receipt}");
+    assert!(receipt.contains("电子送达"), "{receipt}");
+    assert_ne!(e["case_no"].as_str(), Some(no));
+    assert_eq!(cases().await, before + 2);
     app.stop().await;
 }
 on_each_backend!(apply_form_keeps_everything_and_marks_each_field);

@@ -624,6 +624,34 @@ async fn apply_form_keeps_values_after_an_error_in_the_browser(app: App) {
     }
     d.click("#submit-application").await;
     d.wait_text("h1", "申请回执").await;
+
+    // Finding 12: the receipt (phone, then desktop) says where the case stands, who handles
+    // it and how to call them, carries a QR of the case page, and promises free postage only
+    // when the result goes by post.
+    let ent = submitted(&app, false).await;
+    let own = d.text("#receipt-no").await;
+    for (w, h, no, postal) in [(390, 844, own.clone(), true), (1366, 900, ent, false)] {
+        d.viewport(w, h).await;
+        if !postal {
+            d.sign_in(&app, "enterprise").await;
+        }
+        d.goto(&app.url(&format!("/cases/{no}/receipt"))).await;
+        let v = d
+            .script(
+                "const t = id => document.getElementById(id).textContent.trim();                 return [t('receipt-status'), t('receipt-next'), t('receipt-department'), t('receipt-phone'),                   document.querySelector('#case-qr svg') !== null, document.body.innerText.includes('免费寄递')]",
+            )
+            .await;
+        assert_eq!(v[0], "待预审", "{w}px: {v}");
+        assert!(v[1].as_str().unwrap().contains("预审"), "{w}px: {v}");
+        assert_eq!(v[2], "市市场监督管理局", "{w}px: {v}");
+        assert!(!v[3].as_str().unwrap().is_empty(), "{w}px: {v}");
+        assert_eq!(v[4], true, "{w}px: QR drawn: {v}");
+        assert_eq!(v[5], postal, "{w}px: free postage only by post: {v}");
+        let (scroll, inner) = d.overflow().await;
+        assert!(scroll <= inner, "{w}px: {scroll} > {inner}");
+        let bad = d.axe(&axe).await;
+        assert!(bad.is_empty(), "{w}px: {bad:?}");
+    }
     d.quit().await;
     app.stop().await;
 }
