@@ -828,3 +828,64 @@ async fn inbox_lists_actionable_cases_and_marks_supervised(app: App) {
     app.stop().await;
 }
 on_each_backend!(inbox_lists_actionable_cases_and_marks_supervised);
+
+/// Finding 12: a catalog import reports every bad row, not only the first (API and page);
+/// nothing is stored.
+async fn catalog_import_reports_every_bad_row(app: App) {
+    let token = app.token("admin").await;
+    let count = || async { app.db().store.all_items().await.unwrap().len() };
+    let before = count().await;
+    let header = "事项名称,基本编码,实施编码,事项类型,行使层级,实施主体,实施主体编码,办件类型,法定办结时限,承诺办结时限,是否网办,网上办理深度,到办事现场次数";
+    let good =
+        "新办事项甲,X00000000001,NEW-1,01,3,市测试局,91350100M000100Y43,承诺件,20,5,是,1^2,1";
+    let bad_visits =
+        "新办事项乙,X00000000002,NEW-2,01,3,市测试局,91350100M000100Y43,承诺件,20,5,是,1^2,两次";
+    let duplicate =
+        "新办事项丙,X00000000003,NEW-1,01,3,市测试局,91350100M000100Y43,承诺件,20,5,是,1^2,1";
+    let bad_visits_again =
+        "新办事项丁,X00000000004,NEW-4,01,3,市测试局,91350100M000100Y43,承诺件,20,5,是,1^2,很多";
+    let csv = format!("{header}\n{good}\n{bad_visits}\n{duplicate}\n{bad_visits_again}\n");
+    let form = || {
+        reqwest::multipart::Form::new().part(
+            "items",
+            reqwest::multipart::Part::bytes(csv.clone().into_bytes()).file_name("rows.csv"),
+        )
+    };
+    let r = Client::new()
+        .post(app.url("/api/v1/admin/catalog/import"))
+        .bearer_auth(&token)
+        .multipart(form())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let e: serde_json::Value = r.json().await.unwrap();
+    let msg = e["message"].as_str().unwrap();
+    for want in [
+        "rows.csv 第3行",
+        "rows.csv 第4行",
+        "与第2行重复",
+        "rows.csv 第5行",
+    ] {
+        assert!(msg.contains(want), "{want}: {msg}");
+    }
+    assert!(
+        !msg.contains("第2行 「"),
+        "the good row is not reported: {msg}"
+    );
+    let (admin, csrf) = app.sign_in("admin").await;
+    let r = admin
+        .post(app.url(&format!("/admin/import?_csrf={csrf}")))
+        .multipart(form())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    for want in ["rows.csv 第3行", "rows.csv 第4行", "rows.csv 第5行"] {
+        assert!(page.contains(want), "{want}: {page}");
+    }
+    assert_eq!(count().await, before);
+    app.stop().await;
+}
+on_each_backend!(catalog_import_reports_every_bad_row);
