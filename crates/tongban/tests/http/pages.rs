@@ -889,3 +889,101 @@ async fn catalog_import_reports_every_bad_row(app: App) {
     app.stop().await;
 }
 on_each_backend!(catalog_import_reports_every_bad_row);
+
+/// Finding 12: the admin item form offers coded fields as selects and checkboxes (no raw
+/// "01" or "1^2^3"), keeps what was chosen after a refusal and puts the error beside the
+/// field; a valid form saves the chosen codes.
+async fn admin_item_form_uses_choices_and_marks_errors(app: App) {
+    let (code, _) = scj_item(&app).await;
+    let (c, csrf) = app.sign_in("admin").await;
+    let page = page_text(&c, app.url(&format!("/admin/items/{code}/edit"))).await;
+    assert!(
+        page.contains("<option value=\"01\" selected>行政许可</option>"),
+        "{page}"
+    );
+    assert!(page.contains("name=\"网上办理深度__1\""), "{page}");
+    assert!(page.contains("<legend>网上办理深度"), "{page}");
+    assert!(
+        !page.contains("name=\"事项类型\" value=\""),
+        "no raw code box: {page}"
+    );
+    let stored = app.db().store.item(&code).await.unwrap();
+    let cols = stored.item.to_columns();
+    let mut form: Vec<(String, String)> = vec![("_csrf".into(), csrf.clone())];
+    for (i, col) in tongban_core::catalog::ITEM_COLUMNS.iter().enumerate() {
+        if *col != "网上办理深度" && *col != "服务对象" {
+            form.push((col.to_string(), cols[i].clone()));
+        }
+    }
+    form.push(("网上办理深度__present".into(), "1".into()));
+    form.push(("服务对象__present".into(), "1".into()));
+    for d in ["1", "2", "4"] {
+        form.push((format!("网上办理深度__{d}"), "1".into()));
+    }
+    form.push(("服务对象__2".into(), "1".into()));
+    let materials = {
+        let at = page.find("name=\"materials\"").unwrap();
+        let rest = &page[at..];
+        let start = rest.find('>').unwrap() + 1;
+        let end = rest.find("</textarea>").unwrap();
+        rest[start..end]
+            .replace("&quot;", "\"")
+            .replace("&#34;", "\"")
+            .replace("&amp;", "&")
+    };
+    form.push(("materials".into(), materials));
+    // A bad count of trips: refused beside its field, choices kept.
+    let mut bad = form.clone();
+    for (k, v) in bad.iter_mut() {
+        if k == "到办事现场次数" {
+            *v = "两次".into();
+        }
+    }
+    let r = c
+        .post(app.url(&format!("/admin/items/{code}/edit")))
+        .form(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    let n = tongban_core::catalog::ITEM_COLUMNS
+        .iter()
+        .position(|c| *c == "到办事现场次数")
+        .unwrap()
+        + 1;
+    assert!(
+        page.contains(&format!("aria-describedby=\"f{n}-error\""))
+            && page.contains(&format!("id=\"f{n}-error\"")),
+        "{page}"
+    );
+    assert!(
+        page.contains("name=\"网上办理深度__4\" value=\"1\" checked"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("name=\"网上办理深度__3\" value=\"1\" checked"),
+        "{page}"
+    );
+    // Valid: saved as codes.
+    let r = c
+        .post(app.url(&format!("/admin/items/{code}/edit")))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let now = app.db().store.item(&code).await.unwrap().item.to_columns();
+    let depth = tongban_core::catalog::ITEM_COLUMNS
+        .iter()
+        .position(|c| *c == "网上办理深度")
+        .unwrap();
+    assert_eq!(now[depth], "1^2^4");
+    app.stop().await;
+}
+on_each_backend!(admin_item_form_uses_choices_and_marks_errors);
