@@ -19,12 +19,41 @@ pub const MAX_XLSX_CELLS: usize = 100_000;
 
 /// Where and what: file, 1-based row as a spreadsheet shows it (header = row 1), column.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[error("{file} 第{row}行 「{column}」列：{message}")]
+#[error("{file} 第{row}行 「{column}」列：{message}{}", also_text(.also))]
 pub struct ImportError {
     pub file: String,
     pub row: usize,
     pub column: String,
     pub message: String,
+    /// The other bad rows of the same file (issue 12: an import reports every bad row, not
+    /// only the first), in file order, at most [`MAX_ROW_ERRORS`] in all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<ImportError>,
+}
+
+/// How many bad rows one refused import reports.
+pub const MAX_ROW_ERRORS: usize = 100;
+
+fn also_text(also: &[ImportError]) -> String {
+    also.iter()
+        .map(|e| {
+            format!(
+                "；{} 第{}行 「{}」列：{}",
+                e.file, e.row, e.column, e.message
+            )
+        })
+        .collect()
+}
+
+/// Row errors collected while checking a whole file: the first, with the others attached.
+fn first_with_others(mut errors: Vec<ImportError>) -> std::result::Result<(), ImportError> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    errors.truncate(MAX_ROW_ERRORS);
+    let mut first = errors.remove(0);
+    first.also = errors;
+    Err(first)
 }
 
 impl ImportError {
@@ -34,6 +63,7 @@ impl ImportError {
             row,
             column: column.to_string(),
             message: message.into(),
+            also: Vec::new(),
         }
     }
     fn file_level(file: &str, message: impl Into<String>) -> Self {
@@ -264,51 +294,68 @@ fn parse_tables(
     let idx = column_index(&items, &ITEM_COLUMNS, &ITEM_REQUIRED)?;
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut handling: HashMap<String, usize> = HashMap::new();
+    // Every row is checked; all bad rows are reported together.
+    let mut errors = Vec::new();
     for (row, cells) in &items.rows {
         let get = |c: &str| idx.get(c).map(|i| cells[*i].as_str()).unwrap_or("");
-        let item = Item::from_columns(get).map_err(|FieldError { column, message }| {
-            ImportError::new(&items.file, *row, column, message)
-        })?;
-        if let Some(first) = seen.insert(item.impl_code.clone(), *row) {
-            return Err(ImportError::new(
+        let item = match Item::from_columns(get) {
+            Ok(item) => item,
+            Err(FieldError { column, message }) => {
+                errors.push(ImportError::new(&items.file, *row, column, message));
+                continue;
+            }
+        };
+        if let Some(first) = seen.get(&item.impl_code) {
+            errors.push(ImportError::new(
                 &items.file,
                 *row,
                 "实施编码",
                 format!("实施编码 {} 与第{first}行重复", item.impl_code),
             ));
+            continue;
         }
+        seen.insert(item.impl_code.clone(), *row);
         if !item.handling_code.is_empty() {
             if let Some(first) = handling.insert(item.handling_code.clone(), *row) {
-                return Err(ImportError::new(
+                errors.push(ImportError::new(
                     &items.file,
                     *row,
                     "业务办理项编码",
                     format!("业务办理项编码 {} 与第{first}行重复", item.handling_code),
                 ));
+                continue;
             }
         }
         out.items.push((*row, item));
     }
+    first_with_others(errors)?;
     if out.items.is_empty() {
         return Err(ImportError::file_level(&items.file, "文件中没有事项"));
     }
     if let Some(mt) = materials {
         let idx = column_index(&mt, &MATERIAL_COLUMNS, &MATERIAL_REQUIRED)?;
+        let mut errors = Vec::new();
         for (row, cells) in &mt.rows {
             let get = |c: &str| idx.get(c).map(|i| cells[*i].as_str()).unwrap_or("");
-            let m = Material::from_columns(get).map_err(|FieldError { column, message }| {
-                ImportError::new(&mt.file, *row, column, message)
-            })?;
+            let m = match Material::from_columns(get) {
+                Ok(m) => m,
+                Err(FieldError { column, message }) => {
+                    errors.push(ImportError::new(&mt.file, *row, column, message));
+                    continue;
+                }
+            };
             if !seen.contains_key(&m.impl_code) {
-                return Err(ImportError::new(
+                errors.push(ImportError::new(
                     &mt.file,
                     *row,
                     "实施编码",
                     format!("事项文件中没有实施编码 {}", m.impl_code),
                 ));
+                continue;
             }
             out.materials.push((*row, m));
         }
+        first_with_others(errors)?;
     }
     Ok(out)
 }

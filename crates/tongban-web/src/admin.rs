@@ -136,15 +136,122 @@ struct ItemForm {
     is_new: bool,
     code: String,
     error: String,
-    fields: Vec<(&'static str, String, bool)>,
+    fields: Vec<FieldView>,
     materials: String,
     retired: bool,
 }
 
-fn form_fields(values: &dyn Fn(&str) -> String) -> Vec<(&'static str, String, bool)> {
+/// One field of the item form: coded fields are chosen from their code list (a select, or
+/// checkboxes for `^`-separated sets), never typed as raw codes.
+struct FieldView {
+    i: usize,
+    name: &'static str,
+    value: String,
+    required: bool,
+    /// (code, label, chosen); empty for a free text field.
+    options: Vec<(String, String, bool)>,
+    multi: bool,
+    /// The refusal about this field, shown beside it.
+    error: String,
+}
+
+/// The code list of a coded column: ((code, label) pairs, several values allowed).
+fn code_list(column: &str) -> Option<(Vec<(&'static str, &'static str)>, bool)> {
+    use tongban_core::catalog as c;
+    fn pairs<T: Copy>(
+        all: &[T],
+        code: fn(T) -> &'static str,
+        label: fn(T) -> &'static str,
+    ) -> Vec<(&'static str, &'static str)> {
+        all.iter().map(|v| (code(*v), label(*v))).collect()
+    }
+    let yes_no = vec![("是", "是"), ("否", "否")];
+    Some(match column {
+        "事项类型" => (
+            pairs(c::ItemType::ALL, c::ItemType::code, c::ItemType::label),
+            false,
+        ),
+        "行使层级" => (
+            pairs(
+                c::AdminLevel::ALL,
+                c::AdminLevel::code,
+                c::AdminLevel::label,
+            ),
+            false,
+        ),
+        "服务对象" => (
+            pairs(c::Audience::ALL, c::Audience::code, c::Audience::label),
+            true,
+        ),
+        "办件类型" => (
+            pairs(c::CaseKind::ALL, c::CaseKind::code, c::CaseKind::label),
+            false,
+        ),
+        "通办范围" => (
+            pairs(
+                c::ServiceScope::ALL,
+                c::ServiceScope::code,
+                c::ServiceScope::label,
+            ),
+            false,
+        ),
+        "网上办理深度" => (
+            pairs(
+                c::Capability::ALL,
+                c::Capability::code,
+                c::Capability::label,
+            ),
+            true,
+        ),
+        "法定办结时限单位" | "承诺办结时限单位" => {
+            (vec![("工作日", "工作日"), ("自然日", "自然日")], false)
+        }
+        "是否收费" | "是否网办" | "进驻综合大厅" | "高频事项" => (yes_no, false),
+        _ => return None,
+    })
+}
+
+/// Whether a stored or typed value names this option (by code or by label).
+fn names_option(value: &str, code: &str, label: &str) -> bool {
+    let v = value.trim();
+    v == code
+        || v == label
+        || (code == "是" && matches!(v, "1" | "Y" | "y" | "true"))
+        || (code == "否" && matches!(v, "0" | "N" | "n" | "false"))
+}
+
+fn form_fields(values: &dyn Fn(&str) -> String) -> Vec<FieldView> {
     ITEM_COLUMNS
         .iter()
-        .map(|c| (*c, values(c), ITEM_REQUIRED.contains(c)))
+        .enumerate()
+        .map(|(i, c)| {
+            let value = values(c);
+            let (options, multi) = match code_list(c) {
+                Some((list, multi)) => (
+                    list.into_iter()
+                        .map(|(code, label)| {
+                            let chosen = if multi {
+                                value.split('^').any(|p| names_option(p, code, label))
+                            } else {
+                                names_option(&value, code, label)
+                            };
+                            (code.to_string(), label.to_string(), chosen)
+                        })
+                        .collect(),
+                    multi,
+                ),
+                None => (vec![], false),
+            };
+            FieldView {
+                i: i + 1,
+                name: c,
+                value,
+                required: ITEM_REQUIRED.contains(c),
+                options,
+                multi,
+                error: String::new(),
+            }
+        })
         .collect()
 }
 
@@ -252,11 +359,28 @@ async fn save_item_form(
                 return code.clone();
             }
         }
+        // A set chosen with checkboxes (`column__code`) is written as `code^code`.
+        if code_list(c).is_some_and(|(_, multi)| multi) {
+            let prefix = format!("{c}__");
+            let mut codes: Vec<&str> = f
+                .keys()
+                .filter_map(|k| k.strip_prefix(&prefix))
+                .filter(|code| *code != "present")
+                .collect();
+            if !codes.is_empty() || f.contains_key(&format!("{c}__present")) {
+                codes.sort();
+                return codes.join("^");
+            }
+        }
         field(&f, c).to_string()
     };
     let values: HashMap<&str, String> = ITEM_COLUMNS.iter().map(|c| (*c, get(c))).collect();
+    let mut error_column = "";
     let parsed = Item::from_columns(|c| values.get(c).map(String::as_str).unwrap_or(""))
-        .map_err(|e| e.to_string())
+        .map_err(|e| {
+            error_column = e.column;
+            e.to_string()
+        })
         .and_then(|item| {
             let materials = parse_materials_text(&item.impl_code, field(&f, "materials"))?;
             Ok((item, materials))
@@ -284,12 +408,16 @@ async fn save_item_form(
         }
         Err(m) => m,
     };
+    let mut fields = form_fields(&|c| values.get(c).cloned().unwrap_or_default());
+    for fv in fields.iter_mut().filter(|fv| fv.name == error_column) {
+        fv.error = error.clone();
+    }
     let page = render(ItemForm {
         ctx: PageCtx::new(&viewer, &csrf),
         is_new: code.is_none(),
         code: code.unwrap_or_default(),
         error,
-        fields: form_fields(&|c| values.get(c).cloned().unwrap_or_default()),
+        fields,
         materials: field(&f, "materials").to_string(),
         retired: false,
     })?;

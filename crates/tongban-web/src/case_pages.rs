@@ -52,10 +52,26 @@ async fn applicant_of(state: &AppState, user: &User) -> Result<Applicant, AppErr
 }
 
 struct ApplyMaterial {
+    i: usize,
     name: String,
     required: bool,
     /// A licence the applicant holds that may replace this material: (id, label).
     licence: Option<(String, String)>,
+    /// Whether the applicant chose that licence (checked until they untick it).
+    use_licence: bool,
+    /// A file uploaded with an earlier attempt and kept server-side: `sha256:file name`.
+    kept: String,
+    kept_name: String,
+    /// What is wrong with this material, shown beside its upload field.
+    error: String,
+}
+
+/// A field the resulting licence prints, typed by the applicant.
+struct DetailField {
+    i: usize,
+    name: String,
+    value: String,
+    error: String,
 }
 
 #[derive(Template)]
@@ -67,7 +83,11 @@ struct ApplyPage {
     applicant: String,
     materials: Vec<ApplyMaterial>,
     /// Fields of the licence this item issues, to be filled in by the applicant.
-    licence_fields: Vec<String>,
+    details: Vec<DetailField>,
+    delivery: String,
+    address: String,
+    delivery_error: String,
+    address_error: String,
     idem: String,
     error: String,
 }
@@ -78,8 +98,7 @@ async fn apply_page(
     csrf: &CsrfToken,
     user: &User,
     code: &str,
-    error: String,
-) -> Result<Html<String>, PageError> {
+) -> Result<ApplyPage, AppError> {
     let applicant = applicant_of(state, user).await?;
     let view = state.catalog().await?;
     let item = view
@@ -99,7 +118,7 @@ async fn apply_page(
         .await?
         .map(|t| t.fields)
         .unwrap_or_default();
-    render(ApplyPage {
+    Ok(ApplyPage {
         ctx: PageCtx::new(viewer, csrf),
         code: code.to_string(),
         item_name: item.item.name.clone(),
@@ -107,7 +126,9 @@ async fn apply_page(
         materials: item
             .materials
             .iter()
-            .map(|m| ApplyMaterial {
+            .enumerate()
+            .map(|(i, m)| ApplyMaterial {
+                i,
                 name: m.name.clone(),
                 required: m.necessity == tongban_core::catalog::Necessity::Required,
                 licence: held
@@ -119,11 +140,28 @@ async fn apply_page(
                             format!("{} {}", l.type_name, l.number),
                         )
                     }),
+                use_licence: true,
+                kept: String::new(),
+                kept_name: String::new(),
+                error: String::new(),
             })
             .collect(),
-        licence_fields,
+        details: licence_fields
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| DetailField {
+                i: i + 1,
+                name,
+                value: String::new(),
+                error: String::new(),
+            })
+            .collect(),
+        delivery: "electronic".into(),
+        address: String::new(),
+        delivery_error: String::new(),
+        address_error: String::new(),
         idem: new_key(),
-        error,
+        error: String::new(),
     })
 }
 
@@ -140,11 +178,33 @@ pub async fn apply_form(
                 .into_response(),
         );
     }
-    Ok(
-        apply_page(&state, &viewer, &csrf, &user, &code, String::new())
-            .await?
-            .into_response(),
-    )
+    let page = apply_page(&state, &viewer, &csrf, &user, &code).await?;
+    Ok(render(page)?.into_response())
+}
+
+/// Puts an error message beside the field it is about (the summary stays at the top).
+fn place_error(page: &mut ApplyPage, message: &str) {
+    for m in &mut page.materials {
+        let named = message.contains(&format!("「{}」", m.name))
+            || (!m.kept_name.is_empty() && message.contains(&format!("「{}」", m.kept_name)))
+            || (m.use_licence
+                && m.licence
+                    .as_ref()
+                    .is_some_and(|(id, _)| message.contains(id.as_str())));
+        if named && m.error.is_empty() {
+            m.error = message.to_string();
+        }
+    }
+    for d in &mut page.details {
+        if message.contains(&format!("「{}」", d.name)) || message.contains(&d.name) {
+            d.error = message.to_string();
+        }
+    }
+    if message.contains("地址") {
+        page.address_error = message.to_string();
+    } else if message.contains("送达方式") {
+        page.delivery_error = message.to_string();
+    }
 }
 
 pub async fn apply_submit(
@@ -156,49 +216,93 @@ pub async fn apply_submit(
     mp: Multipart,
 ) -> Result<Response, PageError> {
     let applicant = applicant_of(&state, &user).await?;
+    let (fields, files) = read_form(mp).await?;
+    let mut page = apply_page(&state, &viewer, &csrf, &user, &code).await?;
+    // Everything typed comes back on the page if anything is wrong.
+    page.delivery = match f(&fields, "delivery") {
+        v @ ("electronic" | "post" | "window") => v.to_string(),
+        _ => page.delivery,
+    };
+    page.address = f(&fields, "address").chars().take(200).collect();
+    for d in &mut page.details {
+        d.value = f(&fields, &format!("detail_{}", d.name))
+            .chars()
+            .take(300)
+            .collect();
+    }
+    for m in &mut page.materials {
+        m.use_licence = m.licence.is_some() && !f(&fields, &format!("use{}", m.i)).is_empty();
+        if let Some((sha, name)) = kept_scan(f(&fields, &format!("kept{}", m.i))) {
+            m.kept = format!("{sha}:{name}");
+            m.kept_name = name;
+        }
+    }
     let result = async {
-        let (fields, files) = read_form(mp).await?;
-        let view = state.catalog().await?;
-        let item = view
-            .get(&code)
-            .ok_or_else(|| AppError::not_found(format!("没有事项 {code}")))?;
-        // A material covered by a licence the applicant chose needs no upload.
-        let licensed: Vec<(usize, String)> = fields
-            .iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix("use")?.parse().ok()?, v.clone())))
-            .filter(|(i, _): &(usize, String)| *i < item.materials.len())
-            .collect();
-        let files: Vec<_> = files
-            .into_iter()
-            .filter(|f| {
-                let i: Option<usize> = f.field.strip_prefix("file").and_then(|n| n.parse().ok());
-                !i.is_some_and(|i| licensed.iter().any(|(j, _)| *j == i))
-            })
-            .collect();
-        let stored = store_uploads(&state, &user, &files).await?;
-        let mut materials: Vec<MaterialRef> = stored
-            .iter()
-            .filter_map(|(field, file_name, sha)| {
-                let i: usize = field.strip_prefix("file")?.parse().ok()?;
-                Some(MaterialRef {
-                    name: item.materials.get(i)?.name.clone(),
-                    sha256: Some(sha.clone()),
-                    file_name: Some(file_name.clone()),
+        // Each file is stored on its own, so a bad one does not cost the others: they are
+        // kept server-side and shown as attached on the next attempt.
+        let mut upload_error: Option<AppError> = None;
+        for file in files {
+            let Some(i) = file
+                .field
+                .strip_prefix("file")
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|i| *i < page.materials.len())
+            else {
+                continue;
+            };
+            if page.materials[i].use_licence {
+                continue;
+            }
+            let name = file.file_name.clone();
+            match store_uploads(&state, &user, std::slice::from_ref(&file)).await {
+                Ok(stored) => {
+                    for (_, file_name, sha) in stored {
+                        page.materials[i].kept = format!("{sha}:{file_name}");
+                        page.materials[i].kept_name = file_name;
+                    }
+                }
+                Err(e) => {
+                    let e = AppError::from(e);
+                    page.materials[i].error = e.message.clone();
+                    page.materials[i].kept = String::new();
+                    page.materials[i].kept_name = String::new();
+                    tracing::debug!(file = %name, "upload refused on the apply form");
+                    upload_error.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = upload_error {
+            return Err(e);
+        }
+        let mut materials = Vec::new();
+        for m in &page.materials {
+            if m.use_licence {
+                if let Some((id, _)) = &m.licence {
+                    materials.push(MaterialRef {
+                        name: m.name.clone(),
+                        sha256: None,
+                        file_name: None,
+                        licence_id: Some(id.clone()),
+                        trust: Some('A'),
+                    });
+                }
+            } else if let Some((sha, file_name)) = m.kept.split_once(':') {
+                materials.push(MaterialRef {
+                    name: m.name.clone(),
+                    sha256: Some(sha.to_string()),
+                    file_name: Some(file_name.to_string()),
                     licence_id: None,
                     trust: Some('C'),
-                })
-            })
-            .collect();
-        for (i, id) in licensed {
-            materials.push(MaterialRef {
-                name: item.materials[i].name.clone(),
-                sha256: None,
-                file_name: None,
-                licence_id: Some(id),
-                trust: Some('A'),
-            });
+                });
+            }
         }
         let delivery = parse_delivery(f(&fields, "delivery"), f(&fields, "address"))?;
+        let details = tongban_app::cases::details_from(
+            fields.iter().filter(|(k, _)| k.starts_with("detail_")),
+        )?
+        .into_iter()
+        .map(|(k, v)| (k.trim_start_matches("detail_").to_string(), v))
+        .collect();
         submit(
             &state,
             &user,
@@ -209,12 +313,7 @@ pub async fn apply_submit(
                 delivery,
                 materials,
                 idem_key: Some(f(&fields, "idempotency_key")),
-                details: tongban_app::cases::details_from(
-                    fields.iter().filter(|(k, _)| k.starts_with("detail_")),
-                )?
-                .into_iter()
-                .map(|(k, v)| (k.trim_start_matches("detail_").to_string(), v))
-                .collect(),
+                details,
             },
         )
         .await
@@ -226,8 +325,21 @@ pub async fn apply_submit(
             Ok(Redirect::to(&format!("/cases/{}/receipt", rec.case_no)).into_response())
         }
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            let page = apply_page(&state, &viewer, &csrf, &user, &code, e.message).await?;
-            Ok((e.status, page).into_response())
+            if e.message.starts_with("缺少必要材料") {
+                for m in page.materials.iter_mut().filter(|m| {
+                    m.required && m.kept.is_empty() && !(m.use_licence && m.licence.is_some())
+                }) {
+                    m.error = "此项为必要材料，请上传".into();
+                }
+            }
+            place_error(&mut page, &e.message);
+            // The same idempotency key: a retry of this application, not a second one.
+            page.idem = f(&fields, "idempotency_key").chars().take(64).collect();
+            if page.idem.is_empty() {
+                page.idem = new_key();
+            }
+            page.error = e.message;
+            Ok((e.status, render(page)?).into_response())
         }
         Err(e) => Err(PageError(e)),
     }
@@ -240,6 +352,12 @@ struct CasePage {
     c: CaseRecord,
     back: &'static str,
     error: String,
+    /// The success notice after an action (role=status).
+    flash: String,
+    /// The text typed into a form that could not be applied (a stale tab), shown again.
+    kept_text: String,
+    /// The licence this case issued: (id, label), a link to its page.
+    licence: Option<(String, String)>,
     status: &'static str,
     step: String,
     applicant: String,
@@ -288,6 +406,90 @@ struct CasePage {
 struct ActionView {
     code: &'static str,
     label: &'static str,
+    /// The heading of the action's own section.
+    heading: &'static str,
+    /// What the text field of `pass`/`return` is for (承办意见, 审核意见, 审批意见, 退回理由).
+    text_label: &'static str,
+    /// Irreversible: the form asks for an explicit confirmation (a required checkbox).
+    confirm: bool,
+    /// What the user typed in this form before a refusal (kept, e.g. after a 409).
+    typed: Fields,
+}
+
+impl ActionView {
+    /// A value typed into this form before the page came back.
+    fn v(&self, k: &str) -> &str {
+        f(&self.typed, k)
+    }
+}
+
+/// Actions that cannot be undone: the page asks for a confirmation before them.
+pub(crate) const IRREVERSIBLE: [&str; 4] = ["withdraw", "not_accept", "refuse", "void"];
+
+/// The view of one action on this case: the approval step decides what `pass` means —
+/// 承办 proposes (提交审核/拟同意), only the last step approves.
+fn action_view(code: &'static str, state: &tongban_core::case::Case, typed: Fields) -> ActionView {
+    let last = state.step + 1 >= state.steps.len();
+    let (label, heading, text_label) = match code {
+        "pass" if state.step == 0 && !last => {
+            ("提交审核（拟同意）", "承办", "承办意见（拟办意见）")
+        }
+        "pass" if !last => ("审核同意，提交下一环节", "审核", "审核意见"),
+        "pass" => ("批准（准予许可）", "审批", "审批意见"),
+        "return" => ("退回上一环节", "退回", "退回理由"),
+        "accept" => ("受理", "受理", ""),
+        "not_accept" => ("不予受理", "不予受理", ""),
+        "refuse" => ("不予许可", "不予许可", ""),
+        "request_correction" => ("发出补正告知", "补正告知", ""),
+        "withdraw" => ("撤回申请", "撤回申请", ""),
+        "void" => ("作废", "作废", ""),
+        other => (action_label(other), action_label(other), ""),
+    };
+    ActionView {
+        code,
+        label,
+        heading,
+        text_label,
+        confirm: IRREVERSIBLE.contains(&code),
+        typed,
+    }
+}
+
+/// The notice shown after an action succeeded (the redirect carries `?done=`).
+fn flash_of(done: &str) -> String {
+    match done {
+        "accept" => "已受理，办件已转入审批。".into(),
+        "accept_with_shortfall" => "已容缺受理，已告知申请人补齐期限。".into(),
+        "pass" => "意见已提交，办件已转入下一环节（或已办结）。".into(),
+        "return" => "已退回上一环节。".into(),
+        "refuse" => "已作出不予许可决定，决定书已生成。".into(),
+        "not_accept" => "已作出不予受理决定，决定书已生成。".into(),
+        "withdraw" => "申请已撤回。".into(),
+        "request_correction" => "补正告知已发出，申请人将收到通知。".into(),
+        "submit_correction" => "补正材料已提交。".into(),
+        "void" => "办件已作废。".into(),
+        "" => String::new(),
+        other => match action_label(other) {
+            "办理" => String::new(),
+            l => format!("「{l}」已办理。"),
+        },
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct CaseQuery {
+    #[serde(default)]
+    done: String,
+}
+
+/// What comes back on the case page besides the case: an error, a success notice, the
+/// fields typed into a refused form, and the version the user had seen (for a 409).
+#[derive(Default)]
+struct PageNote {
+    error: String,
+    flash: String,
+    typed: Fields,
+    seen_version: Option<i64>,
 }
 
 fn action_label(a: &str) -> &'static str {
@@ -295,7 +497,7 @@ fn action_label(a: &str) -> &'static str {
         "accept" => "受理",
         "not_accept" => "不予受理",
         "request_correction" => "发出补正告知",
-        "pass" => "审批通过",
+        "pass" => "提交（通过本环节）",
         "return" => "退回上一环节",
         "refuse" => "不予批准",
         "start_special" => "启动特别程序（暂停计时）",
@@ -521,9 +723,15 @@ async fn case_page(
     csrf: &CsrfToken,
     user: &User,
     case_no: &str,
-    error: String,
+    note: PageNote,
 ) -> Result<Html<String>, PageError> {
     let (rec, access) = tongban_app::cases::read_case(state, user, case_no).await?;
+    let PageNote {
+        mut error,
+        flash,
+        typed,
+        seen_version,
+    } = note;
     let cal = state.calendar().await?;
     let today = state.today();
     let events = state.store.case_events(rec.id).await?;
@@ -567,8 +775,49 @@ async fn case_page(
     } else {
         Vec::new()
     };
+    // A stale tab: say what happened since the user opened the page, keep what they typed.
+    let mut kept_text = String::new();
+    if let Some(seen) = seen_version {
+        let changes: Vec<String> = events
+            .iter()
+            .filter(|e| e.case_version > seen)
+            .map(|e| {
+                format!(
+                    "{}（{}，{}）",
+                    e.event.label(),
+                    e.actor,
+                    beijing_text(&e.at)
+                )
+            })
+            .collect();
+        if !changes.is_empty() {
+            error = format!(
+                "您打开页面后，此办件已有新的办理：{}。您填写的内容已保留，请核对后重新提交。",
+                changes.join("；")
+            );
+        }
+        kept_text = ["opinion", "reason", "reasons", "items"]
+            .iter()
+            .map(|k| f(&typed, k).trim())
+            .filter(|v| !v.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
+    let typed_action = f(&typed, "action").to_string();
+    let licence = if s.outcome == Some(tongban_core::case::Outcome::Approved) {
+        state
+            .store
+            .licence_of_case(&rec.case_no)
+            .await?
+            .map(|l| (l.licence_id, format!("{} {}", l.type_name, l.number)))
+    } else {
+        None
+    };
     let d = |x: Option<chrono::NaiveDate>| x.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
     render(CasePage {
+        flash,
+        kept_text,
+        licence,
         rating,
         ctx: PageCtx::new(viewer, csrf),
         back: if access == Access::Owner {
@@ -626,9 +875,15 @@ async fn case_page(
             && tongban_app::cases::licence_pending(state, &rec.case_no).await?,
         actions: available_actions(&rec, user, access, today, &cal)
             .into_iter()
-            .map(|code| ActionView {
-                code,
-                label: action_label(code),
+            .map(|code| {
+                let typed = if typed_action == code
+                    || (code == "accept" && typed_action == "accept_with_shortfall")
+                {
+                    typed.clone()
+                } else {
+                    Fields::new()
+                };
+                action_view(code, s, typed)
             })
             .collect(),
         special_kinds: SPECIAL_KINDS,
@@ -684,8 +939,13 @@ pub async fn case_detail(
     csrf: CsrfToken,
     SignedIn(user): SignedIn,
     Path(no): Path<String>,
+    Query(q): Query<CaseQuery>,
 ) -> Result<Html<String>, PageError> {
-    case_page(&state, &viewer, &csrf, &user, &no, String::new()).await
+    let note = PageNote {
+        flash: flash_of(&q.done),
+        ..Default::default()
+    };
+    case_page(&state, &viewer, &csrf, &user, &no, note).await
 }
 
 pub async fn case_act(
@@ -696,25 +956,59 @@ pub async fn case_act(
     Path(no): Path<String>,
     Form(fields): Form<Fields>,
 ) -> Result<Response, PageError> {
+    let version: Option<i64> = f(&fields, "version").parse().ok();
     let result = async {
-        let version: i64 = f(&fields, "version")
-            .parse()
-            .map_err(|_| AppError::bad_request("缺少办件版本号"))?;
+        let version = version.ok_or_else(|| AppError::bad_request("缺少办件版本号"))?;
         let cmd = command_from(&fields)?;
+        let action = f(&fields, "action");
+        // An irreversible action offered on this page needs its confirmation box ticked
+        // (the browser asks first; this holds without JavaScript and for hand-made posts).
+        // Actions the user may not take fall through to the usual refusal.
+        if IRREVERSIBLE.contains(&action) && f(&fields, "confirm") != "yes" {
+            let (rec, access) = case_for(&state, &user, &no).await?;
+            let cal = state.calendar().await?;
+            if available_actions(&rec, &user, access, state.today(), &cal).contains(&action) {
+                return Err(AppError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "confirmation_required",
+                    format!("「{}」不可撤销，请勾选确认后再提交", action_label(action)),
+                ));
+            }
+        }
         execute(&state, &user, &no, version, &cmd)
             .await
             .map_err(AppError::from)
     }
     .await;
     match result {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{no}")).into_response()),
+        Ok(_) => {
+            let done: String = f(&fields, "action")
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .take(40)
+                .collect();
+            Ok(Redirect::to(&format!("/cases/{no}?done={done}")).into_response())
+        }
         Err(e)
             if matches!(
                 e.status,
                 StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT | StatusCode::BAD_REQUEST
             ) =>
         {
-            let page = case_page(&state, &viewer, &csrf, &user, &no, e.message).await?;
+            let typed: Fields = fields
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "_csrf" | "version" | "confirm"))
+                .map(|(k, v)| (k.clone(), v.chars().take(2000).collect()))
+                .collect();
+            let note = PageNote {
+                error: e.message,
+                typed,
+                seen_version: (e.status == StatusCode::CONFLICT)
+                    .then_some(version)
+                    .flatten(),
+                ..Default::default()
+            };
+            let page = case_page(&state, &viewer, &csrf, &user, &no, note).await?;
             Ok((e.status, page).into_response())
         }
         Err(e) => Err(PageError(e)),
@@ -782,13 +1076,17 @@ pub async fn case_correction(
     }
     .await;
     match result {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{no}")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{no}?done=submit_correction")).into_response()),
         Err(e)
             if e.status.is_client_error()
                 && e.status != StatusCode::NOT_FOUND
                 && e.status != StatusCode::FORBIDDEN =>
         {
-            let page = case_page(&state, &viewer, &csrf, &user, &no, e.message).await?;
+            let note = PageNote {
+                error: e.message,
+                ..Default::default()
+            };
+            let page = case_page(&state, &viewer, &csrf, &user, &no, note).await?;
             Ok((e.status, page).into_response())
         }
         Err(e) => Err(PageError(e)),
@@ -807,8 +1105,35 @@ struct ReceiptPage {
     materials: String,
     promised: String,
     delivery: &'static str,
+    /// Results go by post (free of charge): only then does the receipt promise it.
+    postal: bool,
+    status: &'static str,
+    next_step: String,
+    department: String,
+    phone: String,
+    /// A QR of the case page, to follow the case from the phone.
+    case_qr: String,
     /// 好差评: a QR with a one-time link to rate the window visit.
     rate_qr: String,
+}
+
+/// What happens next to a case, as the receipt tells the applicant.
+fn next_step_of(rec: &CaseRecord) -> String {
+    let s = &rec.state;
+    match s.status {
+        Status::Submitted => {
+            "等待预审：工作人员核对材料后决定受理、一次性告知补正或不予受理，结果将通知您".into()
+        }
+        Status::AwaitingCorrection => "请按补正告知逐项上传材料，补齐后办件回到预审".into(),
+        Status::InApproval => match s.current_step() {
+            Some(step) => format!("已受理，正在审批（当前环节：{}）", step.name),
+            None => "已受理，正在审批".into(),
+        },
+        Status::Suspended => "特别程序中（暂停计时），结束后继续审批".into(),
+        Status::Completed => "已办结，等待送达办理结果".into(),
+        Status::Dispatched => "办理结果已寄出，收到后请确认".into(),
+        _ => "办理已结束".into(),
+    }
 }
 
 pub async fn receipt(
@@ -822,8 +1147,23 @@ pub async fn receipt(
     let applicant = state.store.applicant(rec.applicant_id).await?;
     let rate_qr = crate::ratings::receipt_qr(&state, &rec).await?;
     let l = &rec.state.limits;
+    let dept = state.store.department(rec.department_id).await.ok();
     render(ReceiptPage {
         rate_qr,
+        postal: matches!(rec.state.delivery, Delivery::Post { .. }),
+        status: rec.state.status.label(),
+        next_step: next_step_of(&rec),
+        department: dept.as_ref().map(|d| d.name.clone()).unwrap_or_default(),
+        phone: dept
+            .map(|d| d.phone)
+            .filter(|p| !p.trim().is_empty())
+            .unwrap_or_else(|| "12345".into()),
+        case_qr: tongban_core::rating::qr_svg(&format!("{}/cases/{}", state.base_url, rec.case_no))
+            .replacen(
+                "aria-label=\"评价二维码\"",
+                "aria-label=\"办件查询二维码\"",
+                1,
+            ),
         ctx: PageCtx::new(&viewer, &csrf),
         item_name: rec.item_name.clone(),
         applicant: format!("{}（{}）", applicant.name, applicant.masked_id()),
@@ -859,6 +1199,8 @@ struct Row {
     overdue: bool,
     warn: bool,
     submitted: String,
+    /// Under a 督办 order that is not closed.
+    supervised: bool,
 }
 
 #[derive(Template)]
@@ -905,6 +1247,7 @@ fn rows_of(
                 warn: n.is_some_and(|n| (0..=2).contains(&n)),
                 remaining,
                 submitted: beijing_text(&r.submitted_at),
+                supervised: false,
             }
         })
         .collect()
@@ -922,6 +1265,23 @@ async fn list_page(
 ) -> Result<Html<String>, PageError> {
     let (recs, total) = state.store.find_cases(&filter).await?;
     let cal = state.calendar().await?;
+    list_page_of(
+        state, viewer, csrf, heading, recs, total, &cal, search, messages,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn list_page_of(
+    state: &AppState,
+    viewer: &Viewer,
+    csrf: &CsrfToken,
+    heading: String,
+    recs: Vec<CaseRecord>,
+    total: i64,
+    cal: &tongban_core::calendar::WorkCalendar,
+    search: Option<(&'static str, &ListQuery)>,
+    messages: Vec<(String, String, String)>,
+) -> Result<Html<String>, PageError> {
     let empty = ListQuery::default();
     let (action, q) = search.unwrap_or(("", &empty));
     render(ListPage {
@@ -935,7 +1295,7 @@ async fn list_page(
         to: q.to.clone(),
         statuses: Status::ALL.iter().map(|s| (s.code(), s.label())).collect(),
         total,
-        rows: rows_of(state, &recs, &cal),
+        rows: rows_of(state, &recs, cal),
         messages,
     })
 }
@@ -1043,19 +1403,55 @@ pub async fn inbox(
         department_id: Some(dept),
         // Cases with the department (in approval or in a special procedure), by deadline.
         by_deadline: true,
-        limit: 50,
+        limit: 200,
         ..Default::default()
     };
-    list_page(
-        &state,
-        &viewer,
-        &csrf,
-        format!("{name} 待办（按期限排序）"),
-        filter,
-        None,
-        vec![],
-    )
-    .await
+    let (recs, _) = state.store.find_cases(&filter).await?;
+    let cal = state.calendar().await?;
+    let today = state.today();
+    // Only the cases this user can act on now (a step of another role is not their work).
+    let mut mine = Vec::new();
+    // The list holds the department's own cases: the user stands as its staff.
+    for rec in recs {
+        // Fees, extensions and special procedures may be recorded at any step; they do not
+        // make a case the user's work.
+        if available_actions(&rec, &user, Access::Staff, today, &cal)
+            .iter()
+            .any(|a| !matches!(*a, "charge_fee" | "start_special" | "extend"))
+        {
+            mine.push(rec);
+        }
+        if mine.len() >= 50 {
+            break;
+        }
+    }
+    let supervised: std::collections::HashSet<String> = state
+        .store
+        .orders(Some(dept))
+        .await?
+        .into_iter()
+        .filter(|o| o.status != "closed")
+        .map(|o| o.case_no)
+        .collect();
+    let total = mine.len() as i64;
+    let mut page = ListPage {
+        ctx: PageCtx::new(&viewer, &csrf),
+        heading: format!("{name} 待办（按期限排序，仅列出您可办理的办件）"),
+        show_search: false,
+        action: "",
+        q: String::new(),
+        status: String::new(),
+        from: String::new(),
+        to: String::new(),
+        statuses: vec![],
+        total,
+        rows: rows_of(&state, &mine, &cal),
+        messages: vec![],
+    };
+    for r in &mut page.rows {
+        r.supervised = supervised.contains(&r.no);
+    }
+    render(page)
 }
 
 #[derive(Template)]

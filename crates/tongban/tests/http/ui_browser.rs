@@ -536,3 +536,188 @@ async fn guide_prints_without_a_blank_first_page(app: App) {
 }
 
 on_each_backend!(guide_prints_without_a_blank_first_page);
+
+/// Finding 3 on the online form, at the desktop and the phone viewport: a refused
+/// application comes back with the uploaded file shown as attached, the delivery choice and
+/// the address kept, and the error beside the missing material's field (described by it);
+/// the page still fits and passes axe-core; the second attempt needs no re-upload.
+async fn apply_form_keeps_values_after_an_error_in_the_browser(app: App) {
+    if !browser_available() {
+        return;
+    }
+    let axe = axe_source();
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("营业执照.pdf");
+    std::fs::write(&pdf, PDF).unwrap();
+    let pdf = pdf.display().to_string();
+    let items = app.db().store.all_items().await.unwrap();
+    let it = items
+        .iter()
+        .find(|i| {
+            i.item.name == "食品经营许可证核发"
+                && i.item.department == "市市场监督管理局"
+                && i.item.kind == tongban_core::catalog::CaseKind::Promised
+        })
+        .unwrap();
+    let required: Vec<usize> = it
+        .materials
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.necessity == tongban_core::catalog::Necessity::Required)
+        .map(|(i, _)| i)
+        .collect();
+    assert!(required.len() >= 2);
+    let (first, missing) = (required[0], required[1]);
+    let d = Driver::start().await;
+    d.sign_in(&app, "zhangsan").await;
+    for (w, h) in [(1366, 900), (390, 844)] {
+        d.viewport(w, h).await;
+        d.goto(&app.url(&format!("/apply/{}", it.item.impl_code)))
+            .await;
+        let id = d.find(&format!("#file{first}")).await;
+        d.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": pdf })),
+        )
+        .await;
+        d.click("input[name=delivery][value=post]").await;
+        d.type_into("#address", "娄星区长青中街1号 张三 13807381234")
+            .await;
+        d.click("#submit-application").await;
+        d.wait_text("#error", "缺少必要材料").await;
+        let v = d
+            .script(&format!(
+                "const f = document.getElementById('file{missing}');\
+                 const e = document.getElementById(f.getAttribute('aria-describedby'));\
+                 const fr = f.getBoundingClientRect(); const er = e.getBoundingClientRect();\
+                 return [e.textContent, f.getAttribute('aria-invalid'), Math.abs(er.top - fr.bottom) < 80,\
+                   document.getElementById('kept-label{first}').textContent,\
+                   document.querySelector('input[name=delivery][value=post]').checked,\
+                   document.getElementById('address').value, location.search]"
+            ))
+            .await;
+        assert!(v[0].as_str().unwrap().contains("必要材料"), "{w}px: {v}");
+        assert_eq!(v[1], "true", "{w}px: {v}");
+        assert_eq!(v[2], true, "{w}px: the error stands beside its field: {v}");
+        assert!(
+            v[3].as_str().unwrap().contains("营业执照.pdf"),
+            "{w}px: {v}"
+        );
+        assert_eq!(v[4], true, "{w}px: delivery kept: {v}");
+        assert_eq!(v[5], "娄星区长青中街1号 张三 13807381234", "{w}px: {v}");
+        assert_eq!(v[6], "", "{w}px: nothing in the address bar: {v}");
+        let (scroll, inner) = d.overflow().await;
+        assert!(scroll <= inner, "{w}px: {scroll} > {inner}");
+        let bad = d.axe(&axe).await;
+        assert!(bad.is_empty(), "{w}px: {bad:?}");
+    }
+    // The second attempt uploads only what was missing.
+    for i in required.iter().skip(1) {
+        let id = d.find(&format!("#file{i}")).await;
+        d.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": pdf })),
+        )
+        .await;
+    }
+    d.click("#submit-application").await;
+    d.wait_text("h1", "申请回执").await;
+
+    // Finding 12: the receipt (phone, then desktop) says where the case stands, who handles
+    // it and how to call them, carries a QR of the case page, and promises free postage only
+    // when the result goes by post.
+    let ent = submitted(&app, false).await;
+    let own = d.text("#receipt-no").await;
+    for (w, h, no, postal) in [(390, 844, own.clone(), true), (1366, 900, ent, false)] {
+        d.viewport(w, h).await;
+        if !postal {
+            d.sign_in(&app, "enterprise").await;
+        }
+        d.goto(&app.url(&format!("/cases/{no}/receipt"))).await;
+        let v = d
+            .script(
+                "const t = id => document.getElementById(id).textContent.trim();                 return [t('receipt-status'), t('receipt-next'), t('receipt-department'), t('receipt-phone'),                   document.querySelector('#case-qr svg') !== null, document.body.innerText.includes('免费寄递')]",
+            )
+            .await;
+        assert_eq!(v[0], "待预审", "{w}px: {v}");
+        assert!(v[1].as_str().unwrap().contains("预审"), "{w}px: {v}");
+        assert_eq!(v[2], "市市场监督管理局", "{w}px: {v}");
+        assert!(!v[3].as_str().unwrap().is_empty(), "{w}px: {v}");
+        assert_eq!(v[4], true, "{w}px: QR drawn: {v}");
+        assert_eq!(v[5], postal, "{w}px: free postage only by post: {v}");
+        let (scroll, inner) = d.overflow().await;
+        assert!(scroll <= inner, "{w}px: {scroll} > {inner}");
+        let bad = d.axe(&axe).await;
+        assert!(bad.is_empty(), "{w}px: {bad:?}");
+    }
+    d.quit().await;
+    app.stop().await;
+}
+
+on_each_backend!(apply_form_keeps_values_after_an_error_in_the_browser);
+
+/// Finding 9 in the browser, desktop and phone: the approver's forms stand in their own
+/// labelled sections and 承办 offers 提交审核（拟同意）, not 审批通过; withdrawal does
+/// not happen on one click (the confirmation box is required, no JavaScript involved) and
+/// a notice says it was done.
+async fn approval_forms_confirm_and_report_in_the_browser(app: App) {
+    if !browser_available() {
+        return;
+    }
+    let axe = axe_source();
+    let d = Driver::start().await;
+    for (w, h) in [(1366, 900), (390, 844)] {
+        d.viewport(w, h).await;
+        let no = submitted(&app, true).await;
+        d.sign_in(&app, "approver").await;
+        d.goto(&app.url(&format!("/cases/{no}"))).await;
+        let v = d
+            .script(
+                "const forms = [...document.querySelectorAll('#actions form')];\
+                 return [forms.length, forms.every(f => { const s = f.closest('section.action-form');\
+                   return s && s.querySelectorAll('form').length === 1 && s.querySelector('h3') &&\
+                     s.getAttribute('aria-labelledby') === s.querySelector('h3').id; }),\
+                   document.querySelector('#act-pass').textContent.trim(),\
+                   document.querySelector('label[for=pass-opinion]').textContent.trim(),\
+                   document.body.innerText.includes('审批通过')]",
+            )
+            .await;
+        assert!(v[0].as_u64().unwrap() >= 2, "{w}px: {v}");
+        assert_eq!(v[1], true, "{w}px: each form in its own section: {v}");
+        assert_eq!(v[2], "提交审核（拟同意）", "{w}px: {v}");
+        assert!(v[3].as_str().unwrap().starts_with("承办意见"), "{w}px: {v}");
+        assert_eq!(v[4], false, "{w}px: 承办 does not approve: {v}");
+        let (scroll, inner) = d.overflow().await;
+        assert!(scroll <= inner, "{w}px: {scroll} > {inner}");
+        let bad = d.axe(&axe).await;
+        assert!(bad.is_empty(), "{w}px: {bad:?}");
+
+        // The applicant withdraws: one click is not enough.
+        d.sign_in(&app, "enterprise").await;
+        d.goto(&app.url(&format!("/cases/{no}"))).await;
+        d.type_into("#withdraw-reason", "不再需要").await;
+        d.click("#act-withdraw").await;
+        let v = d
+            .script("return [location.search, document.getElementById('status').textContent, document.getElementById('withdraw-confirm').validity.valueMissing]")
+            .await;
+        assert_eq!(v[0], "", "{w}px: not sent: {v}");
+        assert_eq!(v[2], true, "{w}px: the box is required: {v}");
+        d.click("#withdraw-confirm").await;
+        d.click("#act-withdraw").await;
+        d.wait_text("#flash", "申请已撤回").await;
+        assert_eq!(
+            d.script("return document.getElementById('flash').getAttribute('role')")
+                .await,
+            "status"
+        );
+        d.wait_text("#status", "已撤件").await;
+        let bad = d.axe(&axe).await;
+        assert!(bad.is_empty(), "{w}px: {bad:?}");
+    }
+    d.quit().await;
+    app.stop().await;
+}
+
+on_each_backend!(approval_forms_confirm_and_report_in_the_browser);

@@ -4,7 +4,7 @@ use super::{get, page_text, post, App, PDF};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
-async fn upload(app: &App, token: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+pub(crate) async fn upload(app: &App, token: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
     let r = Client::new()
         .post(app.url("/api/v1/files"))
         .bearer_auth(token)
