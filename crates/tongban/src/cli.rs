@@ -393,6 +393,8 @@ fn app_of(cfg: &config::Config, store: Store) -> tongban_app::App {
     app.thresholds = cfg.thresholds;
     app.region = cfg.region.clone();
     app.security = cfg.security;
+    app.rating_rectify_days = cfg.rating_rectify_days;
+    app.hall = cfg.hall.clone();
     app
 }
 

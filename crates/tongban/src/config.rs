@@ -38,6 +38,21 @@ pub struct FileConfig {
     pub body_timeout_secs: Option<u64>,
     /// HTTP: seconds to answer a request, its body included (default 60).
     pub request_timeout_secs: Option<u64>,
+    /// 好差评: working days a department has to rectify (整改) a 差评 (default 5; 回访 is
+    /// always due the next working day).
+    pub rating_rectify_days: Option<u32>,
+    /// Hall: this many no-shows (default 3) within `no_show_window_days` (default 30)
+    /// suspend online booking for `no_show_suspend_days` (default 30).
+    pub no_show_limit: Option<usize>,
+    pub no_show_window_days: Option<i64>,
+    pub no_show_suspend_days: Option<i64>,
+    /// Hall: a ticket waiting longer than this raises a record (minutes, default 30).
+    pub queue_wait_limit_minutes: Option<i64>,
+    /// Delivery: a parcel with no carrier event for this many days raises a supervision
+    /// record (default 5).
+    pub stale_parcel_days: Option<i64>,
+    /// Delivery: the carriers' webhook signing secret (better: TONGBAN_CARRIER_SECRET).
+    pub carrier_secret: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +71,8 @@ pub struct Config {
     pub min_free_bytes: u64,
     pub security: tongban_app::SecurityPolicy,
     pub timeouts: tongban_web::Timeouts,
+    pub rating_rectify_days: u32,
+    pub hall: tongban_app::hall::HallPolicy,
 }
 
 /// The demo city's region code (娄星市), used when none is configured.
@@ -157,6 +174,40 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
             tongban_app::security::MIN_AUDIT_RETENTION_DAYS
         );
     }
+    let rating_rectify_days = file
+        .rating_rectify_days
+        .unwrap_or(tongban_core::rating::DEFAULT_RECTIFY_WORKING_DAYS);
+    if !(1..=60).contains(&rating_rectify_days) {
+        anyhow::bail!("rating_rectify_days must be between 1 and 60");
+    }
+    let mut hall = tongban_app::hall::HallPolicy::default();
+    hall.no_show.limit = file.no_show_limit.unwrap_or(hall.no_show.limit);
+    hall.no_show.window_days = file.no_show_window_days.unwrap_or(hall.no_show.window_days);
+    hall.no_show.suspend_days = file
+        .no_show_suspend_days
+        .unwrap_or(hall.no_show.suspend_days);
+    hall.wait_limit_minutes = file
+        .queue_wait_limit_minutes
+        .unwrap_or(hall.wait_limit_minutes);
+    hall.stale_parcel_days = file.stale_parcel_days.unwrap_or(hall.stale_parcel_days);
+    hall.carrier_secret = std::env::var("TONGBAN_CARRIER_SECRET")
+        .ok()
+        .or(file.carrier_secret)
+        .filter(|s| !s.is_empty());
+    if !(1..=100).contains(&hall.no_show.limit)
+        || !(1..=365).contains(&hall.no_show.window_days)
+        || !(0..=365).contains(&hall.no_show.suspend_days)
+        || !(1..=1440).contains(&hall.wait_limit_minutes)
+        || !(1..=60).contains(&hall.stale_parcel_days)
+    {
+        anyhow::bail!(
+            "hall rules out of range: no_show_limit 1-100, no_show_window_days 1-365, \
+             no_show_suspend_days 0-365, queue_wait_limit_minutes 1-1440, stale_parcel_days 1-60"
+        );
+    }
+    if hall.carrier_secret.as_ref().is_some_and(|s| s.len() < 16) {
+        anyhow::bail!("carrier_secret must be at least 16 characters");
+    }
     let t = tongban_web::Timeouts::default();
     let secs = |v: Option<u64>, d: std::time::Duration| -> anyhow::Result<std::time::Duration> {
         match v {
@@ -171,6 +222,8 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
         request: secs(file.request_timeout_secs, t.request)?,
     };
     Ok(Config {
+        rating_rectify_days,
+        hall,
         region,
         metrics_token: o
             .metrics_token
@@ -304,6 +357,33 @@ mod tests {
         assert_eq!(c.min_free_bytes, 256 * 1024 * 1024);
         assert!(load_with("audit_retention_days = 30\n").is_err());
         assert!(load_with("header_timeout_secs = 0\n").is_err());
+        assert_eq!(c.rating_rectify_days, 5);
+        assert_eq!(c.hall.no_show.limit, 3);
+        assert!(c.hall.carrier_secret.is_none());
+        let c = load_with(
+            "rating_rectify_days = 3\nno_show_limit = 2\nno_show_window_days = 14\n\
+             queue_wait_limit_minutes = 20\nstale_parcel_days = 7\n\
+             carrier_secret = \"0123456789abcdef\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.rating_rectify_days, 3);
+        assert_eq!(
+            (
+                c.hall.no_show.limit,
+                c.hall.no_show.window_days,
+                c.hall.no_show.suspend_days
+            ),
+            (2, 14, 30)
+        );
+        assert_eq!(
+            (c.hall.wait_limit_minutes, c.hall.stale_parcel_days),
+            (20, 7)
+        );
+        assert_eq!(c.hall.carrier_secret.as_deref(), Some("0123456789abcdef"));
+        assert!(load_with("rating_rectify_days = 0\n").is_err());
+        assert!(load_with("no_show_limit = 0\n").is_err());
+        assert!(load_with("stale_parcel_days = 400\n").is_err());
+        assert!(load_with("carrier_secret = \"short\"\n").is_err());
         let c = load_with("audit_retention_days = 400\nsession_idle_minutes = 15\n").unwrap();
         assert_eq!(
             (
