@@ -84,6 +84,8 @@ pub fn router(state: AppState) -> Router {
             get(case_pages::apply_form).post(case_pages::apply_submit),
         )
         .route("/my/cases", get(case_pages::my_cases))
+        .route("/my/messages", get(case_pages::my_messages))
+        .route("/my/messages/{no}", get(case_pages::my_message_thread))
         .route("/cases", get(case_pages::search))
         .route("/cases/{no}", get(case_pages::case_detail))
         .route("/cases/{no}/act", post(case_pages::case_act))
