@@ -218,8 +218,12 @@ async fn gate_pages(app: &App) -> Vec<(Option<&'static str>, String)> {
         (None, "/items?q=食品".to_string()),
         (None, format!("/verify?id={}", licence.number)),
         (None, "/login".to_string()),
+        (None, "/stats".to_string()),
+        (None, "/ratings".to_string()),
         (Some("enterprise"), format!("/apply/{code}")),
         (Some("enterprise"), "/my/cases".to_string()),
+        (Some("enterprise"), "/my/messages".to_string()),
+        (Some("enterprise"), format!("/my/messages/{no}")),
         (Some("enterprise"), format!("/cases/{no}")),
         (Some("approver"), format!("/cases/{no}")),
         (Some("clerk"), format!("/window?item={code}")),
@@ -721,3 +725,73 @@ async fn approval_forms_confirm_and_report_in_the_browser(app: App) {
 }
 
 on_each_backend!(approval_forms_confirm_and_report_in_the_browser);
+
+/// Finding 10: chart labels on /stats and /ratings are readable on a phone — every label of
+/// the drawing shown renders at ≥ 11 CSS px (measured in the page: its font size times the
+/// drawing's scale, and its box), no two labels overlap and the page does not scroll
+/// sideways; at the desktop and the phone size, in both modes.
+async fn chart_labels_are_readable_on_a_phone(app: App) {
+    if !browser_available() {
+        return;
+    }
+    // Some figures to draw: cases filed and decided.
+    submitted(&app, true).await;
+    super::licences::approved(&app, "食品经营许可证核发", None).await;
+    let d = Driver::start().await;
+    let mut problems = vec![];
+    for (w, h) in [(390, 844), (1366, 900)] {
+        d.viewport(w, h).await;
+        for senior in [false, true] {
+            for path in ["/stats", "/ratings"] {
+                d.senior(&app, senior).await;
+                d.goto(&app.url(path)).await;
+                let v = d
+                    .script(
+                        "const out = { labels: 0, small: [], overlaps: [], charts: 0 };\
+                         for (const svg of document.querySelectorAll('.chart svg')) {\
+                           const box = svg.getBoundingClientRect();\
+                           if (box.width === 0) continue;\
+                           out.charts++;\
+                           const scale = box.width / svg.viewBox.baseVal.width;\
+                           const rects = [];\
+                           for (const t of svg.querySelectorAll('text')) {\
+                             const r = t.getBoundingClientRect();\
+                             if (r.width === 0) continue;\
+                             out.labels++;\
+                             const px = parseFloat(getComputedStyle(t).fontSize) * scale;\
+                             if (px < 11 || r.height < 11) out.small.push(t.textContent + ' ' + px.toFixed(1) + 'px/' + r.height.toFixed(1));\
+                             if (r.right > box.right + 1 || r.left < box.left - 1) out.small.push(t.textContent + ' outside the chart');\
+                             for (const [q, s] of rects) {\
+                               if (r.left < q.right - 1 && q.left < r.right - 1 && r.top < q.bottom - 1 && q.top < r.bottom - 1)\
+                                 out.overlaps.push(s + ' × ' + t.textContent);\
+                             }\
+                             rects.push([r, t.textContent]);\
+                           }\
+                         }\
+                         out.scroll = document.documentElement.scrollWidth - window.innerWidth;\
+                         return out;",
+                    )
+                    .await;
+                let at = format!("{w}px{} {path}", if senior { " 适老化" } else { "" });
+                if v["charts"].as_u64().unwrap_or(0) == 0 || v["labels"].as_u64().unwrap_or(0) == 0
+                {
+                    problems.push(format!("{at}: no chart labels shown: {v}"));
+                }
+                if v["small"].as_array().is_some_and(|a| !a.is_empty()) {
+                    problems.push(format!("{at}: labels below 11 px: {}", v["small"]));
+                }
+                if v["overlaps"].as_array().is_some_and(|a| !a.is_empty()) {
+                    problems.push(format!("{at}: labels overlap: {}", v["overlaps"]));
+                }
+                if v["scroll"].as_i64().unwrap_or(0) > 0 {
+                    problems.push(format!("{at}: page scrolls sideways by {}px", v["scroll"]));
+                }
+            }
+        }
+    }
+    d.quit().await;
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    app.stop().await;
+}
+
+on_each_backend!(chart_labels_are_readable_on_a_phone);
