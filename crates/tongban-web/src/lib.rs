@@ -51,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/items", get(pages::items))
         .route("/items/{code}", get(pages::item))
+        .route("/items/{code}/forms/{file}", get(pages::item_form))
         .route("/departments", get(pages::departments))
         .route("/themes", get(pages::themes))
         .route("/halls", get(pages::halls))

@@ -257,6 +257,132 @@ pub fn render_document(doc: &Document<'_>) -> Vec<u8> {
     assemble(content)
 }
 
+/// An application form (申请表) to print: a title, the item's particulars, a table of
+/// fields with a writing space each (or an example value), check boxes for the delivery
+/// choice and the materials, and the declaration with signature lines. A sample (样表) is
+/// marked as such across the page.
+pub struct FormSheet<'a> {
+    pub title: &'a str,
+    /// Lines under the title (事项, 实施机关, 实施编码).
+    pub heading: Vec<String>,
+    /// (field, value): an empty value leaves a blank to write in.
+    pub fields: Vec<(String, String)>,
+    /// (group label, choices with whether ticked).
+    pub choices: Vec<(String, Vec<(String, bool)>)>,
+    pub declaration: &'a str,
+    /// (signature line label, value).
+    pub signature: Vec<(String, String)>,
+    /// Marks the page as a sample: 样表 across it and a note under the title.
+    pub sample: bool,
+}
+
+pub fn render_form(form: &FormSheet<'_>) -> Vec<u8> {
+    let mut c = Canvas::default();
+    if form.sample {
+        // 样表 across the page, drawn first in light red so the example reads over it.
+        let mark = c.hex("样表");
+        let _ = writeln!(
+            c,
+            "q 0.97 0.80 0.80 rg 0.7071 0.7071 -0.7071 0.7071 190 230 cm BT /F1 150 Tf 0 0 Td <{mark}> Tj ET Q"
+        );
+    }
+    c.push_str("0 0 0 rg 0 0 0 RG\n");
+    let title_size = 18.0;
+    text(
+        &mut c,
+        (595.0 - ems(form.title) * title_size) / 2.0,
+        780.0,
+        title_size,
+        form.title,
+    );
+    let mut y = 756.0;
+    if form.sample {
+        let note = "样表：仅供填写参考，不作申请使用";
+        c.push_str("0.80 0 0 rg\n");
+        text(&mut c, (595.0 - ems(note) * 11.0) / 2.0, y, 11.0, note);
+        c.push_str("0 0 0 rg\n");
+        y -= 18.0;
+    }
+    for h in &form.heading {
+        text(&mut c, 60.0, y, 10.0, h);
+        y -= 15.0;
+    }
+    y -= 4.0;
+    // The table: label column, value column; rows grow with wrapped values.
+    let (left, mid, right, size) = (60.0, 200.0, 535.0, 11.0);
+    let _ = writeln!(c, "0.5 w {left} {y} m {right} {y} l S");
+    let value_width = (right - mid - 12.0) / size;
+    for (label, value) in &form.fields {
+        let lines = if value.is_empty() {
+            vec![String::new()]
+        } else {
+            wrap(value, value_width)
+        };
+        let label_lines = wrap(label, (mid - left - 12.0) / size);
+        let rows = lines.len().max(label_lines.len()) as f32;
+        let h = rows * 15.0 + 12.0;
+        for (i, l) in label_lines.iter().enumerate() {
+            text(&mut c, left + 6.0, y - 16.0 - i as f32 * 15.0, size, l);
+        }
+        for (i, l) in lines.iter().enumerate() {
+            text(&mut c, mid + 6.0, y - 16.0 - i as f32 * 15.0, size, l);
+        }
+        let bottom = y - h;
+        let _ = writeln!(
+            c,
+            "{left} {y} m {left} {bottom} l S {mid} {y} m {mid} {bottom} l S {right} {y} m {right} {bottom} l S {left} {bottom} m {right} {bottom} l S"
+        );
+        y = bottom;
+    }
+    y -= 22.0;
+    for (group, options) in &form.choices {
+        text(&mut c, left, y, size, group);
+        y -= 17.0;
+        for (option, ticked) in options {
+            let box_y = y - 1.0;
+            let _ = writeln!(c, "{} {box_y} 9 9 re S", left + 12.0);
+            if *ticked {
+                let _ = writeln!(
+                    c,
+                    "1.2 w {} {} m {} {} l {} {} l S 0.5 w",
+                    left + 13.5,
+                    box_y + 4.5,
+                    left + 16.0,
+                    box_y + 1.5,
+                    left + 20.0,
+                    box_y + 8.0
+                );
+            }
+            for (i, l) in wrap(option, (right - left - 30.0) / size)
+                .iter()
+                .enumerate()
+            {
+                text(&mut c, left + 27.0, y - i as f32 * 15.0, size, l);
+                if i > 0 {
+                    y -= 15.0;
+                }
+            }
+            y -= 17.0;
+        }
+        y -= 6.0;
+    }
+    for l in wrap(form.declaration, (right - left) / size) {
+        text(&mut c, left, y, size, &l);
+        y -= 16.0;
+    }
+    y -= 14.0;
+    for (label, value) in &form.signature {
+        text(&mut c, 300.0, y, size, label);
+        let x = 300.0 + ems(label) * size + 4.0;
+        let _ = writeln!(c, "{x} {} m {right} {} l S", y - 3.0, y - 3.0);
+        if !value.is_empty() {
+            text(&mut c, x + 6.0, y, size, value);
+        }
+        y -= 24.0;
+    }
+    assemble(c)
+}
+
 /// A round red seal: circle, star and the agency name along the upper arc.
 fn seal(content: &mut Canvas, cx: f32, cy: f32, r: f32, agency: &str) {
     // A circle from four Bézier arcs (k = 0.5523).

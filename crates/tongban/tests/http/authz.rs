@@ -385,6 +385,7 @@ const ROUTES: &[Route] = &[
     r("GET", "/", Empty, PUBLIC),
     r("GET", "/items", Empty, PUBLIC),
     r("GET", "/items/{code}", Empty, PUBLIC),
+    r("GET", "/items/{code}/forms/{file}", Empty, PUBLIC),
     r("GET", "/departments", Empty, PUBLIC),
     r("GET", "/themes", Empty, PUBLIC),
     r("GET", "/halls", Empty, PUBLIC),
@@ -652,8 +653,16 @@ impl Fixtures {
             .replace("{window}", &self.window_id)
             .replace("{token}", &self.token)
             .replace("{hall}", "1")
-            // The fixture case is accepted: its first notice is the 受理通知书.
-            .replace("{file}", "1.pdf")
+            // The fixture case is accepted: its first notice is the 受理通知书. The guide's
+            // forms: the sample.
+            .replace(
+                "{file}",
+                if template.contains("/forms/") {
+                    "sample.pdf"
+                } else {
+                    "1.pdf"
+                },
+            )
             .replace("{n}", "1")
     }
 

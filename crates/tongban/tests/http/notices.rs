@@ -28,7 +28,7 @@ async fn download(app: &App, token: &str, path: &str) -> (StatusCode, Vec<u8>) {
 
 /// pdftotext's text of a PDF with all white space removed (lines wrap anywhere), or None
 /// without poppler (a failure when TONGBAN_REQUIRE_POPPLER=1).
-fn pdf_text(dir: &std::path::Path, name: &str, pdf: &[u8]) -> Option<String> {
+pub fn pdf_text(dir: &std::path::Path, name: &str, pdf: &[u8]) -> Option<String> {
     let have_poppler = std::path::Path::new("/usr/bin/pdftotext").exists();
     if std::env::var("TONGBAN_REQUIRE_POPPLER").is_ok_and(|v| v == "1") {
         assert!(

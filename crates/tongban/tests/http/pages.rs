@@ -1135,3 +1135,100 @@ async fn messages_grouped_per_case_with_unread_counts(app: App) {
     app.stop().await;
 }
 on_each_backend!(messages_grouped_per_case_with_unread_counts);
+
+/// Finding 7: the guide offers the item's application form blank and as a sample (样表):
+/// PDFs generated from the item's form fields, with the embedded font; an item without an
+/// application form offers none.
+async fn guide_offers_blank_and_sample_forms(app: App) {
+    let (code, _) = scj_item(&app).await;
+    let html = reqwest::get(app.url(&format!("/items/{code}")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for id in ["id=\"forms\"", "id=\"form-blank\"", "id=\"form-sample\""] {
+        assert!(html.contains(id), "{id}: {html}");
+    }
+    assert!(html.contains(&format!("/items/{code}/forms/blank.pdf")));
+    let dir = tempfile::tempdir().unwrap();
+    let mut texts = vec![];
+    for file in ["blank.pdf", "sample.pdf"] {
+        let r = reqwest::get(app.url(&format!("/items/{code}/forms/{file}")))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{file}");
+        assert_eq!(r.headers()[CONTENT_TYPE], "application/pdf");
+        assert_eq!(r.headers()[X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert!(r.headers()[CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("inline"));
+        let pdf = r.bytes().await.unwrap().to_vec();
+        assert!(pdf.starts_with(b"%PDF-"));
+        super::notices::assert_font_embedded(dir.path(), &format!("f-{file}"), &pdf);
+        texts.push(super::notices::pdf_text(dir.path(), file, &pdf));
+    }
+    if let [Some(blank), Some(sample)] = &texts[..] {
+        for t in [blank, sample] {
+            for needle in [
+                "食品经营许可证核发申请表",
+                "申请事项：食品经营许可证核发",
+                "实施机关：市市场监督管理局",
+                "申请人（单位）名称",
+                "经营项目",
+                "电子送达",
+                "邮政寄递（免费）",
+                "窗口领取",
+                "营业执照",
+                "申请人声明",
+            ] {
+                assert!(t.contains(needle), "lacks {needle}: {t}");
+            }
+        }
+        assert!(
+            sample.contains("样表") && sample.contains("预包装食品销售"),
+            "{sample}"
+        );
+        assert!(sample.contains("娄星市星辰科技有限公司"), "{sample}");
+        assert!(
+            !blank.contains("样表") && !blank.contains("预包装食品销售"),
+            "{blank}"
+        );
+    }
+    // Refusals: another file name, an unknown item, an item without an application form.
+    let app_ref = &app;
+    let status =
+        |path: String| async move { reqwest::get(app_ref.url(&path)).await.unwrap().status() };
+    assert_eq!(
+        status(format!("/items/{code}/forms/other.pdf")).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        status(format!("/items/{code}/forms/%00")).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        status("/items/11431900064277754A019999999999999/forms/blank.pdf".into()).await,
+        StatusCode::NOT_FOUND
+    );
+    let items = app.db().store.all_items().await.unwrap();
+    let formless = items
+        .iter()
+        .find(|i| tongban_core::guide::form_material(&i.materials).is_none())
+        .expect("an item without an application form");
+    let formless_code = formless.item.impl_code.clone();
+    assert_eq!(
+        status(format!("/items/{formless_code}/forms/sample.pdf")).await,
+        StatusCode::NOT_FOUND
+    );
+    let html = reqwest::get(app.url(&format!("/items/{formless_code}")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("id=\"forms\""));
+    app.stop().await;
+}
+on_each_backend!(guide_offers_blank_and_sample_forms);
