@@ -795,3 +795,149 @@ async fn chart_labels_are_readable_on_a_phone(app: App) {
 }
 
 on_each_backend!(chart_labels_are_readable_on_a_phone);
+
+/// Finding 12 in the browser: the admin item form offers choices (checkboxes beside their
+/// text), keeps them after a refusal and shows the error right under its field; the import
+/// report lists every bad row. At the desktop and the phone size, in both modes, under the
+/// axe-core gate and without sideways scrolling.
+async fn admin_item_form_and_import_report_in_the_browser(app: App) {
+    if !browser_available() {
+        return;
+    }
+    let axe = axe_source();
+    let items = app.db().store.all_items().await.unwrap();
+    let code = items
+        .iter()
+        .find(|i| i.item.name == "食品经营许可证核发")
+        .unwrap()
+        .item
+        .impl_code
+        .clone();
+    let trips = tongban_core::catalog::ITEM_COLUMNS
+        .iter()
+        .position(|c| *c == "到办事现场次数")
+        .unwrap()
+        + 1;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("rows.csv");
+    let header = "事项名称,基本编码,实施编码,事项类型,行使层级,实施主体,实施主体编码,办件类型,法定办结时限,承诺办结时限,是否网办,网上办理深度,到办事现场次数";
+    std::fs::write(
+        &csv,
+        format!(
+            "{header}\n\
+             新办事项甲,X00000000001,NEW-1,01,3,市测试局,91350100M000100Y43,承诺件,20,5,是,1^2,1\n\
+             新办事项乙,X00000000002,NEW-2,01,3,市测试局,91350100M000100Y43,承诺件,20,5,是,1^2,两次\n\
+             新办事项丙,X00000000003,NEW-1,01,3,市测试局,91350100M000100Y43,承诺件,20,5,是,1^2,1\n\
+             新办事项丁,X00000000004,NEW-4,01,3,市测试局,91350100M000100Y43,承诺件,20,5,是,1^2,很多\n"
+        ),
+    )
+    .unwrap();
+    let before = items.len();
+    let d = Driver::start().await;
+    d.sign_in(&app, "admin").await;
+    let mut problems = vec![];
+    for (w, h) in [(1366, 900), (390, 844)] {
+        d.viewport(w, h).await;
+        for senior in [false, true] {
+            let at = format!("{w}px{}", if senior { " 适老化" } else { "" });
+            d.senior(&app, senior).await;
+            // The item form: choices, not raw codes.
+            d.goto(&app.url(&format!("/admin/items/{code}/edit"))).await;
+            let boxes = d
+                .script(
+                    "return [...document.querySelectorAll('fieldset input[type=checkbox]')].map(i => {\
+                       const l = i.closest('label'); const ir = i.getBoundingClientRect(); const lr = l.getBoundingClientRect();\
+                       return [ir.left - lr.left < 4, ir.right <= lr.left + lr.width / 2, lr.height <= parseFloat(getComputedStyle(l).lineHeight) * 2.2]; })",
+                )
+                .await;
+            let boxes = boxes.as_array().unwrap();
+            assert!(boxes.len() >= 8, "{at}: {boxes:?}");
+            for b in boxes {
+                if b != &json!([true, true, true]) {
+                    problems.push(format!("{at}: a checkbox is not left of its text: {b}"));
+                }
+            }
+            for v in d.axe(&axe).await {
+                problems.push(format!("{at} item form: {v}"));
+            }
+            // A bad count of trips, one choice changed: refused, the error under the field.
+            let toggle = "input[name='网上办理深度__3']";
+            let was = d
+                .script(&format!(
+                    "return document.querySelector(\"{toggle}\").checked"
+                ))
+                .await;
+            d.click(toggle).await;
+            d.type_into(&format!("#f{trips}"), "两次").await;
+            d.click("form.stack button.primary[type=submit]").await;
+            d.find(&format!("#f{trips}-error")).await;
+            let v = d
+                .script(&format!(
+                    "const i = document.getElementById('f{trips}'); const e = document.getElementById('f{trips}-error');\
+                     const ir = i.getBoundingClientRect(); const er = e.getBoundingClientRect();\
+                     return [i.value, i.getAttribute('aria-invalid'), er.top - ir.bottom, er.height > 0, e.textContent,\
+                             document.querySelector(\"{toggle}\").checked]"
+                ))
+                .await;
+            assert_eq!(v[0], "两次", "{at}: the typed value is kept: {v}");
+            assert_eq!(v[1], "true", "{at}: {v}");
+            let gap = v[2].as_f64().unwrap();
+            if !(v[3] == true && (-1.0..=24.0).contains(&gap)) {
+                problems.push(format!("{at}: the error is not right under its field: {v}"));
+            }
+            assert_eq!(
+                v[5],
+                json!(!was.as_bool().unwrap()),
+                "{at}: choice kept: {v}"
+            );
+            let (scroll, inner) = d.overflow().await;
+            if scroll > inner {
+                problems.push(format!("{at}: the item form is {scroll}px wide"));
+            }
+            for v in d.axe(&axe).await {
+                problems.push(format!("{at} item form with an error: {v}"));
+            }
+            // The import report: every bad row, one per line.
+            d.goto(&app.url("/admin/import")).await;
+            let input = d.find("#items").await;
+            d.call(
+                reqwest::Method::POST,
+                &format!("/element/{input}/value"),
+                Some(json!({ "text": csv.to_str().unwrap() })),
+            )
+            .await;
+            d.click("form.stack button.primary[type=submit]").await;
+            d.wait_text("#import-error", "导入被拒绝").await;
+            let rows = d
+                .script("return [...document.querySelectorAll('#import-errors li')].map(l => l.textContent)")
+                .await;
+            let rows: Vec<&str> = rows
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap())
+                .collect();
+            assert_eq!(rows.len(), 3, "{at}: {rows:?}");
+            for (r, want) in rows
+                .iter()
+                .zip(["rows.csv 第3行", "rows.csv 第4行", "rows.csv 第5行"])
+            {
+                assert!(r.starts_with(want), "{at}: {r} ({want})");
+            }
+            assert!(rows[1].contains("与第2行重复"), "{rows:?}");
+            let (scroll, inner) = d.overflow().await;
+            if scroll > inner {
+                problems.push(format!("{at}: the import report is {scroll}px wide"));
+            }
+            for v in d.axe(&axe).await {
+                problems.push(format!("{at} import report: {v}"));
+            }
+        }
+    }
+    d.quit().await;
+    assert_eq!(app.db().store.all_items().await.unwrap().len(), before);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    app.stop().await;
+}
+
+on_each_backend!(admin_item_form_and_import_report_in_the_browser);
