@@ -941,3 +941,52 @@ async fn admin_item_form_and_import_report_in_the_browser(app: App) {
 }
 
 on_each_backend!(admin_item_form_and_import_report_in_the_browser);
+
+/// Finding 12 in the browser: the 消息 menu entry carries the unread count, on screen at the
+/// phone size too; the messages page groups them per case; opening a thread clears its count.
+async fn message_badge_and_threads_in_the_browser(app: App) {
+    if !browser_available() {
+        return;
+    }
+    let no = submitted(&app, false).await;
+    let d = Driver::start().await;
+    d.sign_in(&app, "enterprise").await;
+    for (w, h) in [(390, 844), (1366, 900)] {
+        d.viewport(w, h).await;
+        for senior in [false, true] {
+            let at = format!("{w}px{}", if senior { " 适老化" } else { "" });
+            d.senior(&app, senior).await;
+            d.goto(&app.url("/my/cases")).await;
+            let v = d
+                .script(
+                    "const b = document.getElementById('unread-badge'); if (!b) return null;\
+                     const r = b.getBoundingClientRect(); const a = b.closest('a');\
+                     return [a.textContent, r.left >= 0 && r.right <= window.innerWidth, r.height > 0, a.getAttribute('href')]",
+                )
+                .await;
+            if w == 390 && !senior {
+                // First pass: the case's receipt message is unread.
+                assert_eq!(v[0], "消息1条未读", "{at}: {v}");
+                assert_eq!(v[1], true, "{at}: badge on screen: {v}");
+                assert_eq!(v[2], true, "{at}: {v}");
+                assert_eq!(v[3], "/my/messages", "{at}: {v}");
+                d.click("#nav-messages").await;
+                d.wait_text("main h1", "消息").await;
+                d.click(&format!("#thread-{no} a")).await;
+                d.wait_text("main h1", &no).await;
+                let new = d
+                    .script("return document.querySelectorAll('#thread li.new').length")
+                    .await;
+                assert_eq!(new, 1, "{at}");
+            } else {
+                assert_eq!(v, Value::Null, "{at}: no badge once read");
+            }
+            let (scroll, inner) = d.overflow().await;
+            assert!(scroll <= inner, "{at}: {scroll}px wide");
+        }
+    }
+    d.quit().await;
+    app.stop().await;
+}
+
+on_each_backend!(message_badge_and_threads_in_the_browser);
