@@ -37,6 +37,9 @@ fn fit(s: &str, width: f64, size: f64) -> String {
 
 /// A horizontal bar chart; `value` in 0..=max; each bar with its label and shown value.
 pub fn bar_chart(rows: &[(String, f64, String)], max: f64) -> String {
+    if rows.is_empty() {
+        return "<p class=\"muted\">暂无数据。</p>".into();
+    }
     format!("{}{}", bar_wide(rows, max), bar_narrow(rows, max))
 }
 

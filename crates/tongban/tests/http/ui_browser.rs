@@ -319,6 +319,26 @@ async fn phone_and_desktop_layouts_fit_the_screen(app: App) {
                 if off.as_array().is_some_and(|a| !a.is_empty()) {
                     problems.push(format!("{w}px {path}: menu entries off screen: {off}"));
                 }
+                // No form control sticks out of its card or the screen (cut off inside a
+                // scrolling table or a fieldset).
+                let cut = d
+                    .script(
+                        "return [...document.querySelectorAll('main input:not([type=hidden]), main select, main textarea, main button')]\
+                         .filter(e => { const r = e.getBoundingClientRect(); if (r.width === 0) return false;\
+                           const card = (e.closest('.card') || document.body).getBoundingClientRect();\
+                           let right = Math.min(window.innerWidth, card.right), left = Math.max(0, card.left);\
+                           for (let p = e.parentElement; p; p = p.parentElement) {\
+                             if (getComputedStyle(p).overflowX !== 'visible') { const c = p.getBoundingClientRect(); right = Math.min(right, c.right); left = Math.max(left, c.left); } }\
+                           return r.right > right + 1 || r.left < left - 1; })\
+                         .map(e => e.name || e.id || e.textContent)",
+                    )
+                    .await;
+                if cut.as_array().is_some_and(|a| !a.is_empty()) {
+                    problems.push(format!(
+                        "{w}px{} {path}: controls cut off: {cut}",
+                        if senior { " 适老化" } else { "" }
+                    ));
+                }
             }
         }
     }
