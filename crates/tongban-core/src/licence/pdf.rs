@@ -26,6 +26,9 @@ pub struct Face<'a> {
 struct Canvas {
     content: String,
     used: BTreeMap<u16, char>,
+    /// Some character is not in the embedded font and is set in the reader's STSong-Light
+    /// (`/F2`) instead, as before the font was embedded.
+    fallback: bool,
 }
 
 impl Write for Canvas {
@@ -53,6 +56,40 @@ impl Canvas {
         }
         out
     }
+
+    /// Text-showing operators for `s` at `size`: runs in the embedded font (`/F1`), and any
+    /// character it lacks (a rare character of a name outside GB 2312) in STSong-Light (`/F2`,
+    /// supplied by the reader, UCS-2 encoded).
+    fn shows(&mut self, s: &str, size: f32) -> String {
+        let f = Font::get();
+        let mut out = String::new();
+        let mut run = String::new();
+        let mut run_f1 = true;
+        let mut flush = |out: &mut String, run: &mut String, f1: bool, this: &mut Canvas| {
+            if run.is_empty() {
+                return;
+            }
+            let text = std::mem::take(run);
+            if f1 {
+                let hex = this.hex(&text);
+                let _ = write!(out, "/F1 {size} Tf <{hex}> Tj ");
+            } else {
+                this.fallback = true;
+                let hex: String = text.chars().map(|c| format!("{:04X}", c as u32)).collect();
+                let _ = write!(out, "/F2 {size} Tf <{hex}> Tj ");
+            }
+        };
+        for c in s.chars() {
+            let in_font = f.glyph(c) != 0 || (c as u32) > 0xFFFF || c.is_control();
+            if in_font != run_f1 {
+                flush(&mut out, &mut run, run_f1, self);
+                run_f1 = in_font;
+            }
+            run.push(c);
+        }
+        flush(&mut out, &mut run, run_f1, self);
+        out
+    }
 }
 
 /// How `s` is written in the PDF's content stream (glyph ids in hex): for tests that look for
@@ -62,8 +99,8 @@ pub fn encoded(s: &str) -> String {
 }
 
 fn text(content: &mut Canvas, x: f32, y: f32, size: f32, s: &str) {
-    let hex = content.hex(s);
-    let _ = writeln!(content, "BT /F1 {size} Tf {x:.2} {y:.2} Td <{hex}> Tj ET");
+    let shows = content.shows(s, size);
+    let _ = writeln!(content, "BT {x:.2} {y:.2} Td {shows}ET");
 }
 
 /// The ToUnicode map: each glyph drawn back to its character.
@@ -126,11 +163,11 @@ pub fn render(face: &Face<'_>) -> Vec<u8> {
             14.0,
             status,
         );
-        let mark = content.hex("作废");
+        let mark = content.shows("作废", 120.0);
         let _ = writeln!(
             content,
             "q 4 w 0.7071 0.7071 -0.7071 0.7071 200 300 cm -20 -30 300 150 re S \
-             BT /F1 120 Tf 10 0 Td <{mark}> Tj ET Q"
+             BT 10 0 Td {mark}ET Q"
         );
         content.push_str("0 0 0 rg 0 0 0 RG\n");
     }
@@ -280,10 +317,10 @@ pub fn render_form(form: &FormSheet<'_>) -> Vec<u8> {
     let mut c = Canvas::default();
     if form.sample {
         // 样表 across the page, drawn first in light red so the example reads over it.
-        let mark = c.hex("样表");
+        let mark = c.shows("样表", 150.0);
         let _ = writeln!(
             c,
-            "q 0.97 0.80 0.80 rg 0.7071 0.7071 -0.7071 0.7071 190 230 cm BT /F1 150 Tf 0 0 Td <{mark}> Tj ET Q"
+            "q 0.97 0.80 0.80 rg 0.7071 0.7071 -0.7071 0.7071 190 230 cm BT 0 0 Td {mark}ET Q"
         );
     }
     c.push_str("0 0 0 rg 0 0 0 RG\n");
@@ -422,16 +459,35 @@ fn seal(content: &mut Canvas, cx: f32, cy: f32, r: f32, agency: &str) {
         let (cos, sin) = (rot.cos(), rot.sin());
         // Centre the glyph on its point.
         let (dx, dy) = (-size / 2.0, -size / 2.0);
-        let glyph = content.hex(&c.to_string());
+        let glyph = content.shows(&c.to_string(), (size * 100.0).round() / 100.0);
         let _ = writeln!(
             content,
-            "BT /F1 {size:.2} Tf {cos:.4} {sin:.4} {:.4} {cos:.4} {:.2} {:.2} Tm <{glyph}> Tj ET",
+            "BT {cos:.4} {sin:.4} {:.4} {cos:.4} {:.2} {:.2} Tm {glyph}ET",
             -sin,
             x + dx * cos - dy * sin,
             y + dx * sin + dy * cos,
         );
     }
     content.push_str("Q\n");
+}
+
+/// The identity ToUnicode map of UCS-2 codes (the fallback font's encoding).
+fn ucs2_cmap() -> String {
+    let mut s = String::from(
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n",
+    );
+    let ranges: Vec<u32> = (0..=0xFFu32)
+        .filter(|h| !(0xD8..=0xDF).contains(h))
+        .collect();
+    for chunk in ranges.chunks(100) {
+        let _ = writeln!(s, "{} beginbfrange", chunk.len());
+        for h in chunk {
+            let _ = writeln!(s, "<{h:02X}00> <{h:02X}FF> <{h:02X}00>");
+        }
+        s.push_str("endbfrange\n");
+    }
+    s.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+    s
 }
 
 /// A tag of six capitals naming the subset (PDF 32000-1 9.6.4), derived from the glyphs used
@@ -477,7 +533,7 @@ fn assemble(canvas: Canvas) -> Vec<u8> {
     let objects: Vec<Vec<u8>> = vec![
         b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>".to_vec(),
+        format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R{} >> >> /Contents 4 0 R >>", if canvas.fallback { " /F2 10 0 R" } else { "" }).into_bytes(),
         format!("<< /Length {} >>\nstream\n{content}endstream", content.len()).into_bytes(),
         format!("<< /Type /Font /Subtype /Type0 /BaseFont /{name} /Encoding /Identity-H /DescendantFonts [6 0 R] /ToUnicode 8 0 R >>").into_bytes(),
         format!("<< /Type /Font /Subtype /CIDFontType2 /BaseFont /{name} /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor 7 0 R /DW 1000 /W {} /CIDToGIDMap /Identity >>", widths(&canvas.used)).into_bytes(),
@@ -495,6 +551,17 @@ fn assemble(canvas: Canvas) -> Vec<u8> {
             o
         },
     ];
+    let mut objects = objects;
+    if canvas.fallback {
+        // Characters outside the embedded subset: the reader's Adobe-GB1 STSong-Light.
+        let ucs = ucs2_cmap();
+        objects.extend([
+            b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H /DescendantFonts [11 0 R] /ToUnicode 13 0 R >>".to_vec(),
+            b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 4 >> /FontDescriptor 12 0 R /DW 1000 /W [1 95 500] >>".to_vec(),
+            b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [-25 -254 1000 880] /ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>".to_vec(),
+            format!("<< /Length {} >>\nstream\n{ucs}endstream", ucs.len()).into_bytes(),
+        ]);
+    }
     let mut pdf: Vec<u8> = b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n".to_vec();
     let mut offsets = Vec::new();
     for (i, o) in objects.iter().enumerate() {
@@ -565,5 +632,18 @@ mod tests {
             void: Some("已吊销".into()),
         });
         assert!(String::from_utf8_lossy(&void).contains(&encoded("作废")));
+        // A name character outside the embedded GB 2312 subset (堃, GBK only) falls back to
+        // the reader's STSong-Light instead of printing an empty glyph.
+        assert_eq!(Font::get().glyph('堃'), 0);
+        let rare = render(&Face {
+            title: "食品经营许可证",
+            lines: vec![("法定代表人".into(), "王堃".into())],
+            qr: "x",
+            footer: "tongban",
+            void: None,
+        });
+        let text = String::from_utf8_lossy(&rare);
+        assert!(text.contains("/F2 12 Tf <5803> Tj") && text.contains("/STSong-Light"));
+        assert!(!String::from_utf8_lossy(&pdf).contains("/STSong-Light"));
     }
 }
