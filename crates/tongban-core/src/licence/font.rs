@@ -235,7 +235,7 @@ impl Font {
             (*b"loca", loca),
             (*b"maxp", table(b"maxp").unwrap_or_default().to_vec()),
         ];
-        out_tables.sort_by(|a, b| a.0.cmp(&b.0));
+        out_tables.sort_by_key(|t| t.0);
         write_sfnt(&out_tables)
     }
 }

@@ -65,7 +65,7 @@ impl Canvas {
         let mut out = String::new();
         let mut run = String::new();
         let mut run_f1 = true;
-        let mut flush = |out: &mut String, run: &mut String, f1: bool, this: &mut Canvas| {
+        let flush = |out: &mut String, run: &mut String, f1: bool, this: &mut Canvas| {
             if run.is_empty() {
                 return;
             }
