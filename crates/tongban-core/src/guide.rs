@@ -248,6 +248,101 @@ pub fn guide(item: &Item, materials: &[Material], facts: &Facts<'_>) -> Guide {
     g
 }
 
+/// The material that is the application form itself (…申请表 or …申请书), if the item has one:
+/// the guide offers it blank and as a sample.
+pub fn form_material(materials: &[Material]) -> Option<&Material> {
+    materials
+        .iter()
+        .find(|m| m.name.ends_with("申请表") || m.name.ends_with("申请书"))
+}
+
+/// An example value for a field of the form (the sample, 样表).
+fn example(field: &str) -> &'static str {
+    match field {
+        "经营项目" => "预包装食品销售（含冷藏冷冻食品）",
+        "经营范围" => {
+            "软件开发；信息技术咨询服务（依法须经批准的项目，经相关部门批准后方可开展经营活动）"
+        }
+        "诊疗科目" => "预防保健科；全科医疗科",
+        "资质类别及等级" => "施工总承包 建筑工程 三级",
+        "坐落" => "娄星区乐坪大道1号",
+        "用途" => "商业服务",
+        "类型" => "有限责任公司（自然人投资或控股）",
+        _ => "按实际情况填写",
+    }
+}
+
+/// The application form of an item, blank or filled with example values (a sample, marked
+/// 样表): the applicant's particulars, the fields of the result it issues, the delivery
+/// choice of the online form (the same three, in the same order) and the materials to attach.
+/// None when the item has no application form among its materials.
+pub fn application_form(
+    item: &Item,
+    materials: &[Material],
+    result_fields: &[String],
+    sample: bool,
+) -> Option<Vec<u8>> {
+    let form = form_material(materials)?;
+    let v = |example: &str| {
+        if sample {
+            example.to_string()
+        } else {
+            String::new()
+        }
+    };
+    let mut fields = vec![
+        (
+            "申请人（单位）名称".to_string(),
+            v("娄星市星辰科技有限公司"),
+        ),
+        (
+            "统一社会信用代码或身份证件号码".to_string(),
+            v("91431900MA4L000001（示例）"),
+        ),
+        ("法定代表人（负责人）".to_string(), v("张三")),
+        ("联系电话".to_string(), v("0738-0000000（示例）")),
+        ("通讯地址".to_string(), v("娄星区乐坪大道1号（示例）")),
+    ];
+    for f in result_fields {
+        fields.push((f.clone(), v(example(f))));
+    }
+    let delivery = DELIVERY
+        .iter()
+        .enumerate()
+        .map(|(i, (way, note))| (format!("{way}：{note}"), sample && i == 0))
+        .collect();
+    let attached = materials
+        .iter()
+        .filter(|m| m.name != form.name)
+        .map(|m| {
+            (
+                format!("{}（{}）", m.name, m.necessity.label()),
+                sample && m.necessity == Necessity::Required,
+            )
+        })
+        .collect();
+    let sheet = crate::licence::pdf::FormSheet {
+        title: &form.name,
+        heading: vec![
+            format!("申请事项：{}", item.name),
+            format!("实施机关：{}", item.department),
+            format!("实施编码：{}", item.impl_code),
+        ],
+        fields,
+        choices: vec![
+            ("送达方式（选择一种）：".into(), delivery),
+            ("随表提交的材料（请勾选）：".into(), attached),
+        ],
+        declaration: "申请人声明：本人（单位）对所提交申请材料的真实性、合法性、有效性负责，如有虚假，愿承担相应法律责任。",
+        signature: vec![
+            ("申请人（签字或盖章）".into(), v("张三")),
+            ("日期".into(), v("2026年3月2日")),
+        ],
+        sample,
+    };
+    Some(crate::licence::pdf::render_form(&sheet))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,5 +392,48 @@ mod tests {
         assert!(g.process.iter().any(|p| p.1.contains("即办件")));
         assert!(g.trips.contains("最多跑一次"));
         assert!(g.result_name.contains("结果通知书"));
+    }
+
+    #[test]
+    fn blank_and_sample_forms_come_from_the_items_form_material() {
+        let it = item(true, 0, CaseKind::Promised);
+        let m = |name: &str, necessity: Necessity| Material {
+            impl_code: it.impl_code.clone(),
+            name: name.into(),
+            necessity,
+            form: MaterialForm::Both,
+            paper_copies: 1,
+            source: crate::catalog::MaterialSource::Applicant,
+            licence_type: String::new(),
+            notes: String::new(),
+        };
+        let fields = vec!["经营项目".to_string()];
+        // No form among the materials: nothing to offer.
+        assert!(
+            application_form(&it, &[m("营业执照", Necessity::Required)], &fields, false).is_none()
+        );
+        let mats = [
+            m("食品经营许可证核发申请表", Necessity::Required),
+            m("营业执照", Necessity::Required),
+        ];
+        assert_eq!(
+            form_material(&mats).unwrap().name,
+            "食品经营许可证核发申请表"
+        );
+        let blank = application_form(&it, &mats, &fields, false).unwrap();
+        let sample = application_form(&it, &mats, &fields, true).unwrap();
+        let has = |pdf: &[u8], s: &str| {
+            String::from_utf8_lossy(pdf).contains(&crate::licence::pdf::encoded(s))
+        };
+        for pdf in [&blank, &sample] {
+            assert!(pdf.starts_with(b"%PDF-"));
+            assert!(
+                has(pdf, "食品经营许可证核发申请表")
+                    && has(pdf, "经营项目")
+                    && has(pdf, "营业执照")
+            );
+        }
+        assert!(has(&sample, "样表") && has(&sample, "预包装食品销售"));
+        assert!(!has(&blank, "样表") && !has(&blank, "预包装食品销售"));
     }
 }

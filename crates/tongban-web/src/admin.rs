@@ -539,7 +539,28 @@ pub async fn history(
 struct ImportPage {
     ctx: PageCtx,
     error: String,
+    /// The refusal split into its bad rows (one list item each).
+    error_rows: Vec<String>,
     report: String,
+}
+
+/// A refused import's message split at each bad row ("；file 第n行 …").
+fn error_rows(message: &str) -> Vec<String> {
+    let mut rows: Vec<String> = vec![];
+    for part in message.split('；') {
+        let starts_row = part
+            .split_once(" 第")
+            .is_some_and(|(file, rest)| !file.is_empty() && rest.contains('行'));
+        match rows.last_mut() {
+            Some(last) if !starts_row => {
+                last.push('；');
+                last.push_str(part);
+            }
+            _ => rows.push(part.to_string()),
+        }
+    }
+    rows.retain(|r| !r.is_empty());
+    rows
 }
 
 pub async fn import_form(
@@ -550,6 +571,7 @@ pub async fn import_form(
     render(ImportPage {
         ctx: PageCtx::new(&viewer, &csrf),
         error: String::new(),
+        error_rows: vec![],
         report: String::new(),
     })
 }
@@ -588,6 +610,7 @@ pub async fn import_submit(
     };
     let page = render(ImportPage {
         ctx: PageCtx::new(&viewer, &csrf),
+        error_rows: error_rows(&error),
         error,
         report,
     })?;

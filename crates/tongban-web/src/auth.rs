@@ -30,6 +30,8 @@ pub struct Viewer {
     pub senior: bool,
     /// The request's path (the menu marks its page with `aria-current`).
     pub path: String,
+    /// An applicant's unread messages (the header's badge); 0 for API requests and staff.
+    pub unread: i64,
 }
 
 /// The 适老化 switch (`1` = on); a display preference, not a secret.
@@ -110,6 +112,7 @@ pub async fn resolve_session(State(state): State<AppState>, req: Request, next: 
         user: None,
         senior: cookie(&parts.headers, SENIOR_COOKIE) == Some("1"),
         path: parts.uri.path().chars().take(300).collect(),
+        unread: 0,
     };
     if let Some(t) = &viewer.token {
         match tongban_app::security::session_user(&state, t).await {
@@ -139,6 +142,18 @@ pub async fn resolve_session(State(state): State<AppState>, req: Request, next: 
         } else {
             Redirect::to(PASSWORD_PAGE).into_response()
         };
+    }
+    // The header's message badge, on pages only.
+    if let Some(u) = &viewer.user {
+        if !parts.uri.path().starts_with("/api/")
+            && tongban_core::capability::holds(u.role, tongban_core::capability::Capability::Apply)
+        {
+            viewer.unread = state
+                .store
+                .unread_messages_of_user(u.id)
+                .await
+                .unwrap_or_default();
+        }
     }
     let csrf_cookie = cookie(&parts.headers, CSRF_COOKIE).map(str::to_string);
     // Signed in through the cookie: the form token is bound to the session. Otherwise (not

@@ -1217,7 +1217,132 @@ struct ListPage {
     statuses: Vec<(&'static str, &'static str)>,
     total: i64,
     rows: Vec<Row>,
-    messages: Vec<(String, String, String)>,
+    messages: Vec<ThreadRow>,
+}
+
+/// One case's messages in a list of threads.
+struct ThreadRow {
+    /// `/my/messages/{key}`: the case number, or [`NO_CASE`].
+    key: String,
+    /// "办件 … · 事项" or "其他消息".
+    title: String,
+    unread: i64,
+    total: i64,
+    last_at: String,
+    last_text: String,
+}
+
+/// The thread key of the messages tied to no case (a case number never reads so).
+const NO_CASE: &str = "other";
+
+fn thread_rows(threads: Vec<tongban_store::messages::Thread>) -> Vec<ThreadRow> {
+    threads
+        .into_iter()
+        .map(|t| ThreadRow {
+            title: thread_title(&t.case_no, &t.item_name),
+            key: if t.case_no.is_empty() {
+                NO_CASE.into()
+            } else {
+                t.case_no
+            },
+            unread: t.unread,
+            total: t.total,
+            last_at: beijing_text(&t.last_at),
+            last_text: t.last_text,
+        })
+        .collect()
+}
+
+fn thread_title(case_no: &str, item: &str) -> String {
+    match (case_no.is_empty(), item.is_empty()) {
+        (true, _) => "其他消息（与办件无关）".into(),
+        (false, true) => format!("办件 {case_no}"),
+        (false, false) => format!("{item}（办件 {case_no}）"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "messages.html")]
+struct MessagesPage {
+    ctx: PageCtx,
+    threads: Vec<ThreadRow>,
+}
+
+/// The applicant's messages, one group per case with its unread count.
+pub async fn my_messages(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+) -> Result<Html<String>, PageError> {
+    let applicant = applicant_of(&state, &user).await?;
+    let threads = thread_rows(state.store.message_threads(applicant.id).await?);
+    render(MessagesPage {
+        ctx: PageCtx::new(&viewer, &csrf),
+        threads,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "message_thread.html")]
+struct ThreadPage {
+    ctx: PageCtx,
+    title: String,
+    case_no: String,
+    /// (time, text, unread until this visit)
+    messages: Vec<(String, String, bool)>,
+}
+
+/// One case's messages, oldest first; opening the thread marks them read.
+pub async fn my_message_thread(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    SignedIn(user): SignedIn,
+    Path(key): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let applicant = applicant_of(&state, &user).await?;
+    let case_no = if key == NO_CASE { "" } else { key.as_str() };
+    // Anything but a case number names no thread (and never reaches the database:
+    // PostgreSQL refuses a NUL in text).
+    let plain = case_no.is_empty()
+        || tongban_core::codes::CaseNo::parse(case_no).is_ok_and(|c| c.as_str() == case_no);
+    let list = if plain {
+        state.store.message_thread(applicant.id, case_no).await?
+    } else {
+        vec![]
+    };
+    if list.is_empty() {
+        return Err(AppError::new(StatusCode::NOT_FOUND, "not_found", "没有这组消息").into());
+    }
+    state
+        .store
+        .mark_thread_read(applicant.id, case_no, state.now())
+        .await?;
+    let item = if case_no.is_empty() {
+        String::new()
+    } else {
+        state
+            .store
+            .message_threads(applicant.id)
+            .await?
+            .into_iter()
+            .find(|t| t.case_no == case_no)
+            .map(|t| t.item_name)
+            .unwrap_or_default()
+    };
+    // The badge in the header counts what is still unread after this visit.
+    let mut viewer = viewer;
+    viewer.unread = state.store.unread_messages_of_user(user.id).await?;
+    render(ThreadPage {
+        ctx: PageCtx::new(&viewer, &csrf),
+        title: thread_title(case_no, &item),
+        case_no: case_no.to_string(),
+        messages: list
+            .into_iter()
+            .map(|(m, unread)| (beijing_text(&m.at), m.text, unread))
+            .collect(),
+    })
 }
 
 fn rows_of(
@@ -1261,7 +1386,7 @@ async fn list_page(
     heading: String,
     filter: CaseFilter,
     search: Option<(&'static str, &ListQuery)>,
-    messages: Vec<(String, String, String)>,
+    messages: Vec<ThreadRow>,
 ) -> Result<Html<String>, PageError> {
     let (recs, total) = state.store.find_cases(&filter).await?;
     let cal = state.calendar().await?;
@@ -1280,7 +1405,7 @@ fn list_page_of(
     total: i64,
     cal: &tongban_core::calendar::WorkCalendar,
     search: Option<(&'static str, &ListQuery)>,
-    messages: Vec<(String, String, String)>,
+    messages: Vec<ThreadRow>,
 ) -> Result<Html<String>, PageError> {
     let empty = ListQuery::default();
     let (action, q) = search.unwrap_or(("", &empty));
@@ -1307,13 +1432,7 @@ pub async fn my_cases(
     SignedIn(user): SignedIn,
 ) -> Result<Html<String>, PageError> {
     let applicant = applicant_of(&state, &user).await?;
-    let messages = state
-        .store
-        .messages(applicant.id, 20)
-        .await?
-        .into_iter()
-        .map(|m| (m.case_no, beijing_text(&m.at), m.text))
-        .collect();
+    let messages = thread_rows(state.store.message_threads(applicant.id).await?);
     let filter = CaseFilter {
         applicant_id: Some(applicant.id),
         limit: 100,

@@ -51,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/items", get(pages::items))
         .route("/items/{code}", get(pages::item))
+        .route("/items/{code}/forms/{file}", get(pages::item_form))
         .route("/departments", get(pages::departments))
         .route("/themes", get(pages::themes))
         .route("/halls", get(pages::halls))
@@ -84,6 +85,8 @@ pub fn router(state: AppState) -> Router {
             get(case_pages::apply_form).post(case_pages::apply_submit),
         )
         .route("/my/cases", get(case_pages::my_cases))
+        .route("/my/messages", get(case_pages::my_messages))
+        .route("/my/messages/{no}", get(case_pages::my_message_thread))
         .route("/cases", get(case_pages::search))
         .route("/cases/{no}", get(case_pages::case_detail))
         .route("/cases/{no}/act", post(case_pages::case_act))

@@ -177,6 +177,8 @@ pub async fn items(
 #[template(path = "item.html")]
 struct ItemPage {
     ctx: PageCtx,
+    /// The application form among the materials: offered blank and as a sample (样表).
+    form_name: Option<String>,
     it: Item,
     materials: Vec<tongban_core::catalog::Material>,
     retired: bool,
@@ -192,6 +194,47 @@ struct ItemPage {
     any_window: bool,
     /// The guide's sections in the national portal's layout.
     guide: tongban_core::guide::Guide,
+}
+
+/// The item's application form as a PDF: `blank.pdf` to fill in by hand, `sample.pdf` filled
+/// with example values and marked 样表. Not found when the item has no application form.
+pub async fn item_form(
+    State(state): State<AppState>,
+    Path((code, file)): Path<(String, String)>,
+) -> Result<axum::response::Response, PageError> {
+    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+    use axum::response::IntoResponse;
+    let sample = match file.as_str() {
+        "blank.pdf" => false,
+        "sample.pdf" => true,
+        _ => return Err(crate::error::AppError::not_found("没有这份表格").into()),
+    };
+    let view = state.catalog().await?;
+    let stored = view.get(&code).ok_or_else(|| {
+        crate::error::AppError::not_found(format!("没有实施编码为 {code} 的事项"))
+    })?;
+    let fields = state
+        .store
+        .item_licence_type(&code)
+        .await?
+        .map(|t| t.fields)
+        .unwrap_or_default();
+    let pdf =
+        tongban_core::guide::application_form(&stored.item, &stored.materials, &fields, sample)
+            .ok_or_else(|| crate::error::AppError::not_found("该事项没有申请表"))?;
+    let name = format!(
+        "form-{}{}.pdf",
+        stored.item.impl_code,
+        if sample { "-sample" } else { "" }
+    );
+    Ok((
+        [
+            (CONTENT_TYPE, "application/pdf".to_string()),
+            (CONTENT_DISPOSITION, format!("inline; filename=\"{name}\"")),
+        ],
+        pdf,
+    )
+        .into_response())
 }
 
 pub async fn item(
@@ -237,6 +280,7 @@ pub async fn item(
         },
     );
     render(ItemPage {
+        form_name: tongban_core::guide::form_material(&stored.materials).map(|m| m.name.clone()),
         any_window: it.in_comprehensive_hall && !windows.is_empty(),
         guide,
         ctx: PageCtx::new(&viewer, &csrf),

@@ -26,6 +26,8 @@ pub struct PageCtx {
     /// The request's path: the menu entry of this page gets `aria-current="page"`, and the
     /// 适老化 switch returns here.
     pub path: String,
+    /// The applicant's unread messages, shown as a badge on the 消息 menu entry.
+    pub unread: i64,
 }
 
 impl PageCtx {
@@ -46,6 +48,7 @@ impl PageCtx {
             csrf: csrf.0.clone(),
             senior: viewer.senior,
             path: viewer.path.clone(),
+            unread: viewer.unread,
         }
     }
 

@@ -2,6 +2,7 @@
 //! Credentials secured with Data Integrity proofs — `eddsa-jcs-2022` and a national-
 //! algorithm proof (SM2 over SM3) — and the Bitstring Status List for revocation.
 
+pub mod font;
 pub mod id;
 pub mod jcs;
 pub mod pdf;

@@ -179,6 +179,9 @@ const ADMIN_ONLY: Row =     &each([LOGIN,    DENY,     DENY,     DENY,     DENY,
 /// Applicant-only lists (`/my/cases`).
 #[rustfmt::skip]
 const APPLICANTS: Row =     &each([LOGIN,    OK,       OK,       OK,       DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY]);
+/// One case's messages: its applicant only; another applicant finds no such thread.
+#[rustfmt::skip]
+const MESSAGE_THREAD: Row = &each([LOGIN,    OK,       HIDE,     HIDE,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY]);
 /// The online application form; the clerk is redirected to the window form.
 #[rustfmt::skip]
 const APPLY_FORM: Row =     &each([LOGIN,    OK,       OK,       OK,       OK,       DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY]);
@@ -382,6 +385,7 @@ const ROUTES: &[Route] = &[
     r("GET", "/", Empty, PUBLIC),
     r("GET", "/items", Empty, PUBLIC),
     r("GET", "/items/{code}", Empty, PUBLIC),
+    r("GET", "/items/{code}/forms/{file}", Empty, PUBLIC),
     r("GET", "/departments", Empty, PUBLIC),
     r("GET", "/themes", Empty, PUBLIC),
     r("GET", "/halls", Empty, PUBLIC),
@@ -405,6 +409,8 @@ const ROUTES: &[Route] = &[
     r("GET", "/apply/{code}", Empty, APPLY_FORM),
     r("POST", "/apply/{code}", Multipart(&[("delivery", "electronic")], None), APPLY_SUBMIT),
     r("GET", "/my/cases", Empty, APPLICANTS),
+    r("GET", "/my/messages", Empty, APPLICANTS),
+    r("GET", "/my/messages/{no}", Empty, MESSAGE_THREAD),
     r("GET", "/my/data-access", Empty, APPLICANTS),
     r("GET", "/exchange", Empty, EXCH_CATALOG),
     r("GET", "/cases", Empty, CASE_SEARCH),
@@ -647,8 +653,16 @@ impl Fixtures {
             .replace("{window}", &self.window_id)
             .replace("{token}", &self.token)
             .replace("{hall}", "1")
-            // The fixture case is accepted: its first notice is the 受理通知书.
-            .replace("{file}", "1.pdf")
+            // The fixture case is accepted: its first notice is the 受理通知书. The guide's
+            // forms: the sample.
+            .replace(
+                "{file}",
+                if template.contains("/forms/") {
+                    "sample.pdf"
+                } else {
+                    "1.pdf"
+                },
+            )
             .replace("{n}", "1")
     }
 

@@ -9,7 +9,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
 /// The code of 市民之家 (a comprehensive hall: every item at every comprehensive window).
-async fn civic_hall(app: &App) -> String {
+pub(super) async fn civic_hall(app: &App) -> String {
     let halls: Value = reqwest::get(app.url("/api/v1/halls"))
         .await
         .unwrap()
@@ -26,7 +26,7 @@ async fn civic_hall(app: &App) -> String {
     h["code"].as_str().unwrap().to_string()
 }
 
-async fn slots(app: &App, hall: &str, item: &str, from: &str, to: &str) -> Vec<Value> {
+pub(super) async fn slots(app: &App, hall: &str, item: &str, from: &str, to: &str) -> Vec<Value> {
     let (s, v) = get(
         app,
         "",

@@ -501,6 +501,7 @@ async fn offline_verification_and_the_printed_form(app: App) {
         .await
         .unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
+    super::notices::assert_font_embedded(dir.path(), "fonts.pdf", &pdf);
     let have_poppler = std::path::Path::new("/usr/bin/pdftotext").exists();
     if std::env::var("TONGBAN_REQUIRE_POPPLER").is_ok_and(|v| v == "1") {
         assert!(

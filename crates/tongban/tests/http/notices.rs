@@ -28,7 +28,7 @@ async fn download(app: &App, token: &str, path: &str) -> (StatusCode, Vec<u8>) {
 
 /// pdftotext's text of a PDF with all white space removed (lines wrap anywhere), or None
 /// without poppler (a failure when TONGBAN_REQUIRE_POPPLER=1).
-fn pdf_text(dir: &std::path::Path, name: &str, pdf: &[u8]) -> Option<String> {
+pub fn pdf_text(dir: &std::path::Path, name: &str, pdf: &[u8]) -> Option<String> {
     let have_poppler = std::path::Path::new("/usr/bin/pdftotext").exists();
     if std::env::var("TONGBAN_REQUIRE_POPPLER").is_ok_and(|v| v == "1") {
         assert!(
@@ -53,6 +53,45 @@ fn pdf_text(dir: &std::path::Path, name: &str, pdf: &[u8]) -> Option<String> {
             .filter(|c| !c.is_whitespace())
             .collect(),
     )
+}
+
+/// Asserts with poppler's pdffonts that the PDF's only font is the embedded subset of Tongban
+/// Sans SC (an OFL font), so no viewer substitutes one. Skipped without poppler, like
+/// [`pdf_text`].
+pub fn assert_font_embedded(dir: &std::path::Path, name: &str, pdf: &[u8]) {
+    if !std::path::Path::new("/usr/bin/pdffonts").exists() {
+        assert!(
+            !std::env::var("TONGBAN_REQUIRE_POPPLER").is_ok_and(|v| v == "1"),
+            "TONGBAN_REQUIRE_POPPLER=1 but pdffonts is missing"
+        );
+        return;
+    }
+    let f = dir.join(name);
+    std::fs::write(&f, pdf).unwrap();
+    let out = std::process::Command::new("/usr/bin/pdffonts")
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let table = String::from_utf8_lossy(&out.stdout);
+    // name, type, encoding, emb, sub, uni, object id, generation.
+    let fonts: Vec<Vec<&str>> = table
+        .lines()
+        .skip(2)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(fonts.len(), 1, "{table}");
+    let f = &fonts[0];
+    assert!(
+        f[0].len() == 28 && f[0].ends_with("+TongbanSansSC-Regular"),
+        "{table}"
+    );
+    assert_eq!(f[1..5], ["CID", "TrueType", "Identity-H", "yes"], "{table}");
+    assert_eq!(
+        f[5..7],
+        ["yes", "yes"],
+        "subset, with a ToUnicode map: {table}"
+    );
 }
 
 #[tokio::test]
@@ -188,9 +227,11 @@ async fn a_case_has_its_written_notices_signed_and_verifiable_offline() {
             std::fs::write(&pdf_file, &pdf).unwrap();
             std::fs::write(dir.path().join(format!("{k}.sig.json")), &sig).unwrap();
 
+            assert_font_embedded(dir.path(), &format!("fonts-{k}.pdf"), &pdf);
             if let Some(text) = pdf_text(dir.path(), &format!("text-{k}.pdf"), &pdf) {
                 for needle in [
                     n["title"].as_str().unwrap(),
+                    n["item"].as_str().unwrap(),
                     number,
                     "市市场监督管理局",
                     "张三：",

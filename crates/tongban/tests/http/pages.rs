@@ -987,3 +987,248 @@ async fn admin_item_form_uses_choices_and_marks_errors(app: App) {
     app.stop().await;
 }
 on_each_backend!(admin_item_form_uses_choices_and_marks_errors);
+
+/// Finding 12: messages are grouped per case with an unread count, the header shows the
+/// total as a badge, opening a case's thread marks it read, and messages tied to no case (the
+/// hall's appointment reminder) have a group of their own. Nobody else opens a thread.
+async fn messages_grouped_per_case_with_unread_counts(app: App) {
+    let zs = app.token("zhangsan").await;
+    let clerk = app.token("clerk").await;
+    let (code, required) = scj_item(&app).await;
+    let (_, a) = apply_online(&app, &zs, &code, &required, "messages-a").await;
+    let (_, b) = apply_online(&app, &zs, &code, &required, "messages-b").await;
+    let (a_no, b_no) = (
+        a["case_no"].as_str().unwrap().to_string(),
+        b["case_no"].as_str().unwrap().to_string(),
+    );
+    // A second message on case A: the clerk asks for a correction.
+    let (s, v) = super::post(
+        &app,
+        &clerk,
+        &format!("/api/v1/cases/{a_no}/commands"),
+        serde_json::json!({ "action": "request_correction", "items": ["补充经营场所平面图"], "expected_version": a["version"] }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // A message tied to no case: tomorrow's appointment reminder.
+    let hall = super::hall::civic_hall(&app).await;
+    let day = super::hall::slots(&app, &hall, &code, "2026-03-03", "2026-03-03").await;
+    let (s, v) = super::post(
+        &app,
+        &zs,
+        "/api/v1/appointments",
+        serde_json::json!({ "slot": day[0]["id"], "item": code }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    tongban_app::hall::run_once(&app.state).await.unwrap();
+
+    let (browser, _) = app.sign_in("zhangsan").await;
+    let html = page_text(&browser, app.url("/my/messages")).await;
+    let badge = |html: &str| -> Option<String> {
+        let at = html.find("id=\"unread-badge\">")? + "id=\"unread-badge\">".len();
+        Some(html[at..].split('<').next().unwrap().to_string())
+    };
+    assert_eq!(badge(&html).as_deref(), Some("4"), "{html}");
+    // Three groups, the newest first: the reminder, then A (corrected after B was filed), B.
+    let order: Vec<usize> = [
+        "id=\"thread-other\"".to_string(),
+        format!("id=\"thread-{a_no}\""),
+        format!("id=\"thread-{b_no}\""),
+    ]
+    .iter()
+    .map(|k| {
+        html.find(k.as_str())
+            .unwrap_or_else(|| panic!("{k}: {html}"))
+    })
+    .collect();
+    assert!(order[0] < order[1] && order[1] < order[2], "{html}");
+    assert!(
+        html.contains(&format!("id=\"unread-{a_no}\">2 条未读")),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("id=\"unread-{b_no}\">1 条未读")),
+        "{html}"
+    );
+    assert!(html.contains("id=\"unread-other\">1 条未读"), "{html}");
+    assert!(html.contains("其他消息（与办件无关）") && html.contains("预约提醒"));
+    assert!(html.contains(&format!("（办件 {a_no}）")), "{html}");
+    // 我的办件 shows the same groups.
+    let mine = page_text(&browser, app.url("/my/cases")).await;
+    assert!(
+        mine.contains(&format!("id=\"unread-{a_no}\">2 条未读")),
+        "{mine}"
+    );
+
+    // Opening A's thread: both messages, oldest first, marked new this once; then read.
+    let thread = page_text(&browser, app.url(&format!("/my/messages/{a_no}"))).await;
+    let received = thread.find("申请已收到").expect("the receipt message");
+    let correction = thread.find("补正").expect("the correction message");
+    assert!(received < correction, "{thread}");
+    assert_eq!(thread.matches("class=\"new\"").count(), 2, "{thread}");
+    assert!(thread.contains(&format!("href=\"/cases/{a_no}\"")));
+    assert_eq!(
+        badge(&thread).as_deref(),
+        Some("2"),
+        "the badge counts what is left"
+    );
+    let again = page_text(&browser, app.url(&format!("/my/messages/{a_no}"))).await;
+    assert_eq!(again.matches("class=\"new\"").count(), 0, "{again}");
+    let html = page_text(&browser, app.url("/my/messages")).await;
+    assert!(!html.contains(&format!("id=\"unread-{a_no}\"")), "{html}");
+    assert!(
+        html.contains(&format!("id=\"unread-{b_no}\">1 条未读")),
+        "{html}"
+    );
+    // The group without a case.
+    let other = page_text(&browser, app.url("/my/messages/other")).await;
+    assert!(
+        other.contains("预约提醒") && !other.contains("查看办件"),
+        "{other}"
+    );
+    let html = page_text(&browser, app.url("/my/messages")).await;
+    assert_eq!(badge(&html).as_deref(), Some("1"), "{html}");
+    let users = app.db().store.users().await.unwrap();
+    let zs_user = users.iter().find(|u| u.username == "zhangsan").unwrap();
+    let stored = app.db().store.unread_messages_of_user(zs_user.id).await;
+    assert_eq!(stored.unwrap(), 1);
+
+    // Refusals: another applicant finds no such thread, and reading it changes nothing for
+    // its owner; staff have no message box; an unknown thread is not found; anonymous
+    // visitors sign in first.
+    let other_applicant = app.token("enterprise").await;
+    let r = open(&app, &other_applicant, &format!("/my/messages/{b_no}")).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let html = page_text(&browser, app.url("/my/messages")).await;
+    assert!(
+        html.contains(&format!("id=\"unread-{b_no}\">1 条未读")),
+        "{html}"
+    );
+    let r = open(&app, &clerk, "/my/messages").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    for bad in [
+        "/my/messages/NOPE-1",
+        "/my/messages/%E2%80%AE",
+        "/my/messages/other%00",
+    ] {
+        let r = open(&app, &zs, bad).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{bad}");
+    }
+    let r = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url("/my/messages"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/login"));
+    // Staff and the API see no badge.
+    let (staff, _) = app.sign_in("clerk").await;
+    let html = page_text(&staff, app.url("/")).await;
+    assert!(!html.contains("nav-messages"));
+    app.stop().await;
+}
+on_each_backend!(messages_grouped_per_case_with_unread_counts);
+
+/// Finding 7: the guide offers the item's application form blank and as a sample (样表):
+/// PDFs generated from the item's form fields, with the embedded font; an item without an
+/// application form offers none.
+async fn guide_offers_blank_and_sample_forms(app: App) {
+    let (code, _) = scj_item(&app).await;
+    let html = reqwest::get(app.url(&format!("/items/{code}")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for id in ["id=\"forms\"", "id=\"form-blank\"", "id=\"form-sample\""] {
+        assert!(html.contains(id), "{id}: {html}");
+    }
+    assert!(html.contains(&format!("/items/{code}/forms/blank.pdf")));
+    let dir = tempfile::tempdir().unwrap();
+    let mut texts = vec![];
+    for file in ["blank.pdf", "sample.pdf"] {
+        let r = reqwest::get(app.url(&format!("/items/{code}/forms/{file}")))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{file}");
+        assert_eq!(r.headers()[CONTENT_TYPE], "application/pdf");
+        assert_eq!(r.headers()[X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert!(r.headers()[CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("inline"));
+        let pdf = r.bytes().await.unwrap().to_vec();
+        assert!(pdf.starts_with(b"%PDF-"));
+        super::notices::assert_font_embedded(dir.path(), &format!("f-{file}"), &pdf);
+        texts.push(super::notices::pdf_text(dir.path(), file, &pdf));
+    }
+    if let [Some(blank), Some(sample)] = &texts[..] {
+        for t in [blank, sample] {
+            for needle in [
+                "食品经营许可证核发申请表",
+                "申请事项：食品经营许可证核发",
+                "实施机关：市市场监督管理局",
+                "申请人（单位）名称",
+                "经营项目",
+                "电子送达",
+                "邮政寄递（免费）",
+                "窗口领取",
+                "营业执照",
+                "申请人声明",
+            ] {
+                assert!(t.contains(needle), "lacks {needle}: {t}");
+            }
+        }
+        assert!(
+            sample.contains("样表") && sample.contains("预包装食品销售"),
+            "{sample}"
+        );
+        assert!(sample.contains("娄星市星辰科技有限公司"), "{sample}");
+        assert!(
+            !blank.contains("样表") && !blank.contains("预包装食品销售"),
+            "{blank}"
+        );
+    }
+    // Refusals: another file name, an unknown item, an item without an application form.
+    let app_ref = &app;
+    let status =
+        |path: String| async move { reqwest::get(app_ref.url(&path)).await.unwrap().status() };
+    assert_eq!(
+        status(format!("/items/{code}/forms/other.pdf")).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        status(format!("/items/{code}/forms/%00")).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        status("/items/11431900064277754A019999999999999/forms/blank.pdf".into()).await,
+        StatusCode::NOT_FOUND
+    );
+    let items = app.db().store.all_items().await.unwrap();
+    let formless = items
+        .iter()
+        .find(|i| tongban_core::guide::form_material(&i.materials).is_none())
+        .expect("an item without an application form");
+    let formless_code = formless.item.impl_code.clone();
+    assert_eq!(
+        status(format!("/items/{formless_code}/forms/sample.pdf")).await,
+        StatusCode::NOT_FOUND
+    );
+    let html = reqwest::get(app.url(&format!("/items/{formless_code}")))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("id=\"forms\""));
+    app.stop().await;
+}
+on_each_backend!(guide_offers_blank_and_sample_forms);

@@ -85,8 +85,10 @@ async fn licence_pdf(app: &App, id: &str) -> Vec<u8> {
     r.bytes().await.unwrap().to_vec()
 }
 
-/// 作废 in the PDF's text (UCS-2 hex in the content stream).
-const VOID_HEX: &str = "4F5C5E9F";
+/// 作废 in the PDF's content stream (glyph ids of the embedded font, in hex).
+fn void_hex() -> String {
+    tongban_core::licence::pdf::encoded("作废")
+}
 
 async fn cancelled_licence_is_zhuxiao_and_its_pdf_is_void(app: App) {
     let case = super::licences::approved(&app, "食品经营许可证核发", None).await;
@@ -119,7 +121,7 @@ async fn cancelled_licence_is_zhuxiao_and_its_pdf_is_void(app: App) {
     }
     let pdf = licence_pdf(&app, &l.licence_id).await;
     assert!(
-        !String::from_utf8_lossy(&pdf).contains(VOID_HEX),
+        !String::from_utf8_lossy(&pdf).contains(&void_hex()),
         "a valid licence is not void"
     );
 
@@ -145,7 +147,7 @@ async fn cancelled_licence_is_zhuxiao_and_its_pdf_is_void(app: App) {
     let pdf = licence_pdf(&app, &l.licence_id).await;
     let raw = String::from_utf8_lossy(&pdf);
     assert!(
-        raw.contains(VOID_HEX),
+        raw.contains(&void_hex()),
         "a cancelled licence's PDF is marked 作废"
     );
     app.stop().await;

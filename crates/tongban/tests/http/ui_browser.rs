@@ -218,8 +218,12 @@ async fn gate_pages(app: &App) -> Vec<(Option<&'static str>, String)> {
         (None, "/items?q=食品".to_string()),
         (None, format!("/verify?id={}", licence.number)),
         (None, "/login".to_string()),
+        (None, "/stats".to_string()),
+        (None, "/ratings".to_string()),
         (Some("enterprise"), format!("/apply/{code}")),
         (Some("enterprise"), "/my/cases".to_string()),
+        (Some("enterprise"), "/my/messages".to_string()),
+        (Some("enterprise"), format!("/my/messages/{no}")),
         (Some("enterprise"), format!("/cases/{no}")),
         (Some("approver"), format!("/cases/{no}")),
         (Some("clerk"), format!("/window?item={code}")),
@@ -314,6 +318,26 @@ async fn phone_and_desktop_layouts_fit_the_screen(app: App) {
                     .await;
                 if off.as_array().is_some_and(|a| !a.is_empty()) {
                     problems.push(format!("{w}px {path}: menu entries off screen: {off}"));
+                }
+                // No form control sticks out of its card or the screen (cut off inside a
+                // scrolling table or a fieldset).
+                let cut = d
+                    .script(
+                        "return [...document.querySelectorAll('main input:not([type=hidden]), main select, main textarea, main button')]\
+                         .filter(e => { const r = e.getBoundingClientRect(); if (r.width === 0) return false;\
+                           const card = (e.closest('.card') || document.body).getBoundingClientRect();\
+                           let right = Math.min(window.innerWidth, card.right), left = Math.max(0, card.left);\
+                           for (let p = e.parentElement; p; p = p.parentElement) {\
+                             if (getComputedStyle(p).overflowX !== 'visible') { const c = p.getBoundingClientRect(); right = Math.min(right, c.right); left = Math.max(left, c.left); } }\
+                           return r.right > right + 1 || r.left < left - 1; })\
+                         .map(e => e.name || e.id || e.textContent)",
+                    )
+                    .await;
+                if cut.as_array().is_some_and(|a| !a.is_empty()) {
+                    problems.push(format!(
+                        "{w}px{} {path}: controls cut off: {cut}",
+                        if senior { " 适老化" } else { "" }
+                    ));
                 }
             }
         }
@@ -721,3 +745,268 @@ async fn approval_forms_confirm_and_report_in_the_browser(app: App) {
 }
 
 on_each_backend!(approval_forms_confirm_and_report_in_the_browser);
+
+/// Finding 10: chart labels on /stats and /ratings are readable on a phone — every label of
+/// the drawing shown renders at ≥ 11 CSS px (measured in the page: its font size times the
+/// drawing's scale, and its box), no two labels overlap and the page does not scroll
+/// sideways; at the desktop and the phone size, in both modes.
+async fn chart_labels_are_readable_on_a_phone(app: App) {
+    if !browser_available() {
+        return;
+    }
+    // Some figures to draw: cases filed and decided.
+    submitted(&app, true).await;
+    super::licences::approved(&app, "食品经营许可证核发", None).await;
+    let d = Driver::start().await;
+    let mut problems = vec![];
+    for (w, h) in [(390, 844), (1366, 900)] {
+        d.viewport(w, h).await;
+        for senior in [false, true] {
+            for path in ["/stats", "/ratings"] {
+                d.senior(&app, senior).await;
+                d.goto(&app.url(path)).await;
+                let v = d
+                    .script(
+                        "const out = { labels: 0, small: [], overlaps: [], charts: 0 };\
+                         for (const svg of document.querySelectorAll('.chart svg')) {\
+                           const box = svg.getBoundingClientRect();\
+                           if (box.width === 0) continue;\
+                           out.charts++;\
+                           const scale = box.width / svg.viewBox.baseVal.width;\
+                           const rects = [];\
+                           for (const t of svg.querySelectorAll('text')) {\
+                             const r = t.getBoundingClientRect();\
+                             if (r.width === 0) continue;\
+                             out.labels++;\
+                             const px = parseFloat(getComputedStyle(t).fontSize) * scale;\
+                             if (px < 11 || r.height < 11) out.small.push(t.textContent + ' ' + px.toFixed(1) + 'px/' + r.height.toFixed(1));\
+                             if (r.right > box.right + 1 || r.left < box.left - 1) out.small.push(t.textContent + ' outside the chart');\
+                             for (const [q, s] of rects) {\
+                               if (r.left < q.right - 1 && q.left < r.right - 1 && r.top < q.bottom - 1 && q.top < r.bottom - 1)\
+                                 out.overlaps.push(s + ' × ' + t.textContent);\
+                             }\
+                             rects.push([r, t.textContent]);\
+                           }\
+                         }\
+                         out.scroll = document.documentElement.scrollWidth - window.innerWidth;\
+                         return out;",
+                    )
+                    .await;
+                let at = format!("{w}px{} {path}", if senior { " 适老化" } else { "" });
+                if v["charts"].as_u64().unwrap_or(0) == 0 || v["labels"].as_u64().unwrap_or(0) == 0
+                {
+                    problems.push(format!("{at}: no chart labels shown: {v}"));
+                }
+                if v["small"].as_array().is_some_and(|a| !a.is_empty()) {
+                    problems.push(format!("{at}: labels below 11 px: {}", v["small"]));
+                }
+                if v["overlaps"].as_array().is_some_and(|a| !a.is_empty()) {
+                    problems.push(format!("{at}: labels overlap: {}", v["overlaps"]));
+                }
+                if v["scroll"].as_i64().unwrap_or(0) > 0 {
+                    problems.push(format!("{at}: page scrolls sideways by {}px", v["scroll"]));
+                }
+            }
+        }
+    }
+    d.quit().await;
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    app.stop().await;
+}
+
+on_each_backend!(chart_labels_are_readable_on_a_phone);
+
+/// Finding 12 in the browser: the admin item form offers choices (checkboxes beside their
+/// text), keeps them after a refusal and shows the error right under its field; the import
+/// report lists every bad row. At the desktop and the phone size, in both modes, under the
+/// axe-core gate and without sideways scrolling.
+async fn admin_item_form_and_import_report_in_the_browser(app: App) {
+    if !browser_available() {
+        return;
+    }
+    let axe = axe_source();
+    let items = app.db().store.all_items().await.unwrap();
+    let code = items
+        .iter()
+        .find(|i| i.item.name == "食品经营许可证核发")
+        .unwrap()
+        .item
+        .impl_code
+        .clone();
+    let trips = tongban_core::catalog::ITEM_COLUMNS
+        .iter()
+        .position(|c| *c == "到办事现场次数")
+        .unwrap()
+        + 1;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("rows.csv");
+    let header = "事项名称,基本编码,实施编码,事项类型,行使层级,实施主体,实施主体编码,办件类型,法定办结时限,承诺办结时限,是否网办,网上办理深度,到办事现场次数";
+    std::fs::write(
+        &csv,
+        format!(
+            "{header}\n\
+             新办事项甲,X00000000001,NEW-1,01,3,市测试局,91350100M000100Y43,承诺件,20,5,是,1^2,1\n\
+             新办事项乙,X00000000002,NEW-2,01,3,市测试局,91350100M000100Y43,承诺件,20,5,是,1^2,两次\n\
+             新办事项丙,X00000000003,NEW-1,01,3,市测试局,91350100M000100Y43,承诺件,20,5,是,1^2,1\n\
+             新办事项丁,X00000000004,NEW-4,01,3,市测试局,91350100M000100Y43,承诺件,20,5,是,1^2,很多\n"
+        ),
+    )
+    .unwrap();
+    let before = items.len();
+    let d = Driver::start().await;
+    d.sign_in(&app, "admin").await;
+    let mut problems = vec![];
+    for (w, h) in [(1366, 900), (390, 844)] {
+        d.viewport(w, h).await;
+        for senior in [false, true] {
+            let at = format!("{w}px{}", if senior { " 适老化" } else { "" });
+            d.senior(&app, senior).await;
+            // The item form: choices, not raw codes.
+            d.goto(&app.url(&format!("/admin/items/{code}/edit"))).await;
+            let boxes = d
+                .script(
+                    "return [...document.querySelectorAll('fieldset input[type=checkbox]')].map(i => {\
+                       const l = i.closest('label'); const ir = i.getBoundingClientRect(); const lr = l.getBoundingClientRect();\
+                       return [ir.left - lr.left < 4, ir.right <= lr.left + lr.width / 2, lr.height <= parseFloat(getComputedStyle(l).lineHeight) * 2.2]; })",
+                )
+                .await;
+            let boxes = boxes.as_array().unwrap();
+            assert!(boxes.len() >= 8, "{at}: {boxes:?}");
+            for b in boxes {
+                if b != &json!([true, true, true]) {
+                    problems.push(format!("{at}: a checkbox is not left of its text: {b}"));
+                }
+            }
+            for v in d.axe(&axe).await {
+                problems.push(format!("{at} item form: {v}"));
+            }
+            // A bad count of trips, one choice changed: refused, the error under the field.
+            let toggle = "input[name='网上办理深度__3']";
+            let was = d
+                .script(&format!(
+                    "return document.querySelector(\"{toggle}\").checked"
+                ))
+                .await;
+            d.click(toggle).await;
+            d.type_into(&format!("#f{trips}"), "两次").await;
+            d.click("form.stack button.primary[type=submit]").await;
+            d.find(&format!("#f{trips}-error")).await;
+            let v = d
+                .script(&format!(
+                    "const i = document.getElementById('f{trips}'); const e = document.getElementById('f{trips}-error');\
+                     const ir = i.getBoundingClientRect(); const er = e.getBoundingClientRect();\
+                     return [i.value, i.getAttribute('aria-invalid'), er.top - ir.bottom, er.height > 0, e.textContent,\
+                             document.querySelector(\"{toggle}\").checked]"
+                ))
+                .await;
+            assert_eq!(v[0], "两次", "{at}: the typed value is kept: {v}");
+            assert_eq!(v[1], "true", "{at}: {v}");
+            let gap = v[2].as_f64().unwrap();
+            if !(v[3] == true && (-1.0..=24.0).contains(&gap)) {
+                problems.push(format!("{at}: the error is not right under its field: {v}"));
+            }
+            assert_eq!(
+                v[5],
+                json!(!was.as_bool().unwrap()),
+                "{at}: choice kept: {v}"
+            );
+            let (scroll, inner) = d.overflow().await;
+            if scroll > inner {
+                problems.push(format!("{at}: the item form is {scroll}px wide"));
+            }
+            for v in d.axe(&axe).await {
+                problems.push(format!("{at} item form with an error: {v}"));
+            }
+            // The import report: every bad row, one per line.
+            d.goto(&app.url("/admin/import")).await;
+            let input = d.find("#items").await;
+            d.call(
+                reqwest::Method::POST,
+                &format!("/element/{input}/value"),
+                Some(json!({ "text": csv.to_str().unwrap() })),
+            )
+            .await;
+            d.click("form.stack button.primary[type=submit]").await;
+            d.wait_text("#import-error", "导入被拒绝").await;
+            let rows = d
+                .script("return [...document.querySelectorAll('#import-errors li')].map(l => l.textContent)")
+                .await;
+            let rows: Vec<&str> = rows
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap())
+                .collect();
+            assert_eq!(rows.len(), 3, "{at}: {rows:?}");
+            for (r, want) in rows
+                .iter()
+                .zip(["rows.csv 第3行", "rows.csv 第4行", "rows.csv 第5行"])
+            {
+                assert!(r.starts_with(want), "{at}: {r} ({want})");
+            }
+            assert!(rows[1].contains("与第2行重复"), "{rows:?}");
+            let (scroll, inner) = d.overflow().await;
+            if scroll > inner {
+                problems.push(format!("{at}: the import report is {scroll}px wide"));
+            }
+            for v in d.axe(&axe).await {
+                problems.push(format!("{at} import report: {v}"));
+            }
+        }
+    }
+    d.quit().await;
+    assert_eq!(app.db().store.all_items().await.unwrap().len(), before);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    app.stop().await;
+}
+
+on_each_backend!(admin_item_form_and_import_report_in_the_browser);
+
+/// Finding 12 in the browser: the 消息 menu entry carries the unread count, on screen at the
+/// phone size too; the messages page groups them per case; opening a thread clears its count.
+async fn message_badge_and_threads_in_the_browser(app: App) {
+    if !browser_available() {
+        return;
+    }
+    let no = submitted(&app, false).await;
+    let d = Driver::start().await;
+    d.sign_in(&app, "enterprise").await;
+    for (w, h) in [(390, 844), (1366, 900)] {
+        d.viewport(w, h).await;
+        for senior in [false, true] {
+            let at = format!("{w}px{}", if senior { " 适老化" } else { "" });
+            d.senior(&app, senior).await;
+            d.goto(&app.url("/my/cases")).await;
+            let v = d
+                .script(
+                    "const b = document.getElementById('unread-badge'); if (!b) return null;\
+                     const r = b.getBoundingClientRect(); const a = b.closest('a');\
+                     return [a.textContent, r.left >= 0 && r.right <= window.innerWidth, r.height > 0, a.getAttribute('href')]",
+                )
+                .await;
+            if w == 390 && !senior {
+                // First pass: the case's receipt message is unread.
+                assert_eq!(v[0], "消息1条未读", "{at}: {v}");
+                assert_eq!(v[1], true, "{at}: badge on screen: {v}");
+                assert_eq!(v[2], true, "{at}: {v}");
+                assert_eq!(v[3], "/my/messages", "{at}: {v}");
+                d.click("#nav-messages").await;
+                d.wait_text("main h1", "消息").await;
+                d.click(&format!("#thread-{no} a")).await;
+                d.wait_text("main h1", &no).await;
+                let new = d
+                    .script("return document.querySelectorAll('#thread li.new').length")
+                    .await;
+                assert_eq!(new, 1, "{at}");
+            } else {
+                assert_eq!(v, Value::Null, "{at}: no badge once read");
+            }
+            let (scroll, inner) = d.overflow().await;
+            assert!(scroll <= inner, "{at}: {scroll}px wide");
+        }
+    }
+    d.quit().await;
+    app.stop().await;
+}
+
+on_each_backend!(message_badge_and_threads_in_the_browser);
