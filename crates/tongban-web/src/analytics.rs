@@ -357,8 +357,7 @@ pub async fn case_section(
 ) -> Result<String, AppError> {
     let group = drill_group(p);
     let q = p.query(state, Some(group.code()))?;
-    let recs = an::records(&state.app, &q).await?;
-    let report = an::tally(&state.app, &q, &recs).await?;
+    let (report, durations) = an::counted(&state.app, &q).await?;
     let period = p
         .period
         .clone()
@@ -367,7 +366,7 @@ pub async fn case_section(
     let mut tq = q.clone();
     tq.group_by =
         GroupBy::parse(&period).unwrap_or(GroupBy::Period(tongban_core::figures::Period::Month));
-    let trend = an::tally(&state.app, &tq, &recs).await?;
+    let trend = an::case_figures(&state.app, &tq).await?;
     let labels: Vec<String> = trend.rows.iter().map(|r| r.label.clone()).collect();
     let trend_chart = line_chart(
         &labels,
@@ -386,7 +385,11 @@ pub async fn case_section(
     );
     let mut dq = q.clone();
     dq.group_by = GroupBy::Department;
-    let by_dept = an::tally(&state.app, &dq, &recs).await?;
+    let by_dept = if group == GroupBy::Department {
+        report.clone()
+    } else {
+        an::case_figures(&state.app, &dq).await?
+    };
     let max = by_dept
         .rows
         .iter()
@@ -406,7 +409,7 @@ pub async fn case_section(
             .collect::<Vec<_>>(),
         max,
     );
-    let buckets = an::duration_buckets(&state.app, &q, &recs).await?;
+    let buckets = an::duration_buckets(&durations);
     let bmax = buckets.iter().map(|b| b.1 as f64).fold(0.0, f64::max);
     let duration_chart = bar_chart(
         &buckets
