@@ -177,6 +177,10 @@ enum BenchCmd {
     Seed {
         #[arg(long, default_value_t = 100_000)]
         cases: usize,
+        /// Write the cases straight into the case-figures projection and its counters (no
+        /// case rows, no ledger): a 10-million-case city for the figures' latency.
+        #[arg(long)]
+        figures_only: bool,
     },
     /// Query latencies against a server on the seeded database, and bytes per case.
     Queries {
@@ -665,9 +669,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     duration,
                     url: target,
                 } => crate::bench::lifecycle(url, target, clients, parse_seconds(&duration)?).await,
-                BenchCmd::Seed { cases } => {
+                BenchCmd::Seed {
+                    cases,
+                    figures_only,
+                } => {
                     let cfg = config::load(&overrides(&cli.global, None))?;
-                    crate::bench::seed(&cfg.database_url, cases).await
+                    crate::bench::seed(&cfg.database_url, cases, figures_only).await
                 }
                 BenchCmd::Queries { samples } => {
                     let cfg = config::load(&overrides(&cli.global, None))?;
