@@ -27,6 +27,8 @@ pub enum GroupBy {
     Department,
     Item,
     Hall,
+    /// The hall window that accepted the case (recorded at 受理 from the linked ticket).
+    Window,
     Channel,
     District,
     Level,
@@ -39,6 +41,7 @@ impl GroupBy {
             "department" => GroupBy::Department,
             "item" => GroupBy::Item,
             "hall" => GroupBy::Hall,
+            "window" => GroupBy::Window,
             "channel" => GroupBy::Channel,
             "district" => GroupBy::District,
             "level" => GroupBy::Level,
@@ -50,6 +53,7 @@ impl GroupBy {
             GroupBy::Department => "department",
             GroupBy::Item => "item",
             GroupBy::Hall => "hall",
+            GroupBy::Window => "window",
             GroupBy::Channel => "channel",
             GroupBy::District => "district",
             GroupBy::Level => "level",
@@ -64,6 +68,7 @@ impl GroupBy {
             GroupBy::Department => "部门",
             GroupBy::Item => "事项",
             GroupBy::Hall => "办理地点",
+            GroupBy::Window => "受理窗口",
             GroupBy::Channel => "申报渠道",
             GroupBy::District => "区划",
             GroupBy::Level => "层级",
@@ -169,7 +174,7 @@ impl FigureQuery {
         }
         let group_by = GroupBy::parse(group_by.trim()).ok_or_else(|| {
             Error::invalid(format!(
-                "不支持的分组 {group_by}：可用 department、item、hall、channel、district、level、day、week、month、year"
+                "不支持的分组 {group_by}：可用 department、item、hall、window、channel、district、level、day、week、month、year"
             ))
         })?;
         let nonempty = |s: Option<&str>| {
@@ -279,6 +284,7 @@ fn key_of(
             };
             (h.clone(), h)
         }),
+        GroupBy::Window => Some((r.window_id.to_string(), String::new())),
         GroupBy::Channel => Some(if r.figure.online {
             ("online".into(), "网上申报".into())
         } else {
@@ -295,6 +301,38 @@ fn key_of(
     }
 }
 
+/// Rows grouped by window get the hall's name and the window's number and name.
+async fn label_windows(
+    app: &App,
+    view: &CatalogView,
+    g: GroupBy,
+    rows: &mut [FigureRow],
+) -> Result<(), Error> {
+    if g != GroupBy::Window {
+        return Ok(());
+    }
+    let mut names: std::collections::HashMap<String, String> = Default::default();
+    for h in &view.halls {
+        for w in app.store.hall_windows(h.id).await? {
+            names.insert(
+                w.id.to_string(),
+                format!("{} {}号窗口（{}）", h.name, w.number, w.name),
+            );
+        }
+    }
+    for r in rows {
+        r.label = if r.key == "0" {
+            "未经窗口受理".to_string()
+        } else {
+            names
+                .get(&r.key)
+                .cloned()
+                .unwrap_or_else(|| format!("窗口 #{}", r.key))
+        };
+    }
+    Ok(())
+}
+
 /// Tallies records under a query's grouping.
 pub async fn tally(
     app: &App,
@@ -303,13 +341,14 @@ pub async fn tally(
 ) -> Result<FigureReport, Error> {
     let view = app.catalog().await?;
     let cal = app.calendar().await?;
-    let (rows, total) = figures::tally(
+    let (mut rows, total) = figures::tally(
         recs,
         |r: &FigureRecord| &r.figure,
         &q.range,
         &cal,
         |r, day| key_of(&view, q.group_by, r, day),
     );
+    label_windows(app, &view, q.group_by, &mut rows).await?;
     Ok(FigureReport {
         from: q.range.from,
         to: q.range.to,
@@ -406,10 +445,11 @@ pub async fn counted(
         }
     }
     let durations = total.durations.clone();
-    let rows = groups
+    let mut rows: Vec<FigureRow> = groups
         .into_iter()
         .map(|(k, (label, c, od))| c.row(k, label, od))
         .collect();
+    label_windows(app, &view, q.group_by, &mut rows).await?;
     Ok((
         FigureReport {
             from: q.range.from,

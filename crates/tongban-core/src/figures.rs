@@ -155,8 +155,11 @@ pub struct FigureRow {
     pub post_delivery: Ratio,
     pub duration_wd: Duration,
     pub special: SpecialDays,
-    /// 好评率 / 差评率: a hook for the ratings (issue 14); null until ratings exist.
+    /// 好评率: 好评 (levels 4–5) / ratings given in the range, appeal-upheld ones excluded.
+    /// Null only in the row-by-row computation, which does not read ratings.
     pub satisfaction: Option<Ratio>,
+    /// 差评率: 差评 (levels 1–2) / the same ratings.
+    pub dissatisfaction: Option<Ratio>,
 }
 
 fn round2(x: f64) -> f64 {
@@ -208,6 +211,7 @@ impl Tally {
                 days: self.special_days,
             },
             satisfaction: None,
+            dissatisfaction: None,
         }
     }
 
@@ -342,6 +346,11 @@ pub struct Counts {
     pub od_start: i64,
     /// Overdue cases that stop being open on this day.
     pub od_end: i64,
+    /// 好差评: ratings given that day (appeal-upheld ones excluded), 好评 (levels 4–5) and
+    /// 差评 (levels 1–2) among them.
+    pub rated: i64,
+    pub good: i64,
+    pub bad: i64,
     /// Decided cases by duration in working days (capped at [`DURATION_CAP`]).
     pub durations: BTreeMap<u32, i64>,
 }
@@ -363,6 +372,9 @@ impl Counts {
         self.special_days += sign * o.special_days;
         self.od_start += sign * o.od_start;
         self.od_end += sign * o.od_end;
+        self.rated += sign * o.rated;
+        self.good += sign * o.good;
+        self.bad += sign * o.bad;
         for (wd, n) in &o.durations {
             let e = self.durations.entry(*wd).or_default();
             *e += sign * n;
@@ -373,7 +385,7 @@ impl Counts {
     }
 
     /// The scalar columns, in the order of [`Counts::COLUMNS`].
-    pub fn scalars(&self) -> [i64; 14] {
+    pub fn scalars(&self) -> [i64; 17] {
         [
             self.received,
             self.online,
@@ -389,10 +401,13 @@ impl Counts {
             self.special_days,
             self.od_start,
             self.od_end,
+            self.rated,
+            self.good,
+            self.bad,
         ]
     }
 
-    pub fn from_scalars(v: [i64; 14]) -> Counts {
+    pub fn from_scalars(v: [i64; 17]) -> Counts {
         Counts {
             received: v[0],
             online: v[1],
@@ -408,12 +423,15 @@ impl Counts {
             special_days: v[11],
             od_start: v[12],
             od_end: v[13],
+            rated: v[14],
+            good: v[15],
+            bad: v[16],
             durations: BTreeMap::new(),
         }
     }
 
     /// The counters table's columns of the scalars.
-    pub const COLUMNS: [&'static str; 14] = [
+    pub const COLUMNS: [&'static str; 17] = [
         "received",
         "online_received",
         "accepted",
@@ -428,12 +446,25 @@ impl Counts {
         "special_days",
         "od_start",
         "od_end",
+        "rated",
+        "good",
+        "bad",
     ];
 
     /// Counts a case received, accepted or decided (a group with only overdue marks or
     /// nothing left is not a row of its own).
     pub fn has_measures(&self) -> bool {
-        self.received != 0 || self.accepted != 0 || self.decided != 0
+        self.received != 0 || self.accepted != 0 || self.decided != 0 || self.rated != 0
+    }
+
+    /// What one rating adds on the day it was given.
+    pub fn of_rating(level: u8) -> Counts {
+        Counts {
+            rated: 1,
+            good: i64::from(crate::rating::is_good(level)),
+            bad: i64::from(crate::rating::is_bad(level)),
+            ..Counts::default()
+        }
     }
 
     pub fn is_zero(&self) -> bool {
@@ -475,7 +506,8 @@ impl Counts {
                 cases: u(self.special_cases),
                 days: u(self.special_days),
             },
-            satisfaction: None,
+            satisfaction: Some(Ratio::new(u(self.good), u(self.rated))),
+            dissatisfaction: Some(Ratio::new(u(self.bad), u(self.rated))),
         }
     }
 }

@@ -222,14 +222,117 @@ pub(crate) async fn write_figure(
     } else {
         None
     };
+    // The window: recorded at 受理 (from the hall ticket linked to the case), then kept.
+    let window_id = match window_id {
+        Some(w) => w,
+        None if figure.accepted_on.is_none() => 0,
+        None => match &old {
+            Some(o) if o.figure.accepted_on.is_some() => o.window_id,
+            // Just accepted.
+            _ => ticket_window(tx, case_id).await?,
+        },
+    };
     let rec = FigureRecord {
         case_id,
         department_id,
         impl_code: impl_code.to_string(),
         figure,
         duration_wd,
-        window_id: window_id.or(old.as_ref().map(|o| o.window_id)).unwrap_or(0),
+        window_id,
     };
+    replace_record(tx, old, rec).await
+}
+
+/// The window of the latest hall ticket linked to the case (0: none).
+async fn ticket_window(tx: &mut AnyConnection, case_id: i64) -> Result<i64> {
+    let r = crate::db::query(
+        "SELECT t.window_id FROM hall_tickets t JOIN cases c ON c.case_no = t.case_no \
+         WHERE c.id = $1 AND t.window_id IS NOT NULL ORDER BY t.id DESC LIMIT 1",
+    )
+    .bind(case_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(match r {
+        Some(r) => get_i64(&r, "window_id")?,
+        None => 0,
+    })
+}
+
+/// After a hall ticket was linked to a case: an accepted case takes the ticket's window.
+pub(crate) async fn refresh_window(tx: &mut AnyConnection, ticket_id: i64) -> Result<()> {
+    let r = crate::db::query(
+        "SELECT c.id FROM hall_tickets t JOIN cases c ON c.case_no = t.case_no WHERE t.id = $1",
+    )
+    .bind(ticket_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(r) = r else { return Ok(()) };
+    let case_id = get_i64(&r, "id")?;
+    let Some(old) = record_in(tx, case_id).await? else {
+        return Ok(());
+    };
+    if old.figure.accepted_on.is_none() {
+        return Ok(());
+    }
+    let w = ticket_window(tx, case_id).await?;
+    if w == old.window_id {
+        return Ok(());
+    }
+    let rec = FigureRecord {
+        window_id: w,
+        ..old.clone()
+    };
+    replace_record(tx, Some(old), rec).await
+}
+
+/// Counts a rating in (sign 1) or out (sign -1, an upheld appeal) of the counters of its
+/// case's group on the day it was given.
+pub(crate) async fn count_rating(tx: &mut AnyConnection, rating_id: i64, sign: i64) -> Result<()> {
+    let Some(r) = crate::db::query("SELECT case_id, rated_on, level FROM ratings WHERE id = $1")
+        .bind(rating_id)
+        .fetch_optional(&mut *tx)
+        .await?
+    else {
+        return Ok(());
+    };
+    let Some(rec) = record_in(tx, get_i64(&r, "case_id")?).await? else {
+        return Ok(());
+    };
+    let day =
+        opt_date(&r, "rated_on")?.ok_or_else(|| StoreError::Internal("ratings.rated_on".into()))?;
+    let mut c = Counts::default();
+    c.add(&Counts::of_rating(get_i64(&r, "level")? as u8), sign);
+    add_counters(tx, day, &rec.key(), &c).await?;
+    add_counters(tx, day, &CounterKey::city(), &c).await
+}
+
+/// The counted ratings of a case, by day.
+async fn rating_contributions(
+    tx: &mut AnyConnection,
+    case_id: i64,
+) -> Result<Vec<(NaiveDate, Counts)>> {
+    crate::db::query("SELECT rated_on, level FROM ratings WHERE case_id = $1 AND excluded = 0")
+        .bind(case_id)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                opt_date(r, "rated_on")?
+                    .ok_or_else(|| StoreError::Internal("ratings.rated_on".into()))?,
+                Counts::of_rating(get_i64(r, "level")? as u8),
+            ))
+        })
+        .collect()
+}
+
+/// Replaces a case's figure row and moves the counters by the difference between the old
+/// and the new row's contributions.
+async fn replace_record(
+    tx: &mut AnyConnection,
+    old: Option<FigureRecord>,
+    rec: FigureRecord,
+) -> Result<()> {
     if old.as_ref() == Some(&rec) {
         return Ok(());
     }
@@ -242,6 +345,13 @@ pub(crate) async fn write_figure(
     }
     for (day, c) in contributions(&rec.figure, rec.duration_wd) {
         delta.entry((day, rec.key())).or_default().add(&c, 1);
+    }
+    // The case's ratings move with it when its group changes (its window, its channel).
+    if let Some(o) = old.as_ref().filter(|o| o.key() != rec.key()) {
+        for (day, c) in rating_contributions(tx, rec.case_id).await? {
+            delta.entry((day, o.key())).or_default().add(&c, -1);
+            delta.entry((day, rec.key())).or_default().add(&c, 1);
+        }
     }
     let mut city: BTreeMap<NaiveDate, Counts> = BTreeMap::new();
     for ((day, key), c) in &delta {
@@ -399,7 +509,7 @@ fn key_from_row(r: &AnyRow) -> Result<CounterKey> {
 }
 
 fn scalars_from_row(r: &AnyRow) -> Result<Counts> {
-    let mut v = [0i64; 14];
+    let mut v = [0i64; 17];
     for (i, c) in Counts::COLUMNS.iter().enumerate() {
         v[i] = get_i64(r, c)?;
     }
@@ -675,6 +785,27 @@ impl Store {
                 ))
             })
             .collect::<Result<_>>()?;
+            // The window of an accepted case: its latest linked hall ticket's.
+            let mut windows: HashMap<i64, (i64, i64)> = HashMap::new();
+            for r in crate::db::query(
+                "SELECT c.id, t.id AS ticket, t.window_id FROM hall_tickets t JOIN cases c ON c.case_no = t.case_no \
+                 WHERE c.id >= $1 AND c.id <= $2 AND t.window_id IS NOT NULL",
+            )
+            .bind(lo)
+            .bind(hi)
+            .fetch_all(self.r())
+            .await?
+            {
+                let (id, t, w) = (
+                    get_i64(&r, "id")?,
+                    get_i64(&r, "ticket")?,
+                    get_i64(&r, "window_id")?,
+                );
+                let e = windows.entry(id).or_insert((t, w));
+                if t > e.0 {
+                    *e = (t, w);
+                }
+            }
             let mut fixes: Vec<(FigureRecord, bool)> = Vec::new();
             for (id, evs) in &events {
                 let Some(fig) = fold_figure(evs.iter().map(|(e, d)| (e, *d))) else {
@@ -685,13 +816,18 @@ impl Store {
                 };
                 report.cases += 1;
                 let duration_wd = fig.duration_wd(&cal);
+                let window_id = if fig.accepted_on.is_some() {
+                    windows.get(id).map_or(0, |(_, w)| *w)
+                } else {
+                    0
+                };
                 let rebuilt = FigureRecord {
                     case_id: *id,
                     department_id: *dept,
                     impl_code: code.clone(),
                     figure: fig,
                     duration_wd,
-                    window_id: window_of(evs.iter().map(|(e, _)| e)),
+                    window_id,
                 };
                 if stored.get(id) != Some(&rebuilt) {
                     report.figure_differences += 1;
@@ -791,6 +927,13 @@ impl Store {
         // Overdue starts the day after the due date.
         widen(opt_date(&r, "g")?.and_then(|d| d.succ_opt()));
         let r = crate::db::query(
+            "SELECT MIN(rated_on) AS a, MAX(rated_on) AS b FROM ratings WHERE excluded = 0",
+        )
+        .fetch_one(self.r())
+        .await?;
+        widen(opt_date(&r, "a")?);
+        widen(opt_date(&r, "b")?);
+        let r = crate::db::query(
             "SELECT MIN(period) AS a, MAX(period) AS b FROM figure_counters WHERE grain = 'd'",
         )
         .fetch_one(self.r())
@@ -861,6 +1004,31 @@ impl Store {
                             .add(&c, 1);
                         year_rows.entry(key).or_default().add(&c, 1);
                     }
+                }
+            }
+            // Ratings given in the month, under their case's group (upheld appeals excluded).
+            for row in crate::db::query(
+                "SELECT r.rated_on, r.level, f.department_id, f.impl_code, f.online, f.window_id FROM ratings r \
+                 JOIN case_figures f ON f.case_id = r.case_id WHERE r.excluded = 0 AND r.rated_on >= $1 AND r.rated_on <= $2",
+            )
+            .bind(a.clone())
+            .bind(b.clone())
+            .fetch_all(self.r())
+            .await?
+            {
+                let day = opt_date(&row, "rated_on")?
+                    .ok_or_else(|| StoreError::Internal("ratings.rated_on".into()))?;
+                let c = Counts::of_rating(get_i64(&row, "level")? as u8);
+                for key in [key_from_row(&row)?, CounterKey::city()] {
+                    expected
+                        .entry(("d".into(), day.to_string(), key.clone()))
+                        .or_default()
+                        .add(&c, 1);
+                    expected
+                        .entry(("m".into(), month_p.clone(), key.clone()))
+                        .or_default()
+                        .add(&c, 1);
+                    year_rows.entry(key).or_default().add(&c, 1);
                 }
             }
             let mut stored = self.stored_counters("d", &a, &b).await?;
@@ -1085,12 +1253,6 @@ impl CounterBatch {
         }
         Ok(())
     }
-}
-
-/// The window a case was accepted at, from its ledger events (0: none).
-fn window_of<'a>(events: impl IntoIterator<Item = &'a Event>) -> i64 {
-    let _ = events;
-    0
 }
 
 /// Writes one counter row and its durations as given (rebuild, bulk seeding).

@@ -5,12 +5,15 @@
 -- year ('y', YYYY) of one department × item × channel × window; department 0 and item '*'
 -- hold the city-wide sums. `od_start` / `od_end` count cases that become overdue (open) /
 -- stop being open-overdue that day: the open-overdue count on a day is their prefix sum.
+-- `rated` / `good` / `bad`: 好差评 given that day (appeal-upheld ones excluded).
 -- The duration of the case in working days (受理 → 办结, paused days excluded), computed with
 -- the calendar when the case is decided; the window that accepted it (0: none).
 ALTER TABLE case_figures ADD COLUMN duration_wd BIGINT;
 ALTER TABLE case_figures ADD COLUMN window_id BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX case_figures_due ON case_figures(promised_due);
 CREATE INDEX case_figures_closed ON case_figures(closed_on);
+-- The window of a case is that of the hall ticket linked to it (recorded at 受理).
+CREATE INDEX hall_tickets_case ON hall_tickets(case_no);
 CREATE TABLE figure_counters (
     grain TEXT NOT NULL,
     period TEXT NOT NULL,
@@ -32,6 +35,9 @@ CREATE TABLE figure_counters (
     special_days BIGINT NOT NULL,
     od_start BIGINT NOT NULL,
     od_end BIGINT NOT NULL,
+    rated BIGINT NOT NULL,
+    good BIGINT NOT NULL,
+    bad BIGINT NOT NULL,
     PRIMARY KEY (grain, period, department_id, impl_code, online, window_id)
 );
 -- Decided cases by working-day duration (capped at 10,000): the exact median of any range.
