@@ -10,11 +10,13 @@ use crate::state::CatalogView;
 use crate::App;
 use chrono::NaiveDate;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use tongban_core::capability::{Capability, Scope};
 use tongban_core::catalog::AdminLevel;
+use tongban_core::figures::Counts;
 use tongban_core::figures::{self, FigureRow, Period, Range};
 use tongban_store::accounts::User;
-use tongban_store::figures::{FigureFilter, FigureRecord, RebuildReport};
+use tongban_store::figures::{CounterKey, FigureFilter, FigureRecord, RebuildReport, Slice};
 
 /// The longest range one request may cover (bounded input).
 pub const MAX_RANGE_DAYS: i64 = 3 * 366;
@@ -25,6 +27,8 @@ pub enum GroupBy {
     Department,
     Item,
     Hall,
+    /// The hall window that accepted the case (recorded at 受理 from the linked ticket).
+    Window,
     Channel,
     District,
     Level,
@@ -37,6 +41,7 @@ impl GroupBy {
             "department" => GroupBy::Department,
             "item" => GroupBy::Item,
             "hall" => GroupBy::Hall,
+            "window" => GroupBy::Window,
             "channel" => GroupBy::Channel,
             "district" => GroupBy::District,
             "level" => GroupBy::Level,
@@ -48,6 +53,7 @@ impl GroupBy {
             GroupBy::Department => "department",
             GroupBy::Item => "item",
             GroupBy::Hall => "hall",
+            GroupBy::Window => "window",
             GroupBy::Channel => "channel",
             GroupBy::District => "district",
             GroupBy::Level => "level",
@@ -62,6 +68,7 @@ impl GroupBy {
             GroupBy::Department => "部门",
             GroupBy::Item => "事项",
             GroupBy::Hall => "办理地点",
+            GroupBy::Window => "受理窗口",
             GroupBy::Channel => "申报渠道",
             GroupBy::District => "区划",
             GroupBy::Level => "层级",
@@ -167,7 +174,7 @@ impl FigureQuery {
         }
         let group_by = GroupBy::parse(group_by.trim()).ok_or_else(|| {
             Error::invalid(format!(
-                "不支持的分组 {group_by}：可用 department、item、hall、channel、district、level、day、week、month、year"
+                "不支持的分组 {group_by}：可用 department、item、hall、window、channel、district、level、day、week、month、year"
             ))
         })?;
         let nonempty = |s: Option<&str>| {
@@ -277,6 +284,7 @@ fn key_of(
             };
             (h.clone(), h)
         }),
+        GroupBy::Window => Some((r.window_id.to_string(), String::new())),
         GroupBy::Channel => Some(if r.figure.online {
             ("online".into(), "网上申报".into())
         } else {
@@ -293,6 +301,38 @@ fn key_of(
     }
 }
 
+/// Rows grouped by window get the hall's name and the window's number and name.
+async fn label_windows(
+    app: &App,
+    view: &CatalogView,
+    g: GroupBy,
+    rows: &mut [FigureRow],
+) -> Result<(), Error> {
+    if g != GroupBy::Window {
+        return Ok(());
+    }
+    let mut names: std::collections::HashMap<String, String> = Default::default();
+    for h in &view.halls {
+        for w in app.store.hall_windows(h.id).await? {
+            names.insert(
+                w.id.to_string(),
+                format!("{} {}号窗口（{}）", h.name, w.number, w.name),
+            );
+        }
+    }
+    for r in rows {
+        r.label = if r.key == "0" {
+            "未经窗口受理".to_string()
+        } else {
+            names
+                .get(&r.key)
+                .cloned()
+                .unwrap_or_else(|| format!("窗口 #{}", r.key))
+        };
+    }
+    Ok(())
+}
+
 /// Tallies records under a query's grouping.
 pub async fn tally(
     app: &App,
@@ -301,13 +341,14 @@ pub async fn tally(
 ) -> Result<FigureReport, Error> {
     let view = app.catalog().await?;
     let cal = app.calendar().await?;
-    let (rows, total) = figures::tally(
+    let (mut rows, total) = figures::tally(
         recs,
         |r: &FigureRecord| &r.figure,
         &q.range,
         &cal,
         |r, day| key_of(&view, q.group_by, r, day),
     );
+    label_windows(app, &view, q.group_by, &mut rows).await?;
     Ok(FigureReport {
         from: q.range.from,
         to: q.range.to,
@@ -317,24 +358,125 @@ pub async fn tally(
     })
 }
 
+/// The group of a counter sum under a grouping: from its key (department, item, hall,
+/// channel, district, level, window) or its period's first day.
+fn key_of_counter(
+    view: &CatalogView,
+    g: GroupBy,
+    key: Option<&CounterKey>,
+    day: NaiveDate,
+) -> Option<(String, String)> {
+    if let GroupBy::Period(p) = g {
+        return Some(p.key(day));
+    }
+    let k = key?;
+    let rec = FigureRecord {
+        case_id: 0,
+        department_id: k.department_id,
+        impl_code: k.impl_code.clone(),
+        figure: tongban_core::figures::CaseFigure {
+            online: k.online,
+            received_on: day,
+            accepted_on: None,
+            decided_on: None,
+            closed_on: None,
+            promised_due: None,
+            corrections: 0,
+            special_days: 0,
+            post_delivery: false,
+            suspended: false,
+        },
+        duration_wd: None,
+        window_id: k.window_id,
+    };
+    key_of(view, g, &rec, day)
+}
+
+/// The figures of a query and the durations of its decided cases (working days → cases),
+/// from the pre-aggregated counters: a few rows per period and group, whatever the number
+/// of cases.
+pub async fn counted(
+    app: &App,
+    q: &FigureQuery,
+) -> Result<(FigureReport, BTreeMap<u32, i64>), Error> {
+    let view = app.catalog().await?;
+    let filter = filter_of(&view, q)?;
+    let slice = match q.group_by {
+        GroupBy::Period(Period::Day) | GroupBy::Period(Period::Week) => Slice::Periods('d'),
+        GroupBy::Period(Period::Month) => Slice::Periods('m'),
+        GroupBy::Period(Period::Year) => Slice::Periods('y'),
+        _ => Slice::Groups,
+    };
+    let sums = app.store.counter_sums(&q.range, &filter, slice).await?;
+    let by_group = slice == Slice::Groups;
+    let overdue = app
+        .store
+        .open_overdue(q.range.to, &filter, by_group)
+        .await?;
+    let mut groups: BTreeMap<String, (String, Counts, u64)> = BTreeMap::new();
+    let mut total = Counts::default();
+    let mut total_overdue = 0u64;
+    for s in &sums {
+        total.add(&s.counts, 1);
+        if !s.counts.has_measures() {
+            continue;
+        }
+        let day = s.period.unwrap_or(q.range.from);
+        if let Some((k, label)) = key_of_counter(&view, q.group_by, s.key.as_ref(), day) {
+            groups
+                .entry(k)
+                .or_insert_with(|| (label, Counts::default(), 0))
+                .1
+                .add(&s.counts, 1);
+        }
+    }
+    for (key, n) in &overdue {
+        let n = (*n).max(0) as u64;
+        total_overdue += n;
+        let k = if key.is_city() { None } else { Some(key) };
+        if k.is_none() && !matches!(q.group_by, GroupBy::Period(_)) {
+            continue;
+        }
+        if let Some((k, label)) = key_of_counter(&view, q.group_by, k, q.range.to) {
+            groups
+                .entry(k)
+                .or_insert_with(|| (label, Counts::default(), 0))
+                .2 += n;
+        }
+    }
+    let durations = total.durations.clone();
+    let mut rows: Vec<FigureRow> = groups
+        .into_iter()
+        .map(|(k, (label, c, od))| c.row(k, label, od))
+        .collect();
+    label_windows(app, &view, q.group_by, &mut rows).await?;
+    Ok((
+        FigureReport {
+            from: q.range.from,
+            to: q.range.to,
+            group_by: q.group_by.code(),
+            rows,
+            total: total.row("total".into(), "合计".into(), total_overdue),
+        },
+        durations,
+    ))
+}
+
 /// The figures of a query.
 pub async fn case_figures(app: &App, q: &FigureQuery) -> Result<FigureReport, Error> {
+    Ok(counted(app, q).await?.0)
+}
+
+/// The same figures computed row by row from the cases' figures (the drill-down's
+/// records): the definition the counters must agree with.
+pub async fn case_figures_by_rows(app: &App, q: &FigureQuery) -> Result<FigureReport, Error> {
     let recs = records(app, q).await?;
     tally(app, q, &recs).await
 }
 
 /// Durations of the decided cases in buckets (for the distribution chart).
-pub async fn duration_buckets(
-    app: &App,
-    q: &FigureQuery,
-    recs: &[FigureRecord],
-) -> Result<Vec<(String, u64)>, Error> {
-    let cal = app.calendar().await?;
-    Ok(figures::duration_buckets(
-        recs.iter().map(|r| &r.figure),
-        &q.range,
-        &cal,
-    ))
+pub fn duration_buckets(durations: &BTreeMap<u32, i64>) -> Vec<(String, u64)> {
+    figures::buckets_of_histogram(durations)
 }
 
 /// The same figures over two ranges, side by side.

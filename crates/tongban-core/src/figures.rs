@@ -155,8 +155,11 @@ pub struct FigureRow {
     pub post_delivery: Ratio,
     pub duration_wd: Duration,
     pub special: SpecialDays,
-    /// 好评率 / 差评率: a hook for the ratings (issue 14); null until ratings exist.
+    /// 好评率: 好评 (levels 4–5) / ratings given in the range, appeal-upheld ones excluded.
+    /// Null only in the row-by-row computation, which does not read ratings.
     pub satisfaction: Option<Ratio>,
+    /// 差评率: 差评 (levels 1–2) / the same ratings.
+    pub dissatisfaction: Option<Ratio>,
 }
 
 fn round2(x: f64) -> f64 {
@@ -208,6 +211,7 @@ impl Tally {
                 days: self.special_days,
             },
             satisfaction: None,
+            dissatisfaction: None,
         }
     }
 
@@ -316,6 +320,349 @@ where
     (rows, total.row("total".into(), "合计".into()))
 }
 
+/// Working-day durations above this are counted at it (the histogram's cap; no real case
+/// lasts 10,000 working days, so medians stay exact).
+pub const DURATION_CAP: u32 = 10_000;
+
+/// Additive counts of one group on one day: the pre-aggregated counters kept in the case's
+/// transaction. A range's figures are the sum of its days' counts (plus the open-overdue
+/// count on its last day, the prefix sum of `od_start - od_end`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub received: i64,
+    pub online: i64,
+    pub accepted: i64,
+    pub decided: i64,
+    pub on_time: i64,
+    pub early: i64,
+    pub one_pass: i64,
+    pub post: i64,
+    pub overdue_closed: i64,
+    /// Sum of the working-day durations of the decided cases that have one.
+    pub dur_sum: i64,
+    pub special_cases: i64,
+    pub special_days: i64,
+    /// Cases that become overdue (and are open) from this day on.
+    pub od_start: i64,
+    /// Overdue cases that stop being open on this day.
+    pub od_end: i64,
+    /// 好差评: ratings given that day (appeal-upheld ones excluded), 好评 (levels 4–5) and
+    /// 差评 (levels 1–2) among them.
+    pub rated: i64,
+    pub good: i64,
+    pub bad: i64,
+    /// Decided cases by duration in working days (capped at [`DURATION_CAP`]).
+    pub durations: BTreeMap<u32, i64>,
+}
+
+impl Counts {
+    /// Adds `o` times `sign` (1 or -1); durations that come to zero are dropped.
+    pub fn add(&mut self, o: &Counts, sign: i64) {
+        self.received += sign * o.received;
+        self.online += sign * o.online;
+        self.accepted += sign * o.accepted;
+        self.decided += sign * o.decided;
+        self.on_time += sign * o.on_time;
+        self.early += sign * o.early;
+        self.one_pass += sign * o.one_pass;
+        self.post += sign * o.post;
+        self.overdue_closed += sign * o.overdue_closed;
+        self.dur_sum += sign * o.dur_sum;
+        self.special_cases += sign * o.special_cases;
+        self.special_days += sign * o.special_days;
+        self.od_start += sign * o.od_start;
+        self.od_end += sign * o.od_end;
+        self.rated += sign * o.rated;
+        self.good += sign * o.good;
+        self.bad += sign * o.bad;
+        for (wd, n) in &o.durations {
+            let e = self.durations.entry(*wd).or_default();
+            *e += sign * n;
+            if *e == 0 {
+                self.durations.remove(wd);
+            }
+        }
+    }
+
+    /// The scalar columns, in the order of [`Counts::COLUMNS`].
+    pub fn scalars(&self) -> [i64; 17] {
+        [
+            self.received,
+            self.online,
+            self.accepted,
+            self.decided,
+            self.on_time,
+            self.early,
+            self.one_pass,
+            self.post,
+            self.overdue_closed,
+            self.dur_sum,
+            self.special_cases,
+            self.special_days,
+            self.od_start,
+            self.od_end,
+            self.rated,
+            self.good,
+            self.bad,
+        ]
+    }
+
+    pub fn from_scalars(v: [i64; 17]) -> Counts {
+        Counts {
+            received: v[0],
+            online: v[1],
+            accepted: v[2],
+            decided: v[3],
+            on_time: v[4],
+            early: v[5],
+            one_pass: v[6],
+            post: v[7],
+            overdue_closed: v[8],
+            dur_sum: v[9],
+            special_cases: v[10],
+            special_days: v[11],
+            od_start: v[12],
+            od_end: v[13],
+            rated: v[14],
+            good: v[15],
+            bad: v[16],
+            durations: BTreeMap::new(),
+        }
+    }
+
+    /// The counters table's columns of the scalars.
+    pub const COLUMNS: [&'static str; 17] = [
+        "received",
+        "online_received",
+        "accepted",
+        "decided",
+        "on_time",
+        "early",
+        "one_pass",
+        "post",
+        "overdue_closed",
+        "dur_sum",
+        "special_cases",
+        "special_days",
+        "od_start",
+        "od_end",
+        "rated",
+        "good",
+        "bad",
+    ];
+
+    /// Counts a case received, accepted or decided (a group with only overdue marks or
+    /// nothing left is not a row of its own).
+    pub fn has_measures(&self) -> bool {
+        self.received != 0 || self.accepted != 0 || self.decided != 0 || self.rated != 0
+    }
+
+    /// What one rating adds on the day it was given.
+    pub fn of_rating(level: u8) -> Counts {
+        Counts {
+            rated: 1,
+            good: i64::from(crate::rating::is_good(level)),
+            bad: i64::from(crate::rating::is_bad(level)),
+            ..Counts::default()
+        }
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.scalars().iter().all(|x| *x == 0) && self.durations.values().all(|n| *n == 0)
+    }
+
+    /// The row of figures these counts give, with the open-overdue count on `to`.
+    pub fn row(&self, key: String, label: String, overdue_open: u64) -> FigureRow {
+        let u = |x: i64| x.max(0) as u64;
+        let n: i64 = self.durations.values().sum();
+        let duration_wd = if n <= 0 {
+            Duration {
+                mean: 0.0,
+                median: 0.0,
+            }
+        } else {
+            Duration {
+                mean: round2(self.dur_sum as f64 / n as f64),
+                median: median_of_histogram(&self.durations),
+            }
+        };
+        FigureRow {
+            key,
+            label,
+            received: u(self.received),
+            accepted: u(self.accepted),
+            decided: u(self.decided),
+            online: u(self.online),
+            online_share: Ratio::new(u(self.online), u(self.received)),
+            on_time: Ratio::new(u(self.on_time), u(self.decided)),
+            early: Ratio::new(u(self.early), u(self.decided)),
+            one_pass: Ratio::new(u(self.one_pass), u(self.decided)),
+            overdue: overdue_open + u(self.overdue_closed),
+            overdue_open,
+            overdue_closed: u(self.overdue_closed),
+            post_delivery: Ratio::new(u(self.post), u(self.decided)),
+            duration_wd,
+            special: SpecialDays {
+                cases: u(self.special_cases),
+                days: u(self.special_days),
+            },
+            satisfaction: Some(Ratio::new(u(self.good), u(self.rated))),
+            dissatisfaction: Some(Ratio::new(u(self.bad), u(self.rated))),
+        }
+    }
+}
+
+/// The median of a histogram of values, as [`mean_median`] computes it from the values
+/// themselves (the mean of the two middle values for an even count).
+pub fn median_of_histogram(h: &BTreeMap<u32, i64>) -> f64 {
+    let n: i64 = h.values().filter(|c| **c > 0).sum();
+    if n <= 0 {
+        return 0.0;
+    }
+    // The value at 0-based position `k` of the sorted values.
+    let at = |k: i64| {
+        let mut seen = 0i64;
+        for (v, c) in h {
+            if *c <= 0 {
+                continue;
+            }
+            seen += c;
+            if seen > k {
+                return *v;
+            }
+        }
+        0
+    };
+    if n % 2 == 1 {
+        f64::from(at(n / 2))
+    } else {
+        (f64::from(at(n / 2 - 1)) + f64::from(at(n / 2))) / 2.0
+    }
+}
+
+/// What one case adds to the counters, day by day, given its figure and its duration in
+/// working days (computed when it was decided). The same definitions as [`tally`].
+pub fn contributions(f: &CaseFigure, duration_wd: Option<u32>) -> Vec<(NaiveDate, Counts)> {
+    let mut out: Vec<(NaiveDate, Counts)> = Vec::with_capacity(4);
+    let mut at = |day: NaiveDate, g: &dyn Fn(&mut Counts)| {
+        if let Some((_, c)) = out.iter_mut().find(|(d, _)| *d == day) {
+            g(c);
+        } else {
+            let mut c = Counts::default();
+            g(&mut c);
+            out.push((day, c));
+        }
+    };
+    at(f.received_on, &|c| {
+        c.received += 1;
+        if f.online {
+            c.online += 1;
+        }
+    });
+    if let Some(a) = f.accepted_on {
+        at(a, &|c| c.accepted += 1);
+    }
+    if let Some(d) = f.decided_on {
+        at(d, &|c| {
+            c.decided += 1;
+            match f.promised_due {
+                Some(due) => {
+                    if d <= due {
+                        c.on_time += 1;
+                    }
+                    if d < due {
+                        c.early += 1;
+                    }
+                    if d > due {
+                        c.overdue_closed += 1;
+                    }
+                }
+                None => c.on_time += 1,
+            }
+            if f.corrections == 0 {
+                c.one_pass += 1;
+            }
+            if f.post_delivery {
+                c.post += 1;
+            }
+            if let Some(wd) = duration_wd {
+                c.dur_sum += i64::from(wd);
+                *c.durations.entry(wd.min(DURATION_CAP)).or_default() += 1;
+            }
+            if f.special_days > 0 {
+                c.special_cases += 1;
+                c.special_days += i64::from(f.special_days);
+            }
+        });
+    }
+    // Open and overdue on `to` exactly when start <= to < end (see `is_open_overdue`).
+    if let (Some(a), Some(due), false) = (f.accepted_on, f.promised_due, f.suspended) {
+        if let Some(next) = due.succ_opt() {
+            let start = next.max(a);
+            if f.closed_on.is_none_or(|c| start < c) {
+                at(start, &|c| c.od_start += 1);
+                if let Some(end) = f.closed_on {
+                    at(end, &|c| c.od_end += 1);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A range cut into whole years, whole months and days (the counters' grains), largest
+/// first where they fit: (grain, first period, last period) with grain `y`, `m` or `d`
+/// and periods `YYYY`, `YYYY-MM`, `YYYY-MM-DD`. `finest` limits the grains used (`d` for
+/// days only, `m` for months and days, `y` for all).
+pub fn segments(from: NaiveDate, to: NaiveDate, finest: char) -> Vec<(char, String, String)> {
+    use chrono::Datelike;
+    let mut out: Vec<(char, String, String)> = Vec::new();
+    let mut d = from;
+    while d <= to {
+        let year_end = NaiveDate::from_ymd_opt(d.year(), 12, 31).expect("date");
+        let month_end = NaiveDate::from_ymd_opt(d.year(), d.month(), 1)
+            .and_then(|m| m.checked_add_months(chrono::Months::new(1)))
+            .and_then(|m| m.pred_opt())
+            .expect("date");
+        let (grain, period, last) = if finest == 'y' && d.ordinal() == 1 && year_end <= to {
+            ('y', d.format("%Y").to_string(), year_end)
+        } else if finest != 'd' && d.day() == 1 && month_end <= to {
+            ('m', d.format("%Y-%m").to_string(), month_end)
+        } else {
+            ('d', d.to_string(), d)
+        };
+        match out.last_mut() {
+            Some((g, _, end)) if *g == grain => *end = period,
+            _ => out.push((grain, period.clone(), period)),
+        }
+        match last.succ_opt() {
+            Some(n) => d = n,
+            None => break,
+        }
+    }
+    out
+}
+
+/// Durations in the chart's buckets, from a histogram.
+pub fn buckets_of_histogram(h: &BTreeMap<u32, i64>) -> Vec<(String, u64)> {
+    BUCKETS
+        .iter()
+        .map(|(lo, hi, l)| {
+            let n: i64 = h.range(*lo..=*hi).map(|(_, c)| *c).sum();
+            (l.to_string(), n.max(0) as u64)
+        })
+        .collect()
+}
+
+const BUCKETS: &[(u32, u32, &str)] = &[
+    (0, 0, "当日"),
+    (1, 2, "1–2天"),
+    (3, 5, "3–5天"),
+    (6, 10, "6–10天"),
+    (11, 20, "11–20天"),
+    (21, u32::MAX, "20天以上"),
+];
+
 /// A period for trend grouping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -365,14 +712,7 @@ pub fn duration_buckets<'a>(
     r: &Range,
     cal: &WorkCalendar,
 ) -> Vec<(String, u64)> {
-    const EDGES: &[(u32, u32, &str)] = &[
-        (0, 0, "当日"),
-        (1, 2, "1–2天"),
-        (3, 5, "3–5天"),
-        (6, 10, "6–10天"),
-        (11, 20, "11–20天"),
-        (21, u32::MAX, "20天以上"),
-    ];
+    const EDGES: &[(u32, u32, &str)] = BUCKETS;
     let mut counts = vec![0u64; EDGES.len()];
     for f in figures {
         if !r.contains(f.decided_on) {
@@ -491,5 +831,93 @@ mod tests {
         assert_eq!(f.duration_wd(&cal), Some(3));
         f.special_days = 2;
         assert_eq!(f.duration_wd(&cal), Some(1));
+    }
+
+    #[test]
+    fn counters_give_the_same_rows_as_the_cases() {
+        let cal = WorkCalendar::builtin();
+        let mut figs = vec![
+            fig("2026-04-02", Some("2026-04-08"), "2026-04-10"),
+            fig("2026-04-01", Some("2026-04-09"), "2026-04-03"),
+            fig("2026-04-01", None, "2026-04-03"),
+            fig("2026-03-30", Some("2026-04-20"), "2026-04-02"),
+            fig("2026-03-02", Some("2026-03-04"), "2026-03-06"),
+            fig("2026-03-02", Some("2026-03-05"), "2026-03-06"),
+        ];
+        figs[1].corrections = 1;
+        figs[1].special_days = 2;
+        figs[2].online = false;
+        let mut suspended = fig("2026-03-02", None, "2026-03-04");
+        suspended.suspended = true;
+        figs.push(suspended);
+        let mut closed = fig("2026-03-02", None, "2026-03-04");
+        closed.closed_on = Some(d("2026-04-05"));
+        figs.push(closed);
+        for (from, to) in [
+            ("2026-03-01", "2026-04-30"),
+            ("2026-04-01", "2026-04-10"),
+            ("2026-03-03", "2026-03-31"),
+            ("2026-04-05", "2026-04-05"),
+        ] {
+            let r = Range {
+                from: d(from),
+                to: d(to),
+            };
+            let (_, want) = tally(&figs, |f| f, &r, &cal, |_, _| None);
+            let mut sum = Counts::default();
+            let mut prefix = 0i64;
+            for f in &figs {
+                for (day, c) in contributions(f, f.duration_wd(&cal)) {
+                    if r.contains(Some(day)) {
+                        sum.add(&c, 1);
+                    }
+                    if day <= r.to {
+                        prefix += c.od_start - c.od_end;
+                    }
+                }
+            }
+            let got = sum.row("total".into(), "合计".into(), prefix as u64);
+            assert_eq!(got, want, "{from}..{to}");
+        }
+    }
+
+    #[test]
+    fn the_median_of_a_histogram_is_the_median_of_the_values() {
+        let h = |v: &[u32]| {
+            let mut m = BTreeMap::new();
+            for x in v {
+                *m.entry(*x).or_insert(0i64) += 1;
+            }
+            m
+        };
+        for v in [
+            vec![5, 1, 3],
+            vec![4, 1, 3, 2],
+            vec![1, 1, 2, 9],
+            vec![7],
+            vec![2, 2, 2, 3, 3, 8],
+        ] {
+            let mut w = v.clone();
+            assert_eq!(median_of_histogram(&h(&v)), mean_median(&mut w).median);
+        }
+    }
+
+    #[test]
+    fn a_range_is_cut_into_years_months_and_days() {
+        let s = segments(d("2024-12-30"), d("2026-03-02"), 'y');
+        assert_eq!(
+            s,
+            vec![
+                ('d', "2024-12-30".into(), "2024-12-31".into()),
+                ('y', "2025".into(), "2025".into()),
+                ('m', "2026-01".into(), "2026-02".into()),
+                ('d', "2026-03-01".into(), "2026-03-02".into()),
+            ]
+        );
+        assert_eq!(
+            segments(d("2026-01-01"), d("2026-12-31"), 'm'),
+            vec![('m', "2026-01".into(), "2026-12".into())]
+        );
+        assert_eq!(segments(d("2026-01-01"), d("2026-01-03"), 'd').len(), 1);
     }
 }

@@ -22,6 +22,7 @@ impl Store {
     /// Writes many cases and their ledger events in one transaction (benchmark datasets).
     pub async fn bulk_insert_cases(&self, cases: &[BulkCase], actor: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        let mut counters = crate::figures::CounterBatch::default();
         for c in cases {
             let s = &c.state;
             let r = crate::db::query(
@@ -51,19 +52,37 @@ impl Store {
             // The figure as the ledger gives it: every event is stamped at submission.
             let day = crate::beijing_date(c.submitted_at);
             if let Some(figure) = crate::figures::fold_figure(c.events.iter().map(|e| (e, day))) {
-                crate::figures::put_record(
-                    &mut tx,
-                    &crate::figures::FigureRecord {
-                        case_id: id,
-                        department_id: c.department_id,
-                        impl_code: c.impl_code.clone(),
-                        figure,
-                    },
-                )
-                .await?;
+                let cal = crate::figures::calendar_in(&mut tx).await?;
+                let rec = crate::figures::FigureRecord {
+                    case_id: id,
+                    department_id: c.department_id,
+                    impl_code: c.impl_code.clone(),
+                    duration_wd: figure.duration_wd(&cal),
+                    figure,
+                    window_id: 0,
+                };
+                crate::figures::put_record(&mut tx, &rec, false).await?;
+                counters.add(&rec);
             }
             append_events(&mut tx, id, 0, &c.events, actor, c.submitted_at).await?;
         }
+        counters.flush(&mut tx).await?;
+        self.commit(tx).await?;
+        Ok(())
+    }
+
+    /// Writes many figure rows, with their counters, in one transaction (the figures-only
+    /// city of `bench seed --figures-only`: the projection without case rows or ledger).
+    pub async fn bulk_insert_figures(
+        &self,
+        recs: &[crate::figures::FigureRecord],
+        counters: crate::figures::CounterBatch,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for chunk in recs.chunks(200) {
+            crate::figures::put_records(&mut tx, chunk).await?;
+        }
+        counters.flush(&mut tx).await?;
         self.commit(tx).await?;
         Ok(())
     }

@@ -144,6 +144,7 @@ impl Store {
             nc.impl_code,
             &state,
             crate::beijing_date(now),
+            None,
         )
         .await?;
         // The ledger head last: on PostgreSQL its row lock orders every writer, so it is
@@ -501,6 +502,7 @@ pub(crate) async fn write_case_events(
             &rec.impl_code,
             s,
             today,
+            None,
         )
         .await?;
     }

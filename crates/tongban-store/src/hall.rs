@@ -575,6 +575,12 @@ impl Store {
             };
         }
         let done = q.execute(&mut *tx).await?;
+        // A ticket linked to an accepted case records the case's window in its figures.
+        if done.rows_affected() == 1 {
+            if let Some(Bind::I(id)) = binds.0.last() {
+                crate::figures::refresh_window(&mut tx, *id).await?;
+            }
+        }
         self.commit(tx).await?;
         Ok(done.rows_affected() == 1)
     }

@@ -273,6 +273,7 @@ impl Store {
             level: n.level,
         };
         append_in_tx(&mut tx, &n.case.case_no, &[event], n.rated_by, now).await?;
+        crate::figures::count_rating(&mut tx, id, 1).await?;
         self.commit(tx).await?;
         self.rating(id).await
     }
@@ -473,6 +474,7 @@ impl Store {
                 .bind(rating.id)
                 .execute(&mut *tx)
                 .await?;
+            crate::figures::count_rating(&mut tx, rating.id, -1).await?;
             let event = Event::RatingExcluded {
                 rating_id: rating.id,
                 reason: reason.into(),

@@ -200,6 +200,8 @@ struct CaseSection {
     dept_chart: String,
     duration_chart: String,
     table_title: String,
+    /// The grouping chosen on the page (empty: the drill-down department › item › month).
+    group_by: String,
     group_label: String,
     headers: Vec<&'static str>,
     rows: Vec<TableRow>,
@@ -291,11 +293,16 @@ fn tiles(t: &FigureRow) -> Vec<Tile> {
             detail: format!("涉及办结件 {} 件", t.special.cases),
             definition: "办结件中特别程序（检验、检测、听证等）占用的工作日，单列、不计入办理时长",
         },
-        Tile {
-            value: "—".into(),
-            label: "好评率 / 差评率",
-            detail: "好差评上线后显示".into(),
-            definition: "评价为好评 / 差评的件数 ÷ 评价件数（待好差评系统）",
+        {
+            let zero = tongban_core::indicators::Ratio::new(0, 0);
+            let good = t.satisfaction.unwrap_or(zero);
+            let bad = t.dissatisfaction.unwrap_or(zero);
+            Tile {
+                value: format!("{} / {}", pct(&good), pct(&bad)),
+                label: "好评率 / 差评率",
+                detail: format!("好评 {} · 差评 {} / 评价 {}", good.count, bad.count, good.of),
+                definition: "区间内的评价中，好评（满意、非常满意）/ 差评（不满意、非常不满意）的件数 ÷ 评价件数；申诉成立的评价不计",
+            }
         },
     ]
 }
@@ -315,6 +322,8 @@ const HEADERS: &[&str] = &[
     "平均时长",
     "中位时长",
     "特别程序天数",
+    "好评率",
+    "差评率",
 ];
 
 fn cells(r: &FigureRow) -> Vec<String> {
@@ -333,6 +342,8 @@ fn cells(r: &FigureRow) -> Vec<String> {
         format!("{:.2}", r.duration_wd.mean),
         format!("{}", r.duration_wd.median),
         r.special.days.to_string(),
+        r.satisfaction.map(|x| pct(&x)).unwrap_or_default(),
+        r.dissatisfaction.map(|x| pct(&x)).unwrap_or_default(),
     ]
 }
 
@@ -340,6 +351,12 @@ fn cells(r: &FigureRow) -> Vec<String> {
 /// item's months (with the case list below for staff).
 fn drill_group(p: &FigureParams) -> GroupBy {
     let has = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
+    // A grouping chosen on the page (hall, window, channel, district, level).
+    if let Some(g) = p.group_by.as_deref().and_then(GroupBy::parse) {
+        if !matches!(g, GroupBy::Period(_) | GroupBy::Department | GroupBy::Item) {
+            return g;
+        }
+    }
     if has(&p.item) {
         GroupBy::Period(tongban_core::figures::Period::Month)
     } else if has(&p.department) {
@@ -357,8 +374,7 @@ pub async fn case_section(
 ) -> Result<String, AppError> {
     let group = drill_group(p);
     let q = p.query(state, Some(group.code()))?;
-    let recs = an::records(&state.app, &q).await?;
-    let report = an::tally(&state.app, &q, &recs).await?;
+    let (report, durations) = an::counted(&state.app, &q).await?;
     let period = p
         .period
         .clone()
@@ -367,7 +383,7 @@ pub async fn case_section(
     let mut tq = q.clone();
     tq.group_by =
         GroupBy::parse(&period).unwrap_or(GroupBy::Period(tongban_core::figures::Period::Month));
-    let trend = an::tally(&state.app, &tq, &recs).await?;
+    let trend = an::case_figures(&state.app, &tq).await?;
     let labels: Vec<String> = trend.rows.iter().map(|r| r.label.clone()).collect();
     let trend_chart = line_chart(
         &labels,
@@ -386,7 +402,11 @@ pub async fn case_section(
     );
     let mut dq = q.clone();
     dq.group_by = GroupBy::Department;
-    let by_dept = an::tally(&state.app, &dq, &recs).await?;
+    let by_dept = if group == GroupBy::Department {
+        report.clone()
+    } else {
+        an::case_figures(&state.app, &dq).await?
+    };
     let max = by_dept
         .rows
         .iter()
@@ -406,7 +426,7 @@ pub async fn case_section(
             .collect::<Vec<_>>(),
         max,
     );
-    let buckets = an::duration_buckets(&state.app, &q, &recs).await?;
+    let buckets = an::duration_buckets(&durations);
     let bmax = buckets.iter().map(|b| b.1 as f64).fold(0.0, f64::max);
     let duration_chart = bar_chart(
         &buckets
@@ -516,10 +536,10 @@ pub async fn case_section(
         trend_chart,
         dept_chart,
         duration_chart,
-        table_title: match group {
-            GroupBy::Department => "按部门".into(),
-            GroupBy::Item => "按事项".into(),
-            _ => "按月".into(),
+        table_title: format!("按{}", group.label()),
+        group_by: match group {
+            GroupBy::Period(_) | GroupBy::Department | GroupBy::Item => String::new(),
+            g => g.code().to_string(),
         },
         group_label: group.label().into(),
         headers: HEADERS.to_vec(),

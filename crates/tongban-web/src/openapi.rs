@@ -40,7 +40,7 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
     (
         "get",
         "/api/v1/analytics/cases",
-        "Case figures (from, to, group_by=department|item|hall|channel|district|level|day|week|month|year, department, item, level, district): rows and total with counts, numerators and denominators",
+        "Case figures (from, to, group_by=department|item|hall|window|channel|district|level|day|week|month|year, department, item, level, district): rows and total with counts, numerators and denominators; window groups by the hall window that accepted the case (key 0: not accepted at a window); satisfaction carries 好评率 and the rating counts",
         false,
     ),
     (

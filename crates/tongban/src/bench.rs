@@ -624,7 +624,12 @@ async fn engine_instance(
 
 /// `tongban bench seed`: a realistic city of `cases` cases spread over 2019–2026 in every
 /// state, with their ledger events, for query latencies and bytes per case.
-pub async fn seed(database_url: &str, cases: usize) -> Result<()> {
+///
+/// With `figures_only`, the cases are written straight into the case-figures projection and
+/// its counters (no case rows, no ledger): a city of tens of millions of cases for the
+/// figures' latency in reasonable time. Such figures have no ledger behind them, so
+/// `analytics rebuild` would remove them; rebuild is measured on a full seed.
+pub async fn seed(database_url: &str, cases: usize, figures_only: bool) -> Result<()> {
     let store = Store::open(database_url).await?;
     let now = chrono::Utc::now();
     crate::demo::seed(&store, now).await?;
@@ -673,9 +678,16 @@ pub async fn seed(database_url: &str, cases: usize) -> Result<()> {
     let span_days = (chrono::NaiveDate::from_ymd_opt(2026, 11, 20).expect("date") - first_day)
         .num_days() as u64;
     let mut batch = Vec::with_capacity(1000);
+    let mut figures: Vec<tongban_store::figures::FigureRecord> = Vec::with_capacity(5000);
+    let mut counters = tongban_store::figures::CounterBatch::default();
     for n in 0..cases {
         let it = &items[(next() % items.len() as u64) as usize];
-        let day = first_day + chrono::Duration::days((next() % span_days) as i64);
+        // The figures-only city is written day by day (its counters gathered in memory).
+        let day = if figures_only {
+            first_day + chrono::Duration::days((n as u64 * span_days / cases as u64) as i64)
+        } else {
+            first_day + chrono::Duration::days((next() % span_days) as i64)
+        };
         let applicant = if n % 20_000 == 0 {
             zhangsan.id
         } else {
@@ -788,6 +800,36 @@ pub async fn seed(database_url: &str, cases: usize) -> Result<()> {
             }
             events.extend(evs);
         }
+        if figures_only {
+            let Some(figure) = tongban_store::figures::fold_figure(events.iter().map(|e| (e, day)))
+            else {
+                continue;
+            };
+            let rec = tongban_store::figures::FigureRecord {
+                case_id: 1_000_000_000 + n as i64,
+                department_id: it.department_id,
+                impl_code: it.item.impl_code.clone(),
+                duration_wd: figure.duration_wd(&cal),
+                figure,
+                window_id: 0,
+            };
+            counters.add(&rec);
+            figures.push(rec);
+            if figures.len() == 5000 {
+                // Days more than 120 days back get nothing more from the cases still to come.
+                let done = counters.split_before(day - chrono::Duration::days(120));
+                store.bulk_insert_figures(&figures, done).await?;
+                figures.clear();
+                if (n + 1) % 500_000 == 0 {
+                    println!(
+                        "  {} cases ({:.0} /s)",
+                        n + 1,
+                        (n + 1) as f64 / start.elapsed().as_secs_f64()
+                    );
+                }
+            }
+            continue;
+        }
         let submitted_at = day.and_hms_opt(1, 0, 0).expect("time").and_utc();
         batch.push(tongban_store::cases::BulkCase {
             // 办件编号 as the platform makes them: region + date + 6-digit sequence.
@@ -819,6 +861,17 @@ pub async fn seed(database_url: &str, cases: usize) -> Result<()> {
     }
     if !batch.is_empty() {
         store.bulk_insert_cases(&batch, "seed").await?;
+    }
+    if figures_only {
+        store
+            .bulk_insert_figures(&figures, std::mem::take(&mut counters))
+            .await?;
+        println!(
+            "seeded {cases} case figures (figures only) in {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
+        store.close().await;
+        return Ok(());
     }
     println!(
         "seeded {cases} cases in {:.1} s",
@@ -915,6 +968,58 @@ pub async fn queries(database_url: Option<String>, samples: usize) -> Result<()>
                 .bearer_auth(&supervisor),
         ),
     ];
+    // 大数据分析: the figures API and the dashboard, over the ranges people ask for.
+    let item = sample_cases
+        .first()
+        .map(|c| c.impl_code.clone())
+        .unwrap_or_default();
+    let a = format!("{base}/api/v1/analytics");
+    for (name, url) in [
+        (
+            "figures: year by month",
+            format!("{a}/cases?from=2026-01-01&to=2026-11-20&group_by=month"),
+        ),
+        (
+            "figures: year by dept",
+            format!("{a}/cases?from=2026-01-01&to=2026-11-20&group_by=department"),
+        ),
+        (
+            "figures: 3 years by item",
+            format!("{a}/cases?from=2023-11-21&to=2026-11-20&group_by=item"),
+        ),
+        (
+            "figures: 3 yrs by channel",
+            format!("{a}/cases?from=2023-11-21&to=2026-11-20&group_by=channel"),
+        ),
+        (
+            "figures: 90 days by day",
+            format!("{a}/cases?from=2026-08-23&to=2026-11-20&group_by=day"),
+        ),
+        (
+            "figures: year by week",
+            format!("{a}/cases?from=2025-11-21&to=2026-11-20&group_by=week"),
+        ),
+        (
+            "figures: city by district",
+            format!("{a}/cases?from=2025-03-17&to=2026-10-09&group_by=district&level=city"),
+        ),
+        (
+            "figures: item by month",
+            format!("{a}/cases?from=2024-01-01&to=2026-11-20&group_by=month&item={item}"),
+        ),
+        (
+            "figures: before/after",
+            format!(
+                "{a}/compare?before_from=2024-01-01&before_to=2024-12-31&from=2025-01-01&to=2025-12-31&group_by=item"
+            ),
+        ),
+        (
+            "dashboard page /stats",
+            format!("{base}/stats?from=2026-01-01&to=2026-11-20"),
+        ),
+    ] {
+        ops.push((name, http.get(url)));
+    }
     if let Some(id) = &licence {
         ops.push((
             "licence verify",
@@ -923,7 +1028,7 @@ pub async fn queries(database_url: Option<String>, samples: usize) -> Result<()>
         ));
     }
     println!(
-        "{:<22} {:>8} {:>9} {:>9}",
+        "{:<26} {:>8} {:>9} {:>9}",
         "query", "samples", "p50 ms", "p99 ms"
     );
     for (name, req) in ops {
@@ -941,7 +1046,7 @@ pub async fn queries(database_url: Option<String>, samples: usize) -> Result<()>
         }
         v.sort_unstable();
         println!(
-            "{name:<22} {:>8} {:>9.2} {:>9.2}",
+            "{name:<26} {:>8} {:>9.2} {:>9.2}",
             v.len(),
             pct(&v, 0.5),
             pct(&v, 0.99)

@@ -3,10 +3,10 @@
 //! the projection checked against the ledger; level filters; drill-down authorization.
 
 use super::workflow::{apply_online, scj_item};
-use super::{get, page_text, App, SeedTime};
+use super::{get, page_text, post, received_on_paper, App, SeedTime};
 use chrono::NaiveDate;
 use reqwest::{Client, StatusCode};
-use serde_json::Value;
+use serde_json::{json, Value};
 use tongban_core::case::{Event, Outcome};
 use tongban_store::supervision::SupervisionWrite;
 
@@ -178,10 +178,9 @@ async fn case_figures_follow_their_definitions(app: App) {
         ),
         (Some(1), Some(2))
     );
-    assert!(
-        t["satisfaction"].is_null(),
-        "ratings are a hook until issue 14"
-    );
+    // No ratings yet: 0 of 0.
+    assert_eq!(ratio(&t["satisfaction"]), (0, 0, 0.0));
+    assert_eq!(ratio(&t["dissatisfaction"]), (0, 0, 0.0));
     let rows = v["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["key"], code.as_str());
@@ -224,6 +223,7 @@ async fn case_figures_follow_their_definitions(app: App) {
         .await
         .unwrap();
     assert!(r.differences.is_empty(), "{:?}", r.differences);
+    assert_eq!(r.counter_differences, 0, "{:?}", r.counter_examples);
     assert_eq!(r.cases, 5);
 }
 on_each_backend!(case_figures_follow_their_definitions);
@@ -368,3 +368,375 @@ async fn drill_down_shows_cases_to_staff_only(app: App) {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 on_each_backend!(drill_down_shows_cases_to_staff_only);
+
+/// The figures of a query, from the counters and row by row, as JSON.
+async fn both_ways(
+    app: &App,
+    from: &str,
+    to: &str,
+    group_by: &str,
+    item: Option<&str>,
+) -> (Value, Value) {
+    let q = tongban_app::analytics::FigureQuery::parse(from, to, group_by, None, item, None, None)
+        .unwrap();
+    let counted = tongban_app::analytics::case_figures(&app.state.app, &q)
+        .await
+        .unwrap();
+    let rows = tongban_app::analytics::case_figures_by_rows(&app.state.app, &q)
+        .await
+        .unwrap();
+    // The row-by-row computation does not read ratings: compare everything else.
+    let strip = |mut v: Value| {
+        for r in v["rows"].as_array_mut().unwrap().iter_mut() {
+            r.as_object_mut().unwrap().remove("satisfaction");
+            r.as_object_mut().unwrap().remove("dissatisfaction");
+        }
+        v["total"].as_object_mut().unwrap().remove("satisfaction");
+        v["total"]
+            .as_object_mut()
+            .unwrap()
+            .remove("dissatisfaction");
+        v
+    };
+    (
+        strip(serde_json::to_value(counted).unwrap()),
+        strip(serde_json::to_value(rows).unwrap()),
+    )
+}
+
+/// The pre-aggregated counters give exactly the figures computed case by case, for every
+/// grouping and ranges that cut the hand-built cases (清明, 补正, 特别程序) in different places,
+/// with and without the item filter (the demo's cases count too).
+async fn counters_agree_with_the_cases_row_by_row(app: App) {
+    let (code, _) = hand_built_cases(&app).await;
+    let groupings = [
+        "department",
+        "item",
+        "hall",
+        "channel",
+        "district",
+        "level",
+        "day",
+        "week",
+        "month",
+        "year",
+    ];
+    let ranges = [
+        ("2026-03-01", "2026-04-30"),
+        ("2026-04-01", "2026-04-10"),
+        ("2026-04-03", "2026-04-08"),
+        ("2026-03-02", "2026-03-02"),
+        ("2026-04-04", "2026-04-06"),
+        ("2025-12-15", "2026-12-31"),
+        ("2024-01-01", "2026-11-30"),
+    ];
+    for g in groupings {
+        for (from, to) in ranges {
+            for item in [Some(code.as_str()), None] {
+                let (counted, rows) = both_ways(&app, from, to, g, item).await;
+                assert_eq!(counted, rows, "{g} {from}..{to} {item:?}");
+            }
+        }
+    }
+    // A decided case's median: an even count (3 and 5 → 4) from the duration histogram.
+    let (counted, _) = both_ways(&app, "2026-04-09", "2026-04-30", "item", Some(&code)).await;
+    assert_eq!(counted["total"]["duration_wd"]["median"], 4.0);
+}
+on_each_backend!(counters_agree_with_the_cases_row_by_row);
+
+/// `analytics rebuild` finds a corrupted counter, a corrupted duration bucket and a
+/// corrupted case figure, reports them, repairs them, and then agrees with the live figures.
+async fn rebuild_detects_and_repairs_corrupted_counters(app: App) {
+    let (code, _) = hand_built_cases(&app).await;
+    let store = &app.db().store;
+    let url =
+        format!("/api/v1/analytics/cases?from=2026-03-01&to=2026-04-30&group_by=item&item={code}");
+    let (_, good) = anon(&app, &url).await;
+    assert_eq!(good["total"]["decided"], 3);
+    let n = store
+        .debug_execute(
+            "UPDATE figure_counters SET decided = decided + 7 WHERE grain = 'm' AND period = '2026-04' AND department_id <> 0 AND decided > 0 AND 1 = $1",
+            1,
+        )
+        .await
+        .unwrap();
+    assert!(n >= 1);
+    store
+        .debug_execute(
+            "UPDATE figure_durations SET n = n + 2 WHERE grain = 'd' AND period = '2026-04-09' AND department_id = 0 AND wd = $1",
+            5,
+        )
+        .await
+        .unwrap();
+    store
+        .debug_execute(
+            "INSERT INTO figure_counters (grain, period, department_id, impl_code, online, window_id, received, online_received, accepted, decided, on_time, early, one_pass, post, overdue_closed, dur_sum, special_cases, special_days, od_start, od_end, rated, good, bad) \
+             VALUES ('d', '1999-01-01', 0, '*', 0, 0, $1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)",
+            4,
+        )
+        .await
+        .unwrap();
+    let (_, bad) = anon(&app, &url).await;
+    assert_eq!(bad["total"]["decided"], 10, "the corruption shows");
+
+    let r = tongban_app::analytics::rebuild(&app.state.app, true)
+        .await
+        .unwrap();
+    assert_eq!(r.figure_differences, 0);
+    // The month row, the day row's duration bucket (day, and the city-wide row), the stray row.
+    assert!(r.counter_differences >= 3, "{:?}", r.counter_examples);
+    assert!(
+        r.counter_examples.iter().any(|e| e.contains("2026-04")),
+        "{:?}",
+        r.counter_examples
+    );
+    assert!(r.counter_examples.iter().any(|e| e.contains("1999-01-01")));
+    // A dry run repairs nothing.
+    assert_eq!(anon(&app, &url).await.1["total"]["decided"], 10);
+
+    let r = tongban_app::analytics::rebuild(&app.state.app, false)
+        .await
+        .unwrap();
+    assert!(r.counter_differences >= 3);
+    let (_, repaired) = anon(&app, &url).await;
+    assert_eq!(repaired, good);
+    let r = tongban_app::analytics::rebuild(&app.state.app, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.figure_differences, r.counter_differences),
+        (0, 0),
+        "{:?}",
+        r.counter_examples
+    );
+
+    // A case figure whose duration was tampered with: the figure and its counters.
+    store
+        .debug_execute(
+            "UPDATE case_figures SET duration_wd = 99 WHERE duration_wd IS NOT NULL AND case_id = (SELECT MAX(case_id) FROM case_figures WHERE duration_wd IS NOT NULL) AND $1 = 1",
+            1,
+        )
+        .await
+        .unwrap();
+    let r = tongban_app::analytics::rebuild(&app.state.app, false)
+        .await
+        .unwrap();
+    assert_eq!(r.figure_differences, 1, "{:?}", r.differences);
+    let r = tongban_app::analytics::rebuild(&app.state.app, true)
+        .await
+        .unwrap();
+    assert_eq!((r.figure_differences, r.counter_differences), (0, 0));
+    assert_eq!(anon(&app, &url).await.1, good);
+}
+on_each_backend!(rebuild_detects_and_repairs_corrupted_counters);
+
+/// The id of a comprehensive window of 市民之家 and the hall's code.
+async fn civic_window(app: &App) -> (String, i64) {
+    let (_, halls) = anon(app, "/api/v1/halls").await;
+    let h = halls
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "市民之家")
+        .expect("市民之家")
+        .clone();
+    let w = h["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["kind"] == "comprehensive")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    (h["code"].as_str().unwrap().to_string(), w)
+}
+
+async fn command(app: &App, token: &str, no: &str, mut body: Value) {
+    let (_, c) = get(app, token, &format!("/api/v1/cases/{no}")).await;
+    body["expected_version"] = c["version"].clone();
+    let (s, v) = post(app, token, &format!("/api/v1/cases/{no}/commands"), body).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+/// A walk-in served at the window becomes a case there (received on paper).
+async fn served_at_window(app: &App, hall: &str, w: i64, item: &str) -> (i64, String) {
+    let clerk = app.token("clerk").await;
+    let (s, t) = post(
+        app,
+        "",
+        &format!("/api/v1/halls/{hall}/tickets"),
+        json!({ "item": item }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let (s, t) = post(app, &clerk, &format!("/api/v1/windows/{w}/call"), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    let id = t["id"].as_i64().unwrap();
+    let (s, _) = post(
+        app,
+        &clerk,
+        &format!("/api/v1/tickets/{id}/serve"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let items = app.db().store.all_items().await.unwrap();
+    let it = items.iter().find(|i| i.item.impl_code == item).unwrap();
+    let (s, case) = post(
+        app,
+        &clerk,
+        "/api/v1/cases",
+        json!({ "item": item, "materials": received_on_paper(it), "applicant": { "kind": "person", "id_number": "431302198503150024", "name": "张三" } }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{case}");
+    (id, case["case_no"].as_str().unwrap().to_string())
+}
+
+/// 受理 at a window records the window (whether the ticket is linked before or after the
+/// acceptance); `group_by=window` counts by it and names it; 好评率 / 差评率 come from the
+/// ratings, an upheld appeal taking its rating out; counters agree with the cases and with
+/// the ledger's rebuild.
+async fn window_grouping_and_ratings_in_the_figures(app: App) {
+    let (hall, w) = civic_window(&app).await;
+    let (item, _) = scj_item(&app).await;
+    let clerk = app.token("clerk").await;
+    // A: the ticket is finished with the case, then the case is accepted.
+    let (ta, a) = served_at_window(&app, &hall, w, &item).await;
+    let (s, v) = post(
+        &app,
+        &clerk,
+        &format!("/api/v1/tickets/{ta}/finish"),
+        json!({ "case_no": a }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    command(&app, &clerk, &a, json!({ "action": "accept" })).await;
+    // B: accepted first, the ticket linked afterwards.
+    let (tb, b) = served_at_window(&app, &hall, w, &item).await;
+    command(&app, &clerk, &b, json!({ "action": "accept" })).await;
+    let (s, v) = post(
+        &app,
+        &clerk,
+        &format!("/api/v1/tickets/{tb}/finish"),
+        json!({ "case_no": b }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // C: online, accepted without a window.
+    let zs = app.token("zhangsan").await;
+    let (_, required) = scj_item(&app).await;
+    let (s, c) = apply_online(&app, &zs, &item, &required, "win-c").await;
+    assert_eq!(s, StatusCode::CREATED);
+    let c = c["case_no"].as_str().unwrap().to_string();
+    command(&app, &clerk, &c, json!({ "action": "accept" })).await;
+
+    let url = format!(
+        "/api/v1/analytics/cases?from=2026-03-01&to=2026-03-31&group_by=window&item={item}"
+    );
+    let (s, v) = anon(&app, &url).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["group_by"], "window");
+    let rows = v["rows"].as_array().unwrap();
+    let at = rows
+        .iter()
+        .find(|r| r["key"] == w.to_string().as_str())
+        .expect("the window's row");
+    assert_eq!(at["accepted"], 2, "{v}");
+    assert!(at["label"].as_str().unwrap().contains("市民之家"), "{at}");
+    let none = rows
+        .iter()
+        .find(|r| r["key"] == "0")
+        .expect("not at a window");
+    assert_eq!(none["accepted"], 1);
+    assert_eq!(none["label"], "未经窗口受理");
+    let (counted, by_rows) =
+        both_ways(&app, "2026-03-01", "2026-03-31", "window", Some(&item)).await;
+    assert_eq!(counted, by_rows);
+    let html = page_text(
+        &Client::new(),
+        app.url(&format!(
+            "/stats?from=2026-03-01&to=2026-03-31&group_by=window&item={item}"
+        )),
+    )
+    .await;
+    assert!(
+        html.contains("按受理窗口") && html.contains("市民之家"),
+        "{html}"
+    );
+
+    // Ratings: A 非常满意, B 非常不满意 (appealed and upheld), C 基本满意.
+    let rate = |no: String, level: u8| {
+        let app = &app;
+        let zs = zs.clone();
+        async move {
+            let (s, r) = post(
+                app,
+                &zs,
+                &format!("/api/v1/cases/{no}/ratings"),
+                json!({ "level": level, "channel": "web", "stage": "acceptance" }),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED, "{r}");
+            r["id"].as_i64().unwrap()
+        }
+    };
+    rate(a.clone(), 5).await;
+    let bad = rate(b.clone(), 1).await;
+    rate(c.clone(), 3).await;
+    let (_, v) = anon(&app, &url).await;
+    assert_eq!(ratio(&v["total"]["satisfaction"]), (1, 3, 0.3333));
+    assert_eq!(ratio(&v["total"]["dissatisfaction"]), (1, 3, 0.3333));
+    let at = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == w.to_string().as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(ratio(&at["satisfaction"]), (1, 2, 0.5));
+    let head = app.token("head").await;
+    let (s, e) = post(
+        &app,
+        &head,
+        &format!("/api/v1/ratings/{bad}/appeal"),
+        json!({ "reason": "申请人误触", "evidence": "大厅录像" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    let sup = app.token("supervisor").await;
+    let (s, e) = post(
+        &app,
+        &sup,
+        &format!("/api/v1/ratings/{bad}/appeal/decision"),
+        json!({ "upheld": true, "reason": "经核实为误触" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let (_, v) = anon(&app, &url).await;
+    assert_eq!(ratio(&v["total"]["satisfaction"]), (1, 2, 0.5));
+    assert_eq!(ratio(&v["total"]["dissatisfaction"]), (0, 2, 0.0));
+    // The dashboard shows the tile.
+    let html = page_text(
+        &Client::new(),
+        app.url(&format!("/stats?from=2026-03-01&to=2026-03-31&item={item}")),
+    )
+    .await;
+    assert!(html.contains("好评率") && html.contains("差评率"), "{html}");
+    // The rebuild from the ledger agrees with all of it.
+    let r = tongban_app::analytics::rebuild(&app.state.app, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.figure_differences, r.counter_differences),
+        (0, 0),
+        "{:?} {:?}",
+        r.differences,
+        r.counter_examples
+    );
+    // Refused: an unknown grouping names the window among the choices.
+    let (s, v) = anon(&app, "/api/v1/analytics/cases?group_by=counter").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(v["message"].as_str().unwrap().contains("window"));
+}
+on_each_backend!(window_grouping_and_ratings_in_the_figures);
