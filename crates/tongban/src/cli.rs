@@ -383,7 +383,11 @@ async fn check_writable(cfg: &config::Config, store: &Store) -> anyhow::Result<(
             "the database {} does not accept writes (read-only file, directory or server?): {e}",
             redact_url(&cfg.database_url)
         )
-    })
+    })?;
+    cfg.objects
+        .check()
+        .await
+        .map_err(|e| anyhow::anyhow!("the object store is not usable: {e}"))
 }
 
 /// The application as configured: public address, supervision thresholds.
@@ -395,6 +399,7 @@ fn app_of(cfg: &config::Config, store: Store) -> tongban_app::App {
     app.security = cfg.security;
     app.rating_rectify_days = cfg.rating_rectify_days;
     app.hall = cfg.hall.clone();
+    app.objects = cfg.objects.clone();
     app
 }
 
@@ -570,8 +575,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup { dest } => {
             let cfg = config::load(&overrides(&cli.global, None))?;
             let store = open(&cfg).await?;
-            let objects = tongban_store::objects::ObjectStore::new(cfg.data_dir.join("objects"));
-            let m = tongban_app::backup::backup(&store, &cfg.database_url, &objects, &dest).await?;
+            let m =
+                tongban_app::backup::backup(&store, &cfg.database_url, &cfg.objects, &dest).await?;
             println!(
                 "backup written to {}: database ({}) and {} objects, manifest.json",
                 dest.display(),
@@ -582,7 +587,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Restore { src, force } => {
             let cfg = config::load(&overrides(&cli.global, None))?;
-            let m = tongban_app::backup::restore(&src, &cfg.data_dir, &cfg.database_url, force)?;
+            let m = tongban_app::backup::restore(
+                &src,
+                &cfg.data_dir,
+                &cfg.database_url,
+                &cfg.objects,
+                force,
+            )
+            .await?;
             // Opening runs any newer migrations on the restored database.
             open(&cfg).await?;
             println!(
