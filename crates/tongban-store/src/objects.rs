@@ -125,7 +125,6 @@ impl ObjectStore {
                 }
                 let store = object_store::aws::AmazonS3Builder::new()
                     .with_endpoint(s.endpoint.trim_end_matches('/'))
-                    .with_allow_http(url.scheme() == "http")
                     .with_virtual_hosted_style_request(false)
                     .with_bucket_name(&s.bucket)
                     .with_region(&s.region)
@@ -137,8 +136,10 @@ impl ObjectStore {
                         retry_timeout: std::time::Duration::from_secs(10),
                         ..Default::default()
                     })
+                    // (These options replace the builder's: allow_http is set in them.)
                     .with_client_options(
                         object_store::ClientOptions::new()
+                            .with_allow_http(url.scheme() == "http")
                             .with_connect_timeout(std::time::Duration::from_secs(5)),
                     )
                     .build()

@@ -169,9 +169,14 @@ enum BenchCmd {
         /// Seconds to run.
         #[arg(long, default_value = "30s")]
         duration: String,
-        /// Target an already running server instead of starting one.
-        #[arg(long)]
-        url: Option<String>,
+        /// Target already running servers instead of starting one: repeat the flag or
+        /// separate URLs with commas; clients are spread over them round-robin.
+        #[arg(long, value_delimiter = ',')]
+        url: Vec<String>,
+        /// Without --url: start this many `tongban serve` nodes on the one database (give
+        /// --database-url for PostgreSQL) and spread the clients over them.
+        #[arg(long, default_value_t = 1)]
+        nodes: usize,
     },
     /// Seed a realistic city of N cases (every state, 2019–2026) into --database-url.
     Seed {
@@ -661,8 +666,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 BenchCmd::Lifecycle {
                     clients,
                     duration,
-                    url: target,
-                } => crate::bench::lifecycle(url, target, clients, parse_seconds(&duration)?).await,
+                    url: targets,
+                    nodes,
+                } => {
+                    crate::bench::lifecycle(url, targets, nodes, clients, parse_seconds(&duration)?)
+                        .await
+                }
                 BenchCmd::Seed { cases } => {
                     let cfg = config::load(&overrides(&cli.global, None))?;
                     crate::bench::seed(&cfg.database_url, cases).await
