@@ -88,11 +88,12 @@ pub async fn backup(
     for sha in shas {
         let bytes = objects
             .get(&sha)
+            .await
             .with_context(|| format!("对象 {sha} 缺失，无法备份"))?;
         if hex::encode(Sha256::digest(&bytes)) != sha {
             bail!("对象 {sha} 的内容与其哈希不符，无法备份");
         }
-        target.put(&bytes)?;
+        target.put(&bytes).await?;
         entries.push(ObjectEntry {
             sha256: sha,
             size: bytes.len() as u64,
@@ -114,12 +115,14 @@ pub async fn backup(
 }
 
 /// Restores a backup into `data_dir` (SQLite) or the database at `database_url`
-/// (PostgreSQL, through `pg_restore`). Every file is checked against the manifest first;
-/// a target that already holds a database or objects is refused unless `force`.
-pub fn restore(
+/// (PostgreSQL, through `pg_restore`), and its objects into `objects` (the configured
+/// store: a local directory or an S3 bucket). Every file is checked against the manifest
+/// first; a target that already holds a database or objects is refused unless `force`.
+pub async fn restore(
     src: &Path,
     data_dir: &Path,
     database_url: &str,
+    objects: &ObjectStore,
     force: bool,
 ) -> anyhow::Result<Manifest> {
     let manifest: Manifest = serde_json::from_str(
@@ -135,15 +138,18 @@ pub fn restore(
     }
     let from = ObjectStore::new(src.join("objects"));
     for o in &manifest.objects {
-        if !from.verify(&o.sha256).unwrap_or(false) {
+        if !from.verify(&o.sha256).await.unwrap_or(false) {
             bail!("备份中的对象 {} 缺失或与其哈希不符", o.sha256);
         }
     }
-    let objects_dir = data_dir.join("objects");
+    let objects_occupied = !objects
+        .is_empty()
+        .await
+        .with_context(|| format!("cannot list {}", objects.describe()))?;
     match manifest.backend.as_str() {
         "sqlite" => {
             let db = sqlite_path(database_url, data_dir);
-            let occupied = db.exists() || !is_empty_dir(&objects_dir);
+            let occupied = db.exists() || objects_occupied;
             if occupied && !force {
                 bail!(
                     "目标 {} 已有数据库或材料文件；确认要覆盖请加 --force",
@@ -165,6 +171,12 @@ pub fn restore(
             if !database_url.starts_with("postgres") {
                 bail!("这是 PostgreSQL 的备份：请用 --database-url 指定要恢复到的数据库");
             }
+            if objects_occupied && !force {
+                bail!(
+                    "目标对象存储（{}）已有材料文件；确认要覆盖请加 --force",
+                    objects.describe()
+                );
+            }
             let mut cmd = std::process::Command::new("pg_restore");
             cmd.args(["--no-owner", "--dbname", database_url]);
             if force {
@@ -185,9 +197,13 @@ pub fn restore(
         }
         other => bail!("不认识的数据库类型：{other}"),
     }
-    let to = ObjectStore::new(&objects_dir);
     for o in &manifest.objects {
-        to.put(&from.get(&o.sha256)?)?;
+        objects
+            .put(&from.get(&o.sha256).await?)
+            .await
+            .with_context(|| {
+                format!("cannot write object {} to {}", o.sha256, objects.describe())
+            })?;
     }
     Ok(manifest)
 }
@@ -207,7 +223,7 @@ fn sqlite_path(database_url: &str, data_dir: &Path) -> std::path::PathBuf {
 pub async fn verify_objects(store: &Store, objects: &ObjectStore) -> anyhow::Result<Vec<String>> {
     let mut problems = Vec::new();
     for (case_no, sha) in store.case_file_refs().await? {
-        match objects.verify(&sha) {
+        match objects.verify(&sha).await {
             Ok(true) => {}
             Ok(false) => problems.push(format!(
                 "object {sha} of case {case_no} is corrupt (its bytes no longer match its SHA-256)"

@@ -401,12 +401,7 @@ pub async fn store_uploads(
     for f in files {
         let media =
             tongban_store::objects::sniff_material(&f.bytes).unwrap_or("application/octet-stream");
-        let objects = state.objects.clone();
-        let bytes = f.bytes.clone();
-        let sha = tokio::task::spawn_blocking(move || objects.put(&bytes))
-            .await
-            .map_err(Error::internal)?
-            .map_err(Error::internal)?;
+        let sha = state.objects.put(&f.bytes).await.map_err(Error::internal)?;
         state
             .store
             .record_upload(&sha, f.bytes.len(), media, user.id, state.now())
@@ -432,7 +427,7 @@ pub async fn purge_unused_uploads(state: &App) -> Result<usize, Error> {
     loop {
         let shas = state.store.purge_unused_uploads(state.now(), 500).await?;
         for sha in &shas {
-            if let Err(e) = state.objects.delete(sha) {
+            if let Err(e) = state.objects.delete(sha).await {
                 tracing::warn!(sha, error = %e, "could not delete an unused upload's object");
             }
         }

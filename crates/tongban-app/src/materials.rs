@@ -55,7 +55,7 @@ pub async fn open(app: &App, user: &User, case_no: &str, n: usize) -> Result<Mat
         .file_type(sha)
         .await?
         .unwrap_or_else(|| "application/octet-stream".into());
-    let bytes = match app.objects.get(sha) {
+    let bytes = match app.objects.get(sha).await {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Error::new(

@@ -23,6 +23,45 @@ pub const THROTTLE_FIRST_SECONDS: i64 = 30;
 pub const THROTTLE_MAX_SECONDS: i64 = 15 * 60;
 /// How long a failure counts: a pair's counter is forgotten this long after its last failure.
 pub const THROTTLE_FORGET_HOURS: i64 = 24;
+/// How long a node trusts a session it read, instead of reading it on every request. A
+/// change made through this process (sign-out, password change, deactivation, the session
+/// limit) is seen at once — the writer empties the cache; one made on another node within
+/// this interval. Expiry and the idle limit are checked against every request's clock, and
+/// a request that must record activity (once a minute) or end an idle session still goes
+/// to the database.
+pub const SESSION_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The sessions cache of one node.
+#[derive(Debug, Default)]
+pub struct SessionCache {
+    /// Bumped by every local change to users or sessions, so a read that raced a change is
+    /// not served.
+    generation: std::sync::atomic::AtomicU64,
+    entries: std::sync::Mutex<std::collections::HashMap<String, CachedSession>>,
+    /// Whether the cache is used (`TONGBAN_SESSION_CACHE=0` turns it off, to measure it).
+    disabled: std::sync::OnceLock<bool>,
+}
+
+#[derive(Debug, Clone)]
+struct CachedSession {
+    user: User,
+    seen: DateTime<Utc>,
+    expires: DateTime<Utc>,
+    read_at: std::time::Instant,
+    generation: u64,
+}
+
+/// At most this many sessions are held; past it the cache starts again empty.
+const SESSION_CACHE_MAX: usize = 10_000;
+
+impl SessionCache {
+    fn disabled(&self) -> bool {
+        *self.disabled.get_or_init(|| {
+            std::env::var("TONGBAN_SESSION_CACHE").is_ok_and(|v| v == "0" || v == "off")
+        })
+    }
+}
+
 /// Session lifetime.
 pub const SESSION_HOURS: i64 = 12;
 
@@ -254,6 +293,7 @@ impl Store {
         )
         .await?;
         self.commit(tx).await?;
+        self.sessions_changed();
         user_from_row(&row)
     }
 
@@ -433,6 +473,7 @@ impl Store {
         };
         audit(&mut tx, now, &user.username, "login", &detail).await?;
         self.commit(tx).await?;
+        self.sessions_changed();
         Ok(Ok((user, token)))
     }
 
@@ -444,6 +485,14 @@ impl Store {
     /// The user of a live session. With `staff_idle`, a staff session unused for that long
     /// has ended (and is deleted); applicants keep the absolute lifetime only. A session's
     /// last use is written at most once a minute.
+    /// Called after committing a change to users or sessions.
+    pub(crate) fn sessions_changed(&self) {
+        self.sessions
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.sessions.entries.lock().expect("session cache").clear();
+    }
+
     pub async fn session_user_idle(
         &self,
         token: &str,
@@ -451,8 +500,26 @@ impl Store {
         staff_idle: Option<Duration>,
     ) -> Result<Option<User>> {
         let th = token_hash(token);
+        let cache = &self.sessions;
+        let generation = cache.generation.load(std::sync::atomic::Ordering::Acquire);
+        if !cache.disabled() {
+            let entries = cache.entries.lock().expect("session cache");
+            if let Some(c) = entries.get(&th) {
+                let idle_ok = staff_idle
+                    .filter(|_| c.user.role.is_staff())
+                    .is_none_or(|idle| c.seen + idle > now);
+                if c.generation == generation
+                    && c.read_at.elapsed() < SESSION_TTL
+                    && c.expires > now
+                    && idle_ok
+                    && now - c.seen < Duration::minutes(1)
+                {
+                    return Ok(Some(c.user.clone()));
+                }
+            }
+        }
         let row = crate::db::query(&format!(
-            "SELECT u.{}, s.created_at AS s_created, s.last_seen_at AS s_seen FROM sessions s JOIN users u ON u.id = s.user_id \
+            "SELECT u.{}, s.created_at AS s_created, s.last_seen_at AS s_seen, s.expires_at AS s_expires FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
             USER_COLS.replace(", ", ", u.")
         ))
@@ -475,9 +542,11 @@ impl Store {
                     .execute(self.w())
                     .await?;
                 self.durable().await?;
+                self.sessions_changed();
                 return Ok(None);
             }
         }
+        let mut seen = seen;
         if now - seen >= Duration::minutes(1) {
             crate::db::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
                 .bind(now_text(now))
@@ -485,6 +554,26 @@ impl Store {
                 .execute(self.w())
                 .await?;
             self.durable().await?;
+            seen = now;
+        }
+        if !cache.disabled() {
+            let expires = DateTime::parse_from_rfc3339(&get_str(&row, "s_expires")?)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or(now);
+            let mut entries = cache.entries.lock().expect("session cache");
+            if entries.len() >= SESSION_CACHE_MAX {
+                entries.clear();
+            }
+            entries.insert(
+                th,
+                CachedSession {
+                    user: user.clone(),
+                    seen,
+                    expires,
+                    read_at: std::time::Instant::now(),
+                    generation,
+                },
+            );
         }
         Ok(Some(user))
     }
@@ -565,7 +654,9 @@ impl Store {
             "password.change"
         };
         audit(&mut tx, now, actor, action, &user_id.to_string()).await?;
-        self.commit(tx).await
+        self.commit(tx).await?;
+        self.sessions_changed();
+        Ok(())
     }
 
     /// Forgets sign-in failures older than [`THROTTLE_FORGET_HOURS`]; returns how many.
@@ -585,6 +676,7 @@ impl Store {
             .execute(self.w())
             .await?;
         self.durable().await?;
+        self.sessions_changed();
         Ok(done.rows_affected())
     }
 
@@ -605,6 +697,7 @@ impl Store {
             .execute(self.w())
             .await?;
         self.durable().await?;
+        self.sessions_changed();
         Ok(())
     }
 }

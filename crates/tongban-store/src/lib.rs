@@ -90,6 +90,8 @@ pub struct Store {
     revs: std::sync::Arc<RevCache>,
     /// Ledger proofs already computed (they never change for a given tree size).
     proofs: std::sync::Arc<ledger::ProofCache>,
+    /// Signed-in sessions recently read, trusted for `SESSION_TTL` (see accounts.rs).
+    pub(crate) sessions: std::sync::Arc<accounts::SessionCache>,
 }
 
 /// How long a node trusts the catalog and calendar revisions it read. Every request checks
@@ -163,6 +165,7 @@ impl Store {
                     ))),
                     revs: Default::default(),
                     proofs: Default::default(),
+                    sessions: Default::default(),
                 }
             }
             Backend::Postgres => {
@@ -212,6 +215,7 @@ impl Store {
                     sync: None,
                     revs: Default::default(),
                     proofs: Default::default(),
+                    sessions: Default::default(),
                 }
             }
         };

@@ -1,77 +1,253 @@
-//! Object storage for uploaded materials: a local directory addressed by SHA-256 (an
-//! S3-compatible store can sit behind the same two calls later).
+//! Object storage for uploaded materials, addressed by SHA-256 (`aa/aabb…`), behind the
+//! `object_store` crate: a local directory by default (each object written, synced and
+//! renamed into place), or an S3-compatible bucket by configuration, so several
+//! `tongban serve` nodes can share the materials without a shared filesystem.
 
+use object_store::path::Path as ObjectPath;
+use object_store::ObjectStore as _;
 use sha2::{Digest, Sha256};
-use std::io::Write;
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-#[derive(Debug, Clone)]
+/// Where the objects live (configuration).
+#[derive(Clone, PartialEq, Eq)]
+pub enum ObjectsConfig {
+    /// A directory on this node (the default: `<data_dir>/objects`).
+    Local(PathBuf),
+    /// An S3-compatible bucket. The keys are never printed (see the `Debug` impl).
+    S3(S3Config),
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Config {
+    /// `http(s)://host:port` of the S3-compatible service.
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key: String,
+    pub secret_key: String,
+}
+
+impl std::fmt::Debug for ObjectsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ObjectsConfig::Local(p) => write!(f, "Local({})", p.display()),
+            ObjectsConfig::S3(s) => write!(
+                f,
+                "S3(endpoint {}, bucket {}, region {}, keys redacted)",
+                s.endpoint, s.bucket, s.region
+            ),
+        }
+    }
+}
+
+#[derive(Clone)]
 pub struct ObjectStore {
-    root: PathBuf,
+    inner: Arc<dyn object_store::ObjectStore>,
+    /// The directory of a local store (objects are synced there after writing).
+    root: Option<PathBuf>,
+    describe: String,
+}
+
+impl std::fmt::Debug for ObjectStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe)
+    }
+}
+
+fn bad_id() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, "bad object id")
+}
+
+fn io_error(e: object_store::Error) -> io::Error {
+    match e {
+        object_store::Error::NotFound { .. } => io::Error::new(io::ErrorKind::NotFound, e),
+        e => io::Error::other(e),
+    }
+}
+
+/// The name of an object: the SHA-256 of its bytes, in hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn is_sha(sha: &str) -> bool {
+    sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 impl ObjectStore {
+    /// A store in a local directory (created on the first write).
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        ObjectStore { root: root.into() }
+        let root = root.into();
+        let root = std::path::absolute(&root).unwrap_or(root);
+        ObjectStore {
+            inner: Arc::new(object_store::local::LocalFileSystem::new()),
+            describe: format!("local directory {}", root.display()),
+            root: Some(root),
+        }
     }
 
-    /// The directory the objects live under.
-    pub fn root(&self) -> &std::path::Path {
-        &self.root
+    /// The store a configuration names; refuses a configuration that cannot work (an
+    /// endpoint that is not an http(s) URL, an empty bucket or key) with a clear message.
+    pub fn open(config: &ObjectsConfig) -> Result<Self, String> {
+        match config {
+            ObjectsConfig::Local(p) => Ok(Self::new(p)),
+            ObjectsConfig::S3(s) => {
+                let url = url::Url::parse(&s.endpoint)
+                    .map_err(|e| format!("s3_endpoint {:?} is not a URL: {e}", s.endpoint))?;
+                if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                    return Err(format!(
+                        "s3_endpoint {:?} must be an http:// or https:// URL with a host",
+                        s.endpoint
+                    ));
+                }
+                if s.bucket.is_empty()
+                    || s.bucket.len() > 63
+                    || !s
+                        .bucket
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(&b))
+                {
+                    return Err(format!(
+                        "s3_bucket {:?} is not a bucket name (1-63 of a-z, 0-9, '-', '.')",
+                        s.bucket
+                    ));
+                }
+                if s.region.trim().is_empty() {
+                    return Err("s3_region must not be empty".into());
+                }
+                if s.access_key.is_empty() || s.secret_key.is_empty() {
+                    return Err(
+                        "object_store = \"s3\" needs TONGBAN_S3_ACCESS_KEY and TONGBAN_S3_SECRET_KEY"
+                            .into(),
+                    );
+                }
+                let store = object_store::aws::AmazonS3Builder::new()
+                    .with_endpoint(s.endpoint.trim_end_matches('/'))
+                    .with_virtual_hosted_style_request(false)
+                    .with_bucket_name(&s.bucket)
+                    .with_region(&s.region)
+                    .with_access_key_id(&s.access_key)
+                    .with_secret_access_key(&s.secret_key)
+                    // A dead endpoint fails within seconds, not after minutes of retries.
+                    .with_retry(object_store::RetryConfig {
+                        max_retries: 3,
+                        retry_timeout: std::time::Duration::from_secs(10),
+                        ..Default::default()
+                    })
+                    // (These options replace the builder's: allow_http is set in them.)
+                    .with_client_options(
+                        object_store::ClientOptions::new()
+                            .with_allow_http(url.scheme() == "http")
+                            .with_connect_timeout(std::time::Duration::from_secs(5)),
+                    )
+                    .build()
+                    .map_err(|e| format!("S3 object store: {e}"))?;
+                Ok(ObjectStore {
+                    inner: Arc::new(store),
+                    root: None,
+                    describe: format!("S3 bucket {} at {}", s.bucket, s.endpoint),
+                })
+            }
+        }
     }
 
-    fn path_of(&self, sha: &str) -> PathBuf {
-        self.root.join(&sha[..2]).join(sha)
+    /// The directory the objects live under, for a local store.
+    pub fn root(&self) -> Option<&Path> {
+        self.root.as_deref()
     }
 
-    /// Stores bytes durably (written, synced, renamed into place); returns the SHA-256 hex.
-    pub fn put(&self, bytes: &[u8]) -> std::io::Result<String> {
-        let sha = hex::encode(Sha256::digest(bytes));
-        let path = self.path_of(&sha);
-        if path.exists() {
+    /// Where the objects are, for messages (no secrets).
+    pub fn describe(&self) -> &str {
+        &self.describe
+    }
+
+    fn key(&self, sha: &str) -> io::Result<ObjectPath> {
+        match &self.root {
+            Some(root) => ObjectPath::from_absolute_path(root.join(&sha[..2]).join(sha))
+                .map_err(io::Error::other),
+            None => Ok(ObjectPath::from(format!("{}/{sha}", &sha[..2]))),
+        }
+    }
+
+    /// Stores bytes durably (a local object is written, synced and renamed into place; S3
+    /// acknowledges a PUT once stored); returns the SHA-256 hex.
+    pub async fn put(&self, bytes: &[u8]) -> io::Result<String> {
+        let sha = sha256_hex(bytes);
+        let key = self.key(&sha)?;
+        if self.inner.head(&key).await.is_ok() {
             return Ok(sha);
         }
-        let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
-        // Unique per write: the same file may be uploaded by several requests at once.
-        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = dir.join(format!(".{sha}.{}.{n}", std::process::id()));
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)?;
+        self.inner
+            .put(&key, bytes::Bytes::copy_from_slice(bytes).into())
+            .await
+            .map_err(io_error)?;
+        if let Some(root) = &self.root {
+            // `object_store` renames into place but does not sync: make the file and its
+            // directory entry durable before the database records the upload.
+            let dir = root.join(&sha[..2]);
+            let file = dir.join(&sha);
+            tokio::task::spawn_blocking(move || {
+                std::fs::File::open(&file)?.sync_all()?;
+                std::fs::File::open(&dir)?.sync_all()
+            })
+            .await
+            .map_err(io::Error::other)??;
+        }
         Ok(sha)
     }
 
     /// Removes an object (an upload no case cited). Absent is fine.
-    pub fn delete(&self, sha: &str) -> std::io::Result<()> {
-        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "bad object id",
-            ));
+    pub async fn delete(&self, sha: &str) -> io::Result<()> {
+        if !is_sha(sha) {
+            return Err(bad_id());
         }
-        match std::fs::remove_file(self.path_of(sha)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
+        match self.inner.delete(&self.key(sha)?).await {
+            Err(object_store::Error::NotFound { .. }) | Ok(()) => Ok(()),
+            Err(e) => Err(io_error(e)),
         }
     }
 
     /// Whether the object is present with the bytes its name promises.
-    pub fn verify(&self, sha: &str) -> std::io::Result<bool> {
-        let bytes = self.get(sha)?;
+    pub async fn verify(&self, sha: &str) -> io::Result<bool> {
+        let bytes = self.get(sha).await?;
         Ok(hex::encode(Sha256::digest(&bytes)) == sha)
     }
 
-    pub fn get(&self, sha: &str) -> std::io::Result<Vec<u8>> {
-        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "bad object id",
-            ));
+    pub async fn get(&self, sha: &str) -> io::Result<Vec<u8>> {
+        if !is_sha(sha) {
+            return Err(bad_id());
         }
-        std::fs::read(self.path_of(sha))
+        let r = self.inner.get(&self.key(sha)?).await.map_err(io_error)?;
+        Ok(r.bytes().await.map_err(io_error)?.to_vec())
+    }
+
+    /// Whether the store holds no object at all (restore refuses to mix otherwise).
+    pub async fn is_empty(&self) -> io::Result<bool> {
+        if let Some(root) = &self.root {
+            return Ok(std::fs::read_dir(root).map_or(true, |mut d| d.next().is_none()));
+        }
+        use futures_util::StreamExt;
+        let mut list = self.inner.list(None);
+        match list.next().await {
+            None => Ok(true),
+            Some(Ok(_)) => Ok(false),
+            Some(Err(e)) => Err(io_error(e)),
+        }
+    }
+
+    /// Start-up check: the store answers and the bucket exists (a listing of one prefix),
+    /// so a wrong endpoint, bucket or key stops `tongban serve` with a clear message.
+    pub async fn check(&self) -> Result<(), String> {
+        if self.root.is_some() {
+            return Ok(());
+        }
+        self.inner
+            .list_with_delimiter(Some(&ObjectPath::from("00")))
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("{} is not usable: {e}", self.describe))
     }
 }
 
@@ -267,13 +443,90 @@ mod tests {
         assert_eq!(sniff_material(&bomb), None);
     }
 
-    #[test]
-    fn objects_are_content_addressed() {
+    #[tokio::test]
+    async fn objects_are_content_addressed() {
         let dir = tempfile::tempdir().unwrap();
-        let s = ObjectStore::new(dir.path());
-        let a = s.put(b"%PDF-1.4 hello").unwrap();
-        assert_eq!(a, s.put(b"%PDF-1.4 hello").unwrap());
-        assert_eq!(s.get(&a).unwrap(), b"%PDF-1.4 hello");
-        assert!(s.get("../../etc/passwd").is_err());
+        let s = ObjectStore::new(dir.path().join("objects"));
+        assert!(s.is_empty().await.unwrap());
+        let a = s.put(b"%PDF-1.4 hello").await.unwrap();
+        assert_eq!(a, s.put(b"%PDF-1.4 hello").await.unwrap());
+        assert_eq!(s.get(&a).await.unwrap(), b"%PDF-1.4 hello");
+        assert!(dir.path().join("objects").join(&a[..2]).join(&a).is_file());
+        assert!(!s.is_empty().await.unwrap());
+        assert!(s.verify(&a).await.unwrap());
+        assert!(s.get("../../etc/passwd").await.is_err());
+        let missing = "0".repeat(64);
+        assert_eq!(
+            s.get(&missing).await.unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+        s.delete(&a).await.unwrap();
+        s.delete(&a).await.unwrap();
+        assert!(s.get(&a).await.is_err());
+    }
+
+    #[test]
+    fn bad_s3_configurations_are_refused_and_keys_never_printed() {
+        let good = S3Config {
+            endpoint: "http://127.0.0.1:9000".into(),
+            bucket: "tongban".into(),
+            region: "us-east-1".into(),
+            access_key: "AKIDEXAMPLE".into(),
+            secret_key: "very-secret-key".into(),
+        };
+        assert!(ObjectStore::open(&ObjectsConfig::S3(good.clone())).is_ok());
+        let shown = format!(
+            "{:?} {:?}",
+            ObjectsConfig::S3(good.clone()),
+            ObjectStore::open(&ObjectsConfig::S3(good.clone())).unwrap()
+        );
+        assert!(!shown.contains("very-secret-key") && !shown.contains("AKIDEXAMPLE"));
+        for (bad, says) in [
+            (
+                S3Config {
+                    endpoint: "ftp://x".into(),
+                    ..good.clone()
+                },
+                "s3_endpoint",
+            ),
+            (
+                S3Config {
+                    endpoint: "not a url".into(),
+                    ..good.clone()
+                },
+                "s3_endpoint",
+            ),
+            (
+                S3Config {
+                    bucket: "".into(),
+                    ..good.clone()
+                },
+                "s3_bucket",
+            ),
+            (
+                S3Config {
+                    bucket: "Bad_Bucket".into(),
+                    ..good.clone()
+                },
+                "s3_bucket",
+            ),
+            (
+                S3Config {
+                    region: " ".into(),
+                    ..good.clone()
+                },
+                "s3_region",
+            ),
+            (
+                S3Config {
+                    secret_key: "".into(),
+                    ..good.clone()
+                },
+                "TONGBAN_S3_SECRET_KEY",
+            ),
+        ] {
+            let e = ObjectStore::open(&ObjectsConfig::S3(bad)).unwrap_err();
+            assert!(e.contains(says), "{e}");
+        }
     }
 }

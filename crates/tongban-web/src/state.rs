@@ -37,7 +37,7 @@ impl AppState {
         let data_dir = app
             .objects
             .root()
-            .parent()
+            .and_then(std::path::Path::parent)
             .map(std::path::Path::to_path_buf)
             .unwrap_or_else(|| ".".into());
         AppState {

@@ -275,20 +275,37 @@ async fn case_status(http: &reqwest::Client, base: &str, token: &str, no: &str) 
 /// `tongban bench lifecycle`.
 pub async fn lifecycle(
     database_url: Option<String>,
-    url: Option<String>,
+    urls: Vec<String>,
+    nodes: usize,
     clients: usize,
     duration: Duration,
 ) -> Result<()> {
-    let server = match &url {
-        Some(_) => None,
-        None => Some(Server::start(database_url.clone()).await?),
+    if !(1..=16).contains(&nodes) {
+        bail!("--nodes must be between 1 and 16");
+    }
+    if !urls.is_empty() && nodes != 1 {
+        bail!("--nodes starts servers; with --url the servers are the URLs given");
+    }
+    let mut servers = Vec::new();
+    if urls.is_empty() {
+        let first = Server::start(database_url.clone()).await?;
+        let shared = first.database_url.clone();
+        servers.push(first);
+        // Further nodes serve the same database (each with its own data dir).
+        for _ in 1..nodes {
+            servers.push(Server::start(Some(shared.clone())).await?);
+        }
+    }
+    let bases: Vec<String> = if urls.is_empty() {
+        servers.iter().map(|s| s.base.clone()).collect()
+    } else {
+        urls.iter()
+            .map(|u| u.trim().trim_end_matches('/').to_string())
+            .collect()
     };
-    let base = url
-        .clone()
-        .or_else(|| server.as_ref().map(|s| s.base.clone()))
-        .context("no server")?;
+    let base = bases.first().cloned().context("no server")?;
+    let server = servers.first();
     let backend = server
-        .as_ref()
         .map(|s| {
             if s.database_url.starts_with("postgres") {
                 "PostgreSQL"
@@ -349,16 +366,20 @@ pub async fn lifecycle(
         applicants.push(login(&http, &base, &username, "bench2026pw").await?);
     }
     println!(
-        "bench lifecycle: {clients} clients for {:.0?} against {base} ({backend})",
-        duration
+        "bench lifecycle: {clients} clients for {:.0?} against {} ({backend}; {} node{})",
+        duration,
+        bases.join(", "),
+        bases.len(),
+        if bases.len() == 1 { "" } else { "s" }
     );
     let start = Instant::now();
     let deadline = start + duration;
     let mut tasks = Vec::new();
-    for token in applicants {
+    for (c, token) in applicants.into_iter().enumerate() {
         let (http, base, staff, code, required) = (
             http.clone(),
-            base.clone(),
+            // Client c talks to node c mod n for its whole run.
+            bases[c % bases.len()].clone(),
             staff.clone(),
             code.clone(),
             required.clone(),
@@ -430,9 +451,11 @@ pub async fn lifecycle(
     // licence issued, delivery registered, receipt confirmed) in 7 transactions.
     let events_per_s = done as f64 * 9.0 / secs;
     let tx_per_s = done as f64 * 7.0 / secs;
-    if let Some(s) = &server {
-        if let Some(rss) = s.peak_rss_mib() {
-            println!("server peak RSS: {rss:.1} MiB");
+    if let Some(s) = server {
+        for (i, s) in servers.iter().enumerate() {
+            if let Some(rss) = s.peak_rss_mib() {
+                println!("server {} peak RSS: {rss:.1} MiB", i + 1);
+            }
         }
         let limit = storage_limit(&s.database_url, &s.data_dir, clients, 3.0).await?;
         println!(

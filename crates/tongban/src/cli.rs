@@ -169,9 +169,14 @@ enum BenchCmd {
         /// Seconds to run.
         #[arg(long, default_value = "30s")]
         duration: String,
-        /// Target an already running server instead of starting one.
-        #[arg(long)]
-        url: Option<String>,
+        /// Target already running servers instead of starting one: repeat the flag or
+        /// separate URLs with commas; clients are spread over them round-robin.
+        #[arg(long, value_delimiter = ',')]
+        url: Vec<String>,
+        /// Without --url: start this many `tongban serve` nodes on the one database (give
+        /// --database-url for PostgreSQL) and spread the clients over them.
+        #[arg(long, default_value_t = 1)]
+        nodes: usize,
     },
     /// Seed a realistic city of N cases (every state, 2019–2026) into --database-url.
     Seed {
@@ -387,7 +392,11 @@ async fn check_writable(cfg: &config::Config, store: &Store) -> anyhow::Result<(
             "the database {} does not accept writes (read-only file, directory or server?): {e}",
             redact_url(&cfg.database_url)
         )
-    })
+    })?;
+    cfg.objects
+        .check()
+        .await
+        .map_err(|e| anyhow::anyhow!("the object store is not usable: {e}"))
 }
 
 /// The application as configured: public address, supervision thresholds.
@@ -399,6 +408,7 @@ fn app_of(cfg: &config::Config, store: Store) -> tongban_app::App {
     app.security = cfg.security;
     app.rating_rectify_days = cfg.rating_rectify_days;
     app.hall = cfg.hall.clone();
+    app.objects = cfg.objects.clone();
     app
 }
 
@@ -588,8 +598,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup { dest } => {
             let cfg = config::load(&overrides(&cli.global, None))?;
             let store = open(&cfg).await?;
-            let objects = tongban_store::objects::ObjectStore::new(cfg.data_dir.join("objects"));
-            let m = tongban_app::backup::backup(&store, &cfg.database_url, &objects, &dest).await?;
+            let m =
+                tongban_app::backup::backup(&store, &cfg.database_url, &cfg.objects, &dest).await?;
             println!(
                 "backup written to {}: database ({}) and {} objects, manifest.json",
                 dest.display(),
@@ -600,7 +610,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Restore { src, force } => {
             let cfg = config::load(&overrides(&cli.global, None))?;
-            let m = tongban_app::backup::restore(&src, &cfg.data_dir, &cfg.database_url, force)?;
+            let m = tongban_app::backup::restore(
+                &src,
+                &cfg.data_dir,
+                &cfg.database_url,
+                &cfg.objects,
+                force,
+            )
+            .await?;
             // Opening runs any newer migrations on the restored database.
             open(&cfg).await?;
             println!(
@@ -667,8 +684,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 BenchCmd::Lifecycle {
                     clients,
                     duration,
-                    url: target,
-                } => crate::bench::lifecycle(url, target, clients, parse_seconds(&duration)?).await,
+                    url: targets,
+                    nodes,
+                } => {
+                    crate::bench::lifecycle(url, targets, nodes, clients, parse_seconds(&duration)?)
+                        .await
+                }
                 BenchCmd::Seed {
                     cases,
                     figures_only,

@@ -53,6 +53,15 @@ pub struct FileConfig {
     pub stale_parcel_days: Option<i64>,
     /// Delivery: the carriers' webhook signing secret (better: TONGBAN_CARRIER_SECRET).
     pub carrier_secret: Option<String>,
+    /// Where uploaded materials live: `"local"` (default, `<data_dir>/objects`) or `"s3"`
+    /// (an S3-compatible bucket; keys only from TONGBAN_S3_ACCESS_KEY/TONGBAN_S3_SECRET_KEY).
+    pub object_store: Option<String>,
+    /// S3: `http(s)://host:port` of the service (or TONGBAN_S3_ENDPOINT).
+    pub s3_endpoint: Option<String>,
+    /// S3: the bucket (or TONGBAN_S3_BUCKET); it must exist.
+    pub s3_bucket: Option<String>,
+    /// S3: the signing region (or TONGBAN_S3_REGION; default `us-east-1`).
+    pub s3_region: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +82,8 @@ pub struct Config {
     pub timeouts: tongban_web::Timeouts,
     pub rating_rectify_days: u32,
     pub hall: tongban_app::hall::HallPolicy,
+    /// The store of uploaded materials (local directory or S3; keys never printed).
+    pub objects: tongban_store::objects::ObjectStore,
 }
 
 /// The demo city's region code (娄星市), used when none is configured.
@@ -144,6 +155,15 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
             "supervision thresholds out of range: yellow_days 0-30, yellow_percent 1-100"
         );
     }
+    let objects = objects_of(
+        [
+            &file.object_store,
+            &file.s3_endpoint,
+            &file.s3_bucket,
+            &file.s3_region,
+        ],
+        &data_dir,
+    )?;
     let region_text = std::env::var("TONGBAN_REGION_CODE")
         .ok()
         .or(file.region_code)
@@ -222,6 +242,7 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
         request: secs(file.request_timeout_secs, t.request)?,
     };
     Ok(Config {
+        objects,
         rating_rectify_days,
         hall,
         region,
@@ -244,6 +265,42 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
         data_dir,
         log_json: log_format == "json",
     })
+}
+
+/// The object store: the local directory unless `object_store = "s3"`, whose endpoint,
+/// bucket and region come from the file or the environment and whose keys come only from
+/// the environment (never from a file that may be shared, never printed).
+fn objects_of(
+    [kind, endpoint, bucket, region]: [&Option<String>; 4],
+    data_dir: &Path,
+) -> anyhow::Result<tongban_store::objects::ObjectStore> {
+    use tongban_store::objects::{ObjectStore, ObjectsConfig, S3Config};
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let kind = env("TONGBAN_OBJECT_STORE")
+        .or(kind.clone())
+        .unwrap_or_else(|| "local".into());
+    let config = match kind.as_str() {
+        "local" => ObjectsConfig::Local(data_dir.join("objects")),
+        "s3" => {
+            let need = |v: Option<String>, key: &str| {
+                v.ok_or_else(|| anyhow::anyhow!("object_store = \"s3\" needs {key}"))
+            };
+            ObjectsConfig::S3(S3Config {
+                endpoint: need(
+                    env("TONGBAN_S3_ENDPOINT").or(endpoint.clone()),
+                    "s3_endpoint",
+                )?,
+                bucket: need(env("TONGBAN_S3_BUCKET").or(bucket.clone()), "s3_bucket")?,
+                region: env("TONGBAN_S3_REGION")
+                    .or(region.clone())
+                    .unwrap_or_else(|| "us-east-1".into()),
+                access_key: env("TONGBAN_S3_ACCESS_KEY").unwrap_or_default(),
+                secret_key: env("TONGBAN_S3_SECRET_KEY").unwrap_or_default(),
+            })
+        }
+        other => anyhow::bail!("object_store must be \"local\" or \"s3\", not {other:?}"),
+    };
+    ObjectStore::open(&config).map_err(|e| anyhow::anyhow!(e))
 }
 
 /// The public URL goes into every licence and QR code: it must be an absolute http(s) URL
@@ -405,6 +462,26 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.to_string().contains("listne"), "{e}");
+        for (text, says) in [
+            ("object_store = \"gcs\"\n", "object_store"),
+            ("object_store = \"s3\"\n", "s3_endpoint"),
+            (
+                "object_store = \"s3\"\ns3_endpoint = \"http://127.0.0.1:1\"\n",
+                "s3_bucket",
+            ),
+            (
+                "object_store = \"s3\"\ns3_endpoint = \"s3.example\"\ns3_bucket = \"b\"\n",
+                "s3_endpoint",
+            ),
+        ] {
+            std::fs::write(&f, text).unwrap();
+            let e = load(&Overrides {
+                config_file: Some(f.clone()),
+                ..Default::default()
+            })
+            .unwrap_err();
+            assert!(e.to_string().contains(says), "{text}: {e}");
+        }
         std::fs::write(&f, "log_format = \"xml\"\n").unwrap();
         assert!(load(&Overrides {
             config_file: Some(f),

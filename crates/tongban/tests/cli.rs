@@ -206,3 +206,57 @@ fn backup_restore_and_verify_from_the_command_line() {
     assert!(ok, "{err}");
     assert!(out.contains("ledger OK"), "{out}");
 }
+
+/// Issue #20: an S3 object store that cannot work stops `tongban serve` at start-up with
+/// a clear message (bad configuration, or a service that does not answer), and the secret
+/// key is never printed.
+#[test]
+fn serve_refuses_an_unusable_s3_object_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |env: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tongban"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir", "d"])
+            .current_dir(dir.path())
+            .env_remove("TONGBAN_DATABASE_URL")
+            .env_remove("TONGBAN_CONFIG");
+        for k in [
+            "TONGBAN_OBJECT_STORE",
+            "TONGBAN_S3_ENDPOINT",
+            "TONGBAN_S3_BUCKET",
+            "TONGBAN_S3_REGION",
+            "TONGBAN_S3_ACCESS_KEY",
+            "TONGBAN_S3_SECRET_KEY",
+        ] {
+            cmd.env_remove(k);
+        }
+        cmd.envs(env.iter().copied());
+        let out = cmd.output().expect("run tongban");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let secret = "s3cr3t-never-printed";
+    let s3 = [
+        ("TONGBAN_OBJECT_STORE", "s3"),
+        ("TONGBAN_S3_ENDPOINT", "http://127.0.0.1:1"),
+        ("TONGBAN_S3_BUCKET", "tongban"),
+        ("TONGBAN_S3_ACCESS_KEY", "AKEXAMPLE"),
+        ("TONGBAN_S3_SECRET_KEY", secret),
+    ];
+    // Nobody answers at the endpoint.
+    let (ok, out) = run(&s3);
+    assert!(!ok);
+    assert!(out.contains("object store is not usable"), "{out}");
+    assert!(!out.contains(secret), "{out}");
+    // No keys in the environment.
+    let (ok, out) = run(&s3[..3]);
+    assert!(!ok);
+    assert!(out.contains("TONGBAN_S3_ACCESS_KEY"), "{out}");
+    // An unknown kind of store.
+    let (ok, out) = run(&[("TONGBAN_OBJECT_STORE", "ftp")]);
+    assert!(!ok);
+    assert!(out.contains("object_store"), "{out}");
+    assert!(!dir.path().join("d/tongban.db").exists());
+}

@@ -49,6 +49,8 @@ mod ledger;
 mod licences;
 #[path = "http/notices.rs"]
 mod notices;
+#[path = "http/objects.rs"]
+mod objects;
 #[path = "http/openapi.rs"]
 mod openapi;
 #[path = "http/outbox.rs"]

@@ -105,11 +105,15 @@ async fn a_running_platform_is_backed_up_restored_and_verified() {
         // Restore into a new data directory, start on it, verify.
         let target = dir.path().join("restored");
         let url = format!("sqlite://{}/tongban.db", target.display());
-        tongban_app::backup::restore(&dest, &target, &url, false).unwrap();
-        let e = tongban_app::backup::restore(&dest, &target, &url, false).unwrap_err();
+        let objects = tongban_store::objects::ObjectStore::new(target.join("objects"));
+        tongban_app::backup::restore(&dest, &target, &url, &objects, false)
+            .await
+            .unwrap();
+        let e = tongban_app::backup::restore(&dest, &target, &url, &objects, false)
+            .await
+            .unwrap_err();
         assert!(e.to_string().contains("--force"), "{e}");
         let restored = tongban_store::Store::open(&url).await.unwrap();
-        let objects = tongban_store::objects::ObjectStore::new(target.join("objects"));
         assert_eq!(restored.verify_ledger().await.unwrap().problem, None);
         assert!(tongban_app::backup::verify_objects(&restored, &objects)
             .await
@@ -132,7 +136,10 @@ async fn a_running_platform_is_backed_up_restored_and_verified() {
         // A tampered backup is refused before anything is restored.
         let copy = dir.path().join("objects-bad");
         std::fs::write(dest.join("objects").join(&sha[..2]).join(&sha), b"changed").unwrap();
-        let e = tongban_app::backup::restore(&dest, &copy, "sqlite://unused", true).unwrap_err();
+        let copy_objects = tongban_store::objects::ObjectStore::new(copy.join("objects"));
+        let e = tongban_app::backup::restore(&dest, &copy, "sqlite://unused", &copy_objects, true)
+            .await
+            .unwrap_err();
         assert!(e.to_string().contains(&sha), "{e}");
         assert!(!copy.join("objects").exists());
 

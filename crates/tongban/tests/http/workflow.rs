@@ -1315,9 +1315,12 @@ async fn uploads_are_owned_limited_and_purged_when_unused(app: App) {
         .unwrap();
     assert_eq!(purged, 199);
     assert!(app.state.store.file_type(&theirs).await.unwrap().is_some());
-    assert!(app.state.objects.get(&theirs).is_ok());
+    assert!(app.state.objects.get(&theirs).await.is_ok());
     assert!(app.state.store.file_type(&first).await.unwrap().is_none());
-    assert!(app.state.objects.get(&first).is_err(), "object deleted");
+    assert!(
+        app.state.objects.get(&first).await.is_err(),
+        "object deleted"
+    );
     // The quota window has moved on: uploading works again (signed in afresh).
     let zs = app.token("zhangsan").await;
     let (s, _) = upload(&app, &zs, pdf).await;
