@@ -194,31 +194,37 @@ impl Store {
     pub async fn rebuild_case_figures(&self, dry_run: bool) -> Result<RebuildReport> {
         let mut report = RebuildReport::default();
         let mut events: HashMap<i64, Vec<(Event, NaiveDate)>> = HashMap::new();
-        let mut after = 0i64;
-        loop {
-            let rows = crate::db::query(
-                "SELECT seq, case_id, at, entry FROM ledger_events WHERE seq > $1 ORDER BY seq LIMIT 5000",
+        // One cursor per ledger partition: a case's events are all in one partition, in
+        // order there (ADR 0010).
+        let parts: Vec<u32> = self.partition_heads().await?.iter().map(|h| h.0).collect();
+        for part in parts {
+            let mut after = 0i64;
+            loop {
+                let rows = crate::db::query(
+                "SELECT seq, case_id, at, entry FROM ledger_events WHERE part = $1 AND seq > $2 ORDER BY seq LIMIT 5000",
             )
+            .bind(i64::from(part))
             .bind(after)
             .fetch_all(self.r())
             .await?;
-            if rows.is_empty() {
-                break;
-            }
-            for r in &rows {
-                after = get_i64(r, "seq")?;
-                let entry: serde_json::Value = serde_json::from_str(&get_str(r, "entry")?)
-                    .map_err(|e| StoreError::Internal(e.to_string()))?;
-                let event: Event = serde_json::from_value(entry["event"].clone())
-                    .map_err(|e| StoreError::Internal(e.to_string()))?;
-                let at = chrono::DateTime::parse_from_rfc3339(&get_str(r, "at")?)
-                    .map_err(|e| StoreError::Internal(e.to_string()))?;
-                let tz = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
-                events
-                    .entry(get_i64(r, "case_id")?)
-                    .or_default()
-                    .push((event, at.with_timezone(&tz).date_naive()));
-                report.events += 1;
+                if rows.is_empty() {
+                    break;
+                }
+                for r in &rows {
+                    after = get_i64(r, "seq")?;
+                    let entry: serde_json::Value = serde_json::from_str(&get_str(r, "entry")?)
+                        .map_err(|e| StoreError::Internal(e.to_string()))?;
+                    let event: Event = serde_json::from_value(entry["event"].clone())
+                        .map_err(|e| StoreError::Internal(e.to_string()))?;
+                    let at = chrono::DateTime::parse_from_rfc3339(&get_str(r, "at")?)
+                        .map_err(|e| StoreError::Internal(e.to_string()))?;
+                    let tz = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+                    events
+                        .entry(get_i64(r, "case_id")?)
+                        .or_default()
+                        .push((event, at.with_timezone(&tz).date_naive()));
+                    report.events += 1;
+                }
             }
         }
         let stored: HashMap<i64, FigureRecord> =

@@ -53,6 +53,10 @@ pub struct FileConfig {
     pub stale_parcel_days: Option<i64>,
     /// Delivery: the carriers' webhook signing secret (better: TONGBAN_CARRIER_SECRET).
     pub carrier_secret: Option<String>,
+    /// Ledger partitions of a database created now (or TONGBAN_LEDGER_PARTITIONS; default
+    /// 1 on SQLite, 16 on PostgreSQL; 1–1024). Ignored for an existing database, whose
+    /// number was fixed when it was created (ADR 0010).
+    pub ledger_partitions: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +77,8 @@ pub struct Config {
     pub timeouts: tongban_web::Timeouts,
     pub rating_rectify_days: u32,
     pub hall: tongban_app::hall::HallPolicy,
+    /// Ledger partitions for a database created now (None: the backend's default).
+    pub ledger_partitions: Option<u32>,
 }
 
 /// The demo city's region code (娄星市), used when none is configured.
@@ -142,6 +148,19 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
     {
         anyhow::bail!(
             "supervision thresholds out of range: yellow_days 0-30, yellow_percent 1-100"
+        );
+    }
+    let ledger_partitions = match std::env::var("TONGBAN_LEDGER_PARTITIONS") {
+        Ok(v) => Some(v.trim().parse::<u32>().map_err(|_| {
+            anyhow::anyhow!("TONGBAN_LEDGER_PARTITIONS must be a number, not {v:?}")
+        })?),
+        Err(_) => file.ledger_partitions,
+    };
+    if ledger_partitions.is_some_and(|n| !(1..=tongban_store::ledger::MAX_PARTITIONS).contains(&n))
+    {
+        anyhow::bail!(
+            "ledger_partitions must be 1-{}",
+            tongban_store::ledger::MAX_PARTITIONS
         );
     }
     let region_text = std::env::var("TONGBAN_REGION_CODE")
@@ -224,6 +243,7 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
     Ok(Config {
         rating_rectify_days,
         hall,
+        ledger_partitions,
         region,
         metrics_token: o
             .metrics_token
@@ -360,6 +380,15 @@ mod tests {
         assert_eq!(c.rating_rectify_days, 5);
         assert_eq!(c.hall.no_show.limit, 3);
         assert!(c.hall.carrier_secret.is_none());
+        assert_eq!(c.ledger_partitions, None);
+        assert_eq!(
+            load_with("ledger_partitions = 8\n")
+                .unwrap()
+                .ledger_partitions,
+            Some(8)
+        );
+        assert!(load_with("ledger_partitions = 0\n").is_err());
+        assert!(load_with("ledger_partitions = 5000\n").is_err());
         let c = load_with(
             "rating_rectify_days = 3\nno_show_limit = 2\nno_show_window_days = 14\n\
              queue_wait_limit_minutes = 20\nstale_parcel_days = 7\n\
