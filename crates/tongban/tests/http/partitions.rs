@@ -491,32 +491,32 @@ async fn serve(database_url: &str) -> Node {
         .unwrap()
         .port();
     let base = format!("http://127.0.0.1:{port}");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_tongban"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .current_dir(dir.path())
-        .env("TONGBAN_DATABASE_URL", database_url)
-        .env_remove("TONGBAN_CONFIG")
-        .env("TONGBAN_PUBLIC_URL", &base)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn tongban serve");
+    let node = Node {
+        base: base.clone(),
+        child: std::process::Command::new(env!("CARGO_BIN_EXE_tongban"))
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(dir.path())
+            .current_dir(dir.path())
+            .env("TONGBAN_DATABASE_URL", database_url)
+            .env_remove("TONGBAN_CONFIG")
+            .env("TONGBAN_PUBLIC_URL", &base)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn tongban serve"),
+        _dir: dir,
+    };
     for _ in 0..300 {
         if reqwest::get(format!("{base}/healthz"))
             .await
             .is_ok_and(|r| r.status().is_success())
         {
-            return Node {
-                base,
-                child,
-                _dir: dir,
-            };
+            return node;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
