@@ -15,6 +15,19 @@ pub async fn verify_with(app: &App, external: &[Checkpoint]) -> Result<LedgerRep
     Ok(app.store.verify_ledger_with(external).await?)
 }
 
+/// [`verify_with`] for one partition of the ledger: its sequence and hash chain and its
+/// head in every signed checkpoint.
+pub async fn verify_partition(
+    app: &App,
+    partition: u32,
+    external: &[Checkpoint],
+) -> Result<LedgerReport, Error> {
+    Ok(app
+        .store
+        .verify_ledger_partition(partition, external)
+        .await?)
+}
+
 /// Recomputes the hash chain and the Merkle tree from the stored events and checks every
 /// signed checkpoint; the report names the first problem.
 pub async fn verify(app: &App) -> Result<LedgerReport, Error> {

@@ -568,3 +568,92 @@ mod node_tests {
         assert!(count <= 41 * 41, "{count}");
     }
 }
+
+/// The partition of the ledger a case's events go to: a stable hash of the case id (the
+/// SplitMix64 finaliser, fixed forever: changing it would move cases between chains),
+/// reduced modulo the number of partitions, which is fixed when the database is created.
+/// Returned as the non-negative key the store reduces in SQL (`key % partitions`).
+pub fn partition_key(case_id: i64) -> i64 {
+    let mut z = (case_id as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z >> 1) as i64
+}
+
+/// [`partition_key`] reduced to one of `partitions` partitions.
+pub fn partition_of(case_id: i64, partitions: u32) -> u32 {
+    (partition_key(case_id) % i64::from(partitions.max(1))) as u32
+}
+
+/// The leaf bytes that stand for one partition's head in the combined tree a checkpoint of a
+/// partitioned ledger signs: partition number, its size and its RFC 6962 root (hex).
+pub fn partition_head_leaf(part: u32, size: u64, root: &Hash) -> String {
+    format!(
+        "tongban/ledger/partition\n{part}\n{size}\n{}\n",
+        hex::encode(root)
+    )
+}
+
+/// The root a checkpoint of a partitioned ledger signs: the RFC 6962 tree over the
+/// partitions' head leaves ([`partition_head_leaf`]) in partition order, so one signed root
+/// proves every partition's chain. `heads` is (partition, size, root), partitions 0..n.
+pub fn combined_root(heads: &[(u32, u64, Hash)]) -> Hash {
+    let leaves: Vec<Hash> = heads
+        .iter()
+        .map(|(p, s, r)| leaf_hash(partition_head_leaf(*p, *s, r).as_bytes()))
+        .collect();
+    root(&leaves)
+}
+
+#[cfg(test)]
+mod partition_tests {
+    use super::*;
+
+    /// The partition of a case never changes: these values are fixed (a change would move
+    /// existing cases' events to another chain and break every stored proof).
+    #[test]
+    fn partition_choice_is_stable() {
+        let keys: Vec<i64> = (1..=4).map(partition_key).collect();
+        assert_eq!(
+            keys,
+            [
+                5_225_608_189_600_411_232,
+                5_452_762_862_878_174_055,
+                1_046_394_712_501_569_526,
+                3_979_477_524_527_301_989
+            ]
+        );
+        assert_eq!(
+            (1..=12).map(|id| partition_of(id, 16)).collect::<Vec<_>>(),
+            [0, 7, 6, 5, 13, 0, 11, 11, 2, 5, 14, 1]
+        );
+        assert!((1..=1000).all(|id| partition_of(id, 1) == 0));
+        assert!((-5..5).all(|id| partition_key(id) >= 0));
+        // Spread: 16,000 consecutive ids fill 16 partitions evenly (±15 %).
+        let mut n = [0u32; 16];
+        for id in 1..=16_000 {
+            n[partition_of(id, 16) as usize] += 1;
+        }
+        assert!(n.iter().all(|&c| (850..=1150).contains(&c)), "{n:?}");
+    }
+
+    #[test]
+    fn combined_root_commits_to_every_head() {
+        let r = |s: &str| leaf_hash(s.as_bytes());
+        let heads = [(0, 3, r("a")), (1, 5, r("b")), (2, 0, empty_root())];
+        let c = combined_root(&heads);
+        let mut changed = heads;
+        changed[1].1 = 6;
+        assert_ne!(combined_root(&changed), c);
+        let mut changed = heads;
+        changed[2].2 = r("c");
+        assert_ne!(combined_root(&changed), c);
+        let leaves: Vec<Hash> = heads
+            .iter()
+            .map(|(p, s, h)| leaf_hash(partition_head_leaf(*p, *s, h).as_bytes()))
+            .collect();
+        let p = inclusion_proof(1, &leaves).unwrap();
+        assert!(verify_inclusion(&leaves[1], 1, 3, &p, &c));
+    }
+}

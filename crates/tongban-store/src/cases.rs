@@ -76,20 +76,33 @@ impl Store {
         }
         let state = Case::open(&nc.first).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let day = crate::beijing_day(now);
+        // PostgreSQL: the day's number comes from a sequence, before the transaction and
+        // without a row lock (issue 20); SQLite: the day's counter row, inside it.
+        let drawn = match self.backend() {
+            crate::Backend::Postgres => Some(self.next_case_seq_pg(&day, nc.region, now).await?),
+            crate::Backend::Sqlite => None,
+        };
         let mut tx = self.begin_write().await?;
-        crate::db::query(
-            "INSERT INTO case_counters (day, n) VALUES ($1, 0) ON CONFLICT (day) DO NOTHING",
-        )
-        .bind(&day)
-        .execute(&mut *tx)
-        .await?;
-        let n = get_i64(
-            &crate::db::query("UPDATE case_counters SET n = n + 1 WHERE day = $1 RETURNING n")
+        let n = match drawn {
+            Some(n) => n,
+            None => {
+                crate::db::query(
+                    "INSERT INTO case_counters (day, n) VALUES ($1, 0) ON CONFLICT (day) DO NOTHING",
+                )
                 .bind(&day)
-                .fetch_one(&mut *tx)
-                .await?,
-            "n",
-        )?;
+                .execute(&mut *tx)
+                .await?;
+                get_i64(
+                    &crate::db::query(
+                        "UPDATE case_counters SET n = n + 1 WHERE day = $1 RETURNING n",
+                    )
+                    .bind(&day)
+                    .fetch_one(&mut *tx)
+                    .await?,
+                    "n",
+                )?
+            }
+        };
         let case_no = tongban_core::codes::CaseNo::try_new(nc.region, beijing_date(now), n as u32)
             .map_err(|e| StoreError::Invalid(e.to_string()))?
             .as_str()
@@ -152,6 +165,59 @@ impl Store {
         append_events(&mut tx, id, 0, std::slice::from_ref(&nc.first), actor, now).await?;
         self.commit(tx).await?;
         Ok((self.case_by_no(&case_no).await?, true))
+    }
+
+    /// The next 办件编号 sequence number of `day` on PostgreSQL: `nextval` of the day's
+    /// SEQUENCE (`case_no_YYYYMMDD`), which takes no row lock, so concurrent submissions on
+    /// any number of nodes do not queue on a counter row. The sequence is created on the
+    /// day's first submission, starting after every number already given that day (by the
+    /// counter row of before, or in a database restored from a backup). Unique always;
+    /// dense, not gapless: a submission rolled back after drawing leaves its number unused.
+    async fn next_case_seq_pg(
+        &self,
+        day: &str,
+        region: &tongban_core::codes::RegionCode,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let digits: String = day.chars().filter(char::is_ascii_digit).collect();
+        let name = format!("case_no_{digits}");
+        let next = format!("SELECT nextval('{name}') AS n");
+        match crate::db::query(&next).fetch_one(self.w()).await {
+            Ok(r) => return get_i64(&r, "n"),
+            // 42P01: the sequence does not exist yet.
+            Err(e) if e.code.as_deref() == Some("42P01") => {}
+            Err(e) => return Err(e.into()),
+        }
+        let counter = crate::db::query("SELECT n FROM case_counters WHERE day = $1")
+            .bind(day)
+            .fetch_optional(self.w())
+            .await?
+            .map(|r| get_i64(&r, "n"))
+            .transpose()?
+            .unwrap_or(0);
+        let first = tongban_core::codes::CaseNo::try_new(region, beijing_date(now), 0)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let prefix = &first.as_str()[..first.as_str().len() - 6];
+        let given = crate::db::query("SELECT MAX(case_no) AS m FROM cases WHERE case_no LIKE $1")
+            .bind(format!("{prefix}%"))
+            .fetch_one(self.w())
+            .await?
+            .try_get::<Option<String>, _>("m")?
+            .and_then(|m| m.get(m.len().saturating_sub(6)..)?.parse::<i64>().ok())
+            .unwrap_or(0);
+        let start = counter.max(given) + 1;
+        match crate::db::query(&format!(
+            "CREATE SEQUENCE IF NOT EXISTS {name} START WITH {start}"
+        ))
+        .execute(self.w())
+        .await
+        {
+            Ok(_) => {}
+            // Another node created it at the same moment.
+            Err(e) if matches!(e.code.as_deref(), Some("23505" | "42P07")) => {}
+            Err(e) => return Err(e.into()),
+        }
+        get_i64(&crate::db::query(&next).fetch_one(self.w()).await?, "n")
     }
 
     async fn case_by_idem(&self, created_by: i64, key: &str) -> Result<Option<CaseRecord>> {
@@ -243,19 +309,32 @@ impl Store {
             .collect()
     }
 
-    /// Recomputes the hash chain; returns the first sequence number that does not match.
+    /// Recomputes every partition's hash chain; returns the first sequence number that does
+    /// not match (in the first partition with one).
     pub async fn verify_chain(&self) -> Result<Option<i64>> {
-        let rows =
-            crate::db::query("SELECT seq, entry, prev_hash, hash FROM ledger_events ORDER BY seq")
-                .fetch_all(self.r())
-                .await?;
+        Ok(self.verify_chains().await?.map(|(_, seq)| seq))
+    }
+
+    /// [`Store::verify_chain`], naming the partition: (partition, sequence number).
+    pub async fn verify_chains(&self) -> Result<Option<(u32, i64)>> {
+        let rows = crate::db::query(
+            "SELECT part, seq, entry, prev_hash, hash FROM ledger_events ORDER BY part, seq",
+        )
+        .fetch_all(self.r())
+        .await?;
         let mut prev = "0".repeat(64);
+        let mut current = -1;
         for r in &rows {
+            let part = get_i64(r, "part")?;
+            if part != current {
+                current = part;
+                prev = "0".repeat(64);
+            }
             let seq = get_i64(r, "seq")?;
             if get_str(r, "prev_hash")? != prev
                 || chain_hash(&prev, &get_str(r, "entry")?) != get_str(r, "hash")?
             {
-                return Ok(Some(seq));
+                return Ok(Some((part as u32, seq)));
             }
             prev = get_str(r, "hash")?;
         }

@@ -16,8 +16,10 @@ pub fn chain_hash(prev_hash: &str, entry: &str) -> String {
     hex::encode(h.finalize())
 }
 
-/// Appends events to the global hash chain. The head row is updated first: on PostgreSQL
-/// that row lock orders concurrent appends; on SQLite the single writer already does.
+/// Appends a case's events to its partition's hash chain (ADR 0010: the partition is chosen
+/// from the case id, see [`tongban_core::merkle::partition_of`]). The partition's head row is
+/// updated first: on PostgreSQL that row lock orders concurrent appends to the partition
+/// (writers to other partitions do not wait); on SQLite the single writer already does.
 pub(crate) async fn append_events(
     conn: &mut AnyConnection,
     case_id: i64,
@@ -26,12 +28,19 @@ pub(crate) async fn append_events(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    // The number of partitions is read in the statement (one indexed row of `meta`), so
+    // every caller keeps this signature and no node can disagree with the database.
     let head = crate::db::query(
-        "UPDATE ledger_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash, frontier",
+        "UPDATE ledger_head SET seq = seq + $1 \
+         WHERE part = $2 % (SELECT value FROM meta WHERE key = 'ledger_partitions') \
+         RETURNING part, seq, hash, frontier, (SELECT value FROM meta WHERE key = 'ledger_partitions') AS parts",
     )
     .bind(events.len() as i64)
+    .bind(tongban_core::merkle::partition_key(case_id))
     .fetch_one(&mut *conn)
     .await?;
+    let part = get_i64(&head, "part")?;
+    let parts = get_i64(&head, "parts")?;
     let last_seq = get_i64(&head, "seq")?;
     let mut prev = get_str(&head, "hash")?;
     let mut seq = last_seq - events.len() as i64;
@@ -44,18 +53,28 @@ pub(crate) async fn append_events(
     for (i, e) in events.iter().enumerate() {
         seq += 1;
         let case_version = from_version + i as i64 + 1;
-        let entry = serde_json::json!({
-            "seq": seq, "case_id": case_id, "case_version": case_version,
-            "actor": actor, "at": at, "event": e,
-        })
+        // A one-partition ledger's entries are exactly as before partitions existed; in a
+        // partitioned one each entry also names its partition.
+        let entry = if parts > 1 {
+            serde_json::json!({
+                "part": part, "seq": seq, "case_id": case_id, "case_version": case_version,
+                "actor": actor, "at": at, "event": e,
+            })
+        } else {
+            serde_json::json!({
+                "seq": seq, "case_id": case_id, "case_version": case_version,
+                "actor": actor, "at": at, "event": e,
+            })
+        }
         .to_string();
         let hash = chain_hash(&prev, &entry);
         if let Some(f) = frontier.as_mut() {
             // With the subtree hashes it completes (ledger_nodes): O(log n) proofs.
             let leaf = tongban_core::merkle::leaf_hash(entry.as_bytes());
-            push_leaf(&mut *conn, f, leaf).await?;
+            push_leaf(&mut *conn, part, f, leaf).await?;
         }
-        crate::db::query("INSERT INTO ledger_events (seq, case_id, case_version, kind, actor, at, entry, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        crate::db::query("INSERT INTO ledger_events (part, seq, case_id, case_version, kind, actor, at, entry, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            .bind(part)
             .bind(seq)
             .bind(case_id)
             .bind(case_version)
@@ -69,9 +88,10 @@ pub(crate) async fn append_events(
             .await?;
         prev = hash;
     }
-    crate::db::query("UPDATE ledger_head SET hash = $1, frontier = $2 WHERE id = 1")
+    crate::db::query("UPDATE ledger_head SET hash = $1, frontier = $2 WHERE part = $3")
         .bind(&prev)
         .bind(frontier.map(|f| f.encode()).unwrap_or_default())
+        .bind(part)
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -81,20 +101,30 @@ pub(crate) async fn append_events(
 /// caller's transaction (the append's). Called by [`append_events`] for every event.
 pub(crate) async fn push_leaf(
     conn: &mut crate::db::Conn,
+    part: i64,
     f: &mut tongban_core::merkle::Frontier,
     leaf: tongban_core::merkle::Hash,
 ) -> Result<()> {
     let nodes = f.push_completing(leaf);
     let values: Vec<String> = (0..nodes.len())
-        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+        .map(|i| {
+            format!(
+                "(${}, ${}, ${}, ${})",
+                4 * i + 1,
+                4 * i + 2,
+                4 * i + 3,
+                4 * i + 4
+            )
+        })
         .collect();
     let sql = format!(
-        "INSERT INTO ledger_nodes (level, idx, hash) VALUES {} ON CONFLICT (level, idx) DO NOTHING",
+        "INSERT INTO ledger_nodes (part, level, idx, hash) VALUES {} ON CONFLICT (part, level, idx) DO NOTHING",
         values.join(", ")
     );
     let mut q = crate::db::query(&sql);
     for (n, h) in &nodes {
         q = q
+            .bind(part)
             .bind(n.level as i64)
             .bind(n.index as i64)
             .bind(hex::encode(h));

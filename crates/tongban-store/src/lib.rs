@@ -92,6 +92,10 @@ pub struct Store {
     proofs: std::sync::Arc<ledger::ProofCache>,
     /// Signed-in sessions recently read, trusted for `SESSION_TTL` (see accounts.rs).
     pub(crate) sessions: std::sync::Arc<accounts::SessionCache>,
+    /// The ledger's number of partitions (ADR 0010), read when the store opens.
+    ledger_parts: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    /// The number of partitions to create a new database with (None: the backend's default).
+    wanted_parts: Option<u32>,
 }
 
 /// How long a node trusts the catalog and calendar revisions it read. Every request checks
@@ -114,6 +118,12 @@ impl Store {
     /// Opens (creating if needed) the database named by `url`: `sqlite://path` or
     /// `postgres://…`. Runs the embedded migrations.
     pub async fn open(url: &str) -> Result<Store> {
+        Store::open_with(url, None).await
+    }
+
+    /// [`Store::open`]; a database created now gets `ledger_partitions` ledger partitions
+    /// (None: 1 on SQLite, 16 on PostgreSQL). An existing database keeps its own number.
+    pub async fn open_with(url: &str, ledger_partitions: Option<u32>) -> Result<Store> {
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -166,6 +176,8 @@ impl Store {
                     revs: Default::default(),
                     proofs: Default::default(),
                     sessions: Default::default(),
+                    ledger_parts: Default::default(),
+                    wanted_parts: ledger_partitions,
                 }
             }
             Backend::Postgres => {
@@ -216,6 +228,8 @@ impl Store {
                     revs: Default::default(),
                     proofs: Default::default(),
                     sessions: Default::default(),
+                    ledger_parts: Default::default(),
+                    wanted_parts: ledger_partitions,
                 }
             }
         };
@@ -229,6 +243,7 @@ impl Store {
             sqlx::migrate!("migrations/postgres").run(pool).await?;
         }
         self.durable().await?;
+        self.settle_ledger_partitions(self.wanted_parts).await?;
         // Ledgers older than the stored subtree hashes (migration 0013) get them now.
         let n = self.backfill_ledger_nodes().await?;
         if n > 0 {

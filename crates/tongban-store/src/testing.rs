@@ -36,12 +36,29 @@ fn unique_name(prefix: &str) -> String {
     format!("{prefix}_{}_{n:016x}", std::process::id())
 }
 
+/// The ledger partitions a test database is created with: `TONGBAN_TEST_LEDGER_PARTITIONS`,
+/// else 1 (the tests written before partitions name sequence numbers of the one chain;
+/// the partitioned ledger's own tests ask for several with `*_partitioned`).
+fn test_partitions() -> u32 {
+    std::env::var("TONGBAN_TEST_LEDGER_PARTITIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+}
+
 impl TestDb {
     pub async fn sqlite() -> TestDb {
+        TestDb::sqlite_partitioned(test_partitions()).await
+    }
+
+    /// A fresh SQLite database whose ledger has `partitions` partitions.
+    pub async fn sqlite_partitioned(partitions: u32) -> TestDb {
         let dir = std::env::temp_dir().join(unique_name("tongban_test"));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let url = format!("sqlite://{}", dir.join("tongban.db").display());
-        let store = Store::open(&url).await.expect("open sqlite");
+        let store = Store::open_with(&url, Some(partitions))
+            .await
+            .expect("open sqlite");
         TestDb {
             store,
             url,
@@ -53,6 +70,11 @@ impl TestDb {
 
     /// A fresh PostgreSQL database, or `None` when PostgreSQL is not reachable (and not required).
     pub async fn postgres() -> Option<TestDb> {
+        TestDb::postgres_partitioned(test_partitions()).await
+    }
+
+    /// [`TestDb::postgres`] whose ledger has `partitions` partitions.
+    pub async fn postgres_partitioned(partitions: u32) -> Option<TestDb> {
         use sqlx::Connection;
         sqlx::any::install_default_drivers();
         let admin = pg_admin_url();
@@ -76,7 +98,9 @@ impl TestDb {
         let mut url = url::Url::parse(&admin).expect("pg url");
         url.set_path(&name);
         let url = url.to_string();
-        let store = Store::open(&url).await.expect("open postgres");
+        let store = Store::open_with(&url, Some(partitions))
+            .await
+            .expect("open postgres");
         Some(TestDb {
             store,
             url,

@@ -34,6 +34,9 @@ pub async fn keys(State(state): State<AppState>) -> Result<Json<Value>, ApiError
 pub struct Range {
     start: u64,
     end: u64,
+    /// The ledger partition (needed when the ledger has several; see the checkpoint's
+    /// `partitions`). Indexes are within the partition.
+    partition: Option<u32>,
 }
 
 /// The exact leaf bytes carry what happened on each case (actors, reasons, file names), so
@@ -50,7 +53,8 @@ pub async fn entries(
         tongban_core::capability::Capability::ReadLedgerEntries,
     )
     .await?;
-    let size = state.store.ledger_size().await?;
+    let part = state.store.ledger_partition_arg(r.partition)?;
+    let size = state.store.partition_size(part).await?;
     if r.start >= r.end || r.end > size {
         return Err(AppError::bad_request(format!("需要 0 ≤ start < end ≤ {size}")).into());
     }
@@ -58,7 +62,7 @@ pub async fn entries(
         return Err(AppError::bad_request(format!("一次最多取 {MAX_ENTRIES} 条")).into());
     }
     Ok(Json(
-        json!({ "entries": state.store.ledger_leaves(r.start, r.end).await? }),
+        json!({ "entries": state.store.ledger_leaves_in(part, r.start, r.end).await? }),
     ))
 }
 
@@ -68,6 +72,9 @@ pub struct InclusionQuery {
     index: u64,
     #[param(minimum = 1)]
     size: u64,
+    /// The ledger partition (needed when the ledger has several): `index` and `size` are
+    /// within it, the root is the partition's root listed in a checkpoint.
+    partition: Option<u32>,
 }
 
 /// O(log n): assembled from the stored subtree hashes, never from the leaves.
@@ -75,12 +82,16 @@ pub async fn inclusion(
     State(state): State<AppState>,
     Query(q): Query<InclusionQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let size = state.store.ledger_size().await?;
+    let part = state.store.ledger_partition_arg(q.partition)?;
+    let size = state.store.partition_size(part).await?;
     if q.size == 0 || q.size > size || q.index >= q.size {
         return Err(AppError::bad_request(format!("需要 index < size ≤ {size}")).into());
     }
     Ok(Json(json!(
-        state.store.inclusion_proof(q.index, q.size).await?
+        state
+            .store
+            .inclusion_proof_in(part, q.index, q.size)
+            .await?
     )))
 }
 
@@ -91,6 +102,10 @@ pub struct ConsistencyQuery {
     from: u64,
     #[param(minimum = 1)]
     to: u64,
+    /// A partition's own proof between its sizes `from` and `to`. Without it: the whole
+    /// ledger (with several partitions, between the signed checkpoints of sizes `from` and
+    /// `to`, one proof per partition).
+    partition: Option<u32>,
 }
 
 /// O(log n): assembled from the stored subtree hashes, never from the leaves.
@@ -98,11 +113,18 @@ pub async fn consistency(
     State(state): State<AppState>,
     Query(q): Query<ConsistencyQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let size = state.store.ledger_size().await?;
+    let size = match q.partition {
+        Some(p) => {
+            let part = state.store.ledger_partition_arg(Some(p))?;
+            state.store.partition_size(part).await?
+        }
+        None => state.store.ledger_size().await?,
+    };
     if q.from == 0 || q.from > q.to || q.to > size {
         return Err(AppError::bad_request(format!("需要 0 < from ≤ to ≤ {size}")).into());
     }
-    Ok(Json(json!(
-        state.store.consistency_proof(q.from, q.to).await?
-    )))
+    Ok(Json(json!(match q.partition {
+        Some(p) => state.store.consistency_proof_in(p, q.from, q.to).await?,
+        None => state.store.consistency_proof(q.from, q.to).await?,
+    })))
 }

@@ -278,6 +278,10 @@ enum LedgerCmd {
         /// A checkpoint exported earlier (`tongban ledger checkpoint > FILE`); repeatable.
         #[arg(long)]
         checkpoint: Vec<PathBuf>,
+        /// Verify only this partition of the ledger (its chain and its head in every
+        /// checkpoint); default: every partition.
+        #[arg(long)]
+        partition: Option<u32>,
     },
     /// Sign a checkpoint of the current ledger and print it.
     Checkpoint,
@@ -377,7 +381,7 @@ fn init_logging(json: bool) {
 }
 
 async fn open(cfg: &config::Config) -> anyhow::Result<Store> {
-    Store::open(&cfg.database_url)
+    Store::open_with(&cfg.database_url, cfg.ledger_partitions)
         .await
         .with_context(|| format!("cannot open database {}", redact_url(&cfg.database_url)))
 }
@@ -568,7 +572,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     );
                     Ok(())
                 }
-                LedgerCmd::Verify { checkpoint } => {
+                LedgerCmd::Verify {
+                    checkpoint,
+                    partition,
+                } => {
                     let mut external = Vec::new();
                     for f in &checkpoint {
                         let text = std::fs::read_to_string(f)
@@ -578,8 +585,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                                 .with_context(|| format!("{} is not a checkpoint", f.display()))?,
                         );
                     }
-                    let r = tongban_app::ledger::verify_with(&app, &external).await?;
-                    if let Some(p) = &r.problem {
+                    let r = match partition {
+                        Some(k) => {
+                            tongban_app::ledger::verify_partition(&app, k, &external).await?
+                        }
+                        None => tongban_app::ledger::verify_with(&app, &external).await?,
+                    };
+                    if let Some(p) = r.problem_text() {
                         anyhow::bail!("ledger verification FAILED: {p}");
                     }
                     let problems =
@@ -587,8 +599,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     if !problems.is_empty() {
                         anyhow::bail!("ledger verification FAILED: {}", problems.join("; "));
                     }
+                    let scope = match (partition, r.partitions.len()) {
+                        (Some(k), _) => format!(" (partition {k})"),
+                        (None, n) if n > 1 => format!(" in {n} partitions"),
+                        _ => String::new(),
+                    };
                     println!(
-                        "ledger OK: {} events, root {}, {} signed checkpoints verified, case objects present",
+                        "ledger OK: {} events{scope}, root {}, {} signed checkpoints verified, case objects present",
                         r.size, r.root, r.checkpoints_checked
                     );
                     Ok(())

@@ -62,6 +62,10 @@ pub struct FileConfig {
     pub s3_bucket: Option<String>,
     /// S3: the signing region (or TONGBAN_S3_REGION; default `us-east-1`).
     pub s3_region: Option<String>,
+    /// Ledger partitions of a database created now (or TONGBAN_LEDGER_PARTITIONS; default
+    /// 1 on SQLite, 16 on PostgreSQL; 1–1024). Ignored for an existing database, whose
+    /// number was fixed when it was created (ADR 0010).
+    pub ledger_partitions: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +88,8 @@ pub struct Config {
     pub hall: tongban_app::hall::HallPolicy,
     /// The store of uploaded materials (local directory or S3; keys never printed).
     pub objects: tongban_store::objects::ObjectStore,
+    /// Ledger partitions for a database created now (None: the backend's default).
+    pub ledger_partitions: Option<u32>,
 }
 
 /// The demo city's region code (娄星市), used when none is configured.
@@ -164,6 +170,19 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
         ],
         &data_dir,
     )?;
+    let ledger_partitions = match std::env::var("TONGBAN_LEDGER_PARTITIONS") {
+        Ok(v) => Some(v.trim().parse::<u32>().map_err(|_| {
+            anyhow::anyhow!("TONGBAN_LEDGER_PARTITIONS must be a number, not {v:?}")
+        })?),
+        Err(_) => file.ledger_partitions,
+    };
+    if ledger_partitions.is_some_and(|n| !(1..=tongban_store::ledger::MAX_PARTITIONS).contains(&n))
+    {
+        anyhow::bail!(
+            "ledger_partitions must be 1-{}",
+            tongban_store::ledger::MAX_PARTITIONS
+        );
+    }
     let region_text = std::env::var("TONGBAN_REGION_CODE")
         .ok()
         .or(file.region_code)
@@ -245,6 +264,7 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
         objects,
         rating_rectify_days,
         hall,
+        ledger_partitions,
         region,
         metrics_token: o
             .metrics_token
@@ -417,6 +437,15 @@ mod tests {
         assert_eq!(c.rating_rectify_days, 5);
         assert_eq!(c.hall.no_show.limit, 3);
         assert!(c.hall.carrier_secret.is_none());
+        assert_eq!(c.ledger_partitions, None);
+        assert_eq!(
+            load_with("ledger_partitions = 8\n")
+                .unwrap()
+                .ledger_partitions,
+            Some(8)
+        );
+        assert!(load_with("ledger_partitions = 0\n").is_err());
+        assert!(load_with("ledger_partitions = 5000\n").is_err());
         let c = load_with(
             "rating_rectify_days = 3\nno_show_limit = 2\nno_show_window_days = 14\n\
              queue_wait_limit_minutes = 20\nstale_parcel_days = 7\n\

@@ -57,6 +57,8 @@ mod openapi;
 mod outbox;
 #[path = "http/pages.rs"]
 mod pages;
+#[path = "http/partitions.rs"]
+mod partitions;
 #[path = "http/public_ui.rs"]
 mod public_ui;
 #[path = "http/ratings.rs"]
