@@ -891,7 +891,10 @@ async fn admin_item_form_and_import_report_in_the_browser(app: App) {
             d.type_into(&format!("#f{trips}"), "两次").await;
             d.click("form.stack button.primary[type=submit]").await;
             d.find(&format!("#f{trips}-error")).await;
-            let v = d
+            // (the page may still be loading when the error first appears)
+            let mut v = Value::Null;
+            for _ in 0..50 {
+                v = d
                 .script(&format!(
                     "const i = document.getElementById('f{trips}'); const e = document.getElementById('f{trips}-error');\
                      const ir = i.getBoundingClientRect(); const er = e.getBoundingClientRect();\
@@ -899,6 +902,11 @@ async fn admin_item_form_and_import_report_in_the_browser(app: App) {
                              document.querySelector(\"{toggle}\").checked]"
                 ))
                 .await;
+                if v.is_array() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
             assert_eq!(v[0], "两次", "{at}: the typed value is kept: {v}");
             assert_eq!(v[1], "true", "{at}: {v}");
             let gap = v[2].as_f64().unwrap();
