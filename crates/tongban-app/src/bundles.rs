@@ -199,7 +199,9 @@ pub async fn apply(
                         && x.items.contains(key)
                         && x.from_item.as_ref().is_some_and(|f| selected.contains(f))
                 });
-                let uploaded = given.get(m.name.as_str()).is_some_and(|g| g.sha256.is_some());
+                let uploaded = given
+                    .get(m.name.as_str())
+                    .is_some_and(|g| g.sha256.is_some());
                 if !from_prerequisite && !uploaded && !missing.contains(&m.name.as_str()) {
                     missing.push(m.name.as_str());
                 }
@@ -227,7 +229,11 @@ pub async fn apply(
     let limit_due = cal
         .add_working_days(today, def.promised_days)
         .map_err(cal_error)?;
-    let shas: Vec<String> = a.materials.iter().filter_map(|m| m.sha256.clone()).collect();
+    let shas: Vec<String> = a
+        .materials
+        .iter()
+        .filter_map(|m| m.sha256.clone())
+        .collect();
     state
         .store
         .claim_uploads(user.id, &shas, state.now())
@@ -577,7 +583,10 @@ async fn withdraw_rest(
                                 b.id,
                                 BUNDLE_ACTOR,
                                 "member_withdrawn",
-                                &format!("「{}」已撤件（办件{}）：{reason}", c.item_name, c.case_no),
+                                &format!(
+                                    "「{}」已撤件（办件{}）：{reason}",
+                                    c.item_name, c.case_no
+                                ),
                                 now,
                             )
                             .await?;
@@ -627,7 +636,11 @@ async fn start_member(
         })
         .unwrap_or_default();
     let mut materials = Vec::new();
-    for shared in def.materials.iter().filter(|x| x.items.contains(&m.item_key)) {
+    for shared in def
+        .materials
+        .iter()
+        .filter(|x| x.items.contains(&m.item_key))
+    {
         if let Some(from) = &shared.from_item {
             let Some(pre) = cases.get(from) else { continue };
             if let Some(l) = state.store.licence_of_case(&pre.case_no).await? {
@@ -659,8 +672,8 @@ async fn start_member(
             });
         }
     }
-    let channel: Channel = serde_json::from_value(b.application["channel"].clone())
-        .unwrap_or(Channel::Online);
+    let channel: Channel =
+        serde_json::from_value(b.application["channel"].clone()).unwrap_or(Channel::Online);
     let delivery: Delivery =
         serde_json::from_value(b.application["delivery"].clone()).unwrap_or(Delivery::Window);
     let details: BTreeMap<String, String> =
@@ -957,7 +970,9 @@ pub async fn figures(state: &App) -> Result<Vec<Figures>, Error> {
 pub fn available(view: &crate::CatalogView, def: &BundleDef) -> bool {
     def.items.iter().all(|m| {
         view.active().any(|i| {
-            i.item.name == m.item && i.item.department == m.department && i.status == ItemStatus::Active
+            i.item.name == m.item
+                && i.item.department == m.department
+                && i.status == ItemStatus::Active
         })
     })
 }

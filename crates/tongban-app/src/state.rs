@@ -61,10 +61,11 @@ pub struct CatalogView {
 }
 
 /// A follow-up of a case change (see [`App::after_case_change`]).
-pub type CaseHook = for<'a> fn(
-    &'a App,
-    &'a str,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
+pub type CaseHook =
+    for<'a> fn(
+        &'a App,
+        &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
 
 impl CatalogView {
     pub fn active(&self) -> impl Iterator<Item = &StoredItem> {

@@ -641,10 +641,7 @@ mod tests {
         assert_eq!(path, first);
         // An ended member is off the path.
         p.insert("seal".to_string(), MemberProgress::Ended);
-        assert_eq!(
-            critical_path(&def, &p, today, &cal).unwrap(),
-            Some(today)
-        );
+        assert_eq!(critical_path(&def, &p, today, &cal).unwrap(), Some(today));
     }
 
     #[test]

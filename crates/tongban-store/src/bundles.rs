@@ -221,7 +221,11 @@ impl Store {
         let js = |v: &serde_json::Value| {
             serde_json::to_string(v).map_err(|e| StoreError::Internal(e.to_string()))
         };
-        let placeholder = format!("new-{}-{}", nb.created_by, now.timestamp_nanos_opt().unwrap_or(0));
+        let placeholder = format!(
+            "new-{}-{}",
+            nb.created_by,
+            now.timestamp_nanos_opt().unwrap_or(0)
+        );
         let mut tx = self.begin_write().await?;
         let inserted = crate::db::query(
             "INSERT INTO bundles (bundle_no, code, version, applicant_id, created_by, idem_key, channel, answers, application, received_on, limit_due, promised_due, status, created_at) \
@@ -296,14 +300,14 @@ impl Store {
 
     /// The bundle a case belongs to, if any.
     pub async fn bundle_of_case(&self, case_no: &str) -> Result<Option<String>> {
-        Ok(crate::db::query(
+        crate::db::query(
             "SELECT b.bundle_no FROM bundle_members m JOIN bundles b ON b.id = m.bundle_id WHERE m.case_no = $1",
         )
         .bind(case_no)
         .fetch_optional(self.r())
         .await?
         .map(|r| get_str(&r, "bundle_no"))
-        .transpose()?)
+        .transpose()
     }
 
     pub async fn bundle_members(&self, bundle_id: i64) -> Result<Vec<MemberRecord>> {

@@ -164,11 +164,7 @@ fn text_of(what: &str, k: &str, v: &Value) -> Result<String, AppError> {
         Value::Bool(true) => "yes".into(),
         Value::Bool(false) => "no".into(),
         Value::Number(n) => n.to_string(),
-        _ => {
-            return Err(AppError::bad_request(format!(
-                "{what}「{k}」应为文字"
-            )))
-        }
+        _ => return Err(AppError::bad_request(format!("{what}「{k}」应为文字"))),
     })
 }
 

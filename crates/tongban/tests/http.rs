@@ -37,10 +37,10 @@ macro_rules! on_each_backend {
 mod authz;
 #[path = "http/backup.rs"]
 mod backup;
-#[path = "http/bundles.rs"]
-mod bundles;
 #[path = "http/browser.rs"]
 mod browser;
+#[path = "http/bundles.rs"]
+mod bundles;
 #[path = "http/exchange.rs"]
 mod exchange;
 #[path = "http/hall.rs"]

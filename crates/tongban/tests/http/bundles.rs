@@ -161,7 +161,11 @@ async fn answers_select_the_right_items(app: App) {
     let setup = member(&b, "企业设立登记");
     assert_eq!(setup["status"], "submitted");
     let setup_no = setup["case_no"].as_str().unwrap().to_string();
-    for waiting in ["印章刻制备案", "企业职工基本养老保险参保登记", "住房公积金单位缴存登记"] {
+    for waiting in [
+        "印章刻制备案",
+        "企业职工基本养老保险参保登记",
+        "住房公积金单位缴存登记",
+    ] {
         assert_eq!(member(&b, waiting)["status"], "waiting", "{b}");
         assert!(member(&b, waiting)["case_no"].is_null());
     }
@@ -201,13 +205,28 @@ async fn answers_select_the_right_items(app: App) {
 
     // Refused, nothing stored: an unknown 一件事, a question unanswered, an answer it does
     // not have, a question it does not ask, a field it does not have, a material missing.
-    let (s, e) = post(&app, &ent, "/api/v1/bundles/nothing/applications", json!({})).await;
+    let (s, e) = post(
+        &app,
+        &ent,
+        "/api/v1/bundles/nothing/applications",
+        json!({}),
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
     for (answers, why) in [
         (json!({ "seal": "yes", "invoice": "no" }), "员工"),
-        (json!({ "seal": "maybe", "invoice": "no", "staff": "no" }), "maybe"),
-        (json!({ "seal": "yes", "invoice": "no", "staff": "no", "x": "y" }), "x"),
-        (json!({ "seal": [1], "invoice": "no", "staff": "no" }), "seal"),
+        (
+            json!({ "seal": "maybe", "invoice": "no", "staff": "no" }),
+            "maybe",
+        ),
+        (
+            json!({ "seal": "yes", "invoice": "no", "staff": "no", "x": "y" }),
+            "x",
+        ),
+        (
+            json!({ "seal": [1], "invoice": "no", "staff": "no" }),
+            "seal",
+        ),
     ] {
         let (s, e) = apply_qykb(&app, answers, "bad").await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
@@ -229,7 +248,10 @@ async fn answers_select_the_right_items(app: App) {
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-    assert!(e["message"].as_str().unwrap().contains("缺少必要材料"), "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("缺少必要材料"),
+        "{e}"
+    );
     let (s, e) = post(
         &app,
         &ent,
@@ -274,7 +296,13 @@ async fn a_dependent_case_waits_and_reuses_the_licence(app: App) {
     // Decided the next day: the licence is signed and 公章刻制 starts, citing it.
     app.clock.advance(chrono::Duration::days(1));
     for who in ["approver", "approver", "head"] {
-        act(&app, who, &setup_no, json!({ "action": "pass", "opinion": "同意" })).await;
+        act(
+            &app,
+            who,
+            &setup_no,
+            json!({ "action": "pass", "opinion": "同意" }),
+        )
+        .await;
     }
     let (s, b) = bundle(&app, "enterprise", &no).await;
     assert_eq!(s, StatusCode::OK, "{b}");
@@ -313,7 +341,12 @@ async fn a_dependent_case_waits_and_reuses_the_licence(app: App) {
         .unwrap();
     assert_eq!(c["department_id"], police.id);
     // The use of the licence is on its record (as for any 免提交).
-    let events = app.db().store.licence_uses(&licence.licence_id).await.unwrap();
+    let events = app
+        .db()
+        .store
+        .licence_uses(&licence.licence_id)
+        .await
+        .unwrap();
     assert!(
         events.iter().any(|u| u.0 == seal_no),
         "licence use recorded"
@@ -325,7 +358,11 @@ async fn a_dependent_case_waits_and_reuses_the_licence(app: App) {
         .iter()
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["applied", "member_started", "member_started"], "{b}");
+    assert_eq!(
+        kinds,
+        ["applied", "member_started", "member_started"],
+        "{b}"
+    );
     // 公章刻制 accepted at the window (承诺 1 day) and completed: the bundle is 办结 when all are.
     act(&app, "clerk", &seal_no, json!({ "action": "accept" })).await;
     let (_, b) = bundle(&app, "enterprise", &no).await;
@@ -390,7 +427,10 @@ async fn a_unified_bundle_completes_and_is_measured(app: App) {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("企业开办") && html.contains("2.0 / 2.0"), "{html}");
+    assert!(
+        html.contains("企业开办") && html.contains("2.0 / 2.0"),
+        "{html}"
+    );
     app.stop().await;
 }
 on_each_backend!(a_unified_bundle_completes_and_is_measured);
@@ -425,7 +465,8 @@ async fn a_refusal_withdraws_the_rest(app: App) {
     .await;
     let (_, b) = bundle(&app, "enterprise", &no).await;
     assert_eq!(member(&b, "印章刻制备案")["status"], "not_accepted", "{b}");
-    for item in ["企业职工基本养老保险参保登记", "住房公积金单位缴存登记"] {
+    for item in ["企业职工基本养老保险参保登记", "住房公积金单位缴存登记"]
+    {
         assert_eq!(member(&b, item)["status"], "withdrawn", "{b}");
     }
     assert_eq!(member(&b, "企业设立登记")["status"], "completed");
@@ -483,7 +524,10 @@ async fn a_refusal_withdraws_the_rest(app: App) {
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    assert_eq!(items_of(&b), ["出生医学证明签发", "出生登记", "预防接种证办理"]);
+    assert_eq!(
+        items_of(&b),
+        ["出生医学证明签发", "出生登记", "预防接种证办理"]
+    );
     let no = b["bundle_no"].as_str().unwrap().to_string();
     let cert = member(&b, "出生医学证明签发")["case_no"]
         .as_str()
