@@ -661,3 +661,86 @@ async fn definitions_are_imported_and_exported_as_data(app: App) {
     app.stop().await;
 }
 on_each_backend!(definitions_are_imported_and_exported_as_data);
+
+/// In a real browser: the enterprise applies for 企业开办 online (one form, one upload per
+/// material of the merged list), and the clerk receives 新生儿出生 at the window.
+async fn browser_applies_online_and_at_the_window(app: App) {
+    use super::browser::{browser_available, Driver};
+    if !browser_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("材料.pdf");
+    std::fs::write(&pdf, PDF).unwrap();
+    let pdf = pdf.display().to_string();
+    let def: Value = reqwest::get(app.url("/api/v1/bundles/qykb"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let d = Driver::start().await;
+
+    d.sign_in(&app, "enterprise").await;
+    d.goto(&app.url("/bundles")).await;
+    d.click("#bundle-qykb a").await;
+    d.wait_text("h1", "企业开办").await;
+    d.click("#q-seal-yes").await;
+    d.click("#q-invoice-no").await;
+    d.click("#q-staff-no").await;
+    d.type_into("#f-0", "娄星市星辰科技有限公司").await;
+    for (i, m) in def["materials"].as_array().unwrap().iter().enumerate() {
+        if m["from_item"].is_null() && m["required"] == true {
+            let id = d.find(&format!("#file{i}")).await;
+            d.call(
+                reqwest::Method::POST,
+                &format!("/element/{id}/value"),
+                Some(json!({ "text": pdf })),
+            )
+            .await;
+        }
+    }
+    d.click("#submit-bundle").await;
+    d.wait_text("#bundle-status", "办理中").await;
+    d.wait_text("#member-setup", "待预审").await;
+    d.wait_text("#member-seal", "等待前置事项办结").await;
+    assert!(d.text("#promised-due").await.starts_with("2026-03-04"));
+
+    let zhangsan = app
+        .db()
+        .store
+        .applicant_of_user(
+            app.db()
+                .store
+                .users()
+                .await
+                .unwrap()
+                .iter()
+                .find(|u| u.username == "zhangsan")
+                .unwrap()
+                .id,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    d.sign_in(&app, "clerk").await;
+    d.goto(&app.url("/bundles/xsecs")).await;
+    d.type_into("#applicant-id", &zhangsan.id_number).await;
+    d.type_into("#applicant-name", &zhangsan.name).await;
+    d.click("#q-medical-yes").await;
+    d.click("#q-sscard-no").await;
+    d.type_into("#f-0", "张小宝").await;
+    d.click("#submit-bundle").await;
+    d.wait_text("h1", "新生儿出生").await;
+    d.wait_text("#member-cert", "待预审").await;
+    d.wait_text("#member-medical", "等待前置事项办结").await;
+    d.quit().await;
+
+    let (_, mine) = get(&app, &app.token("zhangsan").await, "/api/v1/my/cases").await;
+    assert!(
+        mine.to_string().contains("出生医学证明签发"),
+        "the window application is zhangsan's: {mine}"
+    );
+    app.stop().await;
+}
+on_each_backend!(browser_applies_online_and_at_the_window);
