@@ -183,6 +183,23 @@ enum BenchCmd {
         #[arg(long, default_value_t = 200)]
         samples: usize,
     },
+    /// 一件事 end to end: the demo 一件事 applied for and every member case worked in process
+    /// (manual clock, working days), reporting median/mean working days and the share within
+    /// the promise.
+    Bundles {
+        /// Applications of each demo 一件事.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// The first day (Beijing), YYYY-MM-DD.
+        #[arg(long, default_value = "2026-09-28")]
+        start: String,
+        /// One case in N waits a working day more (0: none).
+        #[arg(long, default_value_t = 4)]
+        late: u64,
+        /// Use this database instead of a fresh SQLite file.
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// The 3-step approval in process with durable writes (for bench/compare.sh).
     Engine {
         #[arg(long, default_value_t = 500)]
@@ -658,6 +675,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 BenchCmd::Queries { samples } => {
                     let cfg = config::load(&overrides(&cli.global, None))?;
                     crate::bench::queries(Some(cfg.database_url), samples).await
+                }
+                BenchCmd::Bundles {
+                    runs,
+                    start,
+                    late,
+                    url: target,
+                } => {
+                    let start = chrono::NaiveDate::parse_from_str(&start, "%Y-%m-%d")
+                        .context("--start should be YYYY-MM-DD")?;
+                    crate::bench::bundles(target, runs, start, late).await
                 }
                 BenchCmd::Engine {
                     instances,
