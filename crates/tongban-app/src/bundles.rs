@@ -319,8 +319,9 @@ fn ended_without_result(c: &CaseRecord) -> bool {
 /// Brings a bundle up to date with its member cases. Idempotent: every move is a
 /// conditional update, every case opened with the idempotency key `bundle:{no}:{key}`.
 pub async fn refresh(state: &App, bundle_no: &str) -> Result<(), Error> {
-    // Each pass may start members or withdraw others; a few passes settle any bundle.
-    for _ in 0..4 {
+    // Each pass ends one member, starts members or withdraws others; a bundle settles in at
+    // most a few passes per member (a definition has at most 30).
+    for _ in 0..100 {
         if !refresh_once(state, bundle_no).await? {
             break;
         }

@@ -436,11 +436,11 @@ async fn a_unified_bundle_completes_and_is_measured(app: App) {
 on_each_backend!(a_unified_bundle_completes_and_is_measured);
 
 async fn a_refusal_withdraws_the_rest(app: App) {
-    // 企业开办 withdraws the rest: 设立登记 approved, then 公章刻制 not accepted; 社保 and
-    // 公积金, running, are withdrawn.
+    // 企业开办 withdraws the rest: 设立登记 approved, then 公章刻制 not accepted; 发票, 社保
+    // and 公积金, running, are withdrawn.
     let (s, b) = apply_qykb(
         &app,
-        json!({ "seal": "yes", "invoice": "no", "staff": "yes" }),
+        json!({ "seal": "yes", "invoice": "yes", "staff": "yes" }),
         "ref",
     )
     .await;
@@ -465,8 +465,11 @@ async fn a_refusal_withdraws_the_rest(app: App) {
     .await;
     let (_, b) = bundle(&app, "enterprise", &no).await;
     assert_eq!(member(&b, "印章刻制备案")["status"], "not_accepted", "{b}");
-    for item in ["企业职工基本养老保险参保登记", "住房公积金单位缴存登记"]
-    {
+    for item in [
+        "发票领用",
+        "企业职工基本养老保险参保登记",
+        "住房公积金单位缴存登记",
+    ] {
         assert_eq!(member(&b, item)["status"], "withdrawn", "{b}");
     }
     assert_eq!(member(&b, "企业设立登记")["status"], "completed");
@@ -480,7 +483,7 @@ async fn a_refusal_withdraws_the_rest(app: App) {
     assert!(kinds.contains(&"member_ended"), "{kinds:?}");
     assert_eq!(
         kinds.iter().filter(|k| **k == "member_withdrawn").count(),
-        2,
+        3,
         "{kinds:?}"
     );
     // The withdrawal is in the member case's own ledger.
@@ -682,7 +685,8 @@ async fn browser_applies_online_and_at_the_window(app: App) {
     let d = Driver::start().await;
 
     d.sign_in(&app, "enterprise").await;
-    d.goto(&app.url("/bundles")).await;
+    d.goto(&app.url("/")).await;
+    d.click("#bundles-link").await;
     d.click("#bundle-qykb a").await;
     d.wait_text("h1", "企业开办").await;
     d.click("#q-seal-yes").await;
@@ -744,3 +748,50 @@ async fn browser_applies_online_and_at_the_window(app: App) {
     app.stop().await;
 }
 on_each_backend!(browser_applies_online_and_at_the_window);
+
+/// The apply form shows why an application is refused, on the same page, and stores nothing.
+async fn the_apply_form_refuses_with_its_reason(app: App) {
+    let (c, csrf) = app.sign_in("enterprise").await;
+    // Field names as a browser sends them (UTF-8, not percent-encoded).
+    let form = reqwest::multipart::Form::new()
+        .percent_encode_noop()
+        .text("_csrf", csrf)
+        .text("q.seal", "yes")
+        .text("q.invoice", "no")
+        .text("q.staff", "no")
+        .text("f.企业名称", "娄星市星辰科技有限公司")
+        .text("delivery", "electronic");
+    let r = c
+        .post(app.url("/bundles/qykb/apply"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("缺少必要材料"), "{html}");
+    assert!(
+        html.contains("id=\"bundle-form\""),
+        "the form is shown again"
+    );
+    // A clerk must name the applicant.
+    let (c, csrf) = app.sign_in("clerk").await;
+    // Field names as a browser sends them (UTF-8, not percent-encoded).
+    let form = reqwest::multipart::Form::new()
+        .percent_encode_noop()
+        .text("_csrf", csrf)
+        .text("q.medical", "no")
+        .text("q.sscard", "no")
+        .text("f.新生儿姓名", "张小宝");
+    let r = c
+        .post(app.url("/bundles/xsecs/apply"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("申请人信息"));
+    assert_eq!(applications(&app).await, 0);
+    app.stop().await;
+}
+on_each_backend!(the_apply_form_refuses_with_its_reason);
