@@ -77,18 +77,24 @@ pub async fn import(state: &App, user: &User, text: &str) -> Result<(BundleDef, 
         "bundle",
     )
     .await?;
+    import_as(state, &user.username, text).await
+}
+
+/// Imports a definition on behalf of `actor` (the CLI, run by operators who hold the
+/// database): checked and stored as [`import`] does, and audited.
+pub async fn import_as(state: &App, actor: &str, text: &str) -> Result<(BundleDef, u32), Error> {
     let def = BundleDef::parse(text).map_err(|e| Error::invalid(e.0))?;
     let view = state.catalog().await?;
     members_in_catalog(&view, &def)?;
     let version = state
         .store
-        .import_bundle_definition(&def, &user.username, state.now())
+        .import_bundle_definition(&def, actor, state.now())
         .await?;
     state
         .store
         .record_audit(
             state.now(),
-            &user.username,
+            actor,
             "bundle.import",
             &format!("{} 第 {version} 版", def.code),
         )

@@ -77,6 +77,9 @@ enum Command {
     /// Service catalog tools.
     #[command(subcommand)]
     Catalog(CatalogCmd),
+    /// 一件事 definitions (issue #17): import a definition file, export one.
+    #[command(subcommand)]
+    Bundle(BundleCmd),
     /// Case figures (大数据分析).
     #[command(subcommand)]
     Analytics(AnalyticsCmd),
@@ -325,6 +328,16 @@ enum CatalogCmd {
 }
 
 #[derive(Subcommand)]
+enum BundleCmd {
+    /// Import a 一件事 definition (JSON) as its code's next version.
+    Import { file: PathBuf },
+    /// Print a 一件事 definition file (the latest version).
+    Export { code: String },
+    /// List the 一件事 and their figures.
+    List,
+}
+
+#[derive(Subcommand)]
 enum CalendarCmd {
     /// Print the due date N working days after a date (the day itself is not counted).
     Deadline {
@@ -495,6 +508,38 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let cfg = config::load(&overrides(&cli.global, None))?;
             let app = app_of(&cfg, open(&cfg).await?);
             catalog(cmd, &app).await
+        }
+        Command::Bundle(cmd) => {
+            let cfg = config::load(&overrides(&cli.global, None))?;
+            let app = app_of(&cfg, open(&cfg).await?);
+            match cmd {
+                BundleCmd::Import { file } => {
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    let (def, version) =
+                        tongban_app::bundles::import_as(&app, "cli", &text).await?;
+                    println!("imported {} ({}) version {version}", def.code, def.name);
+                }
+                BundleCmd::Export { code } => {
+                    println!("{}", tongban_app::bundles::export(&app, &code).await?);
+                }
+                BundleCmd::List => {
+                    for f in tongban_app::bundles::figures(&app).await? {
+                        println!(
+                            "{}\t{}\t{} applications, {} completed, median {} working days",
+                            f.code,
+                            f.name,
+                            f.figures.applications,
+                            f.figures.completed,
+                            f.figures
+                                .median_working_days
+                                .map(|m| format!("{m:.1}"))
+                                .unwrap_or_else(|| "-".into())
+                        );
+                    }
+                }
+            }
+            Ok(())
         }
         Command::Analytics(AnalyticsCmd::Rebuild { dry_run, json }) => {
             let cfg = config::load(&overrides(&cli.global, None))?;
