@@ -983,3 +983,52 @@ pub fn available(view: &crate::CatalogView, def: &BundleDef) -> bool {
         })
     })
 }
+
+/// An open bundle under a yellow or red light (its promised total limit near or past).
+#[derive(Debug, Clone, Serialize)]
+pub struct LitBundle {
+    pub bundle_no: String,
+    pub name: String,
+    pub received_on: NaiveDate,
+    pub limit_due: NaiveDate,
+    pub promised_due: NaiveDate,
+    pub light: Light,
+    pub light_label: &'static str,
+}
+
+/// The open bundles under yellow or red lights, red first (the supervision board). The
+/// bundles' lights use the case thresholds' remaining working days.
+pub async fn under_lights(state: &App) -> Result<Vec<LitBundle>, Error> {
+    let cal = state.calendar().await?;
+    let today = state.today();
+    let yellow_days = state.thresholds.yellow_remaining_days.max(0) as u32;
+    let names: HashMap<String, String> = state
+        .store
+        .bundle_definitions()
+        .await?
+        .into_iter()
+        .map(|d| (d.code, d.name))
+        .collect();
+    let mut out = Vec::new();
+    for b in state.store.bundles_of(None).await? {
+        let light = tongban_core::bundle::light(b.limit_due, today, yellow_days, &cal)
+            .map_err(cal_error)?;
+        if light == Light::Green {
+            continue;
+        }
+        out.push(LitBundle {
+            name: names
+                .get(&b.code)
+                .cloned()
+                .unwrap_or_else(|| b.code.clone()),
+            bundle_no: b.bundle_no,
+            received_on: b.received_on,
+            limit_due: b.limit_due,
+            promised_due: b.promised_due,
+            light,
+            light_label: light.label(),
+        });
+    }
+    out.sort_by_key(|b| (b.light != Light::Red, b.limit_due));
+    Ok(out)
+}

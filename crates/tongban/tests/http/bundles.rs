@@ -610,6 +610,18 @@ async fn staff_see_the_bundle_from_its_member_cases(app: App) {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let (s, _) = bundle(&app, "enterprise", "YJS00000000000000").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    // Past the promised total limit (3 working days from Monday 2 March): red on the
+    // supervision board.
+    app.clock.advance(chrono::Duration::days(4));
+    let (c, _) = app.sign_in("supervisor").await;
+    let html = super::page_text(&c, app.url("/supervision")).await;
+    let at = html
+        .find("id=\"bundle-lights\"")
+        .expect("the board lists the bundle");
+    assert!(
+        html[at..].contains(&no) && html[at..].contains("红灯超期"),
+        "{html}"
+    );
     // The staff read is audited.
     let audit = app.db().store.audit_log(100).await.unwrap();
     assert!(
