@@ -134,6 +134,7 @@ pub async fn execute(
         .store
         .append_case_events(&rec, &events, &user.username, state.now(), &sup, &jobs)
         .await?;
+    (state.after_case_change)(state, case_no).await;
     notify(
         state,
         rec.applicant_id,
@@ -180,6 +181,7 @@ pub async fn expire_correction(state: &App, case_no: &str) -> Result<bool, Error
         .store
         .append_case_events(&rec, &events, SYSTEM_ACTOR, state.now(), &sup, &[])
         .await?;
+    (state.after_case_change)(state, case_no).await;
     notify(
         state,
         rec.applicant_id,

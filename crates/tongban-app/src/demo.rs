@@ -11,6 +11,11 @@ use tongban_store::{catalog_file, Store, StoreError};
 
 pub const ITEMS_CSV: &[u8] = include_bytes!("../demo/items.csv");
 pub const MATERIALS_CSV: &[u8] = include_bytes!("../demo/materials.csv");
+/// The demo city's 一件事 definitions (issue #17): 企业开办 and 新生儿出生.
+pub const BUNDLES: &[&str] = &[
+    include_str!("../demo/bundles/qykb.json"),
+    include_str!("../demo/bundles/xsecs.json"),
+];
 
 /// Every demo account has this password (the demo prints it; never use it in production).
 pub const DEMO_PASSWORD: &str = "tongban2026";
@@ -202,6 +207,11 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> anyhow::Result<DemoRepor
             }
             Err(e) => return Err(e.into()),
         }
+    }
+    for text in BUNDLES {
+        let def = tongban_core::bundle::BundleDef::parse(text)
+            .map_err(|e| anyhow::anyhow!("a built-in 一件事 definition is invalid: {e}"))?;
+        store.import_bundle_definition(&def, "demo", now).await?;
     }
     Ok(report)
 }

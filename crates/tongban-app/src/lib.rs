@@ -10,6 +10,7 @@ pub mod analytics;
 pub mod applicants;
 pub mod authz;
 pub mod backup;
+pub mod bundles;
 pub mod calendar;
 pub mod cases;
 pub mod catalog;

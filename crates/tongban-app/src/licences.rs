@@ -106,6 +106,8 @@ pub(crate) async fn issue_job(app: &App, case_no: &str, key: &str) -> Result<boo
         )
         .await;
     }
+    // A 一件事 member waiting for this licence may start now.
+    (app.after_case_change)(app, case_no).await;
     Ok(marked)
 }
 

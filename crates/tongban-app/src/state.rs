@@ -35,6 +35,9 @@ pub struct App {
     pub rating_rectify_days: u32,
     /// Appointments, queue and parcel tracking rules (configuration).
     pub hall: crate::hall::HallPolicy,
+    /// Runs after a case's events are stored: moves the 一件事 the case belongs to on
+    /// (`bundles::case_hook`), without the case module depending on bundles.
+    pub after_case_change: CaseHook,
     catalog: Arc<RwLock<Option<Arc<CatalogView>>>>,
     calendar: Arc<RwLock<Option<CalendarAt>>>,
 }
@@ -56,6 +59,13 @@ pub struct CatalogView {
     /// Full pinyin of each item's name, by 实施编码 (search by 全拼).
     pub pinyin: HashMap<String, String>,
 }
+
+/// A follow-up of a case change (see [`App::after_case_change`]).
+pub type CaseHook =
+    for<'a> fn(
+        &'a App,
+        &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
 
 impl CatalogView {
     pub fn active(&self) -> impl Iterator<Item = &StoredItem> {
@@ -92,6 +102,7 @@ impl App {
             security: crate::security::SecurityPolicy::default(),
             rating_rectify_days: tongban_core::rating::DEFAULT_RECTIFY_WORKING_DAYS,
             hall: crate::hall::HallPolicy::default(),
+            after_case_change: crate::bundles::case_hook,
             catalog: Arc::new(RwLock::new(None)),
             calendar: Arc::new(RwLock::new(None)),
         }

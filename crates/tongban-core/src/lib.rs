@@ -2,6 +2,7 @@
 //! Time and the working-day calendar are passed in, so every rule is a plain function.
 
 pub mod archive;
+pub mod bundle;
 pub mod calendar;
 pub mod capability;
 pub mod case;

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod backup;
 #[cfg(feature = "bench")]
 pub mod bench;
+pub mod bundles;
 pub mod calendar;
 pub mod case_rows;
 pub mod cases;

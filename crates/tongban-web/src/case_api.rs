@@ -27,6 +27,8 @@ async fn case_json(state: &AppState, rec: &CaseRecord) -> Result<Value, AppError
     let pending = rec.state.outcome == Some(tongban_core::case::Outcome::Approved)
         && tongban_app::cases::licence_pending(state, &rec.case_no).await?;
     v["licence_pending"] = Value::Bool(pending);
+    // A member of a 一件事: staff and the applicant reach the bundle from any member case.
+    v["bundle_no"] = json!(state.store.bundle_of_case(&rec.case_no).await?);
     if pending {
         v["licence_status"] = Value::String(tongban_core::messages::LICENCE_PENDING.into());
     }

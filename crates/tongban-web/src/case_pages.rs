@@ -350,6 +350,8 @@ pub async fn apply_submit(
 struct CasePage {
     ctx: PageCtx,
     c: CaseRecord,
+    /// The 一件事 this case is a member of (issue #17).
+    bundle_no: Option<String>,
     back: &'static str,
     error: String,
     /// The success notice after an action (role=status).
@@ -813,8 +815,10 @@ async fn case_page(
     } else {
         None
     };
+    let bundle_no = state.store.bundle_of_case(&rec.case_no).await?;
     let d = |x: Option<chrono::NaiveDate>| x.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
     render(CasePage {
+        bundle_no,
         flash,
         kept_text,
         licence,

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod analytics;
 pub mod api;
 pub mod auth;
+pub mod bundles;
 pub mod case_api;
 pub mod case_pages;
 pub mod charts;
@@ -54,6 +55,10 @@ pub fn router(state: AppState) -> Router {
         .route("/items/{code}/forms/{file}", get(pages::item_form))
         .route("/departments", get(pages::departments))
         .route("/themes", get(pages::themes))
+        .route("/bundles", get(bundles::list_page))
+        .route("/bundles/{code}", get(bundles::def_page))
+        .route("/bundles/{code}/apply", post(bundles::apply_submit))
+        .route("/bundle-cases/{no}", get(bundles::case_page))
         .route("/halls", get(pages::halls))
         .route("/halls/{hall}/screen", get(hall::screen_page))
         .route("/halls/{hall}/screen/events", get(hall::screen_events))
@@ -214,6 +219,19 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/delivery/webhook", post(hall::api_webhook))
         .route("/api/v1/delivery/figures", get(hall::api_delivery_figures))
         .route("/api/v1/themes", get(api::themes))
+        .route("/api/v1/bundles", get(bundles::api_list))
+        .route("/api/v1/bundles/{bundle_code}", get(bundles::api_get))
+        .route(
+            "/api/v1/bundles/{bundle_code}/applications",
+            post(bundles::api_apply),
+        )
+        .route("/api/v1/bundle-cases/{bundle_no}", get(bundles::api_bundle))
+        .route("/api/v1/bundle-figures", get(bundles::api_figures))
+        .route("/api/v1/admin/bundles", post(bundles::api_import))
+        .route(
+            "/api/v1/admin/bundles/{bundle_code}",
+            get(bundles::api_export),
+        )
         .route("/api/v1/calendar/deadline", get(calendar_deadline))
         .route(
             "/api/v1/session",

@@ -59,6 +59,48 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
     ("get", "/api/v1/halls", "Halls and their windows", false),
     ("get", "/api/v1/themes", "Themes / life events", false),
     (
+        "get",
+        "/api/v1/bundles",
+        "一件事 definitions: {bundles: [{code, name, lead_department, items}]}",
+        false,
+    ),
+    (
+        "get",
+        "/api/v1/bundles/{bundle_code}",
+        "One 一件事 with its questionnaire (情形), merged form and merged material list",
+        false,
+    ),
+    (
+        "post",
+        "/api/v1/bundles/{bundle_code}/applications",
+        "Apply for a 一件事 (applicant online, clerk at a window with `applicant`): {answers, fields, materials, delivery, idempotency_key} → 201 {bundle_no, cases, promised_due}; a retry with the same key answers 200 with the same bundle",
+        false,
+    ),
+    (
+        "get",
+        "/api/v1/bundle-cases/{bundle_no}",
+        "A 一件事 application: its member cases with their status, the bundle's status (completed when all are) and promised_due (the critical path)",
+        false,
+    ),
+    (
+        "get",
+        "/api/v1/bundle-figures",
+        "Figures per 一件事: applications, completed, median and mean working days end to end, share within the promise, open ones under yellow/red",
+        false,
+    ),
+    (
+        "post",
+        "/api/v1/admin/bundles",
+        "Import a 一件事 definition (the definition file as the body) as its next version",
+        true,
+    ),
+    (
+        "get",
+        "/api/v1/admin/bundles/{bundle_code}",
+        "Export a 一件事 definition file (latest version)",
+        true,
+    ),
+    (
         "post",
         "/api/v1/session",
         "Sign in: {username, password} -> {token}",
@@ -669,6 +711,22 @@ fn item() -> Value {
     ])
 }
 
+fn bundle_case() -> Value {
+    obj(&[
+        ("bundle_no", t("string")),
+        ("status", t("string")),
+        ("promised_due", t("string")),
+        (
+            "cases",
+            arr(obj(&[
+                ("case_no", nullable("string")),
+                ("item", t("string")),
+                ("status", t("string")),
+            ])),
+        ),
+    ])
+}
+
 fn detail(method: &str, path: &str, c: &mut Map<String, Value>) -> Detail {
     use crate::{api, case_api, ledger_api, licences, session, supervision};
     let signed_in = !matches!(
@@ -680,6 +738,9 @@ fn detail(method: &str, path: &str, c: &mut Map<String, Value>) -> Detail {
             | ("get", "/api/v1/departments")
             | ("get", "/api/v1/halls")
             | ("get", "/api/v1/themes")
+            | ("get", "/api/v1/bundles")
+            | ("get", "/api/v1/bundles/{bundle_code}")
+            | ("get", "/api/v1/bundle-figures")
             | ("get", "/api/v1/calendar/deadline")
             | ("post", "/api/v1/session")
             | ("post", "/api/v1/applicants")
@@ -865,6 +926,44 @@ fn detail(method: &str, path: &str, c: &mut Map<String, Value>) -> Detail {
             d.ok = json_ok(case_list());
         }
         ("get", "/api/v1/inbox") => d.ok = json_ok(case_list()),
+        ("get", "/api/v1/bundles") => {
+            d.ok = json_ok(obj(&[(
+                "bundles",
+                arr(obj(&[
+                    ("code", t("string")),
+                    ("name", t("string")),
+                    ("lead_department", t("string")),
+                    ("items", arr(t("object"))),
+                ])),
+            )]))
+        }
+        ("get", "/api/v1/bundles/{bundle_code}") => {
+            d.ok = json_ok(obj(&[
+                ("code", t("string")),
+                ("name", t("string")),
+                ("lead_department", t("string")),
+                ("items", arr(t("object"))),
+                ("questions", arr(t("object"))),
+                ("fields", arr(t("object"))),
+                ("materials", arr(t("object"))),
+            ]))
+        }
+        ("post", "/api/v1/bundles/{bundle_code}/applications") => {
+            d.body = body::<crate::bundles::BundleApplyBody>(c);
+            d.ok_status = 201;
+            d.ok_also = Some(200);
+            d.ok = json_ok(bundle_case());
+        }
+        ("get", "/api/v1/bundle-cases/{bundle_no}") => d.ok = json_ok(bundle_case()),
+        ("get", "/api/v1/bundle-figures") => {
+            d.ok = json_ok(obj(&[("bundles", arr(t("object")))]));
+        }
+        ("post", "/api/v1/admin/bundles") => {
+            d.body = Some(("application/json", t("object")));
+            d.ok_status = 201;
+            d.ok = json_ok(obj(&[("code", t("string")), ("version", t("integer"))]));
+        }
+        ("get", "/api/v1/admin/bundles/{bundle_code}") => d.ok = json_ok(t("object")),
         ("get", "/api/v1/cases/{no}") => {
             d.ok = json_ok(obj(&[
                 ("case_no", t("string")),

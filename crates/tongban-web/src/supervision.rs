@@ -61,6 +61,8 @@ struct BoardPage {
     by_dept: Vec<(String, i64, i64, i64)>,
     rows: Vec<RecordRow>,
     can_order: bool,
+    /// 一件事 whose promised total limit is near or past (issue #17).
+    bundles: Vec<tongban_app::bundles::LitBundle>,
 }
 
 #[derive(Deserialize, Default)]
@@ -122,7 +124,14 @@ async fn board_page(
             }
         }
     }
+    // 一件事 span departments: the board of the whole platform shows them.
+    let bundles = if dept.is_none() {
+        tongban_app::bundles::under_lights(state).await?
+    } else {
+        vec![]
+    };
     render(BoardPage {
+        bundles,
         ctx: PageCtx::new(viewer, csrf),
         error,
         scope: dept.map(name).unwrap_or_default(),

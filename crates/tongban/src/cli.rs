@@ -77,6 +77,9 @@ enum Command {
     /// Service catalog tools.
     #[command(subcommand)]
     Catalog(CatalogCmd),
+    /// 一件事 definitions (issue #17): import a definition file, export one.
+    #[command(subcommand)]
+    Bundle(BundleCmd),
     /// Case figures (大数据分析).
     #[command(subcommand)]
     Analytics(AnalyticsCmd),
@@ -191,6 +194,23 @@ enum BenchCmd {
     Queries {
         #[arg(long, default_value_t = 200)]
         samples: usize,
+    },
+    /// 一件事 end to end: the demo 一件事 applied for and every member case worked in process
+    /// (manual clock, working days), reporting median/mean working days and the share within
+    /// the promise.
+    Bundles {
+        /// Applications of each demo 一件事.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// The first day (Beijing), YYYY-MM-DD.
+        #[arg(long, default_value = "2026-09-28")]
+        start: String,
+        /// One case in N waits a working day more (0: none).
+        #[arg(long, default_value_t = 4)]
+        late: u64,
+        /// Use this database instead of a fresh SQLite file.
+        #[arg(long)]
+        url: Option<String>,
     },
     /// The 3-step approval in process with durable writes (for bench/compare.sh).
     Engine {
@@ -318,6 +338,16 @@ enum CatalogCmd {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum BundleCmd {
+    /// Import a 一件事 definition (JSON) as its code's next version.
+    Import { file: PathBuf },
+    /// Print a 一件事 definition file (the latest version).
+    Export { code: String },
+    /// List the 一件事 and their figures.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -506,6 +536,38 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let cfg = config::load(&overrides(&cli.global, None))?;
             let app = app_of(&cfg, open(&cfg).await?);
             catalog(cmd, &app).await
+        }
+        Command::Bundle(cmd) => {
+            let cfg = config::load(&overrides(&cli.global, None))?;
+            let app = app_of(&cfg, open(&cfg).await?);
+            match cmd {
+                BundleCmd::Import { file } => {
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    let (def, version) =
+                        tongban_app::bundles::import_as(&app, "cli", &text).await?;
+                    println!("imported {} ({}) version {version}", def.code, def.name);
+                }
+                BundleCmd::Export { code } => {
+                    println!("{}", tongban_app::bundles::export(&app, &code).await?);
+                }
+                BundleCmd::List => {
+                    for f in tongban_app::bundles::figures(&app).await? {
+                        println!(
+                            "{}\t{}\t{} applications, {} completed, median {} working days",
+                            f.code,
+                            f.name,
+                            f.figures.applications,
+                            f.figures.completed,
+                            f.figures
+                                .median_working_days
+                                .map(|m| format!("{m:.1}"))
+                                .unwrap_or_else(|| "-".into())
+                        );
+                    }
+                }
+            }
+            Ok(())
         }
         Command::Analytics(AnalyticsCmd::Rebuild { dry_run, json }) => {
             let cfg = config::load(&overrides(&cli.global, None))?;
@@ -717,6 +779,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 BenchCmd::Queries { samples } => {
                     let cfg = config::load(&overrides(&cli.global, None))?;
                     crate::bench::queries(Some(cfg.database_url), samples).await
+                }
+                BenchCmd::Bundles {
+                    runs,
+                    start,
+                    late,
+                    url: target,
+                } => {
+                    let start = chrono::NaiveDate::parse_from_str(&start, "%Y-%m-%d")
+                        .context("--start should be YYYY-MM-DD")?;
+                    crate::bench::bundles(target, runs, start, late).await
                 }
                 BenchCmd::Engine {
                     instances,

@@ -260,3 +260,41 @@ fn serve_refuses_an_unusable_s3_object_store() {
     assert!(out.contains("object_store"), "{out}");
     assert!(!dir.path().join("d/tongban.db").exists());
 }
+
+#[test]
+fn bundle_definitions_import_and_export_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../tongban-app/demo");
+    let qykb = format!("{demo}/bundles/qykb.json");
+    // Members must be items in service: refused before the catalog is there.
+    let (ok, _, err) = tongban(dir.path(), &["bundle", "import", &qykb]);
+    assert!(!ok);
+    assert!(err.contains("不在服务中"), "{err}");
+    let (ok, _, err) = tongban(
+        dir.path(),
+        &[
+            "catalog",
+            "import",
+            &format!("{demo}/items.csv"),
+            &format!("{demo}/materials.csv"),
+        ],
+    );
+    assert!(ok, "{err}");
+    let (ok, out, err) = tongban(dir.path(), &["bundle", "import", &qykb]);
+    assert!(ok, "{err}");
+    assert!(out.contains("qykb") && out.contains("version 1"), "{out}");
+    let (ok, out, _) = tongban(dir.path(), &["bundle", "export", "qykb"]);
+    assert!(ok);
+    let mut def: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(def["name"], "企业开办");
+    // The same file again adds no version; a changed one adds the next.
+    std::fs::write(dir.path().join("same.json"), &out).unwrap();
+    let (_, out, _) = tongban(dir.path(), &["bundle", "import", "same.json"]);
+    assert!(out.contains("version 1"), "{out}");
+    def["promised_days"] = serde_json::json!(2);
+    std::fs::write(dir.path().join("two.json"), def.to_string()).unwrap();
+    let (_, out, _) = tongban(dir.path(), &["bundle", "import", "two.json"]);
+    assert!(out.contains("version 2"), "{out}");
+    let (ok, out, _) = tongban(dir.path(), &["bundle", "list"]);
+    assert!(ok && out.contains("企业开办"), "{out}");
+}

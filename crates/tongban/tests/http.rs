@@ -39,6 +39,8 @@ mod authz;
 mod backup;
 #[path = "http/browser.rs"]
 mod browser;
+#[path = "http/bundles.rs"]
+mod bundles;
 #[path = "http/exchange.rs"]
 mod exchange;
 #[path = "http/hall.rs"]

@@ -308,6 +308,14 @@ const EXCH_REQUESTS: Row =  &each([LOGIN,    DENY,     DENY,     DENY,     DENY,
 /// The applicant confirms fetching for their own case.
 #[rustfmt::skip]
 const EXCH_CONSENT: Row =   &each([LOGIN,    OK,       HIDE,     HIDE,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY]);
+/// A 一件事 that does not exist: 404 for everyone.
+const NO_SUCH: Row = &each([HIDE; 12]);
+/// … for everyone signed in.
+#[rustfmt::skip]
+const NO_SUCH_SIGNED_IN: Row = &each([LOGIN, HIDE,   HIDE,     HIDE,     HIDE,     HIDE,     HIDE,     HIDE,     HIDE,     HIDE,     HIDE,     HIDE]);
+/// … for the administrator; others may not ask.
+#[rustfmt::skip]
+const ADMIN_NO_SUCH: Row =  &each([LOGIN,    DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     DENY,     HIDE]);
 /// Signing in: anyone (a fresh session each time).
 const SIGN_IN: Row = &[(Who::Anon, OK), (Who::Clerk, OK)];
 /// Ending an API session needs one.
@@ -388,6 +396,12 @@ const ROUTES: &[Route] = &[
     r("GET", "/items/{code}/forms/{file}", Empty, PUBLIC),
     r("GET", "/departments", Empty, PUBLIC),
     r("GET", "/themes", Empty, PUBLIC),
+    r("GET", "/bundles", Empty, PUBLIC),
+    // 一件事 (issue #17): `{code}` and `{no}` name an item and a case, no bundle: whoever gets
+    // past sign-in is told there is no such bundle (the bundle's own readers: bundles.rs).
+    r("GET", "/bundles/{code}", Empty, NO_SUCH),
+    r("POST", "/bundles/{code}/apply", Multipart(&[], None), NO_SUCH_SIGNED_IN),
+    r("GET", "/bundle-cases/{no}", Empty, NO_SUCH_SIGNED_IN),
     r("GET", "/halls", Empty, PUBLIC),
     r("GET", "/halls/{hall}/screen", Empty, PUBLIC),
     r("GET", "/halls/{hall}/screen/events", Empty, PUBLIC).q("?once=1"),
@@ -500,6 +514,13 @@ const ROUTES: &[Route] = &[
     r("POST", "/api/v1/delivery/webhook", Json("{}"), CARRIER),
     r("GET", "/api/v1/delivery/figures", Empty, HALL_FIGURES),
     r("GET", "/api/v1/themes", Empty, PUBLIC),
+    r("GET", "/api/v1/bundles", Empty, PUBLIC),
+    r("GET", "/api/v1/bundles/{bundle_code}", Empty, NO_SUCH),
+    r("POST", "/api/v1/bundles/{bundle_code}/applications", Json("{}"), NO_SUCH_SIGNED_IN),
+    r("GET", "/api/v1/bundle-cases/{bundle_no}", Empty, NO_SUCH_SIGNED_IN),
+    r("GET", "/api/v1/bundle-figures", Empty, PUBLIC),
+    r("POST", "/api/v1/admin/bundles", Json("{}"), ADMIN_ONLY),
+    r("GET", "/api/v1/admin/bundles/{bundle_code}", Empty, ADMIN_NO_SUCH),
     r("GET", "/api/v1/calendar/deadline", Empty, PUBLIC).q("?from=2026-03-02&working_days=5"),
     r("POST", "/api/v1/applicants", Json("{}"), PUBLIC),
     r("GET", "/api/v1/licences/keys", Empty, PUBLIC),
