@@ -10,6 +10,7 @@ pub mod case_pages;
 pub mod charts;
 pub mod error;
 pub mod exchange;
+pub mod federation;
 pub mod forms;
 pub mod hall;
 pub mod ledger_api;
@@ -266,6 +267,20 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/federation/member", get(exchange::api_member))
         .route("/api/v1/federation/exchange", post(exchange::api_exchange))
+        .route("/api/v1/federation/events", post(federation::api_events))
+        .route(
+            "/api/v1/federation/checkpoints",
+            post(federation::api_checkpoints),
+        )
+        .route("/api/v1/federation/outbox", get(federation::api_outbox))
+        .route(
+            "/api/v1/federation/reconciliation",
+            get(federation::api_reconciliation),
+        )
+        .route(
+            "/api/v1/federation/standard-items",
+            get(federation::api_standard_items).post(federation::api_import_standard_items),
+        )
         .route("/api/v1/exchange/catalog", get(exchange::api_catalog))
         .route(
             "/api/v1/exchange/catalog.xlsx",

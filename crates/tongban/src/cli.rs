@@ -405,6 +405,12 @@ async fn serve(cfg: &config::Config, app: tongban_app::App) -> anyhow::Result<()
         .with_context(|| format!("listen address {:?} is not HOST:PORT", cfg.listen))?;
     check_writable(cfg, &app.store).await?;
     tongban_app::spawn_workers(&app);
+    tongban_app::federation::configure(&app, cfg.upstream_url.as_deref())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    if cfg.upstream_url.is_some() {
+        tongban_app::federation::spawn_worker(app.clone(), cfg.link);
+    }
     let state = tongban_web::new_state(app).with_operations(tongban_web::state::Operations {
         metrics_token: cfg.metrics_token.clone(),
         data_dir: cfg.data_dir.clone(),

@@ -53,6 +53,15 @@ pub struct FileConfig {
     pub stale_parcel_days: Option<i64>,
     /// Delivery: the carriers' webhook signing secret (better: TONGBAN_CARRIER_SECRET).
     pub carrier_secret: Option<String>,
+    /// The province link: the upstream member's address (TONGBAN_UPSTREAM_URL). Unset, no
+    /// case event is queued for reporting.
+    pub upstream_url: Option<String>,
+    /// The province link: at most this often a ledger checkpoint is sent (default 60 s;
+    /// TONGBAN_UPSTREAM_CHECKPOINT_SECONDS).
+    pub upstream_checkpoint_seconds: Option<u64>,
+    /// The province link: the longest wait between delivery attempts while the upstream
+    /// member is unreachable (default 300 s).
+    pub upstream_backoff_cap_seconds: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +82,9 @@ pub struct Config {
     pub timeouts: tongban_web::Timeouts,
     pub rating_rectify_days: u32,
     pub hall: tongban_app::hall::HallPolicy,
+    /// The province link: the upstream member and how the worker runs.
+    pub upstream_url: Option<String>,
+    pub link: tongban_app::federation::LinkSettings,
 }
 
 /// The demo city's region code (娄星市), used when none is configured.
@@ -208,6 +220,35 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
     if hall.carrier_secret.as_ref().is_some_and(|s| s.len() < 16) {
         anyhow::bail!("carrier_secret must be at least 16 characters");
     }
+    let upstream_url = std::env::var("TONGBAN_UPSTREAM_URL")
+        .ok()
+        .or(file.upstream_url)
+        .map(|u| u.trim().trim_end_matches('/').to_string())
+        .filter(|u| !u.is_empty());
+    if let Some(u) = &upstream_url {
+        let ok = url::Url::parse(u)
+            .is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some());
+        if !ok {
+            anyhow::bail!("upstream_url must be an absolute http(s) URL: {u}");
+        }
+    }
+    let mut link = tongban_app::federation::LinkSettings::default();
+    if let Some(n) = std::env::var("TONGBAN_UPSTREAM_CHECKPOINT_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .or(file.upstream_checkpoint_seconds)
+    {
+        if !(1..=86_400).contains(&n) {
+            anyhow::bail!("upstream_checkpoint_seconds must be between 1 and 86400");
+        }
+        link.checkpoint_every = std::time::Duration::from_secs(n);
+    }
+    if let Some(n) = file.upstream_backoff_cap_seconds {
+        if !(1..=86_400).contains(&n) {
+            anyhow::bail!("upstream_backoff_cap_seconds must be between 1 and 86400");
+        }
+        link.backoff_cap = std::time::Duration::from_secs(n);
+    }
     let t = tongban_web::Timeouts::default();
     let secs = |v: Option<u64>, d: std::time::Duration| -> anyhow::Result<std::time::Duration> {
         match v {
@@ -222,6 +263,8 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
         request: secs(file.request_timeout_secs, t.request)?,
     };
     Ok(Config {
+        upstream_url,
+        link,
         rating_rectify_days,
         hall,
         region,
