@@ -224,8 +224,8 @@ pub struct Difference {
 /// city may promise faster); a longer one is a difference.
 pub fn compare(standard: &[StandardItem], local: &[LocalItem]) -> Vec<Difference> {
     let mut out = Vec::new();
-    let diff = |code: &str, impl_code: &str, name: &str, field, label, s: String, l: String| {
-        Difference {
+    let diff =
+        |code: &str, impl_code: &str, name: &str, field, label, s: String, l: String| Difference {
             code: code.to_string(),
             impl_code: impl_code.to_string(),
             name: name.to_string(),
@@ -233,8 +233,7 @@ pub fn compare(standard: &[StandardItem], local: &[LocalItem]) -> Vec<Difference
             label,
             standard: s,
             local: l,
-        }
-    };
+        };
     for s in standard {
         let mine: Vec<&LocalItem> = local.iter().filter(|l| l.code == s.code).collect();
         if mine.is_empty() {
@@ -249,7 +248,9 @@ pub fn compare(standard: &[StandardItem], local: &[LocalItem]) -> Vec<Difference
             ));
         }
         for l in mine {
-            let d = |field, label, a: String, b: String| diff(&s.code, &l.impl_code, &s.name, field, label, a, b);
+            let d = |field, label, a: String, b: String| {
+                diff(&s.code, &l.impl_code, &s.name, field, label, a, b)
+            };
             if l.name.trim() != s.name.trim() {
                 out.push(d("name", "事项名称不一致", s.name.clone(), l.name.clone()));
             }
@@ -315,7 +316,11 @@ mod tests {
         ] {
             assert!(reported(k), "{k}");
         }
-        for k in ["supervision_ordered", "licence_issued", "deadlines_recomputed"] {
+        for k in [
+            "supervision_ordered",
+            "licence_issued",
+            "deadlines_recomputed",
+        ] {
             assert!(!reported(k), "{k}");
         }
     }

@@ -390,7 +390,11 @@ impl Store {
     }
 
     /// Replaces the provincial standard item list.
-    pub async fn set_standard_items(&self, items: &[StandardItem], now: DateTime<Utc>) -> Result<()> {
+    pub async fn set_standard_items(
+        &self,
+        items: &[StandardItem],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         crate::db::query("DELETE FROM federation_standard_items")
             .execute(&mut *tx)

@@ -41,6 +41,8 @@ mod backup;
 mod browser;
 #[path = "http/exchange.rs"]
 mod exchange;
+#[path = "http/federation.rs"]
+mod federation;
 #[path = "http/hall.rs"]
 mod hall;
 #[path = "http/ledger.rs"]

@@ -523,6 +523,13 @@ const ROUTES: &[Route] = &[
     // The exchange.
     r("GET", "/api/v1/federation/member", Empty, PUBLIC),
     r("POST", "/api/v1/federation/exchange", Json("{}"), PUBLIC),
+    // The province link.
+    r("POST", "/api/v1/federation/events", Json("{}"), PUBLIC),
+    r("POST", "/api/v1/federation/checkpoints", Json("{}"), PUBLIC),
+    r("GET", "/api/v1/federation/outbox", Empty, ADMIN_ONLY),
+    r("GET", "/api/v1/federation/reconciliation", Empty, AUDIT_READ),
+    r("GET", "/api/v1/federation/standard-items", Empty, ADMIN_ONLY),
+    r("POST", "/api/v1/federation/standard-items", Empty, ADMIN_ONLY),
     r("GET", "/api/v1/exchange/catalog", Empty, EXCH_CATALOG),
     r("GET", "/api/v1/exchange/catalog.xlsx", Empty, EXCH_CATALOG),
     r("POST", "/api/v1/exchange/resources", Json(r#"{"code": "", "name": "", "provider": "", "provider_code": "", "fields": [], "sharing_class": "无条件"}"#), EXCH_ADMIN),
