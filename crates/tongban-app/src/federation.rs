@@ -521,3 +521,516 @@ pub async fn standard_differences(app: &App, user: &User) -> Result<(usize, Vec<
         .collect();
     Ok((standard.len(), rules::compare(&standard, &local)))
 }
+
+// ---- 跨域通办 (收受分离) ----------------------------------------------------------------------
+
+use base64::Engine as _;
+use tongban_core::federation::{CrossApplicant, CrossReceipt, CrossStatus, SeenMaterial};
+use tongban_store::federation::{CrossCase, CrossStep, NewCross};
+
+/// A material the receiving window took (already uploaded to this member's file store).
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct CrossMaterialInput {
+    pub name: String,
+    pub sha256: String,
+    #[serde(default)]
+    pub original_checked: bool,
+}
+
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct CrossApplicantInput {
+    #[serde(default)]
+    pub kind: String,
+    pub name: String,
+    pub id_number: String,
+    #[serde(default)]
+    pub mobile: String,
+}
+
+/// What the receiving window records for an item another member owns.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct CrossInput {
+    /// The member owning the item.
+    pub owner: String,
+    /// The owner's 实施编码.
+    pub impl_code: String,
+    pub applicant: CrossApplicantInput,
+    /// Identity checked in person against the certificate.
+    #[serde(default)]
+    pub identity_checked: bool,
+    /// What the clerk saw.
+    #[serde(default)]
+    pub seen: String,
+    #[serde(default)]
+    pub materials: Vec<CrossMaterialInput>,
+    /// The S10 waybill of the parcel carrying the originals.
+    #[serde(default)]
+    pub waybill: String,
+}
+
+/// A receipt with the timeline both members hold.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CrossView {
+    #[serde(flatten)]
+    pub case: CrossCase,
+    pub applicant_masked: String,
+    pub timeline: Vec<CrossStep>,
+}
+
+/// The first two steps, built from the signed receipt alone: both members derive the same.
+fn receipt_steps(r: &CrossReceipt) -> Vec<CrossStep> {
+    let originals = r.materials.iter().filter(|m| m.original_checked).count();
+    let mut seen = format!(
+        "身份已当面核验；材料 {} 份，核验原件 {originals} 份",
+        r.materials.len()
+    );
+    if !r.seen.trim().is_empty() {
+        seen.push_str("；");
+        seen.push_str(r.seen.trim());
+    }
+    let mut forwarded = format!("收件凭证与材料已签名转送 {}", r.owner);
+    if !r.waybill.is_empty() {
+        forwarded.push_str(&format!("；原件寄递运单 {}", r.waybill));
+    }
+    vec![
+        CrossStep {
+            step: 1,
+            at: r.timestamp.clone(),
+            member: r.from.clone(),
+            what: "代收窗口收件".into(),
+            detail: seen,
+        },
+        CrossStep {
+            step: 2,
+            at: r.timestamp.clone(),
+            member: r.from.clone(),
+            what: "转送事项所属地".into(),
+            detail: forwarded,
+        },
+    ]
+}
+
+fn status_step(s: &CrossStatus) -> CrossStep {
+    let (what, detail) = if s.status == "accepted" {
+        (
+            "所属地接收".to_string(),
+            format!("生成办件 {}，受理之日起算法定办结时限", s.case_no),
+        )
+    } else {
+        ("所属地不予接收".to_string(), s.reasons.clone())
+    };
+    CrossStep {
+        step: 3,
+        at: s.timestamp.clone(),
+        member: s.from.clone(),
+        what,
+        detail,
+    }
+}
+
+fn mask_id(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() <= 8 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(chars.len() - 8))
+}
+
+async fn view_of(app: &App, c: CrossCase) -> Result<CrossView> {
+    let timeline = app.store.cross_timeline(&c.receipt_id).await?;
+    Ok(CrossView {
+        applicant_masked: format!("{}（{}）", c.applicant_name, mask_id(&c.id_number)),
+        case: c,
+        timeline,
+    })
+}
+
+/// The receiving window: checks identity and materials, signs the receipt attestation and
+/// sends it with the materials to the owner. Nothing is stored unless the owner took it.
+pub async fn receive_for_owner(app: &App, user: &User, input: &CrossInput) -> Result<CrossView> {
+    authz::require_scope(app, user, Capability::ReceiveAtWindow).await?;
+    let me = self_member(app).await?;
+    let owner = ex_rules::parse_member_code(&input.owner).map_err(Error::invalid)?;
+    if owner == me.code {
+        return Err(Error::invalid("本地事项请直接在窗口受理，不必跨域代收"));
+    }
+    let Some(peer) = app.store.peer(&owner).await? else {
+        return Err(refusal(
+            ErrorKind::Forbidden,
+            "untrusted",
+            format!("成员 {owner} 未登记为受信成员"),
+        ));
+    };
+    let mut materials = Vec::new();
+    let mut total = 0usize;
+    for m in &input.materials {
+        let bytes = app
+            .objects
+            .get(m.sha256.trim())
+            .map_err(|_| Error::invalid(format!("材料「{}」的文件未上传", m.name)))?;
+        total += bytes.len();
+        if total > rules::MAX_CROSS_MATERIAL_BYTES {
+            return Err(Error::new(
+                ErrorKind::TooLarge,
+                "too_large",
+                "跨域转送的材料合计不超过3MB，其余请寄递原件",
+            ));
+        }
+        materials.push(SeenMaterial {
+            name: m.name.trim().to_string(),
+            sha256: m.sha256.trim().to_string(),
+            original_checked: m.original_checked,
+            content: base64::engine::general_purpose::STANDARD.encode(&bytes),
+        });
+    }
+    let receipt = CrossReceipt {
+        kind: rules::CROSS_RECEIPT_TYPE.into(),
+        from: me.code.clone(),
+        timestamp: now_secs(app),
+        receipt_id: format!("{}-{}", me.code, uuid_like()),
+        owner: owner.clone(),
+        impl_code: input.impl_code.trim().to_string(),
+        applicant: CrossApplicant {
+            kind: if input.applicant.kind == "enterprise" {
+                "enterprise".into()
+            } else {
+                "person".into()
+            },
+            name: input.applicant.name.trim().to_string(),
+            id_number: input.applicant.id_number.trim().to_string(),
+            mobile: input.applicant.mobile.trim().to_string(),
+        },
+        identity_checked: input.identity_checked,
+        seen: input.seen.trim().to_string(),
+        materials,
+        waybill: input.waybill.trim().to_string(),
+        clerk: user.display_name.clone(),
+    };
+    receipt.validate().map_err(Error::invalid)?;
+    let signed_msg = signed(
+        app,
+        &serde_json::to_value(&receipt).map_err(Error::internal)?,
+    )
+    .await?;
+    let url = format!(
+        "{}{}",
+        peer.endpoint.trim_end_matches('/'),
+        rules::CROSS_RECEIPT_PATH
+    );
+    if let Err((status, body)) = post_signed(&url, &signed_msg).await {
+        let msg = body.get("message").and_then(Value::as_str).unwrap_or("");
+        return Err(if status == 0 {
+            Error::new(
+                ErrorKind::Unavailable,
+                "unavailable",
+                format!("事项所属成员无法连接：{msg}"),
+            )
+        } else {
+            refusal(
+                ErrorKind::Refused,
+                "owner_refused",
+                format!("事项所属成员拒收：{msg}"),
+            )
+        });
+    }
+    // Keep the attestation without the file contents (the owner holds the files).
+    let mut kept = signed_msg.clone();
+    if let Some(ms) = kept.get_mut("materials").and_then(Value::as_array_mut) {
+        for m in ms {
+            m["content"] = json!("");
+        }
+    }
+    app.store
+        .record_cross(
+            &NewCross {
+                receipt_id: &receipt.receipt_id,
+                role: "receiver",
+                receiver: &me.code,
+                owner: &owner,
+                impl_code: &receipt.impl_code,
+                applicant_name: &receipt.applicant.name,
+                id_number: &receipt.applicant.id_number,
+                attestation: &kept.to_string(),
+                status: "forwarded",
+                waybill: &receipt.waybill,
+            },
+            &receipt_steps(&receipt),
+            app.now(),
+        )
+        .await?;
+    app.store
+        .record_audit(
+            app.now(),
+            &user.username,
+            "federation.cross.receive",
+            &receipt.receipt_id,
+        )
+        .await?;
+    cross_view_unchecked(app, &receipt.receipt_id).await
+}
+
+async fn cross_view_unchecked(app: &App, receipt_id: &str) -> Result<CrossView> {
+    let c = app
+        .store
+        .cross_case(receipt_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("未找到跨域收件：{receipt_id}")))?;
+    view_of(app, c).await
+}
+
+fn uuid_like() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// The owner takes a signed receipt attestation: the receiver is trusted, the item is ours,
+/// each file matches its digest. The files go to this member's store; a retried message
+/// changes nothing.
+pub async fn take_receipt(app: &App, msg: &Value) -> Result<Value> {
+    let (r, from): (CrossReceipt, String) =
+        authenticate(app, msg, rules::CROSS_RECEIPT_TYPE).await?;
+    let me = self_member(app).await?;
+    if r.owner != me.code {
+        return Err(Error::invalid(format!(
+            "本成员为 {}，不是 {}",
+            me.code, r.owner
+        )));
+    }
+    r.validate().map_err(Error::invalid)?;
+    if !r.receipt_id.starts_with(&format!("{from}-")) {
+        return Err(Error::invalid("收件凭证编号应以代收成员代码开头"));
+    }
+    let view = app.catalog().await?;
+    if view.get(&r.impl_code).is_none() {
+        return Err(Error::not_found(format!("本成员没有事项 {}", r.impl_code)));
+    }
+    let mut decoded = Vec::new();
+    for m in &r.materials {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&m.content)
+            .map_err(|_| Error::invalid(format!("材料「{}」的内容不合规", m.name)))?;
+        use sha2::Digest;
+        if hex::encode(sha2::Sha256::digest(&bytes)) != m.sha256 {
+            return Err(Error::invalid(format!("材料「{}」与其摘要不符", m.name)));
+        }
+        decoded.push(bytes);
+    }
+    for b in &decoded {
+        app.objects.put(b).map_err(Error::internal)?;
+    }
+    let mut kept = msg.clone();
+    if let Some(ms) = kept.get_mut("materials").and_then(Value::as_array_mut) {
+        for m in ms {
+            m["content"] = json!("");
+        }
+    }
+    let new = app
+        .store
+        .record_cross(
+            &NewCross {
+                receipt_id: &r.receipt_id,
+                role: "owner",
+                receiver: &from,
+                owner: &me.code,
+                impl_code: &r.impl_code,
+                applicant_name: &r.applicant.name,
+                id_number: &r.applicant.id_number,
+                attestation: &kept.to_string(),
+                status: "received",
+                waybill: &r.waybill,
+            },
+            &receipt_steps(&r),
+            app.now(),
+        )
+        .await?;
+    Ok(json!({"receipt_id": r.receipt_id, "status": "received", "new": new}))
+}
+
+/// The owner accepts (a case is opened at its window: its own 受理 starts the legal clock)
+/// or refuses with reasons; the receiver is told with a signed answer.
+pub async fn decide_receipt(
+    app: &App,
+    user: &User,
+    receipt_id: &str,
+    accept: bool,
+    reasons: &str,
+) -> Result<CrossView> {
+    authz::require_scope(app, user, Capability::ReceiveAtWindow).await?;
+    let c = app
+        .store
+        .cross_case(receipt_id)
+        .await?
+        .filter(|c| c.role == "owner")
+        .ok_or_else(|| Error::not_found(format!("未找到转来的跨域收件：{receipt_id}")))?;
+    if c.status != "received" {
+        return Err(Error::conflict(format!("跨域收件 {receipt_id} 已处理")));
+    }
+    let reasons = reasons.trim();
+    if !accept && reasons.is_empty() {
+        return Err(Error::invalid("不予接收须说明理由"));
+    }
+    if reasons.chars().count() > 500 {
+        return Err(Error::invalid("理由不超过500字"));
+    }
+    let me = self_member(app).await?;
+    let attestation: Value = app
+        .store
+        .cross_attestation(receipt_id)
+        .await?
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .ok_or_else(|| Error::internal("receipt without attestation"))?;
+    let r: CrossReceipt =
+        serde_json::from_value(ex_rules::payload_of(&attestation)).map_err(Error::internal)?;
+    let case_no = if accept {
+        let applicant = crate::applicants::find_or_register(
+            app,
+            &crate::applicants::ApplicantDetails {
+                kind: r.applicant.kind.clone(),
+                name: r.applicant.name.clone(),
+                id_number: r.applicant.id_number.clone(),
+                mobile: r.applicant.mobile.clone(),
+                legal_rep: String::new(),
+            },
+        )
+        .await?;
+        // The files came with the attestation; the deciding clerk files them, as if uploaded
+        // at this window (so the case may cite them).
+        for m in &r.materials {
+            let bytes = app.objects.get(&m.sha256).map_err(Error::internal)?;
+            let media = if bytes.starts_with(b"%PDF") {
+                "application/pdf"
+            } else if bytes.starts_with(b"\x89PNG") {
+                "image/png"
+            } else if bytes.starts_with(b"\xFF\xD8") {
+                "image/jpeg"
+            } else {
+                "application/octet-stream"
+            };
+            app.store
+                .record_upload(&m.sha256, bytes.len(), media, user.id, app.now())
+                .await?;
+        }
+        let materials = r
+            .materials
+            .iter()
+            .map(|m| tongban_core::case::MaterialRef {
+                name: m.name.clone(),
+                sha256: Some(m.sha256.clone()),
+                file_name: None,
+                licence_id: None,
+                trust: Some(if m.original_checked { 'B' } else { 'C' }),
+            })
+            .collect();
+        let (rec, _) = crate::cases::submit(
+            app,
+            user,
+            crate::cases::Submission {
+                impl_code: &r.impl_code,
+                applicant: &applicant,
+                channel: tongban_core::case::Channel::Window,
+                delivery: tongban_core::case::Delivery::Window,
+                materials,
+                idem_key: Some(receipt_id),
+                details: serde_json::Map::new(),
+            },
+        )
+        .await?;
+        rec.case_no
+    } else {
+        String::new()
+    };
+    let status = CrossStatus {
+        kind: rules::CROSS_STATUS_TYPE.into(),
+        from: me.code.clone(),
+        timestamp: now_secs(app),
+        receipt_id: receipt_id.to_string(),
+        status: if accept { "accepted" } else { "refused" }.into(),
+        case_no: case_no.clone(),
+        reasons: reasons.to_string(),
+    };
+    app.store
+        .settle_cross(
+            receipt_id,
+            &status.status,
+            &case_no,
+            reasons,
+            &status_step(&status),
+        )
+        .await?;
+    app.store
+        .record_audit(
+            app.now(),
+            &user.username,
+            "federation.cross.decide",
+            &format!("{receipt_id} {}", status.status),
+        )
+        .await?;
+    // Tell the receiving member; if it cannot be reached the decision stands here and the
+    // receiver's window sees it when it asks again (known gap: no retry queue yet).
+    let signed_msg = signed(
+        app,
+        &serde_json::to_value(&status).map_err(Error::internal)?,
+    )
+    .await?;
+    if let Some(peer) = app.store.peer(&c.receiver).await? {
+        let url = format!(
+            "{}{}",
+            peer.endpoint.trim_end_matches('/'),
+            rules::CROSS_STATUS_PATH
+        );
+        if let Err((code, body)) = post_signed(&url, &signed_msg).await {
+            tracing::warn!(receipt = receipt_id, code, %body, "the receiving member was not told");
+        }
+    }
+    cross_view_unchecked(app, receipt_id).await
+}
+
+/// The receiver takes the owner's signed answer and appends it to its timeline.
+pub async fn take_status(app: &App, msg: &Value) -> Result<Value> {
+    let (s, from): (CrossStatus, String) = authenticate(app, msg, rules::CROSS_STATUS_TYPE).await?;
+    let c = app
+        .store
+        .cross_case(&s.receipt_id)
+        .await?
+        .filter(|c| c.role == "receiver" && c.owner == from)
+        .ok_or_else(|| Error::not_found(format!("未找到跨域收件：{}", s.receipt_id)))?;
+    if !matches!(s.status.as_str(), "accepted" | "refused") || s.case_no.len() > 64 {
+        return Err(Error::invalid("答复状态应为 accepted 或 refused"));
+    }
+    let changed = app
+        .store
+        .settle_cross(
+            &c.receipt_id,
+            &s.status,
+            &s.case_no,
+            &s.reasons,
+            &status_step(&s),
+        )
+        .await?;
+    Ok(json!({"receipt_id": c.receipt_id, "status": s.status, "changed": changed}))
+}
+
+/// The receipt and its one timeline, on either member: window staff, or the applicant it is
+/// for (others: 404).
+pub async fn cross_view(app: &App, user: &User, receipt_id: &str) -> Result<CrossView> {
+    let c = app
+        .store
+        .cross_case(receipt_id)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("未找到跨域收件：{receipt_id}")))?;
+    if !tongban_core::capability::holds(user.role, Capability::ReceiveAtWindow) {
+        let mine = app
+            .store
+            .applicant_of_user(user.id)
+            .await?
+            .is_some_and(|a| a.id_number == c.id_number);
+        if !mine {
+            return Err(Error::not_found(format!("未找到跨域收件：{receipt_id}")));
+        }
+    }
+    view_of(app, c).await
+}

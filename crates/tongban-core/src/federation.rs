@@ -297,6 +297,120 @@ pub fn compare(standard: &[StandardItem], local: &[LocalItem]) -> Vec<Difference
     out
 }
 
+/// 跨域通办: the route the owner takes a receipt attestation on, and the route the receiver
+/// takes the owner's answer on.
+pub const CROSS_RECEIPT_PATH: &str = "/api/v1/federation/cross/receive";
+pub const CROSS_STATUS_PATH: &str = "/api/v1/federation/cross/status";
+pub const CROSS_RECEIPT_TYPE: &str = "tongban.federation.cross-receipt/v1";
+pub const CROSS_STATUS_TYPE: &str = "tongban.federation.cross-status/v1";
+/// Materials travel inside the attestation: at most this many bytes in all.
+pub const MAX_CROSS_MATERIAL_BYTES: usize = 3 * 1024 * 1024;
+
+/// A material as the receiving window saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenMaterial {
+    pub name: String,
+    pub sha256: String,
+    /// Whether the clerk checked the original (核验原件).
+    pub original_checked: bool,
+    /// The file, base64.
+    #[serde(default)]
+    pub content: String,
+}
+
+/// The applicant as identified at the receiving window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrossApplicant {
+    /// `person` or `enterprise`.
+    pub kind: String,
+    pub name: String,
+    pub id_number: String,
+    #[serde(default)]
+    pub mobile: String,
+}
+
+/// The receiving window's signed attestation (收件凭证): who received what for whom, what was
+/// checked, and the parcel carrying the originals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrossReceipt {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub from: String,
+    pub timestamp: String,
+    pub receipt_id: String,
+    pub owner: String,
+    pub impl_code: String,
+    pub applicant: CrossApplicant,
+    /// Identity checked in person against the certificate (身份核验).
+    pub identity_checked: bool,
+    /// What the clerk saw, in their words.
+    pub seen: String,
+    pub materials: Vec<SeenMaterial>,
+    /// The S10 waybill of the parcel with the originals, if any.
+    #[serde(default)]
+    pub waybill: String,
+    pub clerk: String,
+}
+
+impl CrossReceipt {
+    pub fn validate(&self) -> Result<(), String> {
+        crate::exchange::parse_member_code(&self.owner)?;
+        if self.receipt_id.is_empty()
+            || self.receipt_id.len() > 64
+            || !self
+                .receipt_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err("收件凭证编号不合规".into());
+        }
+        if self.impl_code.trim().is_empty() || self.impl_code.len() > 64 {
+            return Err("请写明事项实施编码".into());
+        }
+        if self.applicant.name.trim().is_empty() || self.applicant.id_number.trim().is_empty() {
+            return Err("请写明申请人姓名和证件号码".into());
+        }
+        if !self.identity_checked {
+            return Err("代收窗口须当面核验申请人身份".into());
+        }
+        if self.seen.chars().count() > 1000 || self.clerk.chars().count() > 64 {
+            return Err("收件说明不超过1000字".into());
+        }
+        if self.materials.len() > 50 {
+            return Err("材料不超过50项".into());
+        }
+        if !self.waybill.is_empty() {
+            crate::s10::Waybill::parse(&self.waybill).map_err(|e| format!("运单号不合规：{e}"))?;
+        }
+        for m in &self.materials {
+            if m.name.trim().is_empty() || m.name.chars().count() > 200 {
+                return Err("材料名称不合规".into());
+            }
+            if m.sha256.len() != 64 || hex::decode(&m.sha256).is_err() {
+                return Err(format!("材料「{}」的摘要不合规", m.name));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The owner's answer: accepted (with its case number; its own 受理 starts the legal clock)
+/// or refused with reasons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrossStatus {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub from: String,
+    pub timestamp: String,
+    pub receipt_id: String,
+    /// `accepted` or `refused`.
+    pub status: String,
+    #[serde(default)]
+    pub case_no: String,
+    #[serde(default)]
+    pub reasons: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -451,3 +451,187 @@ fn holdings(rows: &[crate::db::Row]) -> Result<Holdings> {
         digest: rules::digest(&ids),
     })
 }
+
+/// A 跨域 receipt as one member keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CrossCase {
+    pub receipt_id: String,
+    /// `receiver` (this member's window took it) or `owner` (this member decides).
+    pub role: String,
+    pub receiver: String,
+    pub owner: String,
+    pub impl_code: String,
+    pub applicant_name: String,
+    #[serde(skip)]
+    pub id_number: String,
+    /// `forwarded`, `received`, `accepted` or `refused`.
+    pub status: String,
+    pub case_no: String,
+    pub reasons: String,
+    pub waybill: String,
+    pub created_at: String,
+}
+
+/// One entry of the timeline both members keep.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CrossStep {
+    pub step: i64,
+    pub at: String,
+    pub member: String,
+    pub what: String,
+    pub detail: String,
+}
+
+/// A new 跨域 receipt.
+pub struct NewCross<'a> {
+    pub receipt_id: &'a str,
+    pub role: &'a str,
+    pub receiver: &'a str,
+    pub owner: &'a str,
+    pub impl_code: &'a str,
+    pub applicant_name: &'a str,
+    pub id_number: &'a str,
+    pub attestation: &'a str,
+    pub status: &'a str,
+    pub waybill: &'a str,
+}
+
+const CROSS_COLS: &str = "receipt_id, role, receiver, owner, impl_code, applicant_name, id_number, status, case_no, reasons, waybill, created_at";
+
+fn cross_from_row(r: &crate::db::Row) -> Result<CrossCase> {
+    Ok(CrossCase {
+        receipt_id: get_str(r, "receipt_id")?,
+        role: get_str(r, "role")?,
+        receiver: get_str(r, "receiver")?,
+        owner: get_str(r, "owner")?,
+        impl_code: get_str(r, "impl_code")?,
+        applicant_name: get_str(r, "applicant_name")?,
+        id_number: get_str(r, "id_number")?,
+        status: get_str(r, "status")?,
+        case_no: get_str(r, "case_no")?,
+        reasons: get_str(r, "reasons")?,
+        waybill: get_str(r, "waybill")?,
+        created_at: get_str(r, "created_at")?,
+    })
+}
+
+async fn add_step(conn: &mut AnyConnection, receipt_id: &str, s: &CrossStep) -> Result<()> {
+    crate::db::query(
+        "INSERT INTO federation_cross_timeline (receipt_id, step, at, member, what, detail) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (receipt_id, step) DO NOTHING",
+    )
+    .bind(receipt_id)
+    .bind(s.step)
+    .bind(&s.at)
+    .bind(&s.member)
+    .bind(&s.what)
+    .bind(&s.detail)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Records a receipt with the first steps of its timeline. False when the receipt is
+    /// already held (a retried message): nothing changes.
+    pub async fn record_cross(
+        &self,
+        c: &NewCross<'_>,
+        steps: &[CrossStep],
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let r = crate::db::query(&format!(
+            "INSERT INTO federation_cross (receipt_id, role, receiver, owner, impl_code, applicant_name, id_number, attestation, status, case_no, reasons, waybill, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', $10, $11) ON CONFLICT (receipt_id) DO NOTHING"
+        ))
+        .bind(c.receipt_id)
+        .bind(c.role)
+        .bind(c.receiver)
+        .bind(c.owner)
+        .bind(c.impl_code)
+        .bind(c.applicant_name)
+        .bind(c.id_number)
+        .bind(c.attestation)
+        .bind(c.status)
+        .bind(c.waybill)
+        .bind(now_text(now))
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Ok(false);
+        }
+        for s in steps {
+            add_step(&mut tx, c.receipt_id, s).await?;
+        }
+        self.commit(tx).await?;
+        Ok(true)
+    }
+
+    /// Settles a receipt (accepted with its case, or refused) and appends the step, if it
+    /// is still open; false when it was already settled.
+    pub async fn settle_cross(
+        &self,
+        receipt_id: &str,
+        status: &str,
+        case_no: &str,
+        reasons: &str,
+        step: &CrossStep,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let r = crate::db::query(
+            "UPDATE federation_cross SET status = $1, case_no = $2, reasons = $3 \
+             WHERE receipt_id = $4 AND status IN ('forwarded', 'received')",
+        )
+        .bind(status)
+        .bind(case_no)
+        .bind(reasons)
+        .bind(receipt_id)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Ok(false);
+        }
+        add_step(&mut tx, receipt_id, step).await?;
+        self.commit(tx).await?;
+        Ok(true)
+    }
+
+    pub async fn cross_case(&self, receipt_id: &str) -> Result<Option<CrossCase>> {
+        let r = crate::db::query(&format!(
+            "SELECT {CROSS_COLS} FROM federation_cross WHERE receipt_id = $1"
+        ))
+        .bind(receipt_id)
+        .fetch_optional(self.r())
+        .await?;
+        r.as_ref().map(cross_from_row).transpose()
+    }
+
+    pub async fn cross_attestation(&self, receipt_id: &str) -> Result<Option<String>> {
+        let r = crate::db::query("SELECT attestation FROM federation_cross WHERE receipt_id = $1")
+            .bind(receipt_id)
+            .fetch_optional(self.r())
+            .await?;
+        r.map(|r| get_str(&r, "attestation")).transpose()
+    }
+
+    pub async fn cross_timeline(&self, receipt_id: &str) -> Result<Vec<CrossStep>> {
+        let rows = crate::db::query(
+            "SELECT step, at, member, what, detail FROM federation_cross_timeline WHERE receipt_id = $1 ORDER BY step",
+        )
+        .bind(receipt_id)
+        .fetch_all(self.r())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CrossStep {
+                    step: get_i64(r, "step")?,
+                    at: get_str(r, "at")?,
+                    member: get_str(r, "member")?,
+                    what: get_str(r, "what")?,
+                    detail: get_str(r, "detail")?,
+                })
+            })
+            .collect()
+    }
+}

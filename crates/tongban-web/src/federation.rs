@@ -137,3 +137,70 @@ pub async fn api_import_standard_items(
     let (n, d) = fed::import_standard(&state, &user, "省级标准事项清单", &body).await?;
     Ok(Json(differences_json(n, &d)))
 }
+
+// ---- 跨域通办 ---------------------------------------------------------------------------------
+
+/// A receiving window forwards an application for another member's item.
+pub async fn api_cross_receive(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Json(b): Json<fed::CrossInput>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let v = fed::receive_for_owner(&state, &user, &b).await?;
+    Ok((StatusCode::CREATED, Json(json!(v))))
+}
+
+/// The owner takes a signed receipt attestation with its materials.
+pub async fn api_cross_take(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let msg = signed_body(&body)?;
+    Ok(Json(fed::take_receipt(&state, &msg).await?))
+}
+
+/// The receiver takes the owner's signed answer.
+pub async fn api_cross_status(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let msg = signed_body(&body)?;
+    Ok(Json(fed::take_status(&state, &msg).await?))
+}
+
+pub async fn api_cross_view(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(fed::cross_view(&state, &user, &id).await?)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct DecisionBody {
+    /// `accept` or `refuse`.
+    decision: String,
+    #[serde(default)]
+    reasons: String,
+}
+
+pub async fn api_cross_decide(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Json(b): Json<DecisionBody>,
+) -> Result<Json<Value>, ApiError> {
+    tongban_app::authz::require_scope(
+        &state,
+        &user,
+        tongban_core::capability::Capability::ReceiveAtWindow,
+    )
+    .await?;
+    let accept = match b.decision.as_str() {
+        "accept" | "接收" => true,
+        "refuse" | "不予接收" => false,
+        _ => return Err(AppError::bad_request("decision 应为 accept 或 refuse").into()),
+    };
+    let v = fed::decide_receipt(&state, &user, &id, accept, &b.reasons).await?;
+    Ok(Json(json!(v)))
+}

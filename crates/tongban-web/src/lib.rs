@@ -281,6 +281,26 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/federation/standard-items",
             get(federation::api_standard_items).post(federation::api_import_standard_items),
         )
+        .route(
+            "/api/v1/federation/cross",
+            post(federation::api_cross_receive),
+        )
+        .route(
+            "/api/v1/federation/cross/receive",
+            post(federation::api_cross_take),
+        )
+        .route(
+            "/api/v1/federation/cross/status",
+            post(federation::api_cross_status),
+        )
+        .route(
+            "/api/v1/federation/cross/{id}",
+            get(federation::api_cross_view),
+        )
+        .route(
+            "/api/v1/federation/cross/{id}/decision",
+            post(federation::api_cross_decide),
+        )
         .route("/api/v1/exchange/catalog", get(exchange::api_catalog))
         .route(
             "/api/v1/exchange/catalog.xlsx",

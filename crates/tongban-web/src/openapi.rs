@@ -426,6 +426,36 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     (
+        "post",
+        "/api/v1/federation/cross",
+        "跨域通办: a receiving window forwards an application for an item another member owns {owner, impl_code, applicant: {name, id_number}, identity_checked, seen, materials: [{name, sha256, original_checked}], waybill} -> 201 the receipt with its timeline (window clerks)",
+        false,
+    ),
+    (
+        "post",
+        "/api/v1/federation/cross/receive",
+        "跨域通办: the owner takes a member's signed receipt attestation with its materials -> {receipt_id, status}",
+        false,
+    ),
+    (
+        "post",
+        "/api/v1/federation/cross/status",
+        "跨域通办: the receiving member takes the owner's signed answer {receipt_id, status, case_no, reasons}",
+        false,
+    ),
+    (
+        "get",
+        "/api/v1/federation/cross/{id}",
+        "跨域通办: a receipt and its one timeline, on either member (window clerks, or the applicant it is for)",
+        false,
+    ),
+    (
+        "post",
+        "/api/v1/federation/cross/{id}/decision",
+        "跨域通办: the owner accepts (opens its case; its own 受理 starts the legal clock) or refuses with reasons: {decision: accept|refuse, reasons} (window clerks)",
+        false,
+    ),
+    (
         "get",
         "/api/v1/exchange/catalog",
         "The resource catalog (q to search): {resources: [{code, name, provider, sharing_class, basis, fields, ...}]} (staff)",
@@ -738,6 +768,8 @@ fn detail(method: &str, path: &str, c: &mut Map<String, Value>) -> Detail {
             | ("post", "/api/v1/federation/exchange")
             | ("post", "/api/v1/federation/events")
             | ("post", "/api/v1/federation/checkpoints")
+            | ("post", "/api/v1/federation/cross/receive")
+            | ("post", "/api/v1/federation/cross/status")
             | ("post", "/api/v1/delivery/webhook")
     );
     let mut d = Detail {
@@ -1120,6 +1152,17 @@ fn detail(method: &str, path: &str, c: &mut Map<String, Value>) -> Detail {
                 ("items", t("integer")),
                 ("differences", arr(t("object"))),
             ]));
+        }
+        ("post", "/api/v1/federation/cross") => {
+            d.body = body::<tongban_app::federation::CrossInput>(c);
+            d.ok_status = 201;
+        }
+        ("post", "/api/v1/federation/cross/receive")
+        | ("post", "/api/v1/federation/cross/status") => {
+            d.body = Some(("application/json", t("object")));
+        }
+        ("post", "/api/v1/federation/cross/{id}/decision") => {
+            d.body = body::<crate::federation::DecisionBody>(c);
         }
         ("get", "/api/v1/exchange/catalog") => {
             d.query = query::<crate::exchange::Search>();

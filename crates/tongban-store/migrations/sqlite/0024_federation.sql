@@ -58,3 +58,30 @@ CREATE TABLE federation_standard_items (
     promised_limit BIGINT NOT NULL,
     received_at TEXT NOT NULL
 );
+-- 跨域通办 (收受分离): an application received at one member's window for an item another
+-- member owns. Both members keep the receipt and the same timeline (each entry arrives as
+-- a signed message); `role` says which side this is.
+CREATE TABLE federation_cross (
+    receipt_id TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    receiver TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    impl_code TEXT NOT NULL,
+    applicant_name TEXT NOT NULL,
+    id_number TEXT NOT NULL,
+    attestation TEXT NOT NULL,
+    status TEXT NOT NULL,
+    case_no TEXT NOT NULL,
+    reasons TEXT NOT NULL,
+    waybill TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE federation_cross_timeline (
+    receipt_id TEXT NOT NULL,
+    step BIGINT NOT NULL,
+    at TEXT NOT NULL,
+    member TEXT NOT NULL,
+    what TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    PRIMARY KEY (receipt_id, step)
+);

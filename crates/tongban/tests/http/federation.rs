@@ -507,3 +507,117 @@ async fn import(app: &App, token: &str, body: &str) -> (StatusCode, Value) {
     let s = r.status();
     (s, r.json().await.unwrap_or(Value::Null))
 }
+
+/// 跨域通办 (收受分离): the city's window receives an application for an item the province
+/// owns, checks identity and originals, and forwards a signed attestation with the files;
+/// the province accepts it (its own case, its own 受理 to come) and both show one timeline.
+#[tokio::test]
+async fn a_cross_region_application_is_accepted_by_its_owner_with_one_timeline() {
+    let (province, city) = linked_pair().await;
+    let clerk = city.token("clerk").await;
+    let v: Value = reqwest::get(format!(
+        "{}/api/v1/items?q=食品经营许可证核发",
+        province.base
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let item = v["items"].as_array().unwrap()[0].clone();
+    let impl_code = item["impl_code"].as_str().unwrap().to_string();
+    let r = Client::new()
+        .post(format!("{}/api/v1/files", city.base))
+        .bearer_auth(&clerk)
+        .header("content-type", "application/octet-stream")
+        .body(super::PDF.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let sha = r.json::<Value>().await.unwrap()["sha256"].clone();
+    let body = |identity_checked: bool| {
+        json!({
+            "owner": PROVINCE, "impl_code": impl_code,
+            "applicant": {"name": "张三", "id_number": "430102199001011238", "mobile": "13800000000"},
+            "identity_checked": identity_checked,
+            "seen": "申请人持身份证原件到场，营业执照原件已核验",
+            "materials": [{"name": "营业执照", "sha256": sha, "original_checked": true}],
+            "waybill": "",
+        })
+    };
+    // Identity not checked in person: refused, nothing sent.
+    let (s, e) = city
+        .post(&clerk, "/api/v1/federation/cross", body(false))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    // An applicant cannot forward anything.
+    let zs = city.token("zhangsan").await;
+    let (s, _) = city.post(&zs, "/api/v1/federation/cross", body(true)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, sent) = city
+        .post(&clerk, "/api/v1/federation/cross", body(true))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{sent}");
+    let id = sent["receipt_id"].as_str().unwrap().to_string();
+    assert_eq!(sent["status"], "forwarded");
+    assert!(
+        !sent.to_string().contains("430102199001011238"),
+        "the identifier is masked: {sent}"
+    );
+
+    // The owner decides: a refusal needs reasons; then it accepts.
+    let p_clerk = province.token("clerk").await;
+    let path = format!("/api/v1/federation/cross/{id}/decision");
+    let (s, _) = province
+        .post(&p_clerk, &path, json!({"decision": "refuse"}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, owner) = province
+        .post(&p_clerk, &path, json!({"decision": "accept"}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{owner}");
+    assert_eq!(owner["status"], "accepted");
+    let case_no = owner["case_no"].as_str().unwrap().to_string();
+    assert!(!case_no.is_empty());
+    let (s, _) = province
+        .post(&p_clerk, &path, json!({"decision": "accept"}))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "decided once");
+    // The owner's case waits for its own 受理: the legal clock has not started.
+    let (s, case) = province
+        .get(&p_clerk, &format!("/api/v1/cases/{case_no}"))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{case}");
+    assert_eq!(case["status"], "submitted", "{case}");
+
+    // One timeline on either member.
+    let view = format!("/api/v1/federation/cross/{id}");
+    let (_, theirs) = province.get(&p_clerk, &view).await;
+    let mut mine = Value::Null;
+    for _ in 0..50 {
+        let (_, v) = city.get(&clerk, &view).await;
+        mine = v;
+        if mine["status"] == "accepted" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(mine["status"], "accepted", "{mine}");
+    assert_eq!(mine["case_no"], case_no);
+    assert_eq!(mine["timeline"], theirs["timeline"], "{mine} {theirs}");
+    let steps: Vec<&str> = mine["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, vec!["代收窗口收件", "转送事项所属地", "所属地接收"]);
+    assert!(mine["timeline"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("核验原件 1 份"));
+    // Someone else's receipt is not probeable.
+    let (s, _) = city.get(&zs, &view).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
