@@ -1034,3 +1034,70 @@ pub async fn cross_view(app: &App, user: &User, receipt_id: &str) -> Result<Cros
     }
     view_of(app, c).await
 }
+
+// ---- simulated members (the federation benchmark) ---------------------------------------------
+
+/// A member that exists only in memory: its keys and document, and the signing of its
+/// messages. The benchmark plays ten cities with these against one province node.
+pub struct SimulatedMember {
+    pub document: ex_rules::MemberDocument,
+    ed: ed25519_dalek::SigningKey,
+    sm2: [u8; 32],
+}
+
+impl SimulatedMember {
+    pub fn new(code: &str, name: &str) -> Result<SimulatedMember> {
+        use rand::RngCore;
+        let mut seed = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut seed);
+        let ed = ed25519_dalek::SigningKey::from_bytes(&seed);
+        let mut sm2 = [0u8; 32];
+        let public_sm2 = loop {
+            rand::rngs::OsRng.fill_bytes(&mut sm2);
+            if let Ok(p) = tongban_core::licence::proof::sm2_public(&sm2) {
+                break p;
+            }
+        };
+        let document = ex_rules::MemberDocument {
+            code: code.to_string(),
+            name: name.to_string(),
+            endpoint: String::new(),
+            keys: vec![
+                ex_rules::MemberKey {
+                    id: "ed-1".into(),
+                    algorithm: "Ed25519".into(),
+                    public_key: tongban_core::licence::proof::ed25519_multikey(
+                        &ed.verifying_key().to_bytes(),
+                    ),
+                },
+                ex_rules::MemberKey {
+                    id: "sm2-1".into(),
+                    algorithm: "SM2".into(),
+                    public_key: hex::encode(public_sm2),
+                },
+            ],
+        };
+        document.validate().map_err(Error::internal)?;
+        Ok(SimulatedMember { document, ed, sm2 })
+    }
+
+    /// A signed batch of `events` for the receiving member.
+    pub fn events_message(&self, events: Vec<rules::ReportedEvent>) -> Result<Value> {
+        let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let msg = EventsMessage {
+            kind: rules::EVENTS_TYPE.into(),
+            from: self.document.code.clone(),
+            timestamp: created.clone(),
+            events,
+        };
+        let payload = serde_json::to_value(&msg).map_err(Error::internal)?;
+        ex_rules::sign_message(
+            &payload,
+            &self.document.code,
+            ("ed-1", &self.ed),
+            ("sm2-1", &self.sm2),
+            &created,
+        )
+        .map_err(Error::internal)
+    }
+}

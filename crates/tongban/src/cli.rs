@@ -183,6 +183,16 @@ enum BenchCmd {
         #[arg(long, default_value_t = 200)]
         samples: usize,
     },
+    /// The province link: events/s one province node (started for the run) accepts from
+    /// simulated cities posting signed batches at once.
+    Federation {
+        #[arg(long, default_value_t = 10)]
+        cities: usize,
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        #[arg(long, default_value = "20s")]
+        duration: String,
+    },
     /// The 3-step approval in process with durable writes (for bench/compare.sh).
     Engine {
         #[arg(long, default_value_t = 500)]
@@ -665,6 +675,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     let cfg = config::load(&overrides(&cli.global, None))?;
                     crate::bench::queries(Some(cfg.database_url), samples).await
                 }
+                BenchCmd::Federation {
+                    cities,
+                    batch,
+                    duration,
+                } => crate::bench::federation(url, cities, batch, parse_seconds(&duration)?).await,
                 BenchCmd::Engine {
                     instances,
                     concurrency,
