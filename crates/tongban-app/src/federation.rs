@@ -226,7 +226,8 @@ async fn send_checkpoint(app: &App, url: &str, me: &str, st: &mut SendState) -> 
 }
 
 /// Delivers until the process ends: every `poll` while it succeeds; after failures, waits
-/// 1, 2, 4 … seconds up to `backoff_cap` (one attempt per wait, the outbox kept in order).
+/// 1, 2, 4 … seconds up to `backoff_cap`, plus up to a quarter at random (one attempt per
+/// wait, the outbox kept in order).
 pub fn spawn_worker(app: App, settings: LinkSettings) {
     tokio::spawn(async move {
         let mut st = SendState::default();
@@ -234,7 +235,11 @@ pub fn spawn_worker(app: App, settings: LinkSettings) {
             let wait = if st.failures == 0 {
                 settings.poll
             } else {
-                rules::backoff(st.failures, settings.backoff_cap)
+                // Up to a quarter more, at random: a hundred cities that lost the province
+                // together do not all come back in the same second.
+                use rand::Rng;
+                let b = rules::backoff(st.failures, settings.backoff_cap);
+                b + b.mul_f64(rand::thread_rng().gen_range(0.0..0.25))
             };
             tokio::time::sleep(wait).await;
             match deliver(&app, &settings, &mut st).await {
@@ -585,7 +590,7 @@ fn receipt_steps(r: &CrossReceipt) -> Vec<CrossStep> {
         r.materials.len()
     );
     if !r.seen.trim().is_empty() {
-        seen.push_str("；");
+        seen.push('；');
         seen.push_str(r.seen.trim());
     }
     let mut forwarded = format!("收件凭证与材料已签名转送 {}", r.owner);

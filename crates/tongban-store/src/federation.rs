@@ -541,10 +541,10 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let r = crate::db::query(&format!(
+        let r = crate::db::query(
             "INSERT INTO federation_cross (receipt_id, role, receiver, owner, impl_code, applicant_name, id_number, attestation, status, case_no, reasons, waybill, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', '', $10, $11) ON CONFLICT (receipt_id) DO NOTHING"
-        ))
+        )
         .bind(c.receipt_id)
         .bind(c.role)
         .bind(c.receiver)
