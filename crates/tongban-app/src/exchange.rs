@@ -89,7 +89,7 @@ pub async fn trust(app: &App, doc: &MemberDocument) -> Result<()> {
     Ok(())
 }
 
-async fn signed(app: &App, payload: &Value) -> Result<Value> {
+pub(crate) async fn signed(app: &App, payload: &Value) -> Result<Value> {
     let me = self_member(app).await?;
     let keys = app.store.issuer_keys(app.now()).await?;
     let created = app.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -104,7 +104,7 @@ async fn signed(app: &App, payload: &Value) -> Result<Value> {
 }
 
 /// The document of a member that signs to us: ourselves or a trusted peer.
-async fn signer_document(app: &App, code: &str) -> Result<Option<MemberDocument>> {
+pub(crate) async fn signer_document(app: &App, code: &str) -> Result<Option<MemberDocument>> {
     if self_member(app).await?.code == code {
         return Ok(Some(member_document(app).await?));
     }

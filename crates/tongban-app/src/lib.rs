@@ -18,6 +18,7 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod exchange;
+pub mod federation;
 pub mod hall;
 pub mod jobs;
 pub mod ledger;

@@ -9,6 +9,7 @@ pub mod case;
 pub mod catalog;
 pub mod codes;
 pub mod exchange;
+pub mod federation;
 pub mod figures;
 pub mod guide;
 pub mod hall;

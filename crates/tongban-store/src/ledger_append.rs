@@ -94,6 +94,8 @@ pub(crate) async fn append_events(
         .bind(part)
         .execute(&mut *conn)
         .await?;
+    // The province link's outbox, in the same transaction as the events it reports.
+    crate::federation::enqueue(conn, case_id, from_version, events, now).await?;
     Ok(())
 }
 

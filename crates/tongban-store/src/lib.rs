@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod catalog_file;
 pub mod db;
 pub mod exchange;
+pub mod federation;
 pub mod figures;
 pub mod files;
 pub mod group_sync;

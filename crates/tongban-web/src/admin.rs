@@ -1057,19 +1057,26 @@ pub async fn unlock_user(
 struct FourSamePage {
     ctx: PageCtx,
     rows: Vec<FourSameViolation>,
+    /// Items in the provincial standard list held (0: none received).
+    standard_items: usize,
+    standard: Vec<tongban_core::federation::Difference>,
 }
 
 pub async fn four_same(
     State(state): State<AppState>,
     viewer: Viewer,
     csrf: CsrfToken,
-    Admin(_): Admin,
+    Admin(admin): Admin,
 ) -> Result<Html<String>, PageError> {
     let view = state.catalog().await?;
     let items: Vec<Item> = view.active().map(|i| i.item.clone()).collect();
+    let (standard_items, standard) =
+        tongban_app::federation::standard_differences(&state, &admin).await?;
     render(FourSamePage {
         ctx: PageCtx::new(&viewer, &csrf),
         rows: four_same_report(&items),
+        standard_items,
+        standard,
     })
 }
 

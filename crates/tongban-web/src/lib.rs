@@ -11,6 +11,7 @@ pub mod case_pages;
 pub mod charts;
 pub mod error;
 pub mod exchange;
+pub mod federation;
 pub mod forms;
 pub mod hall;
 pub mod ledger_api;
@@ -287,6 +288,40 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/federation/member", get(exchange::api_member))
         .route("/api/v1/federation/exchange", post(exchange::api_exchange))
+        .route("/api/v1/federation/events", post(federation::api_events))
+        .route(
+            "/api/v1/federation/checkpoints",
+            post(federation::api_checkpoints),
+        )
+        .route("/api/v1/federation/outbox", get(federation::api_outbox))
+        .route(
+            "/api/v1/federation/reconciliation",
+            get(federation::api_reconciliation),
+        )
+        .route(
+            "/api/v1/federation/standard-items",
+            get(federation::api_standard_items).post(federation::api_import_standard_items),
+        )
+        .route(
+            "/api/v1/federation/cross",
+            post(federation::api_cross_receive),
+        )
+        .route(
+            "/api/v1/federation/cross/receive",
+            post(federation::api_cross_take),
+        )
+        .route(
+            "/api/v1/federation/cross/status",
+            post(federation::api_cross_status),
+        )
+        .route(
+            "/api/v1/federation/cross/{id}",
+            get(federation::api_cross_view),
+        )
+        .route(
+            "/api/v1/federation/cross/{id}/decision",
+            post(federation::api_cross_decide),
+        )
         .route("/api/v1/exchange/catalog", get(exchange::api_catalog))
         .route(
             "/api/v1/exchange/catalog.xlsx",

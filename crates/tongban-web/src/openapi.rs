@@ -432,6 +432,72 @@ pub const OPERATIONS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     (
+        "post",
+        "/api/v1/federation/events",
+        "A member's signed batch of reported case events {type, from, timestamp, events: [{event_id, case_no, case_version, kind, at, event}]} (Ed25519 + SM2 proofs) -> {accepted, duplicates, checkpoint_size}; an event already held is skipped; refused for an untrusted member, a bad signature, or a member under alarm",
+        false,
+    ),
+    (
+        "post",
+        "/api/v1/federation/checkpoints",
+        "A member's signed ledger checkpoint {checkpoint: {size, root, signature}, from_size, proof} -> {consistent}; a proof from another size than the one kept -> 409 {checkpoint_size}; a failed consistency proof raises the alarm -> 422",
+        false,
+    ),
+    (
+        "get",
+        "/api/v1/federation/outbox",
+        "The province link's outbox: {pending, delivered, failed} (administrators)",
+        false,
+    ),
+    (
+        "get",
+        "/api/v1/federation/reconciliation",
+        "Reconciliation with a member (member=CODE): {member, cases, events, digest, last_checkpoint: {size, root}, consistent} (administrators, auditors)",
+        false,
+    ),
+    (
+        "get",
+        "/api/v1/federation/standard-items",
+        "The provincial standard item list held and its differences from the local catalog: {items, differences: [{code, impl_code, name, field, label, standard, local}]} (administrators)",
+        false,
+    ),
+    (
+        "post",
+        "/api/v1/federation/standard-items",
+        "Replace the provincial standard item list: the body is a file in the catalog's import format (CSV or XLSX) -> {items, differences} (administrators)",
+        false,
+    ),
+    (
+        "post",
+        "/api/v1/federation/cross",
+        "跨域通办: a receiving window forwards an application for an item another member owns {owner, impl_code, applicant: {name, id_number}, identity_checked, seen, materials: [{name, sha256, original_checked}], waybill} -> 201 the receipt with its timeline (window clerks)",
+        false,
+    ),
+    (
+        "post",
+        "/api/v1/federation/cross/receive",
+        "跨域通办: the owner takes a member's signed receipt attestation with its materials -> {receipt_id, status}",
+        false,
+    ),
+    (
+        "post",
+        "/api/v1/federation/cross/status",
+        "跨域通办: the receiving member takes the owner's signed answer {receipt_id, status, case_no, reasons}",
+        false,
+    ),
+    (
+        "get",
+        "/api/v1/federation/cross/{id}",
+        "跨域通办: a receipt and its one timeline, on either member (window clerks, or the applicant it is for)",
+        false,
+    ),
+    (
+        "post",
+        "/api/v1/federation/cross/{id}/decision",
+        "跨域通办: the owner accepts (opens its case; its own 受理 starts the legal clock) or refuses with reasons: {decision: accept|refuse, reasons} (window clerks)",
+        false,
+    ),
+    (
         "get",
         "/api/v1/exchange/catalog",
         "The resource catalog (q to search): {resources: [{code, name, provider, sharing_class, basis, fields, ...}]} (staff)",
@@ -761,6 +827,10 @@ fn detail(method: &str, path: &str, c: &mut Map<String, Value>) -> Detail {
             // Peers and carriers sign their messages instead of signing in.
             | ("get", "/api/v1/federation/member")
             | ("post", "/api/v1/federation/exchange")
+            | ("post", "/api/v1/federation/events")
+            | ("post", "/api/v1/federation/checkpoints")
+            | ("post", "/api/v1/federation/cross/receive")
+            | ("post", "/api/v1/federation/cross/status")
             | ("post", "/api/v1/delivery/webhook")
     );
     let mut d = Detail {
@@ -1135,6 +1205,63 @@ fn detail(method: &str, path: &str, c: &mut Map<String, Value>) -> Detail {
         }
         ("post", "/api/v1/federation/exchange") => {
             d.body = Some(("application/json", t("object")));
+        }
+        ("post", "/api/v1/federation/events") => {
+            d.body = Some(("application/json", t("object")));
+            d.ok = json_ok(obj(&[
+                ("accepted", t("integer")),
+                ("duplicates", t("integer")),
+                ("checkpoint_size", t("integer")),
+            ]));
+        }
+        ("post", "/api/v1/federation/checkpoints") => {
+            d.body = Some(("application/json", t("object")));
+            d.ok = json_ok(obj(&[
+                ("consistent", t("boolean")),
+                ("checkpoint_size", t("integer")),
+            ]));
+        }
+        ("get", "/api/v1/federation/outbox") => {
+            d.ok = json_ok(obj(&[
+                ("pending", t("integer")),
+                ("delivered", t("integer")),
+                ("failed", t("integer")),
+            ]));
+        }
+        ("get", "/api/v1/federation/reconciliation") => {
+            d.query = query::<crate::federation::MemberQuery>();
+            d.ok = json_ok(obj(&[
+                ("member", t("string")),
+                ("cases", t("integer")),
+                ("events", t("integer")),
+                ("digest", t("string")),
+                ("last_checkpoint", t("object")),
+                ("consistent", t("boolean")),
+            ]));
+        }
+        ("get", "/api/v1/federation/standard-items") => {
+            d.ok = json_ok(obj(&[
+                ("items", t("integer")),
+                ("differences", arr(t("object"))),
+            ]));
+        }
+        ("post", "/api/v1/federation/standard-items") => {
+            d.body = Some(("text/csv", t("string")));
+            d.ok = json_ok(obj(&[
+                ("items", t("integer")),
+                ("differences", arr(t("object"))),
+            ]));
+        }
+        ("post", "/api/v1/federation/cross") => {
+            d.body = body::<tongban_app::federation::CrossInput>(c);
+            d.ok_status = 201;
+        }
+        ("post", "/api/v1/federation/cross/receive")
+        | ("post", "/api/v1/federation/cross/status") => {
+            d.body = Some(("application/json", t("object")));
+        }
+        ("post", "/api/v1/federation/cross/{id}/decision") => {
+            d.body = body::<crate::federation::DecisionBody>(c);
         }
         ("get", "/api/v1/exchange/catalog") => {
             d.query = query::<crate::exchange::Search>();

@@ -1311,3 +1311,124 @@ pub async fn bundles(
     }
     Ok(())
 }
+
+/// The province link: events per second one province node (a `tongban serve` process,
+/// started for the run) accepts from `cities` simulated cities posting signed batches of
+/// `batch` events at once, for `duration`. Each city signs its own batches (Ed25519 + SM2),
+/// on this machine, as a city's worker would.
+pub async fn federation(
+    database_url: Option<String>,
+    cities: usize,
+    batch: usize,
+    duration: Duration,
+) -> Result<()> {
+    use tongban_app::federation::SimulatedMember;
+    use tongban_core::federation::{event_id, ReportedEvent, EVENTS_PATH, MAX_BATCH};
+    if cities == 0 || cities > 99 || batch == 0 || batch > MAX_BATCH {
+        bail!("--cities 1-99, --batch 1-{MAX_BATCH}");
+    }
+    let server = Server::start(database_url).await?;
+    let mut members = Vec::new();
+    {
+        let store = Store::open(&server.database_url).await?;
+        for i in 0..cities {
+            let code = format!("43{:02}00", i + 1);
+            let m = SimulatedMember::new(&code, &format!("模拟城市{}", i + 1))
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            store.trust_peer(&m.document, chrono::Utc::now()).await?;
+            members.push(Arc::new(m));
+        }
+        store.close().await;
+    }
+    let url = format!("{}{EVENTS_PATH}", server.base);
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::new();
+    for m in members {
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let (mut accepted, mut batches, mut n) = (0u64, 0u64, 0u64);
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                // A batch: `batch` cases' 申办 events (in a real outbox, one case's events
+                // follow each other; their number per batch does not change the work).
+                let events: Vec<ReportedEvent> = (0..batch)
+                    .map(|_| {
+                        n += 1;
+                        let case_no = format!("{}{:014}", m.document.code, n);
+                        ReportedEvent {
+                            event_id: event_id(&case_no, 1),
+                            case_no,
+                            case_version: 1,
+                            kind: "submitted".into(),
+                            at: chrono::Utc::now().to_rfc3339(),
+                            event: json!({"Submitted": {"channel": "Online"}}),
+                        }
+                    })
+                    .collect();
+                let msg = m
+                    .events_message(events)
+                    .map_err(|e| anyhow::anyhow!(e.message))?;
+                let t = Instant::now();
+                let r = http.post(&url).json(&msg).send().await?;
+                if !r.status().is_success() {
+                    bail!(
+                        "province refused a batch: {} {}",
+                        r.status(),
+                        r.text().await?
+                    );
+                }
+                let v: Value = r.json().await?;
+                latencies.push(t.elapsed());
+                accepted += v["accepted"].as_u64().unwrap_or(0);
+                batches += 1;
+            }
+            Ok::<_, anyhow::Error>((accepted, batches, latencies))
+        }));
+    }
+    let (mut accepted, mut batches, mut latencies) = (0u64, 0u64, Vec::new());
+    for t in tasks {
+        let (a, b, l) = t.await??;
+        accepted += a;
+        batches += b;
+        latencies.extend(l);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    latencies.sort();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0)
+    };
+    // What the province holds matches what it acknowledged.
+    let store = Store::open(&server.database_url).await?;
+    let mut held = 0;
+    for i in 0..cities {
+        held += store
+            .received_holdings(&format!("43{:02}00", i + 1))
+            .await?
+            .events;
+    }
+    store.close().await;
+    println!(
+        "federation: {cities} cities × batches of {batch} events, {secs:.1} s, backend {}",
+        if server.database_url.starts_with("postgres") {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
+    println!("  events accepted: {accepted} ({:.0} events/s), batches: {batches}, held by the province: {held}", accepted as f64 / secs);
+    println!(
+        "  batch latency p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
+        pct(0.50),
+        pct(0.95),
+        pct(0.99)
+    );
+    if held as u64 != accepted {
+        bail!("the province holds {held} events but acknowledged {accepted}");
+    }
+    Ok(())
+}

@@ -212,6 +212,16 @@ enum BenchCmd {
         #[arg(long)]
         url: Option<String>,
     },
+    /// The province link: events/s one province node (started for the run) accepts from
+    /// simulated cities posting signed batches at once.
+    Federation {
+        #[arg(long, default_value_t = 10)]
+        cities: usize,
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        #[arg(long, default_value = "20s")]
+        duration: String,
+    },
     /// The 3-step approval in process with durable writes (for bench/compare.sh).
     Engine {
         #[arg(long, default_value_t = 500)]
@@ -463,6 +473,12 @@ async fn serve(cfg: &config::Config, app: tongban_app::App) -> anyhow::Result<()
         );
     }
     tongban_app::spawn_workers(&app);
+    tongban_app::federation::configure(&app, cfg.upstream_url.as_deref())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    if cfg.upstream_url.is_some() {
+        tongban_app::federation::spawn_worker(app.clone(), cfg.link);
+    }
     let state = tongban_web::new_state(app).with_operations(tongban_web::state::Operations {
         metrics_token: cfg.metrics_token.clone(),
         data_dir: cfg.data_dir.clone(),
@@ -790,6 +806,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         .context("--start should be YYYY-MM-DD")?;
                     crate::bench::bundles(target, runs, start, late).await
                 }
+                BenchCmd::Federation {
+                    cities,
+                    batch,
+                    duration,
+                } => crate::bench::federation(url, cities, batch, parse_seconds(&duration)?).await,
                 BenchCmd::Engine {
                     instances,
                     concurrency,

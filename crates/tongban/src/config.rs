@@ -66,6 +66,15 @@ pub struct FileConfig {
     /// 1 on SQLite, 16 on PostgreSQL; 1–1024). Ignored for an existing database, whose
     /// number was fixed when it was created (ADR 0010).
     pub ledger_partitions: Option<u32>,
+    /// The province link: the upstream member's address (TONGBAN_UPSTREAM_URL). Unset, no
+    /// case event is queued for reporting.
+    pub upstream_url: Option<String>,
+    /// The province link: at most this often a ledger checkpoint is sent (default 60 s;
+    /// TONGBAN_UPSTREAM_CHECKPOINT_SECONDS).
+    pub upstream_checkpoint_seconds: Option<u64>,
+    /// The province link: the longest wait between delivery attempts while the upstream
+    /// member is unreachable (default 300 s).
+    pub upstream_backoff_cap_seconds: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -90,6 +99,9 @@ pub struct Config {
     pub objects: tongban_store::objects::ObjectStore,
     /// Ledger partitions for a database created now (None: the backend's default).
     pub ledger_partitions: Option<u32>,
+    /// The province link: the upstream member and how the worker runs.
+    pub upstream_url: Option<String>,
+    pub link: tongban_app::federation::LinkSettings,
 }
 
 /// The demo city's region code (娄星市), used when none is configured.
@@ -247,6 +259,35 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
     if hall.carrier_secret.as_ref().is_some_and(|s| s.len() < 16) {
         anyhow::bail!("carrier_secret must be at least 16 characters");
     }
+    let upstream_url = std::env::var("TONGBAN_UPSTREAM_URL")
+        .ok()
+        .or(file.upstream_url)
+        .map(|u| u.trim().trim_end_matches('/').to_string())
+        .filter(|u| !u.is_empty());
+    if let Some(u) = &upstream_url {
+        let ok = url::Url::parse(u)
+            .is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some());
+        if !ok {
+            anyhow::bail!("upstream_url must be an absolute http(s) URL: {u}");
+        }
+    }
+    let mut link = tongban_app::federation::LinkSettings::default();
+    if let Some(n) = std::env::var("TONGBAN_UPSTREAM_CHECKPOINT_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .or(file.upstream_checkpoint_seconds)
+    {
+        if !(1..=86_400).contains(&n) {
+            anyhow::bail!("upstream_checkpoint_seconds must be between 1 and 86400");
+        }
+        link.checkpoint_every = std::time::Duration::from_secs(n);
+    }
+    if let Some(n) = file.upstream_backoff_cap_seconds {
+        if !(1..=86_400).contains(&n) {
+            anyhow::bail!("upstream_backoff_cap_seconds must be between 1 and 86400");
+        }
+        link.backoff_cap = std::time::Duration::from_secs(n);
+    }
     let t = tongban_web::Timeouts::default();
     let secs = |v: Option<u64>, d: std::time::Duration| -> anyhow::Result<std::time::Duration> {
         match v {
@@ -262,6 +303,8 @@ pub fn load(o: &Overrides) -> anyhow::Result<Config> {
     };
     Ok(Config {
         objects,
+        upstream_url,
+        link,
         rating_rectify_days,
         hall,
         ledger_partitions,

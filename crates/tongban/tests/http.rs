@@ -43,6 +43,8 @@ mod browser;
 mod bundles;
 #[path = "http/exchange.rs"]
 mod exchange;
+#[path = "http/federation.rs"]
+mod federation;
 #[path = "http/hall.rs"]
 mod hall;
 #[path = "http/ledger.rs"]

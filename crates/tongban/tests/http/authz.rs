@@ -220,6 +220,9 @@ const EXTEND: Row =         &each([LOGIN,    DENY,     HIDE,     HIDE,     DENY,
 /// Looking up the holder's licences for a case (recorded with its purpose).
 #[rustfmt::skip]
 const HOLDER_LOOKUP: Row =  &each([LOGIN,    DENY,     HIDE,     HIDE,     OK,       OK,       OK,       DENY,     DENY,     DENY,     DENY,     DENY]);
+/// A 跨域 receipt nobody here holds: not probeable by anyone signed in.
+#[rustfmt::skip]
+const CROSS_VIEW: Row =     &each([LOGIN,    HIDE,     HIDE,     HIDE,     HIDE,     HIDE,     HIDE,     HIDE,     HIDE,     HIDE,     HIDE,     HIDE]);
 /// NEW: the look-up is a POST; a GET must not succeed for anyone.
 #[rustfmt::skip]
 const METHOD_GONE: Row = &each([NEW_GONE; 12]);
@@ -550,6 +553,18 @@ const ROUTES: &[Route] = &[
     // The exchange.
     r("GET", "/api/v1/federation/member", Empty, PUBLIC),
     r("POST", "/api/v1/federation/exchange", Json("{}"), PUBLIC),
+    // The province link.
+    r("POST", "/api/v1/federation/events", Json("{}"), PUBLIC),
+    r("POST", "/api/v1/federation/checkpoints", Json("{}"), PUBLIC),
+    r("GET", "/api/v1/federation/outbox", Empty, ADMIN_ONLY),
+    r("GET", "/api/v1/federation/reconciliation", Empty, AUDIT_READ),
+    r("GET", "/api/v1/federation/standard-items", Empty, ADMIN_ONLY),
+    r("POST", "/api/v1/federation/standard-items", Empty, ADMIN_ONLY),
+    r("POST", "/api/v1/federation/cross", Json(r#"{"owner": "", "impl_code": "", "applicant": {"name": "", "id_number": ""}}"#), WINDOW),
+    r("POST", "/api/v1/federation/cross/receive", Json("{}"), PUBLIC),
+    r("POST", "/api/v1/federation/cross/status", Json("{}"), PUBLIC),
+    r("GET", "/api/v1/federation/cross/{id}", Empty, CROSS_VIEW),
+    r("POST", "/api/v1/federation/cross/{id}/decision", Json(r#"{"decision": "accept"}"#), TICKET_WORK),
     r("GET", "/api/v1/exchange/catalog", Empty, EXCH_CATALOG),
     r("GET", "/api/v1/exchange/catalog.xlsx", Empty, EXCH_CATALOG),
     r("POST", "/api/v1/exchange/resources", Json(r#"{"code": "", "name": "", "provider": "", "provider_code": "", "fields": [], "sharing_class": "无条件"}"#), EXCH_ADMIN),

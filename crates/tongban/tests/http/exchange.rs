@@ -467,14 +467,16 @@ on_each_backend!(the_catalog_and_a_conditional_request_answered_late);
 
 // ---- two members, two processes -------------------------------------------------------------
 
-struct Node {
-    dir: tempfile::TempDir,
-    base: String,
+pub(super) struct Node {
+    pub(super) dir: tempfile::TempDir,
+    pub(super) base: String,
     child: Option<std::process::Child>,
+    /// Extra environment for `serve` (the province link's settings).
+    pub(super) env: Vec<(String, String)>,
 }
 
 impl Node {
-    fn run(&self, args: &[&str]) -> String {
+    pub(super) fn run(&self, args: &[&str]) -> String {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_tongban"))
             .args(args)
             .arg("--data-dir")
@@ -493,7 +495,7 @@ impl Node {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    fn new() -> Node {
+    pub(super) fn new() -> Node {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -503,10 +505,11 @@ impl Node {
             dir: tempfile::tempdir().unwrap(),
             base: format!("http://127.0.0.1:{port}"),
             child: None,
+            env: vec![],
         }
     }
 
-    async fn serve(&mut self) {
+    pub(super) async fn serve(&mut self) {
         let listen = self.base.trim_start_matches("http://").to_string();
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_tongban"))
             .args(["serve", "--listen", &listen, "--data-dir"])
@@ -515,6 +518,7 @@ impl Node {
             .env_remove("TONGBAN_DATABASE_URL")
             .env_remove("TONGBAN_CONFIG")
             .env("TONGBAN_PUBLIC_URL", &self.base)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -532,7 +536,7 @@ impl Node {
         panic!("{} did not start", self.base);
     }
 
-    async fn token(&self, user: &str) -> String {
+    pub(super) async fn token(&self, user: &str) -> String {
         let r = Client::new()
             .post(format!("{}/api/v1/session", self.base))
             .json(&json!({ "username": user, "password": tongban::demo::DEMO_PASSWORD }))
@@ -546,7 +550,7 @@ impl Node {
             .to_string()
     }
 
-    async fn post(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    pub(super) async fn post(&self, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
         let r = Client::new()
             .post(format!("{}{path}", self.base))
             .bearer_auth(token)
@@ -557,7 +561,7 @@ impl Node {
         (r.status(), r.json().await.unwrap_or(Value::Null))
     }
 
-    async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+    pub(super) async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
         let r = Client::new()
             .get(format!("{}{path}", self.base))
             .bearer_auth(token)
@@ -568,12 +572,19 @@ impl Node {
     }
 }
 
-impl Drop for Node {
-    fn drop(&mut self) {
+impl Node {
+    /// Stops the server with SIGKILL (`kill -9`): no shutdown, no flush.
+    pub(super) fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill9();
     }
 }
 
