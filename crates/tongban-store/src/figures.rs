@@ -160,8 +160,11 @@ pub(crate) async fn calendar_in(tx: &mut AnyConnection) -> Result<Arc<WorkCalend
     calendar_of(&rows)
 }
 
+/// The loaded years (year, source) a calendar was built from, and the calendar.
+type CachedCalendar = (Vec<(i64, String)>, Arc<WorkCalendar>);
+
 fn calendar_of(rows: &[AnyRow]) -> Result<Arc<WorkCalendar>> {
-    static CACHE: Mutex<Option<(Vec<(i64, String)>, Arc<WorkCalendar>)>> = Mutex::new(None);
+    static CACHE: Mutex<Option<CachedCalendar>> = Mutex::new(None);
     let years: Vec<(i64, String)> = rows
         .iter()
         .map(|r| Ok((get_i64(r, "year")?, get_str(r, "source")?)))
