@@ -79,7 +79,8 @@ impl Store {
         counters: crate::figures::CounterBatch,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        for chunk in recs.chunks(200) {
+        // Four rows a statement: the store binds at most 64 parameters.
+        for chunk in recs.chunks(4) {
             crate::figures::put_records(&mut tx, chunk).await?;
         }
         counters.flush(&mut tx).await?;

@@ -95,21 +95,24 @@ impl FigureFilter {
         self.department_ids.as_ref().is_some_and(|v| v.is_empty())
             || self.impl_codes.as_ref().is_some_and(|v| v.is_empty())
     }
-    /// The SQL narrowing (after `AND`), with item codes bound from `$first` on.
-    fn sql(&self, first: usize) -> (String, Vec<String>) {
+    /// The SQL narrowing (after `AND`). Item codes are written as quoted literals (a level
+    /// filter can name hundreds of items, more than a statement binds); they come from the
+    /// catalog, and quotes are doubled all the same. The second value is kept empty (no
+    /// parameters to bind) so callers bind nothing more.
+    fn sql(&self, _first: usize) -> (String, Vec<String>) {
         let mut narrow = String::new();
         if let Some(ids) = &self.department_ids {
             let list: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
             narrow.push_str(&format!(" AND department_id IN ({})", list.join(",")));
         }
-        let codes = self.impl_codes.clone().unwrap_or_default();
-        if self.impl_codes.is_some() {
-            let ph: Vec<String> = (0..codes.len())
-                .map(|i| format!("${}", i + first))
+        if let Some(codes) = &self.impl_codes {
+            let list: Vec<String> = codes
+                .iter()
+                .map(|c| format!("'{}'", c.replace('\'', "''")))
                 .collect();
-            narrow.push_str(&format!(" AND impl_code IN ({})", ph.join(",")));
+            narrow.push_str(&format!(" AND impl_code IN ({})", list.join(",")));
         }
-        (narrow, codes)
+        (narrow, Vec::new())
     }
 }
 
@@ -157,8 +160,11 @@ pub(crate) async fn calendar_in(tx: &mut AnyConnection) -> Result<Arc<WorkCalend
     calendar_of(&rows)
 }
 
+/// The loaded years (year, source) a calendar was built from, and the calendar.
+type CachedCalendar = (Vec<(i64, String)>, Arc<WorkCalendar>);
+
 fn calendar_of(rows: &[AnyRow]) -> Result<Arc<WorkCalendar>> {
-    static CACHE: Mutex<Option<(Vec<(i64, String)>, Arc<WorkCalendar>)>> = Mutex::new(None);
+    static CACHE: Mutex<Option<CachedCalendar>> = Mutex::new(None);
     let years: Vec<(i64, String)> = rows
         .iter()
         .map(|r| Ok((get_i64(r, "year")?, get_str(r, "source")?)))
