@@ -437,6 +437,12 @@ async fn check_writable(cfg: &config::Config, store: &Store) -> anyhow::Result<(
             redact_url(&cfg.database_url)
         )
     })?;
+    check_objects(cfg).await
+}
+
+/// Refuses to start with an object store that cannot be used (checked before the
+/// database is opened, so a bad store leaves no new database behind).
+async fn check_objects(cfg: &config::Config) -> anyhow::Result<()> {
     cfg.objects
         .check()
         .await
@@ -498,6 +504,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { listen } => {
             let cfg = config::load(&overrides(&cli.global, listen))?;
             init_logging(cfg.log_json);
+            check_objects(&cfg).await?;
             let app = app_of(&cfg, open(&cfg).await?);
             serve(&cfg, app).await
         }
