@@ -177,9 +177,7 @@ fn checked_heads(heads: &[LinkHead], size: u64, root: &Hash) -> Option<Vec<(u32,
         .map(|h| Some((h.partition, h.size, decode(&h.root)?)))
         .collect::<Option<_>>()?;
     let in_order = decoded.iter().enumerate().all(|(i, h)| h.0 as usize == i);
-    let total = decoded
-        .iter()
-        .try_fold(0u64, |t, h| t.checked_add(h.1))?;
+    let total = decoded.iter().try_fold(0u64, |t, h| t.checked_add(h.1))?;
     (in_order && total == size && &merkle::combined_root(&decoded) == root).then_some(decoded)
 }
 
@@ -726,12 +724,22 @@ mod tests {
         let mut rewritten = Parts(l.0.clone());
         rewritten.0[0][1] = merkle::leaf_hash(b"rewritten");
         let new = rewritten.checkpoint(&b);
-        assert!(!extends(kept_of(&old), &new, &[], &rewritten.proofs(&a, &b)));
+        assert!(!extends(
+            kept_of(&old),
+            &new,
+            &[],
+            &rewritten.proofs(&a, &b)
+        ));
         // Rewritten in a partition that did not grow: its root changed.
         let mut rewritten = Parts(l.0.clone());
         rewritten.0[2][0] = merkle::leaf_hash(b"rewritten");
         let new = rewritten.checkpoint(&b);
-        assert!(!extends(kept_of(&old), &new, &[], &rewritten.proofs(&a, &b)));
+        assert!(!extends(
+            kept_of(&old),
+            &new,
+            &[],
+            &rewritten.proofs(&a, &b)
+        ));
     }
 
     #[test]
