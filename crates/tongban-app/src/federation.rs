@@ -17,8 +17,8 @@ use std::time::Duration;
 use tongban_core::capability::Capability;
 use tongban_core::exchange as ex_rules;
 use tongban_core::federation::{
-    self as rules, CheckpointMessage, Difference, EventsMessage, LinkCheckpoint, LocalItem,
-    StandardItem,
+    self as rules, CheckpointMessage, Difference, EventsMessage, LinkCheckpoint, LinkHead,
+    LocalItem, PartitionProof, StandardItem,
 };
 use tongban_store::accounts::User;
 use tongban_store::federation::OutboxCounts;
@@ -62,13 +62,26 @@ pub async fn configure(app: &App, upstream_url: Option<&str>) -> Result<()> {
 
 // ---- the ledger, through one adapter ----------------------------------------------------------
 
-/// The ledger's checkpoint now: {size, root, signature}. The root is recomputed from the
-/// stored event bytes; the signed checkpoint of the ledger is attached when it agrees (so a
-/// ledger edited behind the server's back reports the root it really has).
+/// The ledger's checkpoint now: {size, root, signature}, and for a partitioned ledger the
+/// partition heads it signs. The roots are recomputed from the stored event bytes (per
+/// partition); the signed checkpoint of the ledger is attached when it agrees (so a ledger
+/// edited behind the server's back reports the roots it really has).
 async fn ledger_checkpoint(app: &App) -> Result<LinkCheckpoint> {
     let signed_cp = app.store.checkpoint(app.now()).await?;
     let report = app.store.verify_ledger().await?;
-    if signed_cp.size == report.size && signed_cp.root == report.root {
+    let heads = |h: &[tongban_store::ledger::PartitionHead]| -> Vec<LinkHead> {
+        h.iter()
+            .map(|h| LinkHead {
+                partition: h.partition,
+                size: h.size,
+                root: h.root.clone(),
+            })
+            .collect()
+    };
+    if signed_cp.size == report.size
+        && signed_cp.root == report.root
+        && signed_cp.partitions == report.partitions
+    {
         return Ok(LinkCheckpoint {
             size: signed_cp.size,
             root: signed_cp.root,
@@ -76,24 +89,63 @@ async fn ledger_checkpoint(app: &App) -> Result<LinkCheckpoint> {
             origin: signed_cp.origin,
             time: signed_cp.time,
             key_id: signed_cp.key_id,
+            partitions: heads(&signed_cp.partitions),
         });
     }
     Ok(LinkCheckpoint {
         size: report.size,
         root: report.root,
         signature: String::new(),
-        origin: tongban_store::ledger::ORIGIN.to_string(),
+        origin: if report.partitions.is_empty() {
+            tongban_store::ledger::ORIGIN
+        } else {
+            tongban_store::ledger::ORIGIN_PARTITIONED
+        }
+        .to_string(),
         time: app.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         key_id: String::new(),
+        partitions: heads(&report.partitions),
     })
 }
 
-/// The ledger's consistency proof between two sizes (hex hashes).
-async fn ledger_consistency(app: &App, from: u64, to: u64) -> Result<Vec<String>> {
-    if from == 0 || from == to {
-        return Ok(vec![]);
+/// The ledger's consistency proof from size `from` (the checkpoint the upstream keeps) to
+/// the checkpoint `to` (hex hashes): one RFC 6962 proof for a one-partition ledger; for a
+/// partitioned one, one per partition from its size in the signed checkpoint of size
+/// `from` to its size in `to`, from the stored subtrees (a partition empty before, or
+/// that did not grow, needs none). Without a signed checkpoint of size `from` nothing can
+/// be proved: no proofs are sent and the upstream judges.
+async fn ledger_consistency(
+    app: &App,
+    from: u64,
+    to: &LinkCheckpoint,
+) -> Result<(Vec<String>, Vec<PartitionProof>)> {
+    if from == 0 || from == to.size {
+        return Ok((vec![], vec![]));
     }
-    Ok(app.store.consistency_proof(from, to).await?.proof)
+    if to.partitions.is_empty() {
+        return Ok((
+            app.store.consistency_proof(from, to.size).await?.proof,
+            vec![],
+        ));
+    }
+    let Some(a) = app.store.checkpoint_at(from).await? else {
+        return Ok((vec![], vec![]));
+    };
+    let mut proofs = Vec::new();
+    for (ha, hb) in a.partitions.iter().zip(&to.partitions) {
+        if ha.size == 0 || ha.size >= hb.size {
+            continue;
+        }
+        let p = app
+            .store
+            .consistency_proof_in(hb.partition, ha.size, hb.size)
+            .await?;
+        proofs.push(PartitionProof {
+            partition: hb.partition,
+            proof: p.proof,
+        });
+    }
+    Ok((vec![], proofs))
 }
 
 // ---- sending ----------------------------------------------------------------------------------
@@ -194,13 +246,15 @@ async fn send_checkpoint(app: &App, url: &str, me: &str, st: &mut SendState) -> 
     // The upstream's size may be unknown or stale: it says which in a 409, then once more.
     for _ in 0..2 {
         let from = st.upstream_size.unwrap_or(0).min(cp.size);
+        let (proof, partition_proofs) = ledger_consistency(app, from, &cp).await?;
         let msg = CheckpointMessage {
             kind: rules::CHECKPOINT_TYPE.into(),
             from: me.to_string(),
             timestamp: now_secs(app),
             checkpoint: cp.clone(),
             from_size: from,
-            proof: ledger_consistency(app, from, cp.size).await?,
+            proof,
+            partition_proofs,
         };
         let payload = serde_json::to_value(&msg).map_err(Error::internal)?;
         let signed_msg = signed(app, &payload).await?;
@@ -369,8 +423,21 @@ pub async fn receive_checkpoint(app: &App, msg: &Value) -> Result<CheckpointOutc
     if m.checkpoint.root.len() != 64 || hex::decode(&m.checkpoint.root).is_err() {
         return Err(Error::invalid("检查点根哈希应为64位十六进制"));
     }
-    if m.proof.len() > 128 {
+    if m.proof.len() > 128
+        || m.partition_proofs.len() > rules::MAX_PARTITIONS
+        || m.partition_proofs.iter().any(|p| p.proof.len() > 128)
+    {
         return Err(Error::invalid("一致性证明过长"));
+    }
+    if m.checkpoint.partitions.len() > rules::MAX_PARTITIONS
+        || m.checkpoint
+            .partitions
+            .iter()
+            .any(|h| h.root.len() != 64 || hex::decode(&h.root).is_err())
+    {
+        return Err(Error::invalid(
+            "分区头应至多1024个，每个根哈希为64位十六进制",
+        ));
     }
     let kept = app.store.last_good_checkpoint(&from).await?;
     let kept_size = kept.as_ref().map(|k| k.size).unwrap_or(0);
@@ -386,9 +453,14 @@ pub async fn receive_checkpoint(app: &App, msg: &Value) -> Result<CheckpointOutc
         return Ok(CheckpointOutcome::StaleFrom(kept_size));
     } else {
         let ok = rules::extends(
-            kept.as_ref().map(|k| (k.size, k.root.as_str())),
+            kept.as_ref().map(|k| rules::Kept {
+                size: k.size,
+                root: k.root.as_str(),
+                partitions: &k.partitions,
+            }),
             &m.checkpoint,
             &m.proof,
+            &m.partition_proofs,
         );
         (
             ok,

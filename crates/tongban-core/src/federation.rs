@@ -108,7 +108,31 @@ pub struct LinkCheckpoint {
     pub time: String,
     #[serde(default)]
     pub key_id: String,
+    /// A partitioned ledger's partition heads, in partition order (ADR 0010); `root` is
+    /// [`merkle::combined_root`] over them and `size` their sum. Empty (and absent from the
+    /// JSON) for a one-partition ledger, whose messages stay as they were.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<LinkHead>,
 }
+
+/// One partition's head in a [`LinkCheckpoint`]: number, size, RFC 6962 root (hex).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkHead {
+    pub partition: u32,
+    pub size: u64,
+    pub root: String,
+}
+
+/// One partition's RFC 6962 consistency proof from its size in the kept checkpoint to its
+/// size in the new one (hex hashes; empty when the partition was empty or did not grow).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionProof {
+    pub partition: u32,
+    pub proof: Vec<String>,
+}
+
+/// At most this many partitions in a checkpoint (ADR 0010: 1–1024).
+pub const MAX_PARTITIONS: usize = 1024;
 
 /// A new checkpoint with the consistency proof from the size the receiver last kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,32 +147,112 @@ pub struct CheckpointMessage {
     /// RFC 6962 consistency proof from `from_size` to `checkpoint.size`, hex hashes.
     #[serde(default)]
     pub proof: Vec<String>,
+    /// For a partitioned ledger: one proof per partition (`proof` is then empty). Absent
+    /// for a one-partition ledger.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partition_proofs: Vec<PartitionProof>,
 }
 
 fn decode(h: &str) -> Option<Hash> {
     hex::decode(h).ok()?.try_into().ok()
 }
 
+/// The checkpoint the receiver kept for a member, as [`extends`] checks against it: size,
+/// root (hex) and, for a partitioned ledger, its partition heads.
+#[derive(Debug, Clone, Copy)]
+pub struct Kept<'a> {
+    pub size: u64,
+    pub root: &'a str,
+    pub partitions: &'a [LinkHead],
+}
+
+/// The heads decoded, when they are partitions 0..n in order and the root and size a
+/// checkpoint signs are theirs.
+fn checked_heads(heads: &[LinkHead], size: u64, root: &Hash) -> Option<Vec<(u32, u64, Hash)>> {
+    if heads.len() > MAX_PARTITIONS {
+        return None;
+    }
+    let decoded: Vec<(u32, u64, Hash)> = heads
+        .iter()
+        .map(|h| Some((h.partition, h.size, decode(&h.root)?)))
+        .collect::<Option<_>>()?;
+    let in_order = decoded.iter().enumerate().all(|(i, h)| h.0 as usize == i);
+    let total = decoded.iter().try_fold(0u64, |t, h| t.checked_add(h.1))?;
+    (in_order && total == size && &merkle::combined_root(&decoded) == root).then_some(decoded)
+}
+
 /// Whether `new` extends `kept` (the last checkpoint the receiver holds): the same tree
 /// grown by appends only (RFC 6962 §2.1.2). The first checkpoint of a member has nothing to
 /// be checked against; a smaller one means the history was cut.
-pub fn extends(kept: Option<(u64, &str)>, new: &LinkCheckpoint, proof: &[String]) -> bool {
+///
+/// A partitioned ledger's checkpoint (ADR 0010) lists its partition heads: its root must be
+/// the tree over them, the partition count must be the kept one's, and every partition
+/// must extend its kept head — by its proof in `partition_proofs`, trivially when it was
+/// empty or did not grow (then with the same root); a partition that shrank does not.
+pub fn extends(
+    kept: Option<Kept<'_>>,
+    new: &LinkCheckpoint,
+    proof: &[String],
+    partition_proofs: &[PartitionProof],
+) -> bool {
     let Some(new_root) = decode(&new.root) else {
         return false;
     };
-    let Some((size, root)) = kept else {
+    let new_heads = if new.partitions.is_empty() {
+        None
+    } else {
+        match checked_heads(&new.partitions, new.size, &new_root) {
+            Some(h) => Some(h),
+            None => return false,
+        }
+    };
+    let Some(kept) = kept else {
         return true;
     };
-    let Some(old_root) = decode(root) else {
+    let Some(old_root) = decode(kept.root) else {
         return false;
     };
-    if size == 0 {
+    if kept.size == 0 {
         return true;
     }
-    let Some(proof) = proof.iter().map(|p| decode(p)).collect::<Option<Vec<_>>>() else {
-        return false;
-    };
-    merkle::verify_consistency(size, new.size, &old_root, &new_root, &proof)
+    let hashes = |v: &[String]| v.iter().map(|p| decode(p)).collect::<Option<Vec<_>>>();
+    match (new_heads, kept.partitions.is_empty()) {
+        (None, true) => {
+            let Some(proof) = hashes(proof) else {
+                return false;
+            };
+            merkle::verify_consistency(kept.size, new.size, &old_root, &new_root, &proof)
+        }
+        // One tree became several or several one: the partition count changed.
+        (None, false) | (Some(_), true) => false,
+        (Some(new_heads), false) => {
+            let Some(old_heads) = checked_heads(kept.partitions, kept.size, &old_root) else {
+                return false;
+            };
+            if old_heads.len() != new_heads.len() {
+                return false;
+            }
+            old_heads.iter().zip(&new_heads).all(|(o, n)| {
+                let (part, (from, old), (to, new)) = (o.0, (o.1, o.2), (n.1, n.2));
+                if from > to {
+                    return false;
+                }
+                if from == 0 {
+                    return old == merkle::empty_root();
+                }
+                if from == to {
+                    return old == new;
+                }
+                let Some(p) = partition_proofs.iter().find(|p| p.partition == part) else {
+                    return false;
+                };
+                let Some(p) = hashes(&p.proof) else {
+                    return false;
+                };
+                merkle::verify_consistency(from, to, &old, &new, &p)
+            })
+        }
+    }
 }
 
 /// The reconciliation digest of a set of event ids: SHA-256 over the ids sorted, one a
@@ -477,7 +581,16 @@ mod tests {
             origin: String::new(),
             time: String::new(),
             key_id: String::new(),
+            partitions: Vec::new(),
         }
+    }
+
+    fn kept<'a>(size: u64, root: &'a str) -> Option<Kept<'a>> {
+        Some(Kept {
+            size,
+            root,
+            partitions: &[],
+        })
     }
 
     /// RFC 6962 §2.1.2: a tree grown by appends is consistent with its prefix; a rewritten
@@ -493,8 +606,8 @@ mod tests {
             .map(hex::encode)
             .collect();
         let kept_root = hex::encode(old);
-        assert!(extends(Some((3, &kept_root)), &cp(7, &new), &proof));
-        assert!(extends(None, &cp(7, &new), &[]));
+        assert!(extends(kept(3, &kept_root), &cp(7, &new), &proof, &[]));
+        assert!(extends(None, &cp(7, &new), &[], &[]));
         // The first three events rewritten: the new tree no longer extends the old one.
         let mut rewritten = leaves.clone();
         rewritten[1] = merkle::leaf_hash(b"rewritten");
@@ -505,12 +618,179 @@ mod tests {
             .map(hex::encode)
             .collect();
         assert!(!extends(
-            Some((3, &kept_root)),
+            kept(3, &kept_root),
             &cp(7, &forged_root),
-            &forged_proof
+            &forged_proof,
+            &[]
         ));
         // A shorter history.
-        assert!(!extends(Some((3, &kept_root)), &cp(2, &old), &[]));
+        assert!(!extends(kept(3, &kept_root), &cp(2, &old), &[], &[]));
+    }
+
+    /// A partitioned ledger as the tests grow it: the leaves of each partition.
+    struct Parts(Vec<Vec<Hash>>);
+
+    impl Parts {
+        fn new(sizes: &[u8]) -> Parts {
+            Parts(
+                sizes
+                    .iter()
+                    .enumerate()
+                    .map(|(p, &n)| (0..n).map(|i| merkle::leaf_hash(&[p as u8, i])).collect())
+                    .collect(),
+            )
+        }
+
+        /// The checkpoint over the first `sizes[p]` leaves of each partition.
+        fn checkpoint(&self, sizes: &[usize]) -> LinkCheckpoint {
+            let heads: Vec<(u32, u64, Hash)> = sizes
+                .iter()
+                .enumerate()
+                .map(|(p, &n)| (p as u32, n as u64, merkle::root(&self.0[p][..n])))
+                .collect();
+            LinkCheckpoint {
+                partitions: heads
+                    .iter()
+                    .map(|(p, s, r)| LinkHead {
+                        partition: *p,
+                        size: *s,
+                        root: hex::encode(r),
+                    })
+                    .collect(),
+                ..cp(
+                    sizes.iter().sum::<usize>() as u64,
+                    &merkle::combined_root(&heads),
+                )
+            }
+        }
+
+        /// Each partition's proof from `from[p]` to `to[p]` leaves.
+        fn proofs(&self, from: &[usize], to: &[usize]) -> Vec<PartitionProof> {
+            from.iter()
+                .zip(to)
+                .enumerate()
+                .filter(|(_, (&a, &b))| a > 0 && a < b)
+                .map(|(p, (&a, &b))| PartitionProof {
+                    partition: p as u32,
+                    proof: merkle::consistency_proof(a, &self.0[p][..b])
+                        .unwrap()
+                        .iter()
+                        .map(hex::encode)
+                        .collect(),
+                })
+                .collect()
+        }
+    }
+
+    fn kept_of(c: &LinkCheckpoint) -> Option<Kept<'_>> {
+        Some(Kept {
+            size: c.size,
+            root: &c.root,
+            partitions: &c.partitions,
+        })
+    }
+
+    /// ADR 0010: a partitioned checkpoint extends the kept one when every partition's
+    /// tree extends its kept head (one empty before is fine; one that did not grow keeps
+    /// its root).
+    #[test]
+    fn a_partitioned_checkpoint_extends_partition_by_partition() {
+        let l = Parts::new(&[5, 3, 4, 6]);
+        let (a, b) = ([3, 0, 4, 1], [5, 3, 4, 6]);
+        let old = l.checkpoint(&a);
+        let new = l.checkpoint(&b);
+        let proofs = l.proofs(&a, &b);
+        assert!(extends(kept_of(&old), &new, &[], &proofs));
+        assert!(extends(None, &new, &[], &[]));
+        // The same checkpoint again extends itself without any proof.
+        assert!(extends(kept_of(&new), &new, &[], &[]));
+        // A missing proof for a partition that grew proves nothing.
+        assert!(!extends(kept_of(&old), &new, &[], &proofs[1..]));
+        // Serialised with its heads; one-partition checkpoints and messages carry none.
+        let text = serde_json::to_string(&new).unwrap();
+        assert!(text.contains("\"partitions\""));
+        assert!(!serde_json::to_string(&cp(7, &merkle::empty_root()))
+            .unwrap()
+            .contains("partitions"));
+        assert_eq!(serde_json::from_str::<LinkCheckpoint>(&text).unwrap(), new);
+    }
+
+    #[test]
+    fn a_rewritten_partition_does_not_extend() {
+        let l = Parts::new(&[5, 3, 4, 6]);
+        let (a, b) = ([3, 1, 4, 1], [5, 3, 4, 6]);
+        let old = l.checkpoint(&a);
+        // Partition 0's second event rewritten, its proof honest about the new tree.
+        let mut rewritten = Parts(l.0.clone());
+        rewritten.0[0][1] = merkle::leaf_hash(b"rewritten");
+        let new = rewritten.checkpoint(&b);
+        assert!(!extends(
+            kept_of(&old),
+            &new,
+            &[],
+            &rewritten.proofs(&a, &b)
+        ));
+        // Rewritten in a partition that did not grow: its root changed.
+        let mut rewritten = Parts(l.0.clone());
+        rewritten.0[2][0] = merkle::leaf_hash(b"rewritten");
+        let new = rewritten.checkpoint(&b);
+        assert!(!extends(
+            kept_of(&old),
+            &new,
+            &[],
+            &rewritten.proofs(&a, &b)
+        ));
+    }
+
+    #[test]
+    fn a_shrunk_partition_does_not_extend() {
+        let l = Parts::new(&[5, 3, 4, 6]);
+        let old = l.checkpoint(&[3, 2, 4, 1]);
+        // Partition 1 lost an event while others grew more: the total still grows.
+        let new = l.checkpoint(&[5, 1, 4, 6]);
+        assert!(new.size > old.size);
+        let proofs = l.proofs(&[3, 0, 4, 1], &[5, 1, 4, 6]);
+        assert!(!extends(kept_of(&old), &new, &[], &proofs));
+    }
+
+    #[test]
+    fn a_changed_partition_count_does_not_extend() {
+        let l = Parts::new(&[5, 3, 4, 6, 2]);
+        let old = l.checkpoint(&[3, 1, 4, 1]);
+        let new = l.checkpoint(&[5, 3, 4, 6, 2]);
+        let proofs = l.proofs(&[3, 1, 4, 1, 0], &[5, 3, 4, 6, 2]);
+        assert!(!extends(kept_of(&old), &new, &[], &proofs));
+        // One tree kept, a partitioned one now (and back).
+        let single: Vec<Hash> = (0..3u8).map(|i| merkle::leaf_hash(&[i])).collect();
+        let one = cp(3, &merkle::root(&single));
+        assert!(!extends(kept_of(&one), &new, &[], &proofs));
+        assert!(!extends(
+            kept_of(&new),
+            &cp(30, &merkle::empty_root()),
+            &[],
+            &[]
+        ));
+    }
+
+    #[test]
+    fn a_forged_combined_root_does_not_extend() {
+        let l = Parts::new(&[5, 3, 4, 6]);
+        let (a, b) = ([3, 1, 4, 1], [5, 3, 4, 6]);
+        let old = l.checkpoint(&a);
+        let proofs = l.proofs(&a, &b);
+        // The signed root is not the tree over the listed heads.
+        let mut new = l.checkpoint(&b);
+        new.root = hex::encode(merkle::leaf_hash(b"forged"));
+        assert!(!extends(kept_of(&old), &new, &[], &proofs));
+        assert!(!extends(None, &new, &[], &[]));
+        // The size is not the sum of the heads'.
+        let mut new = l.checkpoint(&b);
+        new.size += 1;
+        assert!(!extends(kept_of(&old), &new, &[], &proofs));
+        // Heads out of partition order.
+        let mut new = l.checkpoint(&b);
+        new.partitions.swap(0, 1);
+        assert!(!extends(kept_of(&old), &new, &[], &proofs));
     }
 
     #[test]

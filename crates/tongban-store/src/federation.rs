@@ -38,6 +38,22 @@ pub struct KeptCheckpoint {
     pub size: u64,
     pub root: String,
     pub consistent: bool,
+    /// A partitioned ledger's partition heads, as the checkpoint listed them (empty for a
+    /// one-partition ledger).
+    pub partitions: Vec<rules::LinkHead>,
+}
+
+/// A kept checkpoint from its row (the heads come from the checkpoint's JSON as received).
+fn kept_from_row(r: &crate::db::Row) -> Result<KeptCheckpoint> {
+    let partitions = serde_json::from_str::<LinkCheckpoint>(&get_str(r, "checkpoint")?)
+        .map(|c| c.partitions)
+        .unwrap_or_default();
+    Ok(KeptCheckpoint {
+        size: get_i64(r, "size")? as u64,
+        root: get_str(r, "root")?,
+        consistent: get_i64(r, "consistent")? == 1,
+        partitions,
+    })
 }
 
 /// Queues the reported events among `events` (appended to case `case_id` from version
@@ -285,38 +301,24 @@ impl Store {
     /// The last checkpoint kept for a member.
     pub async fn last_link_checkpoint(&self, member: &str) -> Result<Option<KeptCheckpoint>> {
         let r = crate::db::query(
-            "SELECT size, root, consistent FROM federation_checkpoints WHERE member = $1 ORDER BY size DESC LIMIT 1",
+            "SELECT size, root, consistent, checkpoint FROM federation_checkpoints WHERE member = $1 ORDER BY size DESC LIMIT 1",
         )
         .bind(member)
         .fetch_optional(self.r())
         .await?;
-        r.map(|r| {
-            Ok(KeptCheckpoint {
-                size: get_i64(&r, "size")? as u64,
-                root: get_str(&r, "root")?,
-                consistent: get_i64(&r, "consistent")? == 1,
-            })
-        })
-        .transpose()
+        r.map(|r| kept_from_row(&r)).transpose()
     }
 
     /// The last checkpoint kept for a member that was proved consistent (the one a new one
     /// is checked against).
     pub async fn last_good_checkpoint(&self, member: &str) -> Result<Option<KeptCheckpoint>> {
         let r = crate::db::query(
-            "SELECT size, root, consistent FROM federation_checkpoints WHERE member = $1 AND consistent = 1 ORDER BY size DESC LIMIT 1",
+            "SELECT size, root, consistent, checkpoint FROM federation_checkpoints WHERE member = $1 AND consistent = 1 ORDER BY size DESC LIMIT 1",
         )
         .bind(member)
         .fetch_optional(self.r())
         .await?;
-        r.map(|r| {
-            Ok(KeptCheckpoint {
-                size: get_i64(&r, "size")? as u64,
-                root: get_str(&r, "root")?,
-                consistent: true,
-            })
-        })
-        .transpose()
+        r.map(|r| kept_from_row(&r)).transpose()
     }
 
     /// Whether every checkpoint kept for the member was proved consistent.

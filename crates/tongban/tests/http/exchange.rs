@@ -471,7 +471,8 @@ pub(super) struct Node {
     pub(super) dir: tempfile::TempDir,
     pub(super) base: String,
     child: Option<std::process::Child>,
-    /// Extra environment for `serve` (the province link's settings).
+    /// Extra environment for `serve` and the commands (the province link's settings, the
+    /// ledger's partitions when the database is created).
     pub(super) env: Vec<(String, String)>,
 }
 
@@ -485,6 +486,7 @@ impl Node {
             .env_remove("TONGBAN_DATABASE_URL")
             .env_remove("TONGBAN_CONFIG")
             .env("TONGBAN_PUBLIC_URL", &self.base)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .output()
             .expect("run tongban");
         assert!(

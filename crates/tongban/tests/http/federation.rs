@@ -16,8 +16,18 @@ const CITY: &str = "431300";
 
 /// A province and a city that trust each other; the city reports to the province.
 async fn linked_pair() -> (Node, Node) {
+    linked_pair_with(&[]).await
+}
+
+/// [`linked_pair`], the city's database created with `city_env` set (its ledger's
+/// partitions).
+async fn linked_pair_with(city_env: &[(&str, &str)]) -> (Node, Node) {
     let mut province = Node::new();
     let mut city = Node::new();
+    city.env = city_env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     for (node, code, name) in [
         (&province, PROVINCE, "湖南省政务服务平台"),
         (&city, CITY, "娄星市政务服务平台"),
@@ -40,10 +50,10 @@ async fn linked_pair() -> (Node, Node) {
         std::fs::write(&file, doc).unwrap();
         to.run(&["member", "trust", file.to_str().unwrap()]);
     }
-    city.env = vec![
+    city.env.extend([
         ("TONGBAN_UPSTREAM_URL".into(), province.base.clone()),
         ("TONGBAN_UPSTREAM_CHECKPOINT_SECONDS".into(), "1".into()),
-    ];
+    ]);
     province.serve().await;
     city.serve().await;
     (province, city)
@@ -276,6 +286,100 @@ async fn a_city_ledger_rewritten_behind_the_servers_back_is_caught_at_the_next_c
         assert!(log.to_string().contains("federation.alarm"), "{log}");
     }
     apply(&city, "tamper-3").await;
+    outbox_until(&city, &c_admin, "refused by the province", |v| {
+        v["failed"].as_i64() >= Some(1)
+    })
+    .await;
+}
+
+/// Waits (up to 20 s) until the province keeps a checkpoint of the city larger than
+/// `after`, proved consistent; returns its size.
+async fn kept_beyond(province: &Node, p_admin: &str, after: u64) -> u64 {
+    let mut r = Value::Null;
+    for _ in 0..200 {
+        r = reconciliation(province, p_admin, CITY).await;
+        assert_eq!(r["consistent"], true, "{r}");
+        let kept = r["last_checkpoint"]["size"].as_u64().unwrap_or(0);
+        if kept > after {
+            return kept;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the province kept no checkpoint beyond {after}: {r}");
+}
+
+/// ADR 0010 × ADR 0011: a city whose ledger has 4 partitions sends its checkpoints with
+/// their partition heads and one consistency proof per partition; the province proves each
+/// new one against the one it kept, and a rewrite inside one partition is still caught.
+#[tokio::test]
+async fn a_partitioned_city_ledger_is_proved_per_partition_and_a_rewritten_partition_is_caught() {
+    let (province, mut city) = linked_pair_with(&[("TONGBAN_LEDGER_PARTITIONS", "4")]).await;
+    let c_admin = city.token("admin").await;
+    let p_admin = province.token("admin").await;
+    let cp: Value = reqwest::get(format!("{}/api/v1/ledger/checkpoint", city.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cp["partitions"].as_array().map(Vec::len), Some(4), "{cp}");
+
+    apply(&city, "parts-1").await;
+    outbox_until(&city, &c_admin, "delivered", |v| {
+        v["delivered"].as_i64() >= Some(1) && v["pending"] == 0
+    })
+    .await;
+    let first = kept_beyond(&province, &p_admin, 0).await;
+    // More cases, in other partitions: each later checkpoint is proved partition by
+    // partition from the one kept.
+    let mut kept = first;
+    for key in ["parts-2", "parts-3", "parts-4"] {
+        apply(&city, key).await;
+        kept = kept_beyond(&province, &p_admin, kept).await;
+    }
+    assert!(kept > first);
+    // Both sides hold the same events and the same last checkpoint.
+    let mut mine = Value::Null;
+    for _ in 0..100 {
+        mine = reconciliation(&city, &c_admin, CITY).await;
+        if mine["last_checkpoint"]["size"].as_u64() == Some(kept) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let theirs = reconciliation(&province, &p_admin, CITY).await;
+    assert_eq!(mine["digest"], theirs["digest"], "{mine} {theirs}");
+    assert_eq!(mine["last_checkpoint"], theirs["last_checkpoint"]);
+
+    // Someone with database access rewrites the first event of one partition (the last
+    // one holding events) while the city is down.
+    city.kill9();
+    let db = city.dir.path().join("tongban.db");
+    let changed = sqlite_exec(
+        &db,
+        "UPDATE ledger_events SET entry = REPLACE(entry, '\"actor\":\"', '\"actor\":\"x') \
+         WHERE seq = 1 AND part = (SELECT MAX(part) FROM ledger_events) AND part > 0",
+    )
+    .await;
+    assert_eq!(changed, 1);
+    city.serve().await;
+    let c_admin = city.token("admin").await;
+
+    apply(&city, "parts-5").await;
+    let mut r = Value::Null;
+    for _ in 0..200 {
+        r = reconciliation(&province, &p_admin, CITY).await;
+        if r["consistent"] == false {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(r["consistent"], false, "the rewrite went unseen: {r}");
+    let (s, log) = province.get(&p_admin, "/api/v1/audit?limit=50").await;
+    if s == StatusCode::OK {
+        assert!(log.to_string().contains("federation.alarm"), "{log}");
+    }
+    apply(&city, "parts-6").await;
     outbox_until(&city, &c_admin, "refused by the province", |v| {
         v["failed"].as_i64() >= Some(1)
     })
