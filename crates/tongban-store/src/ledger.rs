@@ -930,7 +930,8 @@ impl Store {
         let mut wanted: Vec<Node> = wanted.to_vec();
         wanted.sort();
         wanted.dedup();
-        for chunk in wanted.chunks(200) {
+        // At most 64 parameters a statement: the partition and 31 (level, idx) pairs.
+        for chunk in wanted.chunks(31) {
             let cond: Vec<String> = (0..chunk.len())
                 .map(|i| format!("(level = ${} AND idx = ${})", 2 * i + 2, 2 * i + 3))
                 .collect();

@@ -108,29 +108,60 @@ pub(crate) async fn push_leaf(
     leaf: tongban_core::merkle::Hash,
 ) -> Result<()> {
     let nodes = f.push_completing(leaf);
-    let values: Vec<String> = (0..nodes.len())
-        .map(|i| {
-            format!(
-                "(${}, ${}, ${}, ${})",
-                4 * i + 1,
-                4 * i + 2,
-                4 * i + 3,
-                4 * i + 4
-            )
-        })
-        .collect();
-    let sql = format!(
-        "INSERT INTO ledger_nodes (part, level, idx, hash) VALUES {} ON CONFLICT (part, level, idx) DO NOTHING",
-        values.join(", ")
-    );
-    let mut q = crate::db::query(&sql);
-    for (n, h) in &nodes {
-        q = q
-            .bind(part)
-            .bind(n.level as i64)
-            .bind(n.index as i64)
-            .bind(hex::encode(h));
+    // A leaf at size 2^k completes k + 1 subtrees; the store binds at most 64 parameters
+    // a statement, so the rows go 16 (4 parameters each) at a time.
+    for chunk in nodes.chunks(16) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "(${}, ${}, ${}, ${})",
+                    4 * i + 1,
+                    4 * i + 2,
+                    4 * i + 3,
+                    4 * i + 4
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO ledger_nodes (part, level, idx, hash) VALUES {} ON CONFLICT (part, level, idx) DO NOTHING",
+            values.join(", ")
+        );
+        let mut q = crate::db::query(&sql);
+        for (n, h) in chunk {
+            q = q
+                .bind(part)
+                .bind(n.level as i64)
+                .bind(n.index as i64)
+                .bind(hex::encode(h));
+        }
+        q.execute(&mut *conn).await?;
     }
-    q.execute(conn).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tongban_core::merkle::{Frontier, Node};
+
+    /// The leaf that makes a partition 2^16 long completes 17 subtrees at once: more rows
+    /// than one statement may bind (64 parameters); they are all stored, in chunks.
+    #[tokio::test]
+    async fn a_leaf_completing_seventeen_subtrees_is_stored() {
+        for db in crate::testing::TestDb::all().await {
+            let size = (1u64 << 16) - 1;
+            let mut f = Frontier::from_nodes(size, |_: Node| Some([7u8; 32])).expect("frontier");
+            let mut tx = db.store.begin_write().await.expect("tx");
+            push_leaf(&mut tx, 0, &mut f, [9u8; 32])
+                .await
+                .expect("stored");
+            db.store.commit(tx).await.expect("commit");
+            let r = crate::db::query("SELECT COUNT(*) AS n FROM ledger_nodes WHERE part = 0")
+                .fetch_one(db.store.r())
+                .await
+                .expect("count");
+            assert_eq!(crate::get_i64(&r, "n").expect("n"), 17);
+            db.cleanup().await;
+        }
+    }
 }
