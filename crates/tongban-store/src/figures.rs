@@ -932,27 +932,15 @@ impl Store {
         }
         // Overdue starts the day after the due date.
         widen(opt_date(&r, "g")?.and_then(|d| d.succ_opt()));
-        let r = crate::db::query(
+        for sql in [
             "SELECT MIN(rated_on) AS a, MAX(rated_on) AS b FROM ratings WHERE excluded = 0",
-        )
-        .fetch_one(self.r())
-        .await?;
-        widen(opt_date(&r, "a")?);
-        widen(opt_date(&r, "b")?);
-        let r = crate::db::query(
             "SELECT MIN(period) AS a, MAX(period) AS b FROM figure_counters WHERE grain = 'd'",
-        )
-        .fetch_one(self.r())
-        .await?;
-        widen(opt_date(&r, "a")?);
-        widen(opt_date(&r, "b")?);
-        let r = crate::db::query(
             "SELECT MIN(period) AS a, MAX(period) AS b FROM figure_durations WHERE grain = 'd'",
-        )
-        .fetch_one(self.r())
-        .await?;
-        widen(opt_date(&r, "a")?);
-        widen(opt_date(&r, "b")?);
+        ] {
+            let r = crate::db::query(sql).fetch_one(self.r()).await?;
+            widen(opt_date(&r, "a")?);
+            widen(opt_date(&r, "b")?);
+        }
         // Stored month and year rows outside the span are compared too (against nothing).
         let (Some(lo), Some(hi)) = (lo, hi) else {
             return Ok(());
