@@ -180,44 +180,22 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<i64> {
         let digits: String = day.chars().filter(char::is_ascii_digit).collect();
-        let name = format!("case_no_{digits}");
-        let next = format!("SELECT nextval('{name}') AS n");
-        match crate::db::query(&next).fetch_one(self.w()).await {
-            Ok(r) => return get_i64(&r, "n"),
-            // 42P01: the sequence does not exist yet.
-            Err(e) if e.code.as_deref() == Some("42P01") => {}
-            Err(e) => return Err(e.into()),
-        }
-        let counter = crate::db::query("SELECT n FROM case_counters WHERE day = $1")
-            .bind(day)
-            .fetch_optional(self.w())
-            .await?
-            .map(|r| get_i64(&r, "n"))
-            .transpose()?
-            .unwrap_or(0);
         let first = tongban_core::codes::CaseNo::try_new(region, beijing_date(now), 0)
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let prefix = &first.as_str()[..first.as_str().len() - 6];
-        let given = crate::db::query("SELECT MAX(case_no) AS m FROM cases WHERE case_no LIKE $1")
-            .bind(format!("{prefix}%"))
-            .fetch_one(self.w())
-            .await?
-            .try_get::<Option<String>, _>("m")?
-            .and_then(|m| m.get(m.len().saturating_sub(6)..)?.parse::<i64>().ok())
-            .unwrap_or(0);
-        let start = counter.max(given) + 1;
-        match crate::db::query(&format!(
-            "CREATE SEQUENCE IF NOT EXISTS {name} START WITH {start}"
-        ))
-        .execute(self.w())
-        .await
-        {
-            Ok(_) => {}
-            // Another node created it at the same moment.
-            Err(e) if matches!(e.code.as_deref(), Some("23505" | "42P07")) => {}
-            Err(e) => return Err(e.into()),
-        }
-        get_i64(&crate::db::query(&next).fetch_one(self.w()).await?, "n")
+        let prefix = first.as_str()[..first.as_str().len() - 6].to_string();
+        let given = || async move {
+            Ok(
+                crate::db::query("SELECT MAX(case_no) AS m FROM cases WHERE case_no LIKE $1")
+                    .bind(format!("{prefix}%"))
+                    .fetch_one(self.w())
+                    .await?
+                    .try_get::<Option<String>, _>("m")?
+                    .and_then(|m| m.get(m.len().saturating_sub(6)..)?.parse::<i64>().ok())
+                    .unwrap_or(0),
+            )
+        };
+        self.draw_from_sequence(&format!("case_no_{digits}"), day, 0, given)
+            .await
     }
 
     async fn case_by_idem(&self, created_by: i64, key: &str) -> Result<Option<CaseRecord>> {

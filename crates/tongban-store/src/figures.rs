@@ -308,8 +308,9 @@ pub(crate) async fn count_rating(tx: &mut AnyConnection, rating_id: i64, sign: i
         opt_date(&r, "rated_on")?.ok_or_else(|| StoreError::Internal("ratings.rated_on".into()))?;
     let mut c = Counts::default();
     c.add(&Counts::of_rating(get_i64(&r, "level")? as u8), sign);
-    add_counters(tx, day, &rec.key(), &c).await?;
-    add_counters(tx, day, &CounterKey::city(), &c).await
+    let part_key = tongban_core::merkle::partition_key(rec.case_id);
+    add_counters(tx, day, &rec.key(), &c, part_key).await?;
+    add_counters(tx, day, &CounterKey::city(), &c, part_key).await
 }
 
 /// The counted ratings of a case, by day.
@@ -359,17 +360,18 @@ async fn replace_record(
             delta.entry((day, rec.key())).or_default().add(&c, 1);
         }
     }
+    let part_key = tongban_core::merkle::partition_key(rec.case_id);
     let mut city: BTreeMap<NaiveDate, Counts> = BTreeMap::new();
     for ((day, key), c) in &delta {
         if c.is_zero() {
             continue;
         }
         city.entry(*day).or_default().add(c, 1);
-        add_counters(tx, *day, key, c).await?;
+        add_counters(tx, *day, key, c, part_key).await?;
     }
     for (day, c) in &city {
         if !c.is_zero() {
-            add_counters(tx, *day, &CounterKey::city(), c).await?;
+            add_counters(tx, *day, &CounterKey::city(), c, part_key).await?;
         }
     }
     Ok(())
@@ -390,24 +392,31 @@ async fn add_counters(
     day: NaiveDate,
     key: &CounterKey,
     c: &Counts,
+    part_key: i64,
 ) -> Result<()> {
     for (grain, period) in grains_of(day) {
-        add_counter_row(tx, grain, &period, key, c).await?;
+        add_counter_row(tx, grain, &period, key, c, part_key).await?;
     }
     Ok(())
 }
 
 /// Adds `c` to one counter row, atomically on both backends (`ON CONFLICT … DO UPDATE SET
-/// x = x + excluded.x`: concurrent writers never lose an increment).
+/// x = x + excluded.x`: concurrent writers never lose an increment). The row is that of the
+/// stripe of `part_key` (a case's [`tongban_core::merkle::partition_key`]; 0 for stripe 0):
+/// the case's ledger partition, so on PostgreSQL writers of different partitions never
+/// wait for each other's counter rows (migration 0029).
 async fn add_counter_row(
     tx: &mut AnyConnection,
     grain: &str,
     period: &str,
     key: &CounterKey,
     c: &Counts,
+    part_key: i64,
 ) -> Result<()> {
+    const STRIPE: &str =
+        "COALESCE($7 % (SELECT value FROM meta WHERE key = 'ledger_partitions'), 0)";
     let cols = Counts::COLUMNS.join(", ");
-    let ph: Vec<String> = (7..7 + Counts::COLUMNS.len())
+    let ph: Vec<String> = (8..8 + Counts::COLUMNS.len())
         .map(|i| format!("${i}"))
         .collect();
     let set: Vec<String> = Counts::COLUMNS
@@ -417,9 +426,9 @@ async fn add_counter_row(
     let scalars = c.scalars();
     if scalars.iter().any(|x| *x != 0) {
         let sql = format!(
-            "INSERT INTO figure_counters (grain, period, department_id, impl_code, online, window_id, {cols}) \
-             VALUES ($1, $2, $3, $4, $5, $6, {}) \
-             ON CONFLICT (grain, period, department_id, impl_code, online, window_id) DO UPDATE SET {}",
+            "INSERT INTO figure_counters (grain, period, department_id, impl_code, online, window_id, stripe, {cols}) \
+             VALUES ($1, $2, $3, $4, $5, $6, {STRIPE}, {}) \
+             ON CONFLICT (grain, period, department_id, impl_code, online, window_id, stripe) DO UPDATE SET {}",
             ph.join(", "),
             set.join(", ")
         );
@@ -429,7 +438,8 @@ async fn add_counter_row(
             .bind(key.department_id)
             .bind(key.impl_code.clone())
             .bind(i64::from(key.online))
-            .bind(key.window_id);
+            .bind(key.window_id)
+            .bind(part_key);
         for v in scalars {
             q = q.bind(v);
         }
@@ -439,17 +449,18 @@ async fn add_counter_row(
         if *n == 0 {
             continue;
         }
-        crate::db::query(
-            "INSERT INTO figure_durations (grain, period, department_id, impl_code, online, window_id, wd, n) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (grain, period, department_id, impl_code, online, window_id, wd) DO UPDATE SET n = figure_durations.n + excluded.n",
-        )
+        crate::db::query(&format!(
+            "INSERT INTO figure_durations (grain, period, department_id, impl_code, online, window_id, stripe, wd, n) \
+             VALUES ($1, $2, $3, $4, $5, $6, {STRIPE}, $8, $9) \
+             ON CONFLICT (grain, period, department_id, impl_code, online, window_id, wd, stripe) DO UPDATE SET n = figure_durations.n + excluded.n",
+        ))
         .bind(grain)
         .bind(period)
         .bind(key.department_id)
         .bind(key.impl_code.clone())
         .bind(i64::from(key.online))
         .bind(key.window_id)
+        .bind(part_key)
         .bind(i64::from(*wd))
         .bind(*n)
         .execute(&mut *tx)
@@ -1242,7 +1253,7 @@ impl CounterBatch {
         }
         for ((grain, period, key), c) in rolled {
             if !c.is_zero() {
-                add_counter_row(tx, grain, &period, &key, &c).await?;
+                add_counter_row(tx, grain, &period, &key, &c, 0).await?;
             }
         }
         Ok(())

@@ -27,6 +27,7 @@ pub mod ledger_append;
 pub mod licences;
 pub mod material_views;
 pub mod messages;
+mod numbers;
 pub mod objects;
 pub mod ratings;
 pub mod supervision;

@@ -313,45 +313,57 @@ impl Store {
         } else {
             None
         };
-        let mut tx = self.begin_write().await?;
+        // The licence's numbers are drawn before its transaction and the credential signed
+        // before it too: no writer holds a counter row (or, on SQLite, the one writer)
+        // while the signatures are computed (issue 20).
         let id = match &previous {
             Some(p) => LicenceId::parse(&p.licence_id)
                 .map_err(|e| StoreError::Internal(e.to_string()))?
                 .next_version(),
             None => {
-                let key = format!("LIC{}{}{}", ty.code, issuer, today.format("%Y"));
-                crate::db::query("INSERT INTO case_counters (day, n) VALUES ($1, 0) ON CONFLICT (day) DO NOTHING").bind(&key).execute(&mut *tx).await?;
-                let n = get_i64(
-                    &crate::db::query(
-                        "UPDATE case_counters SET n = n + 1 WHERE day = $1 RETURNING n",
+                let year = today.format("%Y").to_string();
+                let key = format!("LIC{}{}{year}", ty.code, issuer);
+                let given = || async {
+                    let r = crate::db::query(
+                        "SELECT MAX(serial) AS m FROM licences WHERE type_code = $1 AND issuer_department_id = $2 AND serial LIKE $3",
                     )
-                    .bind(&key)
-                    .fetch_one(&mut *tx)
-                    .await?,
-                    "n",
-                )?;
-                LicenceId::new(
-                    &ty.code,
-                    &issuer,
-                    &format!("{}{n:06}", today.format("%Y")),
-                    1,
-                )
-                .map_err(|e| StoreError::Internal(e.to_string()))?
+                    .bind(&ty.code)
+                    .bind(dept.id)
+                    .bind(format!("{year}%"))
+                    .fetch_one(self.w())
+                    .await?;
+                    Ok(r.try_get::<Option<String>, _>("m")?
+                        .and_then(|m| m.get(year.len()..)?.parse::<i64>().ok())
+                        .unwrap_or(0))
+                };
+                let n = self
+                    .draw_number(
+                        crate::numbers::Counter {
+                            key: &key,
+                            initial: 0,
+                        },
+                        given,
+                    )
+                    .await?;
+                LicenceId::new(&ty.code, &issuer, &format!("{year}{n:06}"), 1)
+                    .map_err(|e| StoreError::Internal(e.to_string()))?
             }
         };
-        crate::db::query(
-            "INSERT INTO case_counters (day, n) VALUES ('LICIDX', -1) ON CONFLICT (day) DO NOTHING",
-        )
-        .execute(&mut *tx)
-        .await?;
-        let index = get_i64(
-            &crate::db::query(
-                "UPDATE case_counters SET n = n + 1 WHERE day = 'LICIDX' RETURNING n",
+        let given = || async {
+            let r = crate::db::query("SELECT MAX(status_index) AS m FROM licences")
+                .fetch_one(self.w())
+                .await?;
+            Ok(r.try_get::<Option<i64>, _>("m")?.unwrap_or(-1))
+        };
+        let index = self
+            .draw_number(
+                crate::numbers::Counter {
+                    key: "LICIDX",
+                    initial: -1,
+                },
+                given,
             )
-            .fetch_one(&mut *tx)
-            .await?,
-            "n",
-        )?;
+            .await?;
         if index as usize >= MIN_BITS {
             return Err(StoreError::Internal(
                 "status list is full; a second list is needed".into(),
@@ -404,6 +416,7 @@ impl Store {
         )
         .map_err(|e| StoreError::Internal(e.to_string()))?;
         let digest = vc::digest(&signed).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let mut tx = self.begin_write().await?;
         crate::db::query(
             "INSERT INTO licences (licence_id, type_code, serial, version, number, holder_applicant_id, issuer_department_id, case_no, issued_on, valid_until, status, status_index, vc, vc_sha256, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'valid', $11, $12, $13, $14)",

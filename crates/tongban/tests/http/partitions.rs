@@ -584,6 +584,34 @@ async fn two_nodes_on_one_postgres_keep_every_partition_chain() {
         "48 cases spread over the partitions: {:?}",
         report.partitions
     );
+    // The figure counters are striped like the ledger (no row every writer waits for):
+    // the city-wide day row is spread over the cases' partitions and sums exactly.
+    {
+        use tongban_store::sqlx::{Connection, Row};
+        let mut c = conn(&app).await;
+        let r = tongban_store::sqlx::query(
+            "SELECT COUNT(DISTINCT stripe) AS stripes, CAST(SUM(received) AS BIGINT) AS received, \
+             CAST(SUM(accepted) AS BIGINT) AS accepted FROM figure_counters WHERE grain = 'd' AND department_id = 0",
+        )
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+        c.close().await.unwrap();
+        assert!(r.get::<i64, _>("stripes") >= 8);
+        assert_eq!(
+            (r.get::<i64, _>("received"), r.get::<i64, _>("accepted")),
+            (48, 48)
+        );
+    }
+    let rebuilt = tongban_app::analytics::rebuild(&app.state.app, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        (rebuilt.figure_differences, rebuilt.counter_differences),
+        (0, 0),
+        "{:?}",
+        rebuilt.counter_examples
+    );
     // The combined checkpoint signed by node b covers every partition of them.
     let cp: Checkpoint = Client::new()
         .get(format!("{}/api/v1/ledger/checkpoint", b.base))

@@ -459,7 +459,8 @@ async fn rebuild_detects_and_repairs_corrupted_counters(app: App) {
     assert_eq!(good["total"]["decided"], 3);
     let n = store
         .debug_execute(
-            "UPDATE figure_counters SET decided = decided + 7 WHERE grain = 'm' AND period = '2026-04' AND department_id <> 0 AND decided > 0 AND 1 = $1",
+            "UPDATE figure_counters SET decided = decided + 7 WHERE grain = 'm' AND period = '2026-04' AND department_id <> 0 AND decided > 0 AND 1 = $1 \
+             AND stripe = (SELECT MIN(stripe) FROM figure_counters WHERE grain = 'm' AND period = '2026-04' AND department_id <> 0 AND decided > 0)",
             1,
         )
         .await
@@ -467,7 +468,8 @@ async fn rebuild_detects_and_repairs_corrupted_counters(app: App) {
     assert!(n >= 1);
     store
         .debug_execute(
-            "UPDATE figure_durations SET n = n + 2 WHERE grain = 'd' AND period = '2026-04-09' AND department_id = 0 AND wd = $1",
+            "UPDATE figure_durations SET n = n + 2 WHERE grain = 'd' AND period = '2026-04-09' AND department_id = 0 AND wd = $1 \
+             AND stripe = (SELECT MIN(stripe) FROM figure_durations WHERE grain = 'd' AND period = '2026-04-09' AND department_id = 0 AND wd = 5)",
             5,
         )
         .await
