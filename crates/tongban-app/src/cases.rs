@@ -134,7 +134,10 @@ pub async fn execute(
         .store
         .append_case_events(&rec, &events, &user.username, state.now(), &sup, &jobs)
         .await?;
-    (state.after_case_change)(state, case_no).await;
+    // Only a member of a 一件事 has anything to move on (read with the case).
+    if rec.bundle_no.is_some() {
+        (state.after_case_change)(state, case_no).await;
+    }
     notify(
         state,
         rec.applicant_id,
@@ -181,7 +184,10 @@ pub async fn expire_correction(state: &App, case_no: &str) -> Result<bool, Error
         .store
         .append_case_events(&rec, &events, SYSTEM_ACTOR, state.now(), &sup, &[])
         .await?;
-    (state.after_case_change)(state, case_no).await;
+    // Only a member of a 一件事 has anything to move on (read with the case).
+    if rec.bundle_no.is_some() {
+        (state.after_case_change)(state, case_no).await;
+    }
     notify(
         state,
         rec.applicant_id,
@@ -573,7 +579,7 @@ pub async fn submit(
         &cal,
     );
     let sup = timers_for(state, &opened, raise, &cal)?;
-    claim_files(state, user, &materials).await?;
+    let uploads: Vec<String> = materials.iter().filter_map(|m| m.sha256.clone()).collect();
     let (rec, created) = state
         .store
         .open_case(
@@ -586,6 +592,7 @@ pub async fn submit(
                 created_by: user.id,
                 idem_key: s.idem_key.filter(|k| !k.trim().is_empty()),
                 first,
+                uploads: &uploads,
             },
             &user.username,
             state.now(),

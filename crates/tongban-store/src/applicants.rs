@@ -93,6 +93,9 @@ impl Store {
     }
 
     pub async fn applicant(&self, id: i64) -> Result<Applicant> {
+        if let Some(a) = self.applicants.get(id) {
+            return Ok(a);
+        }
         let r = crate::db::query(&format!(
             "SELECT {APPLICANT_COLS} FROM applicants WHERE id = $1"
         ))
@@ -100,17 +103,26 @@ impl Store {
         .fetch_optional(self.r())
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("申请人 {id}")))?;
-        applicant_from_row(&r)
+        let a = applicant_from_row(&r)?;
+        self.applicants.put(&a);
+        Ok(a)
     }
 
     pub async fn applicant_of_user(&self, user_id: i64) -> Result<Option<Applicant>> {
+        if let Some(a) = self.applicants.of_user(user_id) {
+            return Ok(Some(a));
+        }
         let r = crate::db::query(&format!(
             "SELECT {APPLICANT_COLS} FROM applicants WHERE user_id = $1"
         ))
         .bind(user_id)
         .fetch_optional(self.r())
         .await?;
-        r.as_ref().map(applicant_from_row).transpose()
+        let a = r.as_ref().map(applicant_from_row).transpose()?;
+        if let Some(a) = &a {
+            self.applicants.put(a);
+        }
+        Ok(a)
     }
 
     pub async fn applicant_by_id_number(&self, id_number: &str) -> Result<Option<Applicant>> {
@@ -168,4 +180,47 @@ async fn insert_applicant(
     .await
     .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict("该证件号码已登记".into()) } else { e.into() })?;
     applicant_from_row(&r)
+}
+
+/// Applicants read by this node. An applicant row is never changed once written (no
+/// statement updates or deletes one; a correction is a new applicant), so a row read once
+/// stays true: every command that notifies its applicant, and every request of an applicant
+/// account, reads it from memory. Bounded: emptied when full.
+#[derive(Debug, Default)]
+pub(crate) struct ApplicantCache {
+    rows: std::sync::Mutex<ApplicantRows>,
+}
+
+#[derive(Debug, Default)]
+struct ApplicantRows {
+    by_id: std::collections::HashMap<i64, Applicant>,
+    by_user: std::collections::HashMap<i64, i64>,
+}
+
+/// The most applicants one node keeps in memory (a few hundred bytes each).
+const APPLICANT_CACHE_MAX: usize = 20_000;
+
+impl ApplicantCache {
+    fn get(&self, id: i64) -> Option<Applicant> {
+        self.rows.lock().ok()?.by_id.get(&id).cloned()
+    }
+
+    fn of_user(&self, user_id: i64) -> Option<Applicant> {
+        let rows = self.rows.lock().ok()?;
+        rows.by_id.get(rows.by_user.get(&user_id)?).cloned()
+    }
+
+    fn put(&self, a: &Applicant) {
+        let Ok(mut rows) = self.rows.lock() else {
+            return;
+        };
+        if rows.by_id.len() >= APPLICANT_CACHE_MAX {
+            rows.by_id.clear();
+            rows.by_user.clear();
+        }
+        if let Some(u) = a.user_id {
+            rows.by_user.insert(u, a.id);
+        }
+        rows.by_id.insert(a.id, a.clone());
+    }
 }

@@ -21,9 +21,13 @@ pub struct CaseRecord {
     pub version: i64,
     pub submitted_at: String,
     pub state: Case,
+    /// The 一件事 the case is a member of, read with the case (one statement, not two) by
+    /// every read of [`CASE_COLS`]; None also from the scans that do not select it.
+    pub bundle_no: Option<String>,
 }
 
-pub(crate) const CASE_COLS: &str = "c.id, c.case_no, c.impl_code, c.item_name, c.department_id, c.applicant_id, c.status, c.version, c.submitted_at, c.state";
+pub(crate) const CASE_COLS: &str = "c.id, c.case_no, c.impl_code, c.item_name, c.department_id, c.applicant_id, c.status, c.version, c.submitted_at, c.state, \
+     (SELECT b.bundle_no FROM bundle_members m JOIN bundles b ON b.id = m.bundle_id WHERE m.case_no = c.case_no ORDER BY b.id LIMIT 1) AS bundle_no";
 
 pub(crate) fn case_from_row(r: &AnyRow) -> Result<CaseRecord> {
     let state: Case = serde_json::from_str(&get_str(r, "state")?)
@@ -39,6 +43,9 @@ pub(crate) fn case_from_row(r: &AnyRow) -> Result<CaseRecord> {
         version: get_i64(r, "version")?,
         submitted_at: get_str(r, "submitted_at")?,
         state,
+        // Scans that select the case columns alone (backup, the supervision sweep) leave it
+        // out: they never look at bundles.
+        bundle_no: r.try_get::<Option<String>, _>("bundle_no").ok().flatten(),
     })
 }
 

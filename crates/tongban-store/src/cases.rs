@@ -41,6 +41,9 @@ pub struct NewCase<'a> {
     pub idem_key: Option<&'a str>,
     /// The 申办 event (it carries the steps and limits).
     pub first: Event,
+    /// The uploaded files the materials cite, marked as used in the case's transaction
+    /// (each must have been uploaded by `created_by`, else nothing is stored).
+    pub uploads: &'a [String],
 }
 
 #[derive(Debug, Default, Clone)]
@@ -83,6 +86,7 @@ impl Store {
             crate::Backend::Sqlite => None,
         };
         let mut tx = self.begin_write().await?;
+        crate::uploads::claim_in(&mut tx, nc.created_by, nc.uploads, now).await?;
         let n = match drawn {
             Some(n) => n,
             None => {

@@ -490,10 +490,13 @@ impl rusqlite::ToSql for Value {
     }
 }
 
+/// The most parameters one statement binds (multi-row inserts are chunked to fit).
+pub const MAX_PARAMS: usize = 256;
+
 /// Parameter names `$1…$n`, made once.
 fn param_name(k: usize) -> &'static str {
     static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    let names = NAMES.get_or_init(|| (0..=64).map(|k| format!("${k}")).collect());
+    let names = NAMES.get_or_init(|| (0..=MAX_PARAMS).map(|k| format!("${k}")).collect());
     names.get(k).map(String::as_str).unwrap_or("$?")
 }
 
@@ -504,8 +507,10 @@ fn sqlite_run(
     _rows: bool,
 ) -> Result<(Vec<Row>, u64), DbError> {
     let mut stmt = conn.prepare_cached(sql)?;
-    if args.len() > 64 {
-        return Err(DbError::new("more than 64 parameters in one statement"));
+    if args.len() > MAX_PARAMS {
+        return Err(DbError::new(format!(
+            "more than {MAX_PARAMS} parameters in one statement"
+        )));
     }
     // `$k` are named parameters to SQLite; bind each by its name, whatever order or
     // repetition the statement uses.

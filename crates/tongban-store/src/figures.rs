@@ -308,9 +308,10 @@ pub(crate) async fn count_rating(tx: &mut AnyConnection, rating_id: i64, sign: i
         opt_date(&r, "rated_on")?.ok_or_else(|| StoreError::Internal("ratings.rated_on".into()))?;
     let mut c = Counts::default();
     c.add(&Counts::of_rating(get_i64(&r, "level")? as u8), sign);
-    let part_key = tongban_core::merkle::partition_key(rec.case_id);
-    add_counters(tx, day, &rec.key(), &c, part_key).await?;
-    add_counters(tx, day, &CounterKey::city(), &c, part_key).await
+    let mut rows = CounterRows::new();
+    roll_up(&mut rows, day, &rec.key(), &c);
+    roll_up(&mut rows, day, &CounterKey::city(), &c);
+    write_counter_rows(tx, rows, tongban_core::merkle::partition_key(rec.case_id)).await
 }
 
 /// The counted ratings of a case, by day.
@@ -360,21 +361,15 @@ async fn replace_record(
             delta.entry((day, rec.key())).or_default().add(&c, 1);
         }
     }
-    let part_key = tongban_core::merkle::partition_key(rec.case_id);
-    let mut city: BTreeMap<NaiveDate, Counts> = BTreeMap::new();
+    let mut rows = CounterRows::new();
     for ((day, key), c) in &delta {
         if c.is_zero() {
             continue;
         }
-        city.entry(*day).or_default().add(c, 1);
-        add_counters(tx, *day, key, c, part_key).await?;
+        roll_up(&mut rows, *day, key, c);
+        roll_up(&mut rows, *day, &CounterKey::city(), c);
     }
-    for (day, c) in &city {
-        if !c.is_zero() {
-            add_counters(tx, *day, &CounterKey::city(), c, part_key).await?;
-        }
-    }
-    Ok(())
+    write_counter_rows(tx, rows, tongban_core::merkle::partition_key(rec.case_id)).await
 }
 
 /// The periods a day counts in: its day, month and year.
@@ -386,85 +381,136 @@ fn grains_of(day: NaiveDate) -> [(&'static str, String); 3] {
     ]
 }
 
-/// Adds `c` to the counters of `key` on `day` (and its month and year).
-async fn add_counters(
-    tx: &mut AnyConnection,
-    day: NaiveDate,
-    key: &CounterKey,
-    c: &Counts,
-    part_key: i64,
-) -> Result<()> {
+/// Counter increments by row: (grain, period, group).
+type CounterRows = BTreeMap<(&'static str, String, CounterKey), Counts>;
+
+/// Adds `c` to the rows of `key` on `day` and on its month and year.
+fn roll_up(rows: &mut CounterRows, day: NaiveDate, key: &CounterKey, c: &Counts) {
     for (grain, period) in grains_of(day) {
-        add_counter_row(tx, grain, &period, key, c, part_key).await?;
+        rows.entry((grain, period, key.clone()))
+            .or_default()
+            .add(c, 1);
     }
-    Ok(())
 }
 
-/// Adds `c` to one counter row, atomically on both backends (`ON CONFLICT … DO UPDATE SET
-/// x = x + excluded.x`: concurrent writers never lose an increment). The row is that of the
-/// stripe of `part_key` (a case's [`tongban_core::merkle::partition_key`]; 0 for stripe 0):
-/// the case's ledger partition, so on PostgreSQL writers of different partitions never
-/// wait for each other's counter rows (migration 0029).
-async fn add_counter_row(
+/// Counter rows one statement adds to (23 parameters each, the store binds at most 256).
+const COUNTER_ROWS_PER_STATEMENT: usize = 10;
+/// Duration rows one statement adds to (8 parameters each).
+const DURATION_ROWS_PER_STATEMENT: usize = 30;
+
+/// Adds the increments to their counter rows, atomically on both backends (`ON CONFLICT …
+/// DO UPDATE SET x = x + excluded.x`: concurrent writers never lose an increment), all rows
+/// in one statement (and the durations in another): a case change is two statements, not
+/// one or two per row. The rows are those of the stripe of `part_key` (a case's
+/// [`tongban_core::merkle::partition_key`]; 0 for stripe 0): the case's ledger partition,
+/// so on PostgreSQL writers of different partitions never wait for each other's counter
+/// rows (migration 0029). Rows are written in key order, the same in every transaction,
+/// so two writers of one stripe cannot deadlock.
+async fn write_counter_rows(
     tx: &mut AnyConnection,
-    grain: &str,
-    period: &str,
-    key: &CounterKey,
-    c: &Counts,
+    rows: CounterRows,
     part_key: i64,
 ) -> Result<()> {
     const STRIPE: &str =
-        "COALESCE($7 % (SELECT value FROM meta WHERE key = 'ledger_partitions'), 0)";
-    let cols = Counts::COLUMNS.join(", ");
-    let ph: Vec<String> = (8..8 + Counts::COLUMNS.len())
-        .map(|i| format!("${i}"))
+        "COALESCE($1 % (SELECT value FROM meta WHERE key = 'ledger_partitions'), 0)";
+    let scalars: Vec<(
+        &(&'static str, String, CounterKey),
+        [i64; Counts::COLUMNS.len()],
+    )> = rows
+        .iter()
+        .map(|(k, c)| (k, c.scalars()))
+        .filter(|(_, v)| v.iter().any(|x| *x != 0))
         .collect();
+    let cols = Counts::COLUMNS.join(", ");
     let set: Vec<String> = Counts::COLUMNS
         .iter()
         .map(|c| format!("{c} = figure_counters.{c} + excluded.{c}"))
         .collect();
-    let scalars = c.scalars();
-    if scalars.iter().any(|x| *x != 0) {
+    for chunk in scalars.chunks(COUNTER_ROWS_PER_STATEMENT) {
+        let per_row = 6 + Counts::COLUMNS.len();
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let p = |i: usize| format!("${}", 2 + r * per_row + i);
+                let rest: Vec<String> = (6..per_row).map(p).collect();
+                format!(
+                    "({}, {}, {}, {}, {}, {}, {STRIPE}, {})",
+                    p(0),
+                    p(1),
+                    p(2),
+                    p(3),
+                    p(4),
+                    p(5),
+                    rest.join(", ")
+                )
+            })
+            .collect();
         let sql = format!(
             "INSERT INTO figure_counters (grain, period, department_id, impl_code, online, window_id, stripe, {cols}) \
-             VALUES ($1, $2, $3, $4, $5, $6, {STRIPE}, {}) \
+             VALUES {} \
              ON CONFLICT (grain, period, department_id, impl_code, online, window_id, stripe) DO UPDATE SET {}",
-            ph.join(", "),
+            values.join(", "),
             set.join(", ")
         );
-        let mut q = crate::db::query(&sql)
-            .bind(grain)
-            .bind(period)
-            .bind(key.department_id)
-            .bind(key.impl_code.clone())
-            .bind(i64::from(key.online))
-            .bind(key.window_id)
-            .bind(part_key);
-        for v in scalars {
-            q = q.bind(v);
+        let mut q = crate::db::query(&sql).bind(part_key);
+        for ((grain, period, key), v) in chunk {
+            q = q
+                .bind(*grain)
+                .bind(period.clone())
+                .bind(key.department_id)
+                .bind(key.impl_code.clone())
+                .bind(i64::from(key.online))
+                .bind(key.window_id);
+            for x in v {
+                q = q.bind(*x);
+            }
         }
         q.execute(&mut *tx).await?;
     }
-    for (wd, n) in &c.durations {
-        if *n == 0 {
-            continue;
-        }
-        crate::db::query(&format!(
+    let durations: Vec<(&(&'static str, String, CounterKey), u32, i64)> = rows
+        .iter()
+        .flat_map(|(k, c)| {
+            c.durations
+                .iter()
+                .filter(|(_, n)| **n != 0)
+                .map(move |(wd, n)| (k, *wd, *n))
+        })
+        .collect();
+    for chunk in durations.chunks(DURATION_ROWS_PER_STATEMENT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let p = |i: usize| format!("${}", 2 + r * 8 + i);
+                format!(
+                    "({}, {}, {}, {}, {}, {}, {STRIPE}, {}, {})",
+                    p(0),
+                    p(1),
+                    p(2),
+                    p(3),
+                    p(4),
+                    p(5),
+                    p(6),
+                    p(7)
+                )
+            })
+            .collect();
+        let sql = format!(
             "INSERT INTO figure_durations (grain, period, department_id, impl_code, online, window_id, stripe, wd, n) \
-             VALUES ($1, $2, $3, $4, $5, $6, {STRIPE}, $8, $9) \
+             VALUES {} \
              ON CONFLICT (grain, period, department_id, impl_code, online, window_id, wd, stripe) DO UPDATE SET n = figure_durations.n + excluded.n",
-        ))
-        .bind(grain)
-        .bind(period)
-        .bind(key.department_id)
-        .bind(key.impl_code.clone())
-        .bind(i64::from(key.online))
-        .bind(key.window_id)
-        .bind(part_key)
-        .bind(i64::from(*wd))
-        .bind(*n)
-        .execute(&mut *tx)
-        .await?;
+            values.join(", ")
+        );
+        let mut q = crate::db::query(&sql).bind(part_key);
+        for ((grain, period, key), wd, n) in chunk {
+            q = q
+                .bind(*grain)
+                .bind(period.clone())
+                .bind(key.department_id)
+                .bind(key.impl_code.clone())
+                .bind(i64::from(key.online))
+                .bind(key.window_id)
+                .bind(i64::from(*wd))
+                .bind(*n);
+        }
+        q.execute(&mut *tx).await?;
     }
     Ok(())
 }
@@ -1242,21 +1288,12 @@ impl CounterBatch {
 
     /// Adds the gathered counts to the stored counters (day, month and year rows).
     pub async fn flush(self, tx: &mut AnyConnection) -> Result<()> {
-        let mut rolled: BTreeMap<(&'static str, String, CounterKey), Counts> = BTreeMap::new();
+        let mut rows = CounterRows::new();
         for ((day, key), c) in self.days {
-            for (grain, period) in grains_of(day) {
-                rolled
-                    .entry((grain, period, key.clone()))
-                    .or_default()
-                    .add(&c, 1);
-            }
+            roll_up(&mut rows, day, &key, &c);
         }
-        for ((grain, period, key), c) in rolled {
-            if !c.is_zero() {
-                add_counter_row(tx, grain, &period, &key, &c, 0).await?;
-            }
-        }
-        Ok(())
+        rows.retain(|_, c| !c.is_zero());
+        write_counter_rows(tx, rows, 0).await
     }
 }
 
@@ -1357,14 +1394,19 @@ pub(crate) async fn put_record(
 ) -> Result<()> {
     let f = &r.figure;
     let d = |x: Option<NaiveDate>| x.map(|d| d.to_string());
-    if existed {
-        crate::db::query("DELETE FROM case_figures WHERE case_id = $1")
-            .bind(r.case_id)
-            .execute(&mut *tx)
-            .await?;
-    }
+    // One statement either way: an existing row is replaced in place.
+    let upsert = if existed {
+        let set: Vec<String> = COLS
+            .split(", ")
+            .skip(1)
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect();
+        format!(" ON CONFLICT (case_id) DO UPDATE SET {}", set.join(", "))
+    } else {
+        String::new()
+    };
     crate::db::query(&format!(
-        "INSERT INTO case_figures ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        "INSERT INTO case_figures ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15){upsert}"
     ))
     .bind(r.case_id)
     .bind(r.department_id)

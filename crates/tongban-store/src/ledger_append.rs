@@ -33,7 +33,8 @@ pub(crate) async fn append_events(
     let head = crate::db::query(
         "UPDATE ledger_head SET seq = seq + $1 \
          WHERE part = $2 % (SELECT value FROM meta WHERE key = 'ledger_partitions') \
-         RETURNING part, seq, hash, frontier, (SELECT value FROM meta WHERE key = 'ledger_partitions') AS parts",
+         RETURNING part, seq, hash, frontier, (SELECT value FROM meta WHERE key = 'ledger_partitions') AS parts, \
+         (SELECT COUNT(*) FROM federation_upstream) AS upstream",
     )
     .bind(events.len() as i64)
     .bind(tongban_core::merkle::partition_key(case_id))
@@ -41,6 +42,8 @@ pub(crate) async fn append_events(
     .await?;
     let part = get_i64(&head, "part")?;
     let parts = get_i64(&head, "parts")?;
+    // Whether this city reports to a province (read in the same statement, not another).
+    let reporting = get_i64(&head, "upstream")? > 0;
     let last_seq = get_i64(&head, "seq")?;
     let mut prev = get_str(&head, "hash")?;
     let mut seq = last_seq - events.len() as i64;
@@ -95,7 +98,9 @@ pub(crate) async fn append_events(
         .execute(&mut *conn)
         .await?;
     // The province link's outbox, in the same transaction as the events it reports.
-    crate::federation::enqueue(conn, case_id, from_version, events, now).await?;
+    if reporting {
+        crate::federation::enqueue(conn, case_id, from_version, events, now).await?;
+    }
     Ok(())
 }
 

@@ -95,6 +95,8 @@ pub struct Store {
     proofs: std::sync::Arc<ledger::ProofCache>,
     /// Signed-in sessions recently read, trusted for `SESSION_TTL` (see accounts.rs).
     pub(crate) sessions: std::sync::Arc<accounts::SessionCache>,
+    /// Applicant rows this node read (they never change once written).
+    applicants: std::sync::Arc<applicants::ApplicantCache>,
     /// The ledger's number of partitions (ADR 0010), read when the store opens.
     ledger_parts: std::sync::Arc<std::sync::atomic::AtomicU32>,
     /// The number of partitions to create a new database with (None: the backend's default).
@@ -179,6 +181,7 @@ impl Store {
                     revs: Default::default(),
                     proofs: Default::default(),
                     sessions: Default::default(),
+                    applicants: Default::default(),
                     ledger_parts: Default::default(),
                     wanted_parts: ledger_partitions,
                 }
@@ -231,6 +234,7 @@ impl Store {
                     revs: Default::default(),
                     proofs: Default::default(),
                     sessions: Default::default(),
+                    applicants: Default::default(),
                     ledger_parts: Default::default(),
                     wanted_parts: ledger_partitions,
                 }

@@ -54,22 +54,7 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.begin_write().await?;
-        for sha in shas {
-            let done = crate::db::query(
-                "UPDATE file_uploads SET used_at = COALESCE(used_at, $3) WHERE sha256 = $1 AND user_id = $2",
-            )
-            .bind(sha)
-            .bind(user_id)
-            .bind(now_text(now))
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::Invalid(format!(
-                    "文件 {}… 不是您上传的（或已过期被清理），请重新上传",
-                    &sha[..sha.len().min(12)]
-                )));
-            }
-        }
+        claim_in(&mut tx, user_id, shas, now).await?;
         self.commit(tx).await
     }
 
@@ -113,4 +98,52 @@ impl Store {
         }
         Ok(purged)
     }
+}
+
+/// Most files one statement marks (each a parameter; the store binds at most 256).
+const CLAIMS_PER_STATEMENT: usize = 200;
+
+/// [`Store::claim_uploads`] inside the caller's transaction (a submission marks its files
+/// in the transaction that opens the case): one statement per 200 distinct files; on a
+/// refusal the caller's transaction is rolled back, so nothing is marked.
+pub(crate) async fn claim_in(
+    conn: &mut crate::db::Conn,
+    user_id: i64,
+    shas: &[String],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut distinct: Vec<&String> = shas.iter().collect();
+    distinct.sort();
+    distinct.dedup();
+    for chunk in distinct.chunks(CLAIMS_PER_STATEMENT) {
+        let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "UPDATE file_uploads SET used_at = COALESCE(used_at, $2) WHERE user_id = $1 AND sha256 IN ({})",
+            list.join(", ")
+        );
+        let mut q = crate::db::query(&sql).bind(user_id).bind(now_text(now));
+        for sha in chunk {
+            q = q.bind(sha.as_str());
+        }
+        if q.execute(&mut *conn).await?.rows_affected() == chunk.len() as u64 {
+            continue;
+        }
+        // Name the first file in the submitted order that is not the user's.
+        for sha in shas {
+            let mine = crate::db::query(
+                "SELECT 1 AS one FROM file_uploads WHERE sha256 = $1 AND user_id = $2",
+            )
+            .bind(sha.as_str())
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if mine.is_none() {
+                return Err(StoreError::Invalid(format!(
+                    "文件 {}… 不是您上传的（或已过期被清理），请重新上传",
+                    &sha[..sha.len().min(12)]
+                )));
+            }
+        }
+    }
+    Ok(())
 }

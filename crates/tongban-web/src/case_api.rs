@@ -28,7 +28,7 @@ async fn case_json(state: &AppState, rec: &CaseRecord) -> Result<Value, AppError
         && tongban_app::cases::licence_pending(state, &rec.case_no).await?;
     v["licence_pending"] = Value::Bool(pending);
     // A member of a 一件事: staff and the applicant reach the bundle from any member case.
-    v["bundle_no"] = json!(state.store.bundle_of_case(&rec.case_no).await?);
+    v["bundle_no"] = json!(rec.bundle_no);
     if pending {
         v["licence_status"] = Value::String(tongban_core::messages::LICENCE_PENDING.into());
     }
@@ -207,10 +207,19 @@ pub async fn apply(
             .with_message("只有申请人或综合窗口人员可以提交申请")
             .into());
     };
+    let missing = state
+        .store
+        .missing_files(
+            &b.materials
+                .iter()
+                .filter_map(|m| m.sha256.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .await?;
     let mut materials = Vec::new();
     for m in &b.materials {
         if let Some(sha) = &m.sha256 {
-            if state.store.file_type(sha).await?.is_none() {
+            if missing.contains(sha) {
                 return Err(AppError::bad_request(format!(
                     "材料「{}」引用的文件不存在，请先上传",
                     m.name

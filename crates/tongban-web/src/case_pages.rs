@@ -815,7 +815,7 @@ async fn case_page(
     } else {
         None
     };
-    let bundle_no = state.store.bundle_of_case(&rec.case_no).await?;
+    let bundle_no = rec.bundle_no.clone();
     let d = |x: Option<chrono::NaiveDate>| x.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
     render(CasePage {
         bundle_no,

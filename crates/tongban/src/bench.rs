@@ -610,6 +610,7 @@ async fn engine_instance(
                 created_by: 0,
                 idem_key: None,
                 first,
+                uploads: &[],
             },
             "bench",
             now,
