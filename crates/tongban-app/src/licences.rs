@@ -98,10 +98,10 @@ pub(crate) async fn issue_job(app: &App, case_no: &str, key: &str) -> Result<boo
     app.faults.after_issuing()?;
     let marked = issued.is_some() && !already;
     if let (Some(l), false) = (issued, already) {
-        let case = app.store.case_by_no(case_no).await?;
+        // The holder is the case's applicant.
         crate::notify::notify_applicant(
             app,
-            case.applicant_id,
+            l.holder_applicant_id,
             &format!("您的电子证照「{}」已签发，可在证照夹查看", l.type_name),
         )
         .await;

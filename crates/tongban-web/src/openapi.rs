@@ -1308,33 +1308,42 @@ fn detail(method: &str, path: &str, c: &mut Map<String, Value>) -> Detail {
     d
 }
 
-/// True when `path` matches `template` (`{name}` matches one segment).
-fn path_matches(template: &str, path: &str) -> bool {
-    let (mut a, mut b) = (template.split('/'), path.split('/'));
-    loop {
-        match (a.next(), b.next()) {
-            (None, None) => return true,
-            (Some(t), Some(p)) if t.starts_with('{') && !p.is_empty() => {}
-            (Some(t), Some(p)) if t == p => {}
-            _ => return false,
-        }
-    }
+/// The API's routes split into segments once (every API request is matched against them).
+type RouteSegments = Vec<(&'static str, Vec<&'static str>, usize)>;
+
+fn route_segments() -> &'static RouteSegments {
+    static ROUTES: std::sync::OnceLock<RouteSegments> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| {
+        OPERATIONS
+            .iter()
+            .map(|(m, p, _, _)| (*m, p.split('/').collect(), p.matches('{').count()))
+            .collect()
+    })
+}
+
+/// True when the path's segments match a template's (`{name}` matches one segment).
+fn segments_match(template: &[&str], path: &[&str]) -> bool {
+    template.len() == path.len()
+        && template
+            .iter()
+            .zip(path)
+            .all(|(t, p)| (t.starts_with('{') && !p.is_empty()) || t == p)
 }
 
 /// The methods the API serves on `path` (none when the path is not an API route); used
 /// to answer 405 with `Allow` before any other check.
 pub fn methods_for(path: &str) -> Vec<&'static str> {
+    let path: Vec<&str> = path.split('/').collect();
     // A literal segment wins over a parameter (`/licences/verify` is not `/licences/{id}`).
-    let params = |p: &str| p.matches('{').count();
-    let matching: Vec<_> = OPERATIONS
+    let matching: Vec<_> = route_segments()
         .iter()
-        .filter(|(_, p, _, _)| path_matches(p, path))
+        .filter(|(_, t, _)| segments_match(t, &path))
         .collect();
-    let fewest = matching.iter().map(|(_, p, _, _)| params(p)).min();
+    let fewest = matching.iter().map(|(_, _, params)| *params).min();
     matching
         .iter()
-        .filter(|(_, p, _, _)| Some(params(p)) == fewest)
-        .map(|(m, _, _, _)| *m)
+        .filter(|(_, _, params)| Some(*params) == fewest)
+        .map(|(m, _, _)| *m)
         .collect()
 }
 
