@@ -79,19 +79,24 @@ impl Store {
         for r in rows {
             let sha = get_str(&r, "sha256")?;
             let mut tx = self.begin_write().await?;
-            // Still unused now (a case may have cited it meanwhile)?
-            let gone = crate::db::query(
-                "DELETE FROM files WHERE sha256 = $1 AND NOT EXISTS (SELECT 1 FROM file_uploads v WHERE v.sha256 = $1 AND (v.used_at IS NOT NULL OR v.created_at >= $2))",
+            // The uploads still unused now go first: on PostgreSQL a submission citing one
+            // holds its row locked until the case commits, and this statement waits for it
+            // and re-checks `used_at`, so a cited upload is never taken. The file goes only
+            // when no upload of it is left.
+            crate::db::query(
+                "DELETE FROM file_uploads WHERE sha256 = $1 AND used_at IS NULL AND created_at < $2",
             )
             .bind(&sha)
             .bind(&cutoff)
             .execute(&mut *tx)
             .await?;
+            let gone = crate::db::query(
+                "DELETE FROM files WHERE sha256 = $1 AND NOT EXISTS (SELECT 1 FROM file_uploads v WHERE v.sha256 = $1)",
+            )
+            .bind(&sha)
+            .execute(&mut *tx)
+            .await?;
             if gone.rows_affected() == 1 {
-                crate::db::query("DELETE FROM file_uploads WHERE sha256 = $1")
-                    .bind(&sha)
-                    .execute(&mut *tx)
-                    .await?;
                 purged.push(sha);
             }
             self.commit(tx).await?;
