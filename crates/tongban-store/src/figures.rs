@@ -381,8 +381,10 @@ fn grains_of(day: NaiveDate) -> [(&'static str, String); 3] {
     ]
 }
 
-/// Counter increments by row: (grain, period, group).
-type CounterRows = BTreeMap<(&'static str, String, CounterKey), Counts>;
+/// A counter row: (grain, period, group).
+type CounterRow = (&'static str, String, CounterKey);
+/// Counter increments by row.
+type CounterRows = BTreeMap<CounterRow, Counts>;
 
 /// Adds `c` to the rows of `key` on `day` and on its month and year.
 fn roll_up(rows: &mut CounterRows, day: NaiveDate, key: &CounterKey, c: &Counts) {
@@ -413,10 +415,7 @@ async fn write_counter_rows(
 ) -> Result<()> {
     const STRIPE: &str =
         "COALESCE($1 % (SELECT value FROM meta WHERE key = 'ledger_partitions'), 0)";
-    let scalars: Vec<(
-        &(&'static str, String, CounterKey),
-        [i64; Counts::COLUMNS.len()],
-    )> = rows
+    let scalars: Vec<(&CounterRow, [i64; Counts::COLUMNS.len()])> = rows
         .iter()
         .map(|(k, c)| (k, c.scalars()))
         .filter(|(_, v)| v.iter().any(|x| *x != 0))
@@ -466,7 +465,7 @@ async fn write_counter_rows(
         }
         q.execute(&mut *tx).await?;
     }
-    let durations: Vec<(&(&'static str, String, CounterKey), u32, i64)> = rows
+    let durations: Vec<(&CounterRow, u32, i64)> = rows
         .iter()
         .flat_map(|(k, c)| {
             c.durations
