@@ -130,9 +130,20 @@ pub async fn execute(
     } else {
         vec![]
     };
+    // The rating invitations (受理, 办结) are stored with the events, sent after.
+    let invitations = crate::ratings::invitations_for(&rec, &events);
+    let links: Vec<_> = invitations.iter().map(|i| i.row.clone()).collect();
     let rec = state
         .store
-        .append_case_events(&rec, &events, &user.username, state.now(), &sup, &jobs)
+        .append_case_events_inviting(
+            &rec,
+            &events,
+            &user.username,
+            state.now(),
+            &sup,
+            &jobs,
+            &links,
+        )
         .await?;
     // Only a member of a 一件事 has anything to move on (read with the case).
     if rec.bundle_no.is_some() {
@@ -144,7 +155,7 @@ pub async fn execute(
         &format!("办件{case_no}状态更新：{}", rec.status.label()),
     )
     .await;
-    crate::ratings::invite_after(state, &rec, &events).await;
+    crate::ratings::send_invitations(state, &rec, &invitations).await;
     for job in &jobs {
         if state.faults.stops_after_decision() {
             break;

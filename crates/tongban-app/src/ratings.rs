@@ -349,31 +349,58 @@ pub async fn rate_by_link(
     .await
 }
 
-/// After 受理 and after 办结 the applicant is sent an SMS with a one-time rating link.
-/// Voluntary and best-effort: a failure here never touches the case.
-pub async fn invite_after(app: &App, rec: &CaseRecord, events: &[Event]) {
-    for e in events {
-        let stage = match e {
-            Event::Accepted { .. } => Stage::Acceptance,
-            Event::Completed { .. } => Stage::Completion,
-            _ => continue,
-        };
-        match new_link(app, rec, stage, RatingChannel::Sms).await {
-            Ok(path) => {
-                crate::notify::notify_applicant(
-                    app,
-                    rec.applicant_id,
-                    &format!(
-                        "您的办件{}已{}，欢迎评价：{}{path}",
-                        rec.case_no,
-                        stage.label(),
-                        app.base_url
-                    ),
-                )
-                .await
+/// A 好差评 invitation by SMS: the one-time link to send and the row that stores it.
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    pub stage: Stage,
+    pub path: String,
+    pub row: tongban_store::ratings::NewRatingToken,
+}
+
+/// The invitations a decision's events call for (受理 and 办结 each invite a rating), made
+/// before the events are stored so their links are written in the same transaction.
+pub fn invitations_for(rec: &CaseRecord, events: &[Event]) -> Vec<Invitation> {
+    use rand::RngCore;
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Accepted { .. } => Some(Stage::Acceptance),
+            Event::Completed { .. } => Some(Stage::Completion),
+            _ => None,
+        })
+        .map(|stage| {
+            let mut b = [0u8; 18];
+            rand::rngs::OsRng.fill_bytes(&mut b);
+            let token = hex::encode(b);
+            Invitation {
+                stage,
+                path: format!("/rate/t/{token}"),
+                row: tongban_store::ratings::NewRatingToken {
+                    hash: token_hash(&token),
+                    case_id: rec.id,
+                    stage: stage.code().to_string(),
+                    channel: RatingChannel::Sms.code().to_string(),
+                },
             }
-            Err(e) => tracing::warn!(error = %e.message, "could not make a rating link"),
-        }
+        })
+        .collect()
+}
+
+/// Sends the stored invitations to the applicant's mobile.
+pub async fn send_invitations(app: &App, rec: &CaseRecord, invitations: &[Invitation]) {
+    for i in invitations {
+        crate::notify::notify_applicant(
+            app,
+            rec.applicant_id,
+            &format!(
+                "您的办件{}已{}，欢迎评价：{}{}",
+                rec.case_no,
+                i.stage.label(),
+                app.base_url,
+                i.path
+            ),
+        )
+        .await
     }
 }
 

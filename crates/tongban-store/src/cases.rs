@@ -238,7 +238,25 @@ impl Store {
         sup: &crate::supervision::SupervisionWrite,
         jobs: &[crate::jobs::NewJob],
     ) -> Result<CaseRecord> {
+        self.append_case_events_inviting(current, events, actor, now, sup, jobs, &[])
+            .await
+    }
+
+    /// [`Store::append_case_events`] that also stores the rating links the events call for
+    /// (受理, 办结), in the same transaction: a decision is one commit, not two.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn append_case_events_inviting(
+        &self,
+        current: &CaseRecord,
+        events: &[Event],
+        actor: &str,
+        now: DateTime<Utc>,
+        sup: &crate::supervision::SupervisionWrite,
+        jobs: &[crate::jobs::NewJob],
+        rating_links: &[crate::ratings::NewRatingToken],
+    ) -> Result<CaseRecord> {
         let mut tx = self.begin_write().await?;
+        crate::ratings::insert_rating_tokens(&mut tx, rating_links, now).await?;
         let rec = write_case_events(&mut tx, current, events, actor, now, sup, jobs).await?;
         self.commit(tx).await?;
         Ok(rec)

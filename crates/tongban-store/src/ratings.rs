@@ -531,16 +531,13 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        crate::db::query(
-            "INSERT INTO rating_tokens (token_hash, case_id, stage, channel, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(hash)
-        .bind(case_id)
-        .bind(stage)
-        .bind(channel)
-        .bind(now_text(now))
-        .execute(&mut *tx)
-        .await?;
+        let token = NewRatingToken {
+            hash: hash.to_string(),
+            case_id,
+            stage: stage.to_string(),
+            channel: channel.to_string(),
+        };
+        insert_rating_tokens(&mut tx, std::slice::from_ref(&token), now).await?;
         self.commit(tx).await
     }
 
@@ -623,4 +620,35 @@ impl Store {
             retired: get_i64(&r, "retired")? != 0,
         })
     }
+}
+
+/// A one-time rating link to store (only its hash is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRatingToken {
+    pub hash: String,
+    pub case_id: i64,
+    pub stage: String,
+    pub channel: String,
+}
+
+/// Stores rating links inside the caller's transaction (a decision's invitations are
+/// written with its events).
+pub(crate) async fn insert_rating_tokens(
+    conn: &mut crate::db::Conn,
+    tokens: &[NewRatingToken],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    for t in tokens {
+        crate::db::query(
+            "INSERT INTO rating_tokens (token_hash, case_id, stage, channel, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(t.hash.as_str())
+        .bind(t.case_id)
+        .bind(t.stage.as_str())
+        .bind(t.channel.as_str())
+        .bind(now_text(now))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }

@@ -1278,6 +1278,42 @@ async fn uploads_are_owned_limited_and_purged_when_unused(app: App) {
     );
     let (_, mine) = get(&app, &lisi, "/api/v1/my/cases").await;
     assert_eq!(mine["total"], 0);
+    // Her own file cited beside theirs: refused as a whole, and her own stays unclaimed
+    // (the claim is part of the case's transaction).
+    let mut own_pdf = PDF.to_vec();
+    own_pdf.extend_from_slice(b"% lisi\n%%EOF\n");
+    let (s, f) = upload(&app, &lisi, own_pdf).await;
+    assert_eq!(s, StatusCode::CREATED, "{f}");
+    let own = f["sha256"].as_str().unwrap().to_string();
+    let mut mixed: Vec<Value> = required
+        .iter()
+        .map(|n| json!({ "name": n, "sha256": own }))
+        .collect();
+    mixed.last_mut().unwrap()["sha256"] = json!(theirs);
+    let (s, e) = post(
+        &app,
+        &lisi,
+        "/api/v1/cases",
+        json!({ "item": code, "delivery": "electronic", "materials": mixed }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("不是您上传的"),
+        "{e}"
+    );
+    let unclaimed = app
+        .db()
+        .store
+        .debug_execute(
+            "UPDATE file_uploads SET used_at = used_at WHERE used_at IS NULL AND user_id = (SELECT id FROM users WHERE username = 'lisi') AND 1 = $1",
+            1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(unclaimed, 1, "lisi's own upload is still unclaimed");
+    let (_, mine) = get(&app, &lisi, "/api/v1/my/cases").await;
+    assert_eq!(mine["total"], 0);
     // Uploading the same bytes makes them lisi's too.
     let (_, f) = upload(&app, &lisi, PDF.to_vec()).await;
     assert_eq!(f["sha256"], theirs.as_str());
@@ -1307,13 +1343,15 @@ async fn uploads_are_owned_limited_and_purged_when_unused(app: App) {
     assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{e}");
     assert_eq!(e["code"], "quota_exceeded");
 
-    // A day later: zhangsan's 199 uncited uploads are purged with their objects; the
-    // file lisi cited stays (zhangsan's upload of it was never cited, lisi's was).
+    // A day later: zhangsan's 199 uncited uploads are purged with their objects, and
+    // lisi's own file the refused submission did not claim; the file lisi cited stays
+    // (zhangsan's upload of it was never cited, lisi's was).
     app.clock.advance(chrono::Duration::hours(25));
     let purged = tongban_app::cases::purge_unused_uploads(&app.state)
         .await
         .unwrap();
-    assert_eq!(purged, 199);
+    assert_eq!(purged, 200);
+    assert!(app.state.store.file_type(&own).await.unwrap().is_none());
     assert!(app.state.store.file_type(&theirs).await.unwrap().is_some());
     assert!(app.state.objects.get(&theirs).await.is_ok());
     assert!(app.state.store.file_type(&first).await.unwrap().is_none());
