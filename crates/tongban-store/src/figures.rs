@@ -413,8 +413,6 @@ async fn write_counter_rows(
     rows: CounterRows,
     part_key: i64,
 ) -> Result<()> {
-    const STRIPE: &str =
-        "COALESCE($1 % (SELECT value FROM meta WHERE key = 'ledger_partitions'), 0)";
     let scalars: Vec<(&CounterRow, [i64; Counts::COLUMNS.len()])> = rows
         .iter()
         .map(|(k, c)| (k, c.scalars()))
@@ -426,23 +424,7 @@ async fn write_counter_rows(
         .map(|c| format!("{c} = figure_counters.{c} + excluded.{c}"))
         .collect();
     for chunk in scalars.chunks(COUNTER_ROWS_PER_STATEMENT) {
-        let per_row = 6 + Counts::COLUMNS.len();
-        let values: Vec<String> = (0..chunk.len())
-            .map(|r| {
-                let p = |i: usize| format!("${}", 2 + r * per_row + i);
-                let rest: Vec<String> = (6..per_row).map(p).collect();
-                format!(
-                    "({}, {}, {}, {}, {}, {}, {STRIPE}, {})",
-                    p(0),
-                    p(1),
-                    p(2),
-                    p(3),
-                    p(4),
-                    p(5),
-                    rest.join(", ")
-                )
-            })
-            .collect();
+        let values = stripe_rows(chunk.len(), 6 + Counts::COLUMNS.len());
         let sql = format!(
             "INSERT INTO figure_counters (grain, period, department_id, impl_code, online, window_id, stripe, {cols}) \
              VALUES {} \
@@ -475,22 +457,7 @@ async fn write_counter_rows(
         })
         .collect();
     for chunk in durations.chunks(DURATION_ROWS_PER_STATEMENT) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|r| {
-                let p = |i: usize| format!("${}", 2 + r * 8 + i);
-                format!(
-                    "({}, {}, {}, {}, {}, {}, {STRIPE}, {}, {})",
-                    p(0),
-                    p(1),
-                    p(2),
-                    p(3),
-                    p(4),
-                    p(5),
-                    p(6),
-                    p(7)
-                )
-            })
-            .collect();
+        let values = stripe_rows(chunk.len(), 8);
         let sql = format!(
             "INSERT INTO figure_durations (grain, period, department_id, impl_code, online, window_id, stripe, wd, n) \
              VALUES {} \
@@ -512,6 +479,22 @@ async fn write_counter_rows(
         q.execute(&mut *tx).await?;
     }
     Ok(())
+}
+
+/// The `VALUES` rows of a counter statement: `rows` rows of `width` parameters from `$2`
+/// on (`$1` is the case's partition key), the stripe inserted after the sixth (the group's
+/// last key column).
+fn stripe_rows(rows: usize, width: usize) -> Vec<String> {
+    const STRIPE: &str =
+        "COALESCE($1 % (SELECT value FROM meta WHERE key = 'ledger_partitions'), 0)";
+    (0..rows)
+        .map(|r| {
+            let p: Vec<String> = (0..width)
+                .map(|i| format!("${}", 2 + r * width + i))
+                .collect();
+            format!("({}, {STRIPE}, {})", p[..6].join(", "), p[6..].join(", "))
+        })
+        .collect()
 }
 
 /// The figures of the cases folded from their ledger events (in order), each event with the
